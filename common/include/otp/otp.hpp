@@ -1,0 +1,12 @@
+// The public runtime API in one include.
+#pragma once
+
+#include "otp/co.hpp"
+#include "otp/names.hpp"
+#include "otp/pid.hpp"
+#include "otp/process.hpp"
+#include "otp/reason.hpp"
+#include "otp/receive.hpp"
+#include "otp/runtime.hpp"
+#include "otp/scoped.hpp"
+#include "otp/timer.hpp"

@@ -1,0 +1,72 @@
+// otp::Pid and otp::Ref — identities of processes and of monitors/timers.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include <fmt/format.h>
+
+namespace otp {
+
+namespace detail {
+struct Proc;
+}
+
+// A process identifier. Like an Erlang pid it is a plain value: it may be
+// copied freely, outlive its process, and is never reused for another process
+// of the same runtime (the serial is unique). Sending to the pid of a process
+// that has exited does nothing.
+class Pid {
+ public:
+  Pid() = default;
+  Pid(detail::Proc* proc, std::uint64_t serial) : proc_(proc), serial_(serial) {}
+
+  // The process's unique number, shown as <0.N.0>.
+  std::uint64_t id() const { return serial_; }
+  explicit operator bool() const { return serial_ != 0; }
+  detail::Proc* proc() const { return proc_; }
+
+  std::string to_string() const { return fmt::format("<0.{}.0>", serial_); }
+
+  friend bool operator==(const Pid& a, const Pid& b) { return a.serial_ == b.serial_; }
+  friend auto operator<=>(const Pid& a, const Pid& b) { return a.serial_ <=> b.serial_; }
+
+ private:
+  detail::Proc* proc_ = nullptr;
+  std::uint64_t serial_ = 0;
+};
+
+// A unique reference (make_ref): names a monitor, a timer, a call.
+struct Ref {
+  std::uint64_t id = 0;
+  explicit operator bool() const { return id != 0; }
+  std::string to_string() const { return fmt::format("#Ref<0.{}>", id); }
+  friend bool operator==(const Ref&, const Ref&) = default;
+  friend auto operator<=>(const Ref&, const Ref&) = default;
+};
+
+}  // namespace otp
+
+template <>
+struct std::hash<otp::Pid> {
+  std::size_t operator()(const otp::Pid& p) const noexcept { return std::hash<std::uint64_t>{}(p.id()); }
+};
+template <>
+struct std::hash<otp::Ref> {
+  std::size_t operator()(const otp::Ref& r) const noexcept { return std::hash<std::uint64_t>{}(r.id); }
+};
+
+template <>
+struct fmt::formatter<otp::Pid> : fmt::formatter<std::string_view> {
+  auto format(const otp::Pid& p, fmt::format_context& ctx) const {
+    return fmt::formatter<std::string_view>::format(p.to_string(), ctx);
+  }
+};
+template <>
+struct fmt::formatter<otp::Ref> : fmt::formatter<std::string_view> {
+  auto format(const otp::Ref& r, fmt::format_context& ctx) const {
+    return fmt::formatter<std::string_view>::format(r.to_string(), ctx);
+  }
+};

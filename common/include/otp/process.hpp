@@ -1,0 +1,147 @@
+// Processes: spawn, send, links, monitors, exit signals (Erlang's rules).
+//
+// Functions here that act "as the calling process" (self, spawn_link, link,
+// monitor, trap_exit, exit/1) must be called from inside a process; send,
+// exit/2 and is_alive work from any thread.
+#pragma once
+
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include "otp/co.hpp"
+#include "otp/detail/msg.hpp"
+#include "otp/names.hpp"
+#include "otp/pid.hpp"
+#include "otp/reason.hpp"
+#include "otp/runtime.hpp"
+
+namespace otp {
+
+// Erlang's badarg: e.g. sending to a name nobody has registered.
+struct BadArg : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+
+// Thrown by otp::exit(reason) to end the calling process with `reason`; a
+// process's body should let it escape. Also what a Scoped handle throws when
+// its process was killed.
+struct ExitError : std::runtime_error {
+  explicit ExitError(Reason r) : std::runtime_error("** (exit) " + r.to_string()), reason(std::move(r)) {}
+  Reason reason;
+};
+
+// What a process that traps exits receives instead of dying.
+struct Exit {
+  Pid from;
+  Reason reason;
+};
+
+// What a monitoring process receives when the monitored one ends.
+struct Down {
+  Ref ref;
+  Pid pid;
+  Reason reason;
+};
+
+// The calling process. Throws std::logic_error outside a process.
+Pid self();
+// True inside a process.
+bool in_process();
+bool is_alive(const Pid& pid);
+
+namespace detail {
+template <class F, class... A>
+Co<void> run_body(F f, A... a) {
+  co_await std::invoke(std::move(f), std::move(a)...);
+}
+
+// A process body owns its function object and arguments: a lambda's captures
+// live in the lambda object, which would otherwise die before the coroutine
+// finishes. Captureless functions with no arguments need no wrapper frame.
+template <class F, class... A>
+Co<void> make_body(F&& f, A&&... a) {
+  using Fn = std::decay_t<F>;
+  if constexpr (sizeof...(A) == 0 && (std::is_pointer_v<Fn> || std::is_empty_v<Fn>)) {
+    return std::invoke(f);
+  } else {
+    return run_body<Fn, std::decay_t<A>...>(std::forward<F>(f), std::forward<A>(a)...);
+  }
+}
+
+void deliver(const Pid& to, Msg* m) noexcept;
+Pid resolve(std::string_view name);  // throws BadArg
+}  // namespace detail
+
+// Starts a process. `f(args...)` must return Co<void>. Inside a process the new
+// one runs on the same runtime; use Runtime::spawn from outside.
+template <class F, class... A>
+Pid spawn(F&& f, A&&... args) {
+  return detail::spawn_co(nullptr, detail::make_body(std::forward<F>(f), std::forward<A>(args)...), {}).pid;
+}
+
+// spawn + link, atomically: the child cannot exit before the link exists.
+template <class F, class... A>
+Pid spawn_link(F&& f, A&&... args) {
+  return detail::spawn_co(nullptr, detail::make_body(std::forward<F>(f), std::forward<A>(args)...),
+                          {.link = true})
+      .pid;
+}
+
+// spawn + monitor, atomically. Returns the pid and the monitor's reference.
+template <class F, class... A>
+std::pair<Pid, Ref> spawn_monitor(F&& f, A&&... args) {
+  auto s = detail::spawn_co(nullptr, detail::make_body(std::forward<F>(f), std::forward<A>(args)...),
+                            {.monitor = true});
+  return {s.pid, s.ref};
+}
+
+// Sends a message. Never blocks; sending to a pid that has exited does nothing.
+template <class T>
+void send(const Pid& to, T&& msg) {
+  detail::deliver(to, detail::make_msg<T>(std::forward<T>(msg)));
+}
+// Sends to a locally registered name; throws BadArg when the name is unknown.
+template <class T>
+void send(std::string_view name, T&& msg) {
+  send(detail::resolve(name), std::forward<T>(msg));
+}
+template <class T>
+void send(const char* name, T&& msg) {
+  send(std::string_view{name}, std::forward<T>(msg));
+}
+// Sends to a {via, registry, key} name; throws BadArg when the key is unknown.
+template <class T>
+void send(const Via& via, T&& msg) {
+  send(via.resolve(), std::forward<T>(msg));
+}
+
+// Links the calling process with `pid` (both ways). Linking to a process that
+// does not exist delivers an exit signal with reason `noproc` to the caller.
+void link(const Pid& pid);
+void unlink(const Pid& pid);
+
+// Monitors `pid`: one Down{ref, pid, reason} arrives when it ends (at once, with
+// `noproc`, when it does not exist).
+Ref monitor(const Pid& pid);
+// Removes the monitor. With flush, also removes a Down for it already in the
+// mailbox. After this returns no Down for `ref` will be received.
+void demonitor(Ref ref, bool flush = false);
+
+// Sends an exit signal to `pid` (Erlang's exit/2). See docs/semantics.md.
+void exit(const Pid& pid, Reason reason);
+// Ends the calling process with `reason` (Erlang's exit/1), by throwing ExitError.
+[[noreturn]] void exit(Reason reason);
+
+// Turns exit signals into Exit messages for the calling process. Returns the old value.
+bool trap_exit(bool on);
+
+Ref make_ref();
+
+// The calling process's registered name, or empty.
+std::string registered_name();
+
+}  // namespace otp

@@ -1,0 +1,337 @@
+// Runtime internals shared by the .cpp files of common/src. Not installed.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <coroutine>
+#include <cstdint>
+#include <mutex>
+#include <semaphore>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "otp/detail/mailbox.hpp"
+#include "otp/pid.hpp"
+#include "otp/process.hpp"
+#include "otp/reason.hpp"
+#include "otp/receive.hpp"
+#include "otp/runtime.hpp"
+#include "otp/timer.hpp"
+
+namespace otp::detail {
+
+class SpinLock {
+ public:
+  void lock() noexcept {
+    for (;;) {
+      if (!flag_.exchange(true, std::memory_order_acquire)) return;
+      while (flag_.load(std::memory_order_relaxed)) cpu_relax();
+    }
+  }
+  bool try_lock() noexcept { return !flag_.load(std::memory_order_relaxed) && !flag_.exchange(true, std::memory_order_acquire); }
+  void unlock() noexcept { flag_.store(false, std::memory_order_release); }
+  static void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+
+ private:
+  std::atomic<bool> flag_{false};
+};
+
+// ---- signals (internal message types) -------------------------------------
+struct LinkSig { Pid from; };
+struct UnlinkSig { Pid from; };
+struct MonitorSig { Ref ref; Pid watcher; };
+struct DemonitorSig { Ref ref; };
+struct ExitSig { Pid from; Reason reason; bool linked; };
+struct DownSig { Ref ref; Pid pid; Reason reason; };
+struct TimeoutSig { std::uint32_t seq; };
+template <> inline constexpr SigKind sig_kind_of<LinkSig> = SigKind::link;
+template <> inline constexpr SigKind sig_kind_of<UnlinkSig> = SigKind::unlink;
+template <> inline constexpr SigKind sig_kind_of<MonitorSig> = SigKind::monitor;
+template <> inline constexpr SigKind sig_kind_of<DemonitorSig> = SigKind::demonitor;
+template <> inline constexpr SigKind sig_kind_of<ExitSig> = SigKind::exit;
+template <> inline constexpr SigKind sig_kind_of<DownSig> = SigKind::down;
+template <> inline constexpr SigKind sig_kind_of<TimeoutSig> = SigKind::timeout;
+
+class RuntimeImpl;
+class Worker;
+struct TimerEntry;
+
+// Waiting state of a Scoped (plain-thread) process.
+struct ExternalWait {
+  std::binary_semaphore sem{0};
+};
+
+// Rarely used per-process data, allocated on first use.
+struct Extras {
+  std::unordered_map<std::uint64_t, Pid> links;     // by pid serial
+  std::unordered_map<std::uint64_t, Pid> monitors;  // monitors I hold: ref -> target
+  std::unordered_map<std::uint64_t, Pid> watchers;  // monitors on me: ref -> watcher
+  std::string name;
+};
+
+// The process control block.
+//
+// Blocks are type-stable: they come from RuntimeImpl's pool and go back to it,
+// never to the allocator, while the runtime lives. A Pid is {block, serial};
+// a sender pins the block (refs), then checks that the serial is still the
+// pid's before pushing, so a message never reaches a later process that reuses
+// the block. The block returns to the pool when its process has exited
+// (`retired`) and no sender holds a pin; whoever drops the count to zero frees it.
+struct Proc {
+  static constexpr std::uint32_t alive_ref = 1u << 30;
+
+  Inbox inbox;
+  std::atomic<std::uint32_t> refs{0};
+  std::atomic<bool> retired{false};
+  bool trap_exit = false;
+  bool pending_exit = false;
+  bool timeout_fired = false;
+  std::atomic<bool> named{false};  // has a local name (guarded by names_m)
+  std::atomic<std::uint64_t> serial{0};
+
+  Proc* next_run = nullptr;      // run queue link
+  RuntimeImpl* rt = nullptr;
+  std::coroutine_handle<> root;  // the body's frame
+  std::coroutine_handle<> resume_at;
+  Waiter* waiter = nullptr;      // set while suspended in receive
+  Msg* q_head = nullptr;         // private queue (owner only), arrival order
+  Msg* q_tail = nullptr;
+  std::uint32_t q_len = 0;
+  std::uint32_t timeout_seq = 0;
+  TimerRef timer;                // the pending receive timeout, if any
+  Extras* ext = nullptr;
+  ExternalWait* external = nullptr;
+  Reason exit_reason;
+  Pid parent;
+  std::uint64_t handled = 0;     // messages taken by receive
+  Proc* all_prev = nullptr;      // process list links (RuntimeImpl::shards_)
+  Proc* all_next = nullptr;
+
+  Pid pid() const { return Pid{const_cast<Proc*>(this), serial.load(std::memory_order_relaxed)}; }
+  Extras& extras() {
+    if (ext == nullptr) ext = new Extras;
+    return *ext;
+  }
+  void append(Msg* m) noexcept {
+    m->next = nullptr;
+    if (q_tail != nullptr) q_tail->next = m; else q_head = m;
+    q_tail = m;
+    ++q_len;
+  }
+};
+
+// ---- timer wheel ---------------------------------------------------------
+struct TimerEntry {
+  TimerEntry* prev = nullptr;
+  TimerEntry* next = nullptr;
+  std::uint64_t expires = 0;  // tick (ms since the runtime's start)
+  std::atomic<std::uint64_t> id{0};
+  std::atomic<class TimerWheel*> wheel{nullptr};
+  Pid target;
+  Msg* msg = nullptr;
+};
+
+class TimerWheel {
+ public:
+  TimerWheel();
+  ~TimerWheel();
+  TimerWheel(const TimerWheel&) = delete;
+  TimerWheel& operator=(const TimerWheel&) = delete;
+
+  std::mutex& mutex() { return m_; }
+  // All below: with mutex() held.
+  TimerRef add(std::uint64_t now_tick, std::uint64_t expires, Pid target, Msg* msg, std::uint64_t id);
+  void remove(TimerEntry* e);
+  // Fires everything due at or before `tick`: moves (target, msg) pairs out.
+  void advance(std::uint64_t tick, std::vector<std::pair<Pid, Msg*>>& out);
+  bool empty() const { return count_.load(std::memory_order_relaxed) == 0; }
+  // A tick at or before the earliest expiry (exact when it is within 256 ticks).
+  std::uint64_t next_wakeup() const;
+  // The exact earliest expiry (scans everything; for the virtual clock).
+  std::uint64_t earliest() const;
+  std::uint64_t base() const { return base_; }
+  void free_entry(TimerEntry* e);
+  // Drops every timer (runtime shutdown); frees their messages.
+  void clear();
+
+ private:
+  static constexpr int l0_bits = 8, ln_bits = 6, levels = 5;
+  static constexpr int l0_size = 1 << l0_bits, ln_size = 1 << ln_bits;
+  struct List {
+    TimerEntry* head = nullptr;
+  };
+  void place(TimerEntry* e);
+  void link(List& l, TimerEntry* e);
+  void unlink_from(List& l, TimerEntry* e);
+  List& list_of(TimerEntry* e);
+  void cascade(int level, int index);
+  TimerEntry* alloc_entry();
+
+  std::mutex m_;
+  std::uint64_t base_ = 0;  // every timer before this tick has fired
+  std::atomic<std::size_t> count_{0};  // read without the mutex as a hint
+  std::size_t count0_ = 0;  // timers in level 0
+  List l0_[l0_size];
+  List ln_[levels - 1][ln_size];
+  std::vector<std::unique_ptr<TimerEntry[]>> chunks_;
+  TimerEntry* free_ = nullptr;
+};
+
+// ---- scheduler ---------------------------------------------------------------
+class Worker {
+ public:
+  Worker(RuntimeImpl* rt, unsigned index) : rt_(rt), index_(index) {}
+  void start();
+  void join();
+  void loop();
+
+  // Owner thread only.
+  void push_local(Proc* p);       // runnext slot
+  void push_back(Proc* p);        // tail of the local queue
+  Proc* pop_local();
+  // Any thread.
+  std::size_t steal_into(Worker& thief);
+  bool has_queued() const { return q_len_.load(std::memory_order_acquire) != 0; }
+  bool wake();  // false when it was not asleep
+  void notify();  // wakes it whatever it is doing (timer changes, shutdown)
+
+  TimerWheel& wheel() { return wheel_; }
+  unsigned index() const { return index_; }
+  bool idle() const { return idle_.load(std::memory_order_acquire); }
+
+ private:
+  friend class RuntimeImpl;
+  void run(Proc* p);
+  Proc* find_work();
+  void fire_timers();
+  void sleep();
+  void enqueue_locked(Proc* p);
+
+  RuntimeImpl* rt_;
+  unsigned index_;
+  SpinLock qlock_;
+  Proc* q_head_ = nullptr;
+  Proc* q_tail_ = nullptr;
+  std::atomic<std::size_t> q_len_{0};
+  Proc* runnext_ = nullptr;
+  unsigned runnext_streak_ = 0;
+  unsigned tick_ = 0;
+  std::uint64_t rng_ = 0x9E3779B97F4A7C15ull;
+  TimerWheel wheel_;
+  std::mutex sleep_m_;
+  std::condition_variable sleep_cv_;
+  bool sleeping_ = false;
+  bool poked_ = false;
+  std::atomic<bool> idle_{false};
+  std::thread thread_;
+  std::vector<std::pair<Pid, Msg*>> fired_;
+};
+
+class RuntimeImpl {
+ public:
+  explicit RuntimeImpl(Options o);
+  ~RuntimeImpl();
+
+  Options opts;
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::atomic<bool> stopping{false};
+  std::atomic<std::uint64_t> next_serial{1};
+  std::atomic<std::uint64_t> next_ref{1};
+  std::atomic<std::uint64_t> next_timer{1};
+  std::atomic<std::int64_t> live{0};
+  std::atomic<std::int64_t> live_external{0};  // Scoped handles among `live`
+  std::atomic<bool> quit{false};                // workers leave their loops
+  std::atomic<int> sleepers{0};
+  std::atomic<int> spinners{0};
+  std::chrono::steady_clock::time_point start;
+  std::atomic<std::int64_t> virtual_ns{0};
+
+  // Work from threads that are not this runtime's workers.
+  std::mutex inject_m;
+  Proc* inject_head = nullptr;
+  Proc* inject_tail = nullptr;
+  std::atomic<std::size_t> inject_len{0};
+
+  // Local names.
+  mutable std::shared_mutex names_m;
+  std::unordered_map<std::string, Pid> names;
+  std::unordered_map<std::uint64_t, std::string> name_of;  // by pid serial
+
+  // Idle tracking for the virtual clock.
+  std::mutex idle_m;
+  std::condition_variable idle_cv;
+
+  // Time in ns since start.
+  std::int64_t now_ns() const {
+    if (opts.virtual_clock) return virtual_ns.load(std::memory_order_acquire);
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
+  }
+  std::uint64_t now_tick() const { return static_cast<std::uint64_t>(now_ns() / 1'000'000); }
+
+  Proc* alloc_proc();
+  void release(Proc* p) noexcept;  // drop one pin
+  void try_free(Proc* p) noexcept;  // back to the pool if retired and not yet freed
+  void make_runnable(Proc* p);     // a woken or new process
+  void inject(Proc* p);
+  Proc* take_injected();
+  void wake_one();
+  bool any_work() const;
+  void register_proc(Proc* p);
+  void unregister_proc(Proc* p, std::uint64_t serial);
+  std::vector<Pid> snapshot() const;
+  Worker& timer_home();  // the wheel for a timer started here
+  void signal_idle();
+  void wait_idle();
+  void stop_workers();
+
+ private:
+  std::mutex pool_m_;
+  std::vector<std::unique_ptr<Proc[]>> chunks_;
+  Proc* free_ = nullptr;
+  static constexpr unsigned shard_count = 16;
+  struct Shard {
+    SpinLock lock;
+    Proc* head = nullptr;
+  };
+  mutable Shard shards_[shard_count];
+  std::atomic<bool> workers_stopped_{false};
+};
+
+// Thread-local scheduler context.
+struct Tls {
+  Worker* worker = nullptr;
+  RuntimeImpl* rt = nullptr;
+  Proc* current = nullptr;
+  enum class Outcome : unsigned char { none, blocked, yielded, finished, exiting } outcome = Outcome::none;
+  std::exception_ptr error;
+  int budget = 0;
+};
+extern thread_local Tls tls;
+
+constexpr int slice_budget = 2000;
+
+// Process-side helpers (process.cpp).
+void drain(Proc* p) noexcept;                        // inbox -> private queue, handling signals
+Msg* scan(Proc* p, Waiter& w) noexcept;              // first match, unlinked, or null
+void do_exit(Proc* p);                               // worker thread; p is not running
+void send_signal(const Pid& to, Msg* m) noexcept;    // deliver, answering dead targets
+void post_self_timeout(Proc* p, Waiter& w);
+void finish_wait(Proc* p, Waiter& w) noexcept;
+bool poll_waiter(Proc* p) noexcept;                  // woken: true when it should resume
+Proc* current_or_throw(const char* what);
+Reason exit_reason_of(const std::exception_ptr& e);
+bool register_in(RuntimeImpl& rt, std::string name, const Pid& pid);
+// The same operations as otp::link & co., acting as process `p` (a Scoped's, or the current one).
+void link_as(Proc* p, const Pid& pid);
+void unlink_as(Proc* p, const Pid& pid);
+Ref monitor_as(Proc* p, const Pid& pid);
+void demonitor_as(Proc* p, Ref ref, bool flush);
+
+}  // namespace otp::detail

@@ -1,0 +1,538 @@
+// Process side of the runtime: receive, signals, links, monitors, exits.
+//
+// Everything here runs on the thread that currently runs the process, except
+// deliver()/send_signal(), which any thread may call. A process's private
+// queue, link set and monitor tables are touched only by the process itself:
+// other processes change them by sending signals, which the owner applies
+// when it drains its inbox (drain()), in arrival order with its messages.
+#include <cassert>
+#include <stdexcept>
+
+#include "internal.hpp"
+
+namespace otp::detail {
+
+thread_local Tls tls;
+
+Proc* current_or_throw(const char* what) {
+  if (tls.current == nullptr || tls.current->external != nullptr)
+    throw std::logic_error(std::string("otp::") + what + " must be called from inside a process");
+  return tls.current;
+}
+
+// ---- delivery -------------------------------------------------------------
+
+namespace {
+
+// Pins the block and checks the serial. False when the pid's process is gone.
+bool pin(Proc* p, std::uint64_t serial) noexcept {
+  p->refs.fetch_add(1, std::memory_order_acq_rel);
+  if (p->serial.load(std::memory_order_acquire) == serial) return true;
+  p->rt->release(p);
+  return false;
+}
+
+// A signal that could not be delivered because its target is gone: answer it
+// the way the target would have, with reason `noproc`.
+void answer_dead(const Pid& target, Msg* m) noexcept {
+  switch (m->type->kind) {
+    case SigKind::link: {
+      Pid from = value_of<LinkSig>(m).from;
+      deliver(from, make_msg<ExitSig>(ExitSig{target, Reason::noproc(), true}));
+      break;
+    }
+    case SigKind::monitor: {
+      auto& s = value_of<MonitorSig>(m);
+      deliver(s.watcher, make_msg<DownSig>(DownSig{s.ref, target, Reason::noproc()}));
+      break;
+    }
+    default:
+      break;
+  }
+  free_msg(m);
+}
+
+}  // namespace
+
+void deliver(const Pid& to, Msg* m) noexcept {
+  Proc* p = to.proc();
+  if (p == nullptr || !pin(p, to.id())) {
+    free_msg(m);
+    return;
+  }
+  switch (p->inbox.push(m)) {
+    case Inbox::Push::ok:
+      break;
+    case Inbox::Push::woke:
+      p->rt->make_runnable(p);
+      break;
+    case Inbox::Push::closed:
+      free_msg(m);
+      break;
+  }
+  p->rt->release(p);
+}
+
+void send_signal(const Pid& to, Msg* m) noexcept {
+  Proc* p = to.proc();
+  if (p == nullptr || !pin(p, to.id())) {
+    answer_dead(to, m);
+    return;
+  }
+  switch (p->inbox.push(m)) {
+    case Inbox::Push::ok:
+      break;
+    case Inbox::Push::woke:
+      p->rt->make_runnable(p);
+      break;
+    case Inbox::Push::closed:
+      answer_dead(to, m);
+      break;
+  }
+  p->rt->release(p);
+}
+
+// ---- signals ----------------------------------------------------------------
+
+namespace {
+
+void die(Proc* p, Reason r) noexcept {
+  p->pending_exit = true;
+  p->exit_reason = std::move(r);
+}
+
+void handle_exit(Proc* p, Msg* m) {
+  auto& s = value_of<ExitSig>(m);
+  if (s.linked) {
+    // A signal from a link we have since removed is void (Erlang's unlink semantics).
+    if (p->ext == nullptr || p->ext->links.erase(s.from.id()) == 0) return;
+  }
+  if (!s.linked && s.reason.is_kill()) return die(p, Reason::killed());
+  if (p->trap_exit) {
+    p->append(make_msg<Exit>(Exit{s.from, s.reason}));
+    return;
+  }
+  if (s.reason.is_normal()) {
+    // exit(self(), normal) ends the caller; a normal exit of a link does nothing.
+    if (!s.linked && s.from == p->pid()) die(p, Reason::normal());
+    return;
+  }
+  die(p, s.reason);
+}
+
+void handle(Proc* p, Msg* m) {
+  if (p->pending_exit && m->type->kind != SigKind::message) {
+    p->append(m);  // do_exit answers what needs answering
+    return;
+  }
+  switch (m->type->kind) {
+    case SigKind::message:
+      p->append(m);
+      return;
+    case SigKind::link: {
+      Pid from = value_of<LinkSig>(m).from;
+      p->extras().links.emplace(from.id(), from);
+      break;
+    }
+    case SigKind::unlink:
+      if (p->ext != nullptr) p->ext->links.erase(value_of<UnlinkSig>(m).from.id());
+      break;
+    case SigKind::monitor: {
+      auto& s = value_of<MonitorSig>(m);
+      p->extras().watchers.emplace(s.ref.id, s.watcher);
+      break;
+    }
+    case SigKind::demonitor:
+      if (p->ext != nullptr) p->ext->watchers.erase(value_of<DemonitorSig>(m).ref.id);
+      break;
+    case SigKind::exit:
+      handle_exit(p, m);
+      break;
+    case SigKind::down: {
+      auto& s = value_of<DownSig>(m);
+      if (p->ext != nullptr && p->ext->monitors.erase(s.ref.id) != 0)
+        p->append(make_msg<Down>(Down{s.ref, s.pid, std::move(s.reason)}));
+      break;
+    }
+    case SigKind::timeout:
+      if (value_of<TimeoutSig>(m).seq == p->timeout_seq && p->timer) p->timeout_fired = true;
+      break;
+  }
+  free_msg(m);
+}
+
+}  // namespace
+
+void drain(Proc* p) noexcept {
+  Msg* tail = nullptr;
+  Msg* m = p->inbox.take(tail);
+  while (m != nullptr) {
+    Msg* next = m->next;
+    try {
+      handle(p, m);
+    } catch (...) {
+      // Only allocation can fail here; losing the signal is the lesser evil.
+      free_msg(m);
+    }
+    m = next;
+  }
+}
+
+Msg* scan(Proc* p, Waiter& w) noexcept {
+  if (w.match == nullptr) return nullptr;
+  Msg* prev = w.cursor;
+  Msg* m = prev != nullptr ? prev->next : p->q_head;
+  while (m != nullptr) {
+    if (w.match(&w, m)) {
+      if (prev != nullptr) prev->next = m->next; else p->q_head = m->next;
+      if (p->q_tail == m) p->q_tail = prev;
+      m->next = nullptr;
+      --p->q_len;
+      ++p->handled;
+      return m;
+    }
+    prev = m;
+    m = m->next;
+  }
+  w.cursor = prev;
+  return nullptr;
+}
+
+// ---- waiting ----------------------------------------------------------------
+
+void post_self_timeout(Proc* p, Waiter& w) {
+  ++p->timeout_seq;
+  p->timeout_fired = false;
+  p->timer = start_timer(p->pid(), w.timeout, make_msg<TimeoutSig>(TimeoutSig{p->timeout_seq}));
+}
+
+void finish_wait(Proc* p, Waiter&) noexcept {
+  p->waiter = nullptr;
+  if (p->timer) {
+    cancel_timer(p->timer);
+    p->timer = TimerRef{};
+  }
+  p->timeout_fired = false;
+}
+
+bool wait_ready(Waiter& w) noexcept {
+  Proc* p = tls.current;
+  assert(p != nullptr && "receive outside a process");
+  if (w.match == nullptr) return false;
+  w.found = scan(p, w);
+  if (w.found == nullptr) {
+    drain(p);
+    if (p->pending_exit) return false;
+    w.found = scan(p, w);
+  }
+  if (w.found == nullptr && w.timeout <= Duration::zero()) w.timed_out = true;
+  // A used-up time slice turns even a ready receive into a yield.
+  if (--tls.budget <= 0) return false;
+  return w.found != nullptr || w.timed_out;
+}
+
+bool wait_suspend(Waiter& w, std::coroutine_handle<> h) noexcept {
+  Proc* p = tls.current;
+  p->resume_at = h;
+  if (p->pending_exit) {
+    tls.outcome = Tls::Outcome::exiting;
+    return true;
+  }
+  if (w.yielding || w.found != nullptr || w.timed_out) {
+    if (w.yielding) drain(p);
+    tls.outcome = p->pending_exit ? Tls::Outcome::exiting : Tls::Outcome::yielded;
+    return true;
+  }
+  if (w.timeout != infinity) {
+    try {
+      post_self_timeout(p, w);
+    } catch (...) {
+      die(p, Reason::exception("cannot start a receive timer"));
+      tls.outcome = Tls::Outcome::exiting;
+      return true;
+    }
+  }
+  for (;;) {
+    p->waiter = &w;
+    if (p->inbox.try_block()) {
+      // From here on another thread may run p: touch nothing of it.
+      tls.outcome = Tls::Outcome::blocked;
+      return true;
+    }
+    p->waiter = nullptr;
+    drain(p);
+    if (p->pending_exit) {
+      tls.outcome = Tls::Outcome::exiting;
+      return true;
+    }
+    if ((w.found = scan(p, w)) != nullptr || p->timeout_fired) {
+      w.timed_out = w.found == nullptr;
+      finish_wait(p, w);
+      return false;
+    }
+  }
+}
+
+bool poll_waiter(Proc* p) noexcept {
+  Waiter& w = *p->waiter;
+  for (;;) {
+    drain(p);
+    if (p->pending_exit) {
+      tls.outcome = Tls::Outcome::exiting;
+      return false;
+    }
+    if ((w.found = scan(p, w)) != nullptr || p->timeout_fired) {
+      w.timed_out = w.found == nullptr;
+      finish_wait(p, w);
+      return true;
+    }
+    if (p->inbox.try_block()) {
+      tls.outcome = Tls::Outcome::blocked;
+      return false;
+    }
+  }
+}
+
+void root_finished(std::exception_ptr error) noexcept {
+  tls.outcome = Tls::Outcome::finished;
+  tls.error = std::move(error);
+}
+
+// ---- exit -----------------------------------------------------------------
+
+namespace {
+
+Reason reason_of(const std::exception_ptr& e) {
+  if (!e) return Reason::normal();
+  try {
+    std::rethrow_exception(e);
+  } catch (const ExitError& x) {
+    return x.reason;
+  } catch (const std::exception& x) {
+    return Reason::exception(x.what());
+  } catch (...) {
+    return Reason::exception("unknown exception");
+  }
+}
+
+}  // namespace
+
+void do_exit(Proc* p) {
+  Proc* saved = tls.current;
+  tls.current = p;
+  const Pid self = p->pid();
+  if (p->root) {
+    auto root = std::exchange(p->root, {});
+    root.destroy();  // runs the destructors of everything the process held
+  }
+  if (p->timer) {
+    cancel_timer(p->timer);
+    p->timer = TimerRef{};
+  }
+  p->waiter = nullptr;
+  const Reason reason = p->exit_reason;
+
+  // Close the inbox, then answer what was waiting in it and in the private queue.
+  Msg* tail = nullptr;
+  Msg* rest = p->inbox.close(tail);
+  if (rest != nullptr) {
+    if (p->q_tail != nullptr) p->q_tail->next = rest; else p->q_head = rest;
+  }
+  for (Msg* m = p->q_head; m != nullptr;) {
+    Msg* next = m->next;
+    switch (m->type->kind) {
+      case SigKind::link: {
+        Pid from = value_of<LinkSig>(m).from;
+        p->extras().links.emplace(from.id(), from);
+        break;
+      }
+      case SigKind::unlink:
+        if (p->ext != nullptr) p->ext->links.erase(value_of<UnlinkSig>(m).from.id());
+        break;
+      case SigKind::monitor: {
+        auto& s = value_of<MonitorSig>(m);
+        p->extras().watchers.emplace(s.ref.id, s.watcher);
+        break;
+      }
+      case SigKind::demonitor:
+        if (p->ext != nullptr) p->ext->watchers.erase(value_of<DemonitorSig>(m).ref.id);
+        break;
+      default:
+        break;
+    }
+    free_msg(m);
+    m = next;
+  }
+  p->q_head = p->q_tail = nullptr;
+  p->q_len = 0;
+
+  // Gone for everyone before anyone hears of it: once a Down or Exit arrives,
+  // is_alive() is false and the name is free again.
+  RuntimeImpl* rt = p->rt;
+  rt->unregister_proc(p, self.id());
+  p->external = nullptr;
+  p->exit_reason = Reason{};
+  p->parent = Pid{};
+  p->serial.store(0, std::memory_order_seq_cst);
+  if (p->named.load(std::memory_order_seq_cst)) {
+    std::unique_lock lock(rt->names_m);
+    auto it = rt->name_of.find(self.id());
+    if (it != rt->name_of.end()) {
+      rt->names.erase(it->second);
+      rt->name_of.erase(it);
+    }
+    p->named.store(false, std::memory_order_relaxed);
+  }
+  if (Extras* x = std::exchange(p->ext, nullptr)) {
+    for (auto& [id, pid] : x->links) send_signal(pid, make_msg<ExitSig>(ExitSig{self, reason, true}));
+    for (auto& [ref, watcher] : x->watchers) send_signal(watcher, make_msg<DownSig>(DownSig{Ref{ref}, self, reason}));
+    for (auto& [ref, target] : x->monitors) send_signal(target, make_msg<DemonitorSig>(DemonitorSig{Ref{ref}}));
+    delete x;
+  }
+  p->retired.store(true, std::memory_order_release);
+  if (p->refs.fetch_sub(Proc::alive_ref, std::memory_order_acq_rel) == Proc::alive_ref) rt->try_free(p);
+  if (rt->live.fetch_sub(1, std::memory_order_acq_rel) == 1) rt->signal_idle();
+  tls.current = saved;
+}
+
+Reason exit_reason_of(const std::exception_ptr& e) { return reason_of(e); }
+
+// ---- spawn --------------------------------------------------------------------
+
+Spawned spawn_co(RuntimeImpl* rt, Co<void> body, SpawnOpts opts) {
+  Proc* parent = tls.current;
+  if (rt == nullptr) rt = current_or_throw("spawn")->rt;
+  if (parent != nullptr && parent->rt != rt) parent = nullptr;
+  if ((opts.link || opts.monitor) && parent == nullptr)
+    throw std::logic_error("otp::spawn_link/spawn_monitor must be called from inside a process");
+  if (rt->stopping.load(std::memory_order_acquire)) throw std::logic_error("otp::spawn: the runtime is shutting down");
+  Proc* c = rt->alloc_proc();
+  auto h = body.release();
+  c->root = c->resume_at = h;
+  Spawned out{c->pid(), Ref{}};
+  if (parent != nullptr) c->parent = parent->pid();
+  if (opts.link) {
+    c->extras().links.emplace(parent->serial.load(std::memory_order_relaxed), parent->pid());
+    parent->extras().links.emplace(out.pid.id(), out.pid);
+  }
+  if (opts.monitor) {
+    out.ref = Ref{rt->next_ref.fetch_add(1, std::memory_order_relaxed)};
+    parent->extras().monitors.emplace(out.ref.id, out.pid);
+    c->extras().watchers.emplace(out.ref.id, parent->pid());
+  }
+  rt->live.fetch_add(1, std::memory_order_acq_rel);
+  rt->register_proc(c);
+  rt->make_runnable(c);
+  return out;
+}
+
+Pid resolve(std::string_view name) {
+  auto p = otp::whereis(name);
+  if (!p) throw BadArg("send to unregistered name " + std::string(name));
+  return *p;
+}
+
+}  // namespace otp::detail
+
+namespace otp {
+
+using namespace detail;
+
+Pid self() { return current_or_throw("self")->pid(); }
+bool in_process() { return tls.current != nullptr && tls.current->external == nullptr; }
+
+bool is_alive(const Pid& pid) {
+  Proc* p = pid.proc();
+  return p != nullptr && p->serial.load(std::memory_order_acquire) == pid.id();
+}
+
+void link(const Pid& pid) { link_as(current_or_throw("link"), pid); }
+void unlink(const Pid& pid) { unlink_as(current_or_throw("unlink"), pid); }
+Ref monitor(const Pid& pid) { return monitor_as(current_or_throw("monitor"), pid); }
+void demonitor(Ref ref, bool flush) { demonitor_as(current_or_throw("demonitor"), ref, flush); }
+
+}  // namespace otp
+
+namespace otp::detail {
+
+void link_as(Proc* p, const Pid& pid) {
+  if (pid == p->pid()) return;
+  if (p->extras().links.emplace(pid.id(), pid).second) send_signal(pid, make_msg<LinkSig>(LinkSig{p->pid()}));
+}
+
+void unlink_as(Proc* p, const Pid& pid) {
+  if (p->ext != nullptr && p->ext->links.erase(pid.id()) != 0)
+    send_signal(pid, make_msg<UnlinkSig>(UnlinkSig{p->pid()}));
+}
+
+}  // namespace otp::detail
+
+namespace otp {
+
+Ref make_ref() {
+  Proc* p = tls.current;
+  if (p != nullptr) return Ref{p->rt->next_ref.fetch_add(1, std::memory_order_relaxed)};
+  static std::atomic<std::uint64_t> outside{1ull << 62};
+  return Ref{outside.fetch_add(1, std::memory_order_relaxed)};
+}
+
+}  // namespace otp
+
+namespace otp::detail {
+
+Ref monitor_as(Proc* p, const Pid& pid) {
+  Ref ref{p->rt->next_ref.fetch_add(1, std::memory_order_relaxed)};
+  p->extras().monitors.emplace(ref.id, pid);
+  send_signal(pid, make_msg<MonitorSig>(MonitorSig{ref, p->pid()}));
+  return ref;
+}
+
+void demonitor_as(Proc* p, Ref ref, bool flush) {
+  if (p->ext == nullptr) return;
+  auto it = p->ext->monitors.find(ref.id);
+  if (it != p->ext->monitors.end()) {
+    Pid target = it->second;
+    p->ext->monitors.erase(it);
+    send_signal(target, make_msg<DemonitorSig>(DemonitorSig{ref}));
+  }
+  if (!flush) return;
+  drain(p);  // a Down still in the inbox is dropped now that the monitor is gone
+  Msg* prev = nullptr;
+  for (Msg* m = p->q_head; m != nullptr;) {
+    Msg* next = m->next;
+    if (is<Down>(m) && value_of<Down>(m).ref == ref) {
+      if (prev != nullptr) prev->next = next; else p->q_head = next;
+      if (p->q_tail == m) p->q_tail = prev;
+      --p->q_len;
+      free_msg(m);
+    } else {
+      prev = m;
+    }
+    m = next;
+  }
+}
+
+}  // namespace otp::detail
+
+namespace otp {
+
+void exit(const Pid& pid, Reason reason) {
+  Pid from = tls.current != nullptr ? tls.current->pid() : Pid{};
+  send_signal(pid, make_msg<ExitSig>(ExitSig{from, std::move(reason), false}));
+}
+
+void exit(Reason reason) { throw ExitError(std::move(reason)); }
+
+bool trap_exit(bool on) {
+  Proc* p = current_or_throw("trap_exit");
+  return std::exchange(p->trap_exit, on);
+}
+
+std::string registered_name() {
+  Proc* p = current_or_throw("registered_name");
+  std::shared_lock lock(p->rt->names_m);
+  auto it = p->rt->name_of.find(p->serial.load(std::memory_order_relaxed));
+  return it != p->rt->name_of.end() ? it->second : std::string{};
+}
+
+}  // namespace otp

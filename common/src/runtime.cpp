@@ -1,0 +1,615 @@
+// The scheduler: worker threads, run queues, work stealing, sleeping and waking.
+//
+// Design. Each worker thread owns a FIFO run queue (an intrusive list under a
+// spin lock, touched by its owner on every schedule and by thieves rarely) and
+// a one-slot `runnext`. A process woken by a message sent from a worker goes to
+// that worker's runnext, so that the receiver runs next, on the same core, with
+// the message still in cache: a ping-pong or a ring never leaves its core and
+// never wakes another thread. A worker takes runnext at most 64 times in a row
+// before it serves its queue, so two chatty processes cannot starve the rest.
+// Work from other threads (main, tests, Scoped handles) goes through a global
+// injection queue.
+//
+// Idle workers try to steal half of another worker's queue (never its runnext),
+// then sleep on their own condition variable. A sleeping worker is woken only
+// when queued work appears that its owner is not about to run: a push to a
+// local queue or to the injection queue wakes one sleeper. The push and the
+// sleeper's final check are ordered by seq_cst operations on the queue lengths
+// and on `sleepers` (a Dekker pattern), so a wake-up cannot be lost.
+//
+// Timers live in per-worker wheels (timer_wheel.cpp); a worker advances its own
+// wheel between processes and sleeps no longer than its next expiry.
+//
+// Process blocks come from a type-stable pool (see Proc in internal.hpp).
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "internal.hpp"
+
+namespace otp::detail {
+
+// ---- small blocks ------------------------------------------------------------
+
+void* small_alloc(std::size_t size) { return ::operator new(size); }
+void small_free(void* p, std::size_t size) noexcept { ::operator delete(p, size); }
+
+// ---- runtime ------------------------------------------------------------------
+
+RuntimeImpl::RuntimeImpl(Options o) : opts(o), start(std::chrono::steady_clock::now()) {
+  if (opts.virtual_clock) opts.threads = 1;
+  if (opts.threads == 0) opts.threads = std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < opts.threads; ++i) workers.push_back(std::make_unique<Worker>(this, i));
+  for (auto& w : workers) w->start();
+}
+
+RuntimeImpl::~RuntimeImpl() { stop_workers(); }
+
+Proc* RuntimeImpl::alloc_proc() {
+  Proc* p;
+  {
+    std::lock_guard lock(pool_m_);
+    if (free_ == nullptr) {
+      constexpr std::size_t n = 512;
+      auto chunk = std::make_unique<Proc[]>(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        chunk[i].rt = this;
+        chunk[i].next_run = free_;
+        free_ = &chunk[i];
+      }
+      chunks_.push_back(std::move(chunk));
+    }
+    p = free_;
+    free_ = p->next_run;
+  }
+  p->next_run = nullptr;
+  p->inbox.reset();
+  p->trap_exit = p->pending_exit = p->timeout_fired = false;
+  p->handled = 0;
+  p->refs.fetch_add(Proc::alive_ref, std::memory_order_acq_rel);
+  p->serial.store(next_serial.fetch_add(1, std::memory_order_relaxed), std::memory_order_release);
+  return p;
+}
+
+void RuntimeImpl::release(Proc* p) noexcept {
+  if (p->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) try_free(p);
+}
+
+void RuntimeImpl::try_free(Proc* p) noexcept {
+  if (!p->retired.exchange(false, std::memory_order_acq_rel)) return;
+  std::lock_guard lock(pool_m_);
+  p->next_run = free_;
+  free_ = p;
+}
+
+void RuntimeImpl::register_proc(Proc* p) {
+  Shard& s = shards_[p->serial.load(std::memory_order_relaxed) % shard_count];
+  std::lock_guard lock(s.lock);
+  p->all_prev = nullptr;
+  p->all_next = s.head;
+  if (s.head != nullptr) s.head->all_prev = p;
+  s.head = p;
+}
+
+void RuntimeImpl::unregister_proc(Proc* p, std::uint64_t serial) {
+  Shard& s = shards_[serial % shard_count];
+  std::lock_guard lock(s.lock);
+  if (p->all_prev != nullptr) p->all_prev->all_next = p->all_next; else s.head = p->all_next;
+  if (p->all_next != nullptr) p->all_next->all_prev = p->all_prev;
+  p->all_prev = p->all_next = nullptr;
+}
+
+std::vector<Pid> RuntimeImpl::snapshot() const {
+  std::vector<Pid> out;
+  for (auto& s : shards_) {
+    std::lock_guard lock(s.lock);
+    for (Proc* p = s.head; p != nullptr; p = p->all_next) out.push_back(p->pid());
+  }
+  return out;
+}
+
+void RuntimeImpl::make_runnable(Proc* p) {
+  if (p->external != nullptr) {
+    p->external->sem.release();
+    return;
+  }
+  Worker* w = tls.worker;
+  if (w != nullptr && tls.rt == this) {
+    w->push_local(p);
+  } else {
+    inject(p);
+  }
+}
+
+void RuntimeImpl::inject(Proc* p) {
+  {
+    std::lock_guard lock(inject_m);
+    p->next_run = nullptr;
+    if (inject_tail != nullptr) inject_tail->next_run = p; else inject_head = p;
+    inject_tail = p;
+    inject_len.fetch_add(1, std::memory_order_seq_cst);
+  }
+  wake_one();
+}
+
+Proc* RuntimeImpl::take_injected() {
+  if (inject_len.load(std::memory_order_acquire) == 0) return nullptr;
+  std::lock_guard lock(inject_m);
+  Proc* p = inject_head;
+  if (p == nullptr) return nullptr;
+  inject_head = p->next_run;
+  if (inject_head == nullptr) inject_tail = nullptr;
+  p->next_run = nullptr;
+  inject_len.fetch_sub(1, std::memory_order_seq_cst);
+  return p;
+}
+
+void RuntimeImpl::wake_one() {
+  if (sleepers.load(std::memory_order_seq_cst) == 0) return;
+  if (spinners.load(std::memory_order_seq_cst) > 0) return;  // a spinning worker will find it
+  unsigned start = tls.worker != nullptr ? tls.worker->index() + 1 : 0;
+  for (unsigned i = 0; i < workers.size(); ++i)
+    if (workers[(start + i) % workers.size()]->wake()) return;
+}
+
+bool RuntimeImpl::any_work() const {
+  if (inject_len.load(std::memory_order_seq_cst) != 0) return true;
+  for (auto& w : workers)
+    if (w->has_queued()) return true;
+  return false;
+}
+
+Worker& RuntimeImpl::timer_home() {
+  if (tls.worker != nullptr && tls.rt == this) return *tls.worker;
+  return *workers[0];
+}
+
+void RuntimeImpl::signal_idle() {
+  std::lock_guard lock(idle_m);
+  idle_cv.notify_all();
+}
+
+void RuntimeImpl::wait_idle() {
+  std::unique_lock lock(idle_m);
+  idle_cv.wait(lock, [&] { return workers[0]->idle() && !any_work(); });
+}
+
+void RuntimeImpl::stop_workers() {
+  if (workers_stopped_.exchange(true)) return;
+  quit.store(true, std::memory_order_seq_cst);
+  for (auto& w : workers) w->notify();
+  for (auto& w : workers) w->join();
+  for (auto& w : workers) {
+    std::lock_guard lock(w->wheel().mutex());
+    w->wheel().clear();
+  }
+}
+
+// ---- workers --------------------------------------------------------------------
+
+void Worker::start() { thread_ = std::thread([this] { loop(); }); }
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::push_local(Proc* p) {
+  if (runnext_ != nullptr) push_back(runnext_);
+  runnext_ = p;
+}
+
+void Worker::enqueue_locked(Proc* p) {
+  p->next_run = nullptr;
+  if (q_tail_ != nullptr) q_tail_->next_run = p; else q_head_ = p;
+  q_tail_ = p;
+  q_len_.fetch_add(1, std::memory_order_seq_cst);
+}
+
+void Worker::push_back(Proc* p) {
+  {
+    std::lock_guard lock(qlock_);
+    enqueue_locked(p);
+  }
+  rt_->wake_one();
+}
+
+Proc* Worker::pop_local() {
+  if (q_len_.load(std::memory_order_relaxed) == 0) return nullptr;
+  std::lock_guard lock(qlock_);
+  Proc* p = q_head_;
+  if (p == nullptr) return nullptr;
+  q_head_ = p->next_run;
+  if (q_head_ == nullptr) q_tail_ = nullptr;
+  p->next_run = nullptr;
+  q_len_.fetch_sub(1, std::memory_order_seq_cst);
+  return p;
+}
+
+std::size_t Worker::steal_into(Worker& thief) {
+  if (q_len_.load(std::memory_order_relaxed) == 0) return 0;
+  Proc* head = nullptr;
+  Proc* tail = nullptr;
+  std::size_t n = 0;
+  {
+    std::unique_lock lock(qlock_, std::try_to_lock);
+    if (!lock.owns_lock()) return 0;
+    std::size_t want = (q_len_.load(std::memory_order_relaxed) + 1) / 2;
+    while (n < want && q_head_ != nullptr) {
+      Proc* p = q_head_;
+      q_head_ = p->next_run;
+      p->next_run = nullptr;
+      if (tail != nullptr) tail->next_run = p; else head = p;
+      tail = p;
+      ++n;
+    }
+    if (q_head_ == nullptr) q_tail_ = nullptr;
+    q_len_.fetch_sub(n, std::memory_order_seq_cst);
+  }
+  if (n == 0) return 0;
+  std::lock_guard lock(thief.qlock_);
+  for (Proc* p = head; p != nullptr;) {
+    Proc* next = p->next_run;
+    thief.enqueue_locked(p);
+    p = next;
+  }
+  return n;
+}
+
+bool Worker::wake() {
+  {
+    std::lock_guard lock(sleep_m_);
+    if (!sleeping_) return false;
+    sleeping_ = false;
+    idle_.store(false, std::memory_order_release);
+    rt_->sleepers.fetch_sub(1, std::memory_order_seq_cst);
+  }
+  sleep_cv_.notify_one();
+  return true;
+}
+
+void Worker::notify() {
+  {
+    std::lock_guard lock(sleep_m_);
+    poked_ = true;
+    idle_.store(false, std::memory_order_release);
+    if (sleeping_) {
+      sleeping_ = false;
+      rt_->sleepers.fetch_sub(1, std::memory_order_seq_cst);
+    }
+  }
+  sleep_cv_.notify_one();
+}
+
+Proc* Worker::find_work() {
+  Proc* p;
+  if (tick_ % 61 == 0 && (p = rt_->take_injected()) != nullptr) return p;
+  if (runnext_ != nullptr && runnext_streak_ < 64) {
+    ++runnext_streak_;
+    return std::exchange(runnext_, nullptr);
+  }
+  runnext_streak_ = 0;
+  if ((p = pop_local()) != nullptr) return p;
+  if (runnext_ != nullptr) return std::exchange(runnext_, nullptr);
+  if ((p = rt_->take_injected()) != nullptr) return p;
+  auto& ws = rt_->workers;
+  if (ws.size() > 1) {
+    rng_ ^= rng_ << 13;
+    rng_ ^= rng_ >> 7;
+    rng_ ^= rng_ << 17;
+    std::size_t start = rng_ % ws.size();
+    for (std::size_t i = 0; i < ws.size(); ++i) {
+      Worker& victim = *ws[(start + i) % ws.size()];
+      if (&victim != this && victim.steal_into(*this) > 0) return pop_local();
+    }
+  }
+  return nullptr;
+}
+
+void Worker::fire_timers() {
+  if (wheel_.empty()) return;
+  {
+    std::lock_guard lock(wheel_.mutex());
+    wheel_.advance(rt_->now_tick(), fired_);
+  }
+  for (auto& [pid, msg] : fired_) deliver(pid, msg);
+  fired_.clear();
+}
+
+void Worker::run(Proc* p) {
+  tls.current = p;
+  tls.budget = slice_budget;
+  tls.outcome = Tls::Outcome::none;
+  if (p->waiter != nullptr) {
+    if (!poll_waiter(p)) {
+      if (tls.outcome == Tls::Outcome::exiting) do_exit(p);
+      tls.current = nullptr;
+      return;
+    }
+  }
+  p->resume_at.resume();
+  switch (tls.outcome) {
+    case Tls::Outcome::blocked:
+      break;  // p may already be running elsewhere
+    case Tls::Outcome::yielded:
+      push_back(p);
+      break;
+    case Tls::Outcome::finished:
+      p->exit_reason = exit_reason_of(tls.error);
+      tls.error = nullptr;
+      do_exit(p);
+      break;
+    case Tls::Outcome::exiting:
+      do_exit(p);
+      break;
+    case Tls::Outcome::none:
+      // Suspended on an awaitable that is not ours: a programming error.
+      p->exit_reason = Reason::exception("process suspended outside otp::receive/yield/call");
+      do_exit(p);
+      break;
+  }
+  tls.current = nullptr;
+}
+
+void Worker::sleep() {
+  std::int64_t deadline_ns = -1;
+  if (!wheel_.empty() && !rt_->opts.virtual_clock) {
+    std::lock_guard lock(wheel_.mutex());
+    if (!wheel_.empty()) deadline_ns = static_cast<std::int64_t>(wheel_.next_wakeup()) * 1'000'000;
+  }
+  std::unique_lock lock(sleep_m_);
+  if (poked_) {
+    poked_ = false;
+    return;
+  }
+  sleeping_ = true;
+  rt_->sleepers.fetch_add(1, std::memory_order_seq_cst);
+  lock.unlock();
+  if (rt_->any_work() || rt_->quit.load(std::memory_order_seq_cst)) {
+    lock.lock();
+    if (sleeping_) {
+      sleeping_ = false;
+      rt_->sleepers.fetch_sub(1, std::memory_order_seq_cst);
+    }
+    return;
+  }
+  if (rt_->opts.virtual_clock) {
+    idle_.store(true, std::memory_order_release);
+    rt_->signal_idle();
+  }
+  lock.lock();
+  while (sleeping_ && !poked_) {
+    if (deadline_ns >= 0) {
+      auto until = rt_->start + std::chrono::nanoseconds(deadline_ns);
+      if (sleep_cv_.wait_until(lock, until) == std::cv_status::timeout) break;
+    } else {
+      sleep_cv_.wait(lock);
+    }
+  }
+  if (sleeping_) {
+    sleeping_ = false;
+    rt_->sleepers.fetch_sub(1, std::memory_order_seq_cst);
+  }
+  poked_ = false;
+  idle_.store(false, std::memory_order_release);
+}
+
+void Worker::loop() {
+  tls.worker = this;
+  tls.rt = rt_;
+  while (!rt_->quit.load(std::memory_order_acquire)) {
+    if ((++tick_ & 63) == 0) fire_timers();
+    if (Proc* p = find_work()) {
+      run(p);
+      continue;
+    }
+    fire_timers();
+    if (runnext_ != nullptr || has_queued()) continue;
+    // Spin briefly before sleeping: work often arrives within microseconds.
+    rt_->spinners.fetch_add(1, std::memory_order_seq_cst);
+    Proc* p = nullptr;
+    for (int i = 0; i < 64 && p == nullptr && !rt_->quit.load(std::memory_order_relaxed); ++i) {
+      for (int k = 0; k < 32; ++k) SpinLock::cpu_relax();
+      p = find_work();
+    }
+    rt_->spinners.fetch_sub(1, std::memory_order_seq_cst);
+    if (p != nullptr) {
+      run(p);
+      continue;
+    }
+    sleep();
+  }
+  tls.worker = nullptr;
+  tls.rt = nullptr;
+}
+
+bool register_in(RuntimeImpl& rt, std::string name, const Pid& pid) {
+  Proc* p = pid.proc();
+  if (name.empty() || p == nullptr || p->rt != &rt) return false;
+  std::unique_lock lock(rt.names_m);
+  if (!otp::is_alive(pid) || rt.names.count(name) != 0 || rt.name_of.count(pid.id()) != 0) return false;
+  rt.name_of.emplace(pid.id(), name);
+  rt.names.emplace(std::move(name), pid);
+  p->named.store(true, std::memory_order_seq_cst);
+  // The process may have exited meanwhile: its exit path reads `named` after
+  // clearing its serial, so either it removes the name or we see it dead here.
+  if (!otp::is_alive(pid)) {
+    rt.names.erase(rt.name_of[pid.id()]);
+    rt.name_of.erase(pid.id());
+    return false;
+  }
+  return true;
+}
+
+// ---- timers -----------------------------------------------------------------
+
+TimerRef start_timer(const Pid& to, Duration after, Msg* m) {
+  Proc* target = to.proc();
+  RuntimeImpl* rt = target != nullptr ? target->rt : tls.rt;
+  if (rt == nullptr) {
+    free_msg(m);
+    return TimerRef{};
+  }
+  constexpr std::int64_t max_ns = std::int64_t{1} << 62;
+  std::int64_t after_ns = std::clamp<std::int64_t>(after.count(), 0, max_ns);
+  std::int64_t now = rt->now_ns();
+  auto expires = static_cast<std::uint64_t>((now + after_ns + 999'999) / 1'000'000);
+  std::uint64_t id = rt->next_timer.fetch_add(1, std::memory_order_relaxed);
+  Worker& w = rt->timer_home();
+  TimerRef ref;
+  {
+    std::lock_guard lock(w.wheel().mutex());
+    ref = w.wheel().add(static_cast<std::uint64_t>(now / 1'000'000), expires, to, m, id);
+  }
+  if (tls.worker != &w) w.notify();  // a sleeping owner must recompute its deadline
+  return ref;
+}
+
+namespace {
+std::optional<Duration> timer_op(TimerRef ref, bool cancel) {
+  auto* e = static_cast<TimerEntry*>(ref.entry);
+  if (e == nullptr || ref.id == 0) return std::nullopt;
+  TimerWheel* w = e->wheel.load(std::memory_order_acquire);
+  if (w == nullptr) return std::nullopt;
+  Msg* m = nullptr;
+  std::optional<Duration> left;
+  {
+    std::lock_guard lock(w->mutex());
+    if (e->wheel.load(std::memory_order_acquire) != w || e->id.load(std::memory_order_acquire) != ref.id)
+      return std::nullopt;
+    std::int64_t now = e->target.proc()->rt->now_ns();
+    left = Duration(std::max<std::int64_t>(0, static_cast<std::int64_t>(e->expires) * 1'000'000 - now));
+    if (cancel) {
+      w->remove(e);
+      m = e->msg;
+      w->free_entry(e);
+    }
+  }
+  if (m != nullptr) free_msg(m);
+  return left;
+}
+}  // namespace
+
+}  // namespace otp::detail
+
+namespace otp {
+
+using namespace detail;
+
+std::optional<Duration> cancel_timer(TimerRef ref) { return timer_op(ref, true); }
+std::optional<Duration> read_timer(TimerRef ref) { return timer_op(ref, false); }
+
+// ---- Runtime --------------------------------------------------------------------
+
+Runtime::Runtime(Options options) : impl_(std::make_unique<RuntimeImpl>(options)) {}
+
+Runtime::~Runtime() { shutdown(); }
+
+unsigned Runtime::threads() const { return impl_->opts.threads; }
+bool Runtime::deterministic() const { return impl_->opts.virtual_clock; }
+std::size_t Runtime::process_count() const {
+  return static_cast<std::size_t>(std::max<std::int64_t>(0, impl_->live.load(std::memory_order_acquire)));
+}
+std::vector<Pid> Runtime::processes() const { return impl_->snapshot(); }
+Duration Runtime::now() const { return Duration(impl_->now_ns()); }
+
+void Runtime::advance(Duration d) {
+  RuntimeImpl& rt = *impl_;
+  if (!rt.opts.virtual_clock) throw std::logic_error("Runtime::advance needs the virtual clock (Options::deterministic())");
+  const std::int64_t target = rt.now_ns() + d.count();
+  Worker& w = *rt.workers[0];
+  for (;;) {
+    rt.wait_idle();
+    std::uint64_t next;
+    {
+      std::lock_guard lock(w.wheel().mutex());
+      next = w.wheel().empty() ? UINT64_MAX : w.wheel().earliest();
+    }
+    if (next == UINT64_MAX || static_cast<std::int64_t>(next) * 1'000'000 > target) break;
+    rt.virtual_ns.store(std::max(rt.now_ns(), static_cast<std::int64_t>(next) * 1'000'000), std::memory_order_release);
+    w.notify();
+  }
+  rt.virtual_ns.store(target, std::memory_order_release);
+  w.notify();
+  rt.wait_idle();
+}
+
+void Runtime::run_until_idle() {
+  if (!impl_->opts.virtual_clock) throw std::logic_error("Runtime::run_until_idle needs the virtual clock");
+  impl_->wait_idle();
+}
+
+bool Runtime::register_name(std::string name, Pid pid) { return register_in(*impl_, std::move(name), pid); }
+
+bool Runtime::unregister_name(std::string_view name) {
+  std::unique_lock lock(impl_->names_m);
+  auto it = impl_->names.find(std::string(name));
+  if (it == impl_->names.end()) return false;
+  impl_->name_of.erase(it->second.id());
+  impl_->names.erase(it);
+  return true;
+}
+
+std::optional<Pid> Runtime::whereis(std::string_view name) const {
+  std::shared_lock lock(impl_->names_m);
+  auto it = impl_->names.find(std::string(name));
+  if (it == impl_->names.end() || !is_alive(it->second)) return std::nullopt;
+  return it->second;
+}
+
+void Runtime::shutdown() {
+  RuntimeImpl& rt = *impl_;
+  if (rt.stopping.exchange(true)) {
+    rt.stop_workers();
+    return;
+  }
+  auto internal_live = [&] { return rt.live.load() - rt.live_external.load(); };
+  auto wait_for = [&](std::chrono::steady_clock::duration limit) {
+    auto until = std::chrono::steady_clock::now() + limit;
+    while (internal_live() > 0 && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return internal_live() <= 0;
+  };
+  auto signal_all = [&](const Reason& r) {
+    for (const Pid& pid : rt.snapshot())
+      if (pid.proc()->external == nullptr) exit(pid, r);
+  };
+  if (internal_live() > 0) {
+    signal_all(Reason::shutdown());
+    if (!wait_for(rt.opts.shutdown_grace)) {
+      signal_all(Reason::kill());
+      wait_for(std::chrono::seconds(10));
+    }
+  }
+  rt.stop_workers();
+}
+
+// ---- names --------------------------------------------------------------------------
+
+bool register_name(std::string name, const Pid& pid) {
+  return register_in(*current_or_throw("register_name")->rt, std::move(name), pid);
+}
+
+bool unregister_name(std::string_view name) {
+  RuntimeImpl* rt = current_or_throw("unregister_name")->rt;
+  std::unique_lock lock(rt->names_m);
+  auto it = rt->names.find(std::string(name));
+  if (it == rt->names.end()) return false;
+  rt->name_of.erase(it->second.id());
+  rt->names.erase(it);
+  return true;
+}
+
+std::optional<Pid> whereis(std::string_view name) {
+  RuntimeImpl* rt = current_or_throw("whereis")->rt;
+  std::shared_lock lock(rt->names_m);
+  auto it = rt->names.find(std::string(name));
+  if (it == rt->names.end() || !is_alive(it->second)) return std::nullopt;
+  return it->second;
+}
+
+Pid Via::resolve() const {
+  auto p = whereis();
+  if (!p) throw BadArg("send to unregistered via-name " + key);
+  return *p;
+}
+
+}  // namespace otp

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages the build needs, only those that are missing.
+# Idempotent and silent when everything is there. Runs as root, or through sudo.
+set -euo pipefail
+
+packages=(
+  cmake
+  g++
+  ninja-build
+  pkg-config
+  libfmt-dev
+  libgtest-dev
+  libgmock-dev
+  googletest
+  libbenchmark-dev
+)
+
+installed() {
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+missing=()
+for pkg in "${packages[@]}"; do
+  installed "$pkg" || missing+=("$pkg")
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  exit 0
+fi
+
+if [[ $(id -u) -eq 0 ]]; then
+  sudo=()
+elif command -v sudo >/dev/null 2>&1; then
+  sudo=(sudo)
+else
+  echo "deps.sh: missing packages: ${missing[*]}; run this script as root" >&2
+  exit 1
+fi
+
+echo "deps.sh: installing ${missing[*]}"
+# Wait for a concurrent apt/dpkg (up to 10 minutes) instead of failing on its lock.
+apt_opts=(-o DPkg::Lock::Timeout=600 -q)
+"${sudo[@]}" apt-get "${apt_opts[@]}" update
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+  apt-get "${apt_opts[@]}" install -y --no-install-recommends "${missing[@]}"
