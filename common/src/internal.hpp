@@ -132,6 +132,7 @@ struct TimerEntry {
   TimerEntry* prev = nullptr;
   TimerEntry* next = nullptr;
   std::uint64_t expires = 0;  // tick (ms since the runtime's start)
+  void* home = nullptr;       // the wheel slot (list) it is linked in
   std::atomic<std::uint64_t> id{0};
   std::atomic<class TimerWheel*> wheel{nullptr};
   Pid target;
@@ -171,6 +172,7 @@ class TimerWheel {
   void link(List& l, TimerEntry* e);
   void unlink_from(List& l, TimerEntry* e);
   List& list_of(TimerEntry* e);
+  bool in_level0(const List* l) const { return l >= &l0_[0] && l < &l0_[l0_size]; }
   void cascade(int level, int index);
   TimerEntry* alloc_entry();
 

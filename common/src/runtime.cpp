@@ -29,10 +29,6 @@
 
 namespace otp::detail {
 
-// ---- small blocks ------------------------------------------------------------
-
-void* small_alloc(std::size_t size) { return ::operator new(size); }
-void small_free(void* p, std::size_t size) noexcept { ::operator delete(p, size); }
 
 // ---- runtime ------------------------------------------------------------------
 
@@ -371,11 +367,12 @@ void Worker::sleep() {
     }
     return;
   }
-  if (rt_->opts.virtual_clock) {
+  lock.lock();
+  if (rt_->opts.virtual_clock && sleeping_ && !poked_) {
+    // Under sleep_m_, so that a concurrent wake() cannot be overtaken.
     idle_.store(true, std::memory_order_release);
     rt_->signal_idle();
   }
-  lock.lock();
   while (sleeping_ && !poked_) {
     if (deadline_ns >= 0) {
       auto until = rt_->start + std::chrono::nanoseconds(deadline_ns);

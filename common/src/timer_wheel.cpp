@@ -48,6 +48,7 @@ void TimerWheel::free_entry(TimerEntry* e) {
   e->wheel.store(nullptr, std::memory_order_release);
   e->msg = nullptr;
   e->target = Pid{};
+  e->home = nullptr;
   e->prev = nullptr;
   e->next = free_;
   free_ = e;
@@ -80,7 +81,8 @@ TimerWheel::List& TimerWheel::list_of(TimerEntry* e) {
 
 void TimerWheel::place(TimerEntry* e) {
   List& l = list_of(e);
-  if (&l >= &l0_[0] && &l < &l0_[l0_size]) ++count0_;
+  if (in_level0(&l)) ++count0_;
+  e->home = &l;
   link(l, e);
 }
 
@@ -99,9 +101,10 @@ TimerRef TimerWheel::add(std::uint64_t now_tick, std::uint64_t expires, Pid targ
 }
 
 void TimerWheel::remove(TimerEntry* e) {
-  List& l = list_of(e);
-  if (&l >= &l0_[0] && &l < &l0_[l0_size]) --count0_;
-  unlink_from(l, e);
+  auto* l = static_cast<List*>(e->home);
+  if (in_level0(l)) --count0_;
+  unlink_from(*l, e);
+  e->home = nullptr;
   --count_;
 }
 

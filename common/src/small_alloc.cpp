@@ -1,0 +1,153 @@
+// Small-block allocator for messages and coroutine frames.
+//
+// Design. Each thread owns a Heap: per size class (16-byte steps up to 512
+// bytes) a plain free list for its own use and an atomic stack for blocks that
+// other threads free. Blocks are carved from 64 KiB spans aligned to their
+// size; a span's header names its owning heap, so a free finds the owner with
+// one mask. A free by the owner is a push on its plain list; a free by another
+// thread is one CAS on the owner's remote stack, which the owner takes whole
+// when its own list runs dry. This suits message passing, where the sender
+// allocates and the receiver, often on another core, frees.
+//
+// A heap outlives its thread: when the thread ends the heap is marked unused
+// and the next new thread adopts it, with its free lists. Spans are never
+// returned to the system while the program runs; they stay reachable from the
+// global heap list, so leak checkers see no leak. Under ASan or TSan every
+// block goes to operator new instead, so the sanitizers see each one.
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <mutex>
+#include <new>
+
+#include "otp/detail/msg.hpp"
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define OTP_PLAIN_ALLOC 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define OTP_PLAIN_ALLOC 1
+#endif
+#endif
+
+namespace otp::detail {
+
+#ifdef OTP_PLAIN_ALLOC
+
+void* small_alloc(std::size_t size) { return ::operator new(size); }
+void small_free(void* p, std::size_t size) noexcept { ::operator delete(p, size); }
+
+#else
+
+namespace {
+
+constexpr std::size_t step = 16;
+constexpr std::size_t classes = 32;  // up to 512 bytes
+constexpr std::size_t span_size = 64 * 1024;
+
+struct Block {
+  Block* next;
+};
+
+struct Heap;
+
+struct alignas(64) SpanHeader {
+  Heap* owner;
+};
+
+struct Heap {
+  Block* local[classes] = {};
+  std::atomic<Block*> remote[classes] = {};
+  char* bump = nullptr;
+  char* bump_end = nullptr;
+  Heap* next_heap = nullptr;
+  std::atomic<bool> in_use{true};
+};
+
+std::mutex heaps_m;
+Heap* heaps = nullptr;  // every heap ever made; never freed
+
+Heap* acquire_heap() {
+  std::lock_guard lock(heaps_m);
+  for (Heap* h = heaps; h != nullptr; h = h->next_heap) {
+    bool expected = false;
+    if (h->in_use.compare_exchange_strong(expected, true)) return h;
+  }
+  Heap* h = new Heap;
+  h->next_heap = heaps;
+  heaps = h;
+  return h;
+}
+
+struct HeapHolder {
+  Heap* heap = nullptr;
+  ~HeapHolder() {
+    if (heap != nullptr) heap->in_use.store(false, std::memory_order_release);
+    heap = nullptr;  // frees after this point go through the remote stacks
+  }
+};
+
+thread_local HeapHolder holder;
+
+Heap* my_heap() {
+  Heap* h = holder.heap;
+  if (h == nullptr) h = holder.heap = acquire_heap();
+  return h;
+}
+
+void* carve(Heap* h, std::size_t bytes) {
+  if (h->bump == nullptr || static_cast<std::size_t>(h->bump_end - h->bump) < bytes) {
+    void* mem = std::aligned_alloc(span_size, span_size);
+    if (mem == nullptr) throw std::bad_alloc();
+    auto* header = static_cast<SpanHeader*>(mem);
+    header->owner = h;
+    h->bump = static_cast<char*>(mem) + sizeof(SpanHeader);
+    h->bump_end = static_cast<char*>(mem) + span_size;
+  }
+  void* p = h->bump;
+  h->bump += bytes;
+  return p;
+}
+
+}  // namespace
+
+void* small_alloc(std::size_t size) {
+  std::size_t c = (size + step - 1) / step;
+  if (c == 0) c = 1;
+  if (c > classes) return ::operator new(size);
+  --c;
+  Heap* h = my_heap();
+  Block* b = h->local[c];
+  if (b == nullptr) {
+    b = h->remote[c].exchange(nullptr, std::memory_order_acquire);
+    if (b == nullptr) return carve(h, (c + 1) * step);
+  }
+  h->local[c] = b->next;
+  return b;
+}
+
+void small_free(void* p, std::size_t size) noexcept {
+  std::size_t c = (size + step - 1) / step;
+  if (c == 0) c = 1;
+  if (c > classes) {
+    ::operator delete(p, size);
+    return;
+  }
+  --c;
+  auto* b = static_cast<Block*>(p);
+  Heap* owner = reinterpret_cast<SpanHeader*>(reinterpret_cast<std::uintptr_t>(p) & ~(span_size - 1))->owner;
+  Heap* h = holder.heap;
+  if (owner == h) {
+    b->next = h->local[c];
+    h->local[c] = b;
+    return;
+  }
+  Block* old = owner->remote[c].load(std::memory_order_relaxed);
+  do {
+    b->next = old;
+  } while (!owner->remote[c].compare_exchange_weak(old, b, std::memory_order_release, std::memory_order_relaxed));
+}
+
+#endif
+
+}  // namespace otp::detail
