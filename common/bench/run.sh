@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# The anchor workloads (shared/anchors/WORKLOADS.md) on our runtime (library otp).
+#
+# Usage: common/bench/run.sh [workload ...]   (default: spawn ring pingpong counting fanin)
+#   workloads: spawn ring pingpong counting fanin
+#              growth  (not an anchor workload: spawn with n = 1000, 100000, 1000000
+#                       and ring with n = 1000, 100000, 1000000 and m = 1000000*SCALE,
+#                       to show how the cost grows with the number of processes;
+#                       at n = 1000 a spawn region lasts about 1 ms, the polling
+#                       resolution, so that row is only indicative)
+# Environment:
+#   SCALE=0.1      multiply every size parameter (default 1; the same sizes and
+#                  minimums as the anchors' run.sh; the ring size stays 1000)
+#   RUNS=3         repetitions per workload (default 1); with RUNS>1 a
+#                  median/min/max summary is printed at the end
+#   THREADS=N      scheduler threads, passed as threads=N (default: nproc)
+#   TIMEOUT=600    per-run wall-clock limit in seconds
+#   LOG_DIR=dir    keep raw per-run output there (default: a temp dir, removed)
+#   HANGTEN_BENCH_DIR=dir  the bench_* programs (set by scripts/main.sh, which
+#                  has built them); when unset, the `release` preset is built and
+#                  build/release/bench is used
+#   BUILD=0|1      skip or force the build (default: build unless HANGTEN_BENCH_DIR is set)
+# Output: one line per figure, tagged like the anchors' run.sh, e.g.
+#   [ours] RESULT ring ns_per_hop 85.2 ns
+#   [ours] PEAK_RSS ring 61234 KiB          (from /usr/bin/time -v)
+# Lines starting with "#" are commands, INFO and ERROR lines.
+# Exit status: 0 when every run passed, 1 when one failed, 2 for a bad workload.
+set -uo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+SCALE=${SCALE:-1}
+RUNS=${RUNS:-1}
+THREADS=${THREADS:-$(nproc)}
+TIMEOUT=${TIMEOUT:-600}
+ALL="spawn ring pingpong counting fanin"
+KNOWN="$ALL growth"
+
+case "${1:-}" in -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;; esac
+WORKLOADS=${*:-$ALL}
+for w in $WORKLOADS; do
+  case " $KNOWN " in *" $w "*) ;; *) echo "unknown workload: $w (known: $KNOWN)" >&2; exit 2 ;; esac
+done
+case "$RUNS" in ''|*[!0-9]*|0) echo "RUNS must be a positive integer" >&2; exit 2 ;; esac
+
+# ------------------------------------------------------------------ build ---
+if [ -n "${HANGTEN_BENCH_DIR:-}" ]; then
+  BENCH=$HANGTEN_BENCH_DIR
+  BUILD=${BUILD:-0}
+else
+  BENCH=$REPO/build/release/bench
+  BUILD=${BUILD:-1}
+fi
+if [ "$BUILD" = 1 ]; then
+  ( cd "$REPO" && cmake --preset release >/dev/null && cmake --build --preset release -j2 >/dev/null ) || {
+    echo "build failed:" >&2
+    ( cd "$REPO" && cmake --build --preset release -j2 ) >&2
+    exit 1
+  }
+fi
+for prog in bench_spawn bench_ring bench_pingpong bench_counting; do
+  [ -x "$BENCH/$prog" ] || { echo "missing $BENCH/$prog (build the release preset)" >&2; exit 1; }
+done
+[ -x /usr/bin/time ] || { echo "missing /usr/bin/time (apt-get install time)" >&2; exit 1; }
+
+# ------------------------------------------------------------- parameters ---
+# sz DEFAULT MIN -> DEFAULT*SCALE rounded, at least MIN (as in the anchors' run.sh)
+sz() { awk -v d="$1" -v m="$2" -v s="$SCALE" 'BEGIN { v = int(d * s + 0.5); if (v < m) v = m; print v }'; }
+N_SPAWN=$(sz 1000000 1000)
+N_RING=1000              # the ring size stays 1000 at any SCALE
+M_RING=$(sz 10000000 1000)
+R_PP=$(sz 1000000 1000)
+C_CNT=$(sz 10000000 1000)
+M_GROWTH=$(sz 1000000 1000)
+GROWTH_N="1000 100000 1000000"
+
+# cmd WORKLOAD -> command line
+cmd() {
+  case "$1" in
+    spawn)    echo "$BENCH/bench_spawn n=$N_SPAWN threads=$THREADS" ;;
+    ring)     echo "$BENCH/bench_ring n=$N_RING m=$M_RING threads=$THREADS" ;;
+    pingpong) echo "$BENCH/bench_pingpong r=$R_PP threads=$THREADS" ;;
+    counting) echo "$BENCH/bench_counting c=$C_CNT p=1 threads=$THREADS" ;;
+    fanin)    echo "$BENCH/bench_counting c=$C_CNT p=2 threads=$THREADS" ;;
+  esac
+}
+
+# --------------------------------------------------------------------- run ---
+if [ -n "${LOG_DIR:-}" ]; then mkdir -p "$LOG_DIR"; LOGS=$LOG_DIR; else LOGS=$(mktemp -d); trap 'rm -rf "$LOGS"' EXIT; fi
+SUMMARY="$LOGS/all-results.txt"
+: >"$SUMMARY"
+status=0
+
+# run_one NAME KEY COMMAND...: runs the command RUNS times and prints its tagged lines.
+# NAME names the log files; KEY replaces the workload in the summary file (growth: spawn@n=1000).
+run_one() {
+  local name=$1 key=$2; shift 2
+  local run out tv rc rss
+  for run in $(seq 1 "$RUNS"); do
+    out="$LOGS/ours-$name-$run.out"; tv="$LOGS/ours-$name-$run.time"
+    echo "# [ours] $name run $run: $*"
+    timeout "$TIMEOUT" /usr/bin/time -v -o "$tv" "$@" >"$out" 2>&1
+    rc=$?
+    grep -E '^(INFO|ERROR) ' "$out" | sed "s/^/# [ours] /"
+    grep -E '^RESULT ' "$out" | sed "s/^/[ours] /"
+    grep -E '^RESULT ' "$out" | awk -v k="$key" '{ $2 = k; print "[ours] " $0 }' >>"$SUMMARY"
+    rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tv" 2>/dev/null)
+    if [ -n "$rss" ]; then
+      echo "[ours] PEAK_RSS $key $rss KiB"
+      echo "[ours] PEAK_RSS $key $rss KiB" >>"$SUMMARY"
+    fi
+    if [ $rc -ne 0 ]; then
+      status=1
+      echo "[ours] FAILED $name rc=$rc (124 = timeout)"; tail -n 20 "$out" | sed 's/^/#   /'
+    fi
+  done
+}
+
+echo "# SCALE=$SCALE RUNS=$RUNS THREADS=$THREADS nproc=$(nproc) $(date -u +%FT%TZ)"
+for w in $WORKLOADS; do
+  if [ "$w" = growth ]; then
+    for n in $GROWTH_N; do
+      echo "# [ours] INFO growth spawn n=$n"
+      run_one "growth-spawn-$n" "spawn@n=$n" "$BENCH/bench_spawn" "n=$n" "threads=$THREADS"
+    done
+    for n in $GROWTH_N; do
+      echo "# [ours] INFO growth ring n=$n m=$M_GROWTH"
+      run_one "growth-ring-$n" "ring@n=$n" "$BENCH/bench_ring" "n=$n" "m=$M_GROWTH" "threads=$THREADS"
+    done
+  else
+    # shellcheck disable=SC2046  # the command line is split into words on purpose
+    run_one "$w" "$w" $(cmd "$w")
+  fi
+done
+
+# Summary: median/min/max of every figure (for growth, keyed by workload@n).
+if [ "$RUNS" -gt 1 ] || [[ " $WORKLOADS " == *" growth "* ]]; then
+  echo "# summary: impl workload metric median min max unit (n runs)"
+  awk '
+    $2 == "RESULT"   { k = $1 " " $3 " " $4; u[k] = $6; v[k] = v[k] " " $5 }
+    $2 == "PEAK_RSS" { k = $1 " " $3 " peak_rss"; u[k] = "KiB"; v[k] = v[k] " " $4 }
+    END {
+      for (k in v) {
+        n = split(substr(v[k], 2), a, " ")
+        for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+        med = (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+        printf "SUMMARY %s %s %s %s %s (n=%d)\n", k, med, a[1], a[n], u[k], n
+      }
+    }' "$SUMMARY" | sort -V
+fi
+exit $status
