@@ -287,7 +287,7 @@ class RuntimeImpl {
   bool any_work() const;
   void register_proc(Proc* p);
   void unregister_proc(Proc* p, std::uint64_t serial);
-  std::vector<Pid> snapshot() const;
+  std::vector<Pid> snapshot(bool coroutines_only = false) const;
   Worker& timer_home();  // the wheel for a timer started here
   void signal_idle();
   void wait_idle();

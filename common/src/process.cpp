@@ -370,7 +370,7 @@ void do_exit(Proc* p) {
   // is_alive() is false and the name is free again.
   RuntimeImpl* rt = p->rt;
   rt->unregister_proc(p, self.id());
-  p->external = nullptr;
+  p->external = nullptr;  // after leaving the process list, whose readers look at it
   p->exit_reason = Reason{};
   p->parent = Pid{};
   p->serial.store(0, std::memory_order_seq_cst);

@@ -10,10 +10,12 @@
 // Work from other threads (main, tests, Scoped handles) goes through a global
 // injection queue.
 //
-// Idle workers try to steal half of another worker's queue (never its runnext),
+// Idle workers try to steal half of another worker's queue when two or more
+// processes wait in it (never its runnext),
 // then sleep on their own condition variable. A sleeping worker is woken only
 // when queued work appears that its owner is not about to run: a push to a
-// local queue or to the injection queue wakes one sleeper. The push and the
+// local queue that leaves two or more processes waiting, or to the injection
+// queue, wakes one sleeper. The push and the
 // sleeper's final check are ordered by seq_cst operations on the queue lengths
 // and on `sleepers` (a Dekker pattern), so a wake-up cannot be lost.
 //
@@ -95,11 +97,12 @@ void RuntimeImpl::unregister_proc(Proc* p, std::uint64_t serial) {
   p->all_prev = p->all_next = nullptr;
 }
 
-std::vector<Pid> RuntimeImpl::snapshot() const {
+std::vector<Pid> RuntimeImpl::snapshot(bool coroutines_only) const {
   std::vector<Pid> out;
   for (auto& s : shards_) {
     std::lock_guard lock(s.lock);
-    for (Proc* p = s.head; p != nullptr; p = p->all_next) out.push_back(p->pid());
+    for (Proc* p = s.head; p != nullptr; p = p->all_next)
+      if (!coroutines_only || p->external == nullptr) out.push_back(p->pid());
   }
   return out;
 }
@@ -201,11 +204,16 @@ void Worker::enqueue_locked(Proc* p) {
 }
 
 void Worker::push_back(Proc* p) {
+  std::size_t queued;
   {
     std::lock_guard lock(qlock_);
     enqueue_locked(p);
+    queued = q_len_.load(std::memory_order_relaxed);
   }
-  rt_->wake_one();
+  // One queued process will run here soon enough; moving it to a sleeping core
+  // costs a wake-up and, for a producer/consumer pair, every message a cache
+  // miss. Two or more waiting is real excess work: share it.
+  if (queued >= 2) rt_->wake_one();
 }
 
 Proc* Worker::pop_local() {
@@ -221,14 +229,15 @@ Proc* Worker::pop_local() {
 }
 
 std::size_t Worker::steal_into(Worker& thief) {
-  if (q_len_.load(std::memory_order_relaxed) == 0) return 0;
+  // A lone queued process runs here soon enough (see push_back); steal only excess.
+  if (q_len_.load(std::memory_order_relaxed) < 2) return 0;
   Proc* head = nullptr;
   Proc* tail = nullptr;
   std::size_t n = 0;
   {
     std::unique_lock lock(qlock_, std::try_to_lock);
     if (!lock.owns_lock()) return 0;
-    std::size_t want = (q_len_.load(std::memory_order_relaxed) + 1) / 2;
+    std::size_t want = q_len_.load(std::memory_order_relaxed) / 2;
     while (n < want && q_head_ != nullptr) {
       Proc* p = q_head_;
       q_head_ = p->next_run;
@@ -566,8 +575,7 @@ void Runtime::shutdown() {
     return internal_live() <= 0;
   };
   auto signal_all = [&](const Reason& r) {
-    for (const Pid& pid : rt.snapshot())
-      if (pid.proc()->external == nullptr) exit(pid, r);
+    for (const Pid& pid : rt.snapshot(true)) exit(pid, r);
   };
   if (internal_live() > 0) {
     signal_all(Reason::shutdown());

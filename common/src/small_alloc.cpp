@@ -5,8 +5,9 @@
 // other threads free. Blocks are carved from 64 KiB spans aligned to their
 // size; a span's header names its owning heap, so a free finds the owner with
 // one mask. A free by the owner is a push on its plain list; a free by another
-// thread is one CAS on the owner's remote stack, which the owner takes whole
-// when its own list runs dry. This suits message passing, where the sender
+// thread joins a per-thread batch for that owner, handed over with one CAS on
+// the owner's remote stack every 64 blocks; the owner takes its stack whole
+// when its own list runs dry. At most 64 blocks per size class wait in a batch. This suits message passing, where the sender
 // allocates and the receiver, often on another core, frees.
 //
 // A heap outlives its thread: when the thread ends the heap is marked unused
@@ -89,6 +90,35 @@ struct HeapHolder {
 
 thread_local HeapHolder holder;
 
+// Blocks freed here for another heap are chained per size class and handed
+// over in batches: one CAS per batch instead of one per block.
+constexpr unsigned batch = 64;
+struct Pending {
+  Heap* owner = nullptr;
+  Block* head = nullptr;
+  Block* tail = nullptr;
+  unsigned count = 0;
+};
+
+void hand_over(Pending& p, std::size_t c) noexcept {
+  if (p.head == nullptr) return;
+  std::atomic<Block*>& stack = p.owner->remote[c];
+  Block* old = stack.load(std::memory_order_relaxed);
+  do {
+    p.tail->next = old;
+  } while (!stack.compare_exchange_weak(old, p.head, std::memory_order_release, std::memory_order_relaxed));
+  p = Pending{};
+}
+
+struct PendingSet {
+  Pending by_class[classes];
+  ~PendingSet() {
+    for (std::size_t c = 0; c < classes; ++c) hand_over(by_class[c], c);
+  }
+};
+
+thread_local PendingSet pending;
+
 Heap* my_heap() {
   Heap* h = holder.heap;
   if (h == nullptr) h = holder.heap = acquire_heap();
@@ -142,10 +172,15 @@ void small_free(void* p, std::size_t size) noexcept {
     h->local[c] = b;
     return;
   }
-  Block* old = owner->remote[c].load(std::memory_order_relaxed);
-  do {
-    b->next = old;
-  } while (!owner->remote[c].compare_exchange_weak(old, b, std::memory_order_release, std::memory_order_relaxed));
+  Pending& batch_of = pending.by_class[c];
+  if (batch_of.owner != owner) {
+    hand_over(batch_of, c);
+    batch_of.owner = owner;
+  }
+  b->next = batch_of.head;
+  batch_of.head = b;
+  if (batch_of.tail == nullptr) batch_of.tail = b;
+  if (++batch_of.count >= batch) hand_over(batch_of, c);
 }
 
 #endif

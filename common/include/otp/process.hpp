@@ -59,14 +59,23 @@ Co<void> run_body(F f, A... a) {
   co_await std::invoke(std::move(f), std::move(a)...);
 }
 
+template <class F>
+struct takes_values : std::false_type {};
+template <class R, class... P>
+struct takes_values<R (*)(P...)> : std::bool_constant<(!std::is_reference_v<P> && ...)> {};
+
 // A process body owns its function object and arguments: a lambda's captures
 // live in the lambda object, which would otherwise die before the coroutine
-// finishes. Captureless functions with no arguments need no wrapper frame.
+// finishes, and reference parameters would dangle. A captureless function with
+// no arguments, or a plain function taking its parameters by value (which the
+// coroutine frame then holds), needs no wrapper frame.
 template <class F, class... A>
 Co<void> make_body(F&& f, A&&... a) {
   using Fn = std::decay_t<F>;
   if constexpr (sizeof...(A) == 0 && (std::is_pointer_v<Fn> || std::is_empty_v<Fn>)) {
     return std::invoke(f);
+  } else if constexpr (takes_values<Fn>::value) {
+    return std::invoke(f, std::forward<A>(a)...);
   } else {
     return run_body<Fn, std::decay_t<A>...>(std::forward<F>(f), std::forward<A>(a)...);
   }
