@@ -335,6 +335,13 @@ void Worker::run(Proc* p) {
     case Tls::Outcome::blocked:
       break;  // p may already be running elsewhere
     case Tls::Outcome::yielded:
+      // A yield goes behind everything runnable, work from other threads included.
+      for (int i = 0; i < 64 && rt_->inject_len.load(std::memory_order_relaxed) != 0; ++i) {
+        Proc* q = rt_->take_injected();
+        if (q == nullptr) break;
+        std::lock_guard lock(qlock_);
+        enqueue_locked(q);
+      }
       push_back(p);
       break;
     case Tls::Outcome::finished:
@@ -461,9 +468,16 @@ TimerRef start_timer(const Pid& to, Duration after, Msg* m) {
   std::uint64_t id = rt->next_timer.fetch_add(1, std::memory_order_relaxed);
   Worker& w = rt->timer_home();
   TimerRef ref;
+  bool due = false;
   {
     std::lock_guard lock(w.wheel().mutex());
-    ref = w.wheel().add(static_cast<std::uint64_t>(now / 1'000'000), expires, to, m, id);
+    // The wheel may already have passed this tick: then the timer is due now.
+    due = expires < w.wheel().base();
+    if (!due) ref = w.wheel().add(static_cast<std::uint64_t>(now / 1'000'000), expires, to, m, id);
+  }
+  if (due) {
+    deliver(to, m);
+    return TimerRef{id, nullptr};  // already fired: cancel/read report nullopt
   }
   if (tls.worker != &w) w.notify();  // a sleeping owner must recompute its deadline
   return ref;
