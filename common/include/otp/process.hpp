@@ -114,6 +114,8 @@ void send(const Pid& to, T&& msg) {
   detail::deliver(to, detail::make_msg<T>(std::forward<T>(msg)));
 }
 // Sends to a locally registered name; throws BadArg when the name is unknown.
+// Inside a process only (the name is looked up in its runtime); from a plain
+// thread use Scoped::send(name, msg).
 template <class T>
 void send(std::string_view name, T&& msg) {
   send(detail::resolve(name), std::forward<T>(msg));
