@@ -54,42 +54,26 @@ void answer_dead(const Pid& target, Msg* m) noexcept {
 
 }  // namespace
 
-void deliver(const Pid& to, Msg* m) noexcept {
+namespace {
+
+// Pushes `m` to the pid's inbox; false (m untouched) when the process is gone.
+bool push(const Pid& to, Msg* m) noexcept {
   Proc* p = to.proc();
-  if (p == nullptr || !pin(p, to.id())) {
-    free_msg(m);
-    return;
-  }
-  switch (p->inbox.push(m)) {
-    case Inbox::Push::ok:
-      break;
-    case Inbox::Push::woke:
-      p->rt->make_runnable(p);
-      break;
-    case Inbox::Push::closed:
-      free_msg(m);
-      break;
-  }
+  if (p == nullptr || !pin(p, to.id())) return false;
+  const Inbox::Push r = p->inbox.push(m);
+  if (r == Inbox::Push::woke) p->rt->make_runnable(p);
   p->rt->release(p);
+  return r != Inbox::Push::closed;
+}
+
+}  // namespace
+
+void deliver(const Pid& to, Msg* m) noexcept {
+  if (!push(to, m)) free_msg(m);
 }
 
 void send_signal(const Pid& to, Msg* m) noexcept {
-  Proc* p = to.proc();
-  if (p == nullptr || !pin(p, to.id())) {
-    answer_dead(to, m);
-    return;
-  }
-  switch (p->inbox.push(m)) {
-    case Inbox::Push::ok:
-      break;
-    case Inbox::Push::woke:
-      p->rt->make_runnable(p);
-      break;
-    case Inbox::Push::closed:
-      answer_dead(to, m);
-      break;
-  }
-  p->rt->release(p);
+  if (!push(to, m)) answer_dead(to, m);
 }
 
 // ---- signals ----------------------------------------------------------------
@@ -120,43 +104,52 @@ void handle_exit(Proc* p, Msg* m) {
   die(p, s.reason);
 }
 
-void handle(Proc* p, Msg* m) {
-  if (p->pending_exit && m->type->kind != SigKind::message) {
-    p->append(m);  // do_exit answers what needs answering
-    return;
-  }
+// Link and monitor bookkeeping signals; false for any other kind.
+bool apply_bookkeeping(Proc* p, Msg* m) {
   switch (m->type->kind) {
-    case SigKind::message:
-      p->append(m);
-      return;
     case SigKind::link: {
       Pid from = value_of<LinkSig>(m).from;
       p->extras().links.emplace(from.id(), from);
-      break;
+      return true;
     }
     case SigKind::unlink:
       if (p->ext != nullptr) p->ext->links.erase(value_of<UnlinkSig>(m).from.id());
-      break;
+      return true;
     case SigKind::monitor: {
       auto& s = value_of<MonitorSig>(m);
       p->extras().watchers.emplace(s.ref.id, s.watcher);
-      break;
+      return true;
     }
     case SigKind::demonitor:
       if (p->ext != nullptr) p->ext->watchers.erase(value_of<DemonitorSig>(m).ref.id);
-      break;
-    case SigKind::exit:
-      handle_exit(p, m);
-      break;
-    case SigKind::down: {
-      auto& s = value_of<DownSig>(m);
-      if (p->ext != nullptr && p->ext->monitors.erase(s.ref.id) != 0)
-        p->append(make_msg<Down>(Down{s.ref, s.pid, std::move(s.reason)}));
-      break;
+      return true;
+    default:
+      return false;
+  }
+}
+
+void handle(Proc* p, Msg* m) {
+  if (m->type->kind == SigKind::message || p->pending_exit) {
+    p->append(m);  // a message; or, once exiting, a signal that do_exit will answer
+    return;
+  }
+  if (!apply_bookkeeping(p, m)) {
+    switch (m->type->kind) {
+      case SigKind::exit:
+        handle_exit(p, m);
+        break;
+      case SigKind::down: {
+        auto& s = value_of<DownSig>(m);
+        if (p->ext != nullptr && p->ext->monitors.erase(s.ref.id) != 0)
+          p->append(make_msg<Down>(Down{s.ref, s.pid, std::move(s.reason)}));
+        break;
+      }
+      case SigKind::timeout:
+        if (value_of<TimeoutSig>(m).seq == p->timeout_seq && p->timer) p->timeout_fired = true;
+        break;
+      default:
+        break;
     }
-    case SigKind::timeout:
-      if (value_of<TimeoutSig>(m).seq == p->timeout_seq && p->timer) p->timeout_fired = true;
-      break;
   }
   free_msg(m);
 }
@@ -340,26 +333,7 @@ void do_exit(Proc* p) {
   }
   for (Msg* m = p->q_head; m != nullptr;) {
     Msg* next = m->next;
-    switch (m->type->kind) {
-      case SigKind::link: {
-        Pid from = value_of<LinkSig>(m).from;
-        p->extras().links.emplace(from.id(), from);
-        break;
-      }
-      case SigKind::unlink:
-        if (p->ext != nullptr) p->ext->links.erase(value_of<UnlinkSig>(m).from.id());
-        break;
-      case SigKind::monitor: {
-        auto& s = value_of<MonitorSig>(m);
-        p->extras().watchers.emplace(s.ref.id, s.watcher);
-        break;
-      }
-      case SigKind::demonitor:
-        if (p->ext != nullptr) p->ext->watchers.erase(value_of<DemonitorSig>(m).ref.id);
-        break;
-      default:
-        break;
-    }
+    apply_bookkeeping(p, m);
     free_msg(m);
     m = next;
   }
