@@ -519,6 +519,13 @@ std::optional<Duration> read_timer(TimerRef ref) { return timer_op(ref, false); 
 
 // ---- Runtime --------------------------------------------------------------------
 
+namespace {
+// Waiting for the runtime from one of its own threads would wait for itself.
+void require_outside(const RuntimeImpl& rt, const char* what) {
+  if (tls.rt == &rt) throw std::logic_error(std::string("otp::Runtime::") + what + " called from one of its own processes");
+}
+}  // namespace
+
 Runtime::Runtime(Options options) : impl_(std::make_unique<RuntimeImpl>(options)) {}
 
 Runtime::~Runtime() { shutdown(); }
@@ -534,6 +541,7 @@ Duration Runtime::now() const { return Duration(impl_->now_ns()); }
 void Runtime::advance(Duration d) {
   RuntimeImpl& rt = *impl_;
   if (!rt.opts.virtual_clock) throw std::logic_error("Runtime::advance needs the virtual clock (Options::deterministic())");
+  require_outside(rt, "advance");
   const std::int64_t target = rt.now_ns() + d.count();
   Worker& w = *rt.workers[0];
   for (;;) {
@@ -554,6 +562,7 @@ void Runtime::advance(Duration d) {
 
 void Runtime::run_until_idle() {
   if (!impl_->opts.virtual_clock) throw std::logic_error("Runtime::run_until_idle needs the virtual clock");
+  require_outside(*impl_, "run_until_idle");
   impl_->wait_idle();
 }
 
@@ -577,6 +586,7 @@ std::optional<Pid> Runtime::whereis(std::string_view name) const {
 
 void Runtime::shutdown() {
   RuntimeImpl& rt = *impl_;
+  require_outside(rt, "shutdown");
   if (rt.stopping.exchange(true)) {
     rt.stop_workers();
     return;

@@ -31,7 +31,6 @@ otp::Co<void> hold_in_nested_frame(std::atomic<int>* count) {
 TEST(Runtime, ReportsItsOptions) {
   otp::Runtime rt{otp::Options{.threads = 3}};
   EXPECT_EQ(rt.threads(), 3u);
-  EXPECT_FALSE(rt.deterministic());
   otp::Runtime det{otp::Options::deterministic()};
   EXPECT_EQ(det.threads(), 1u);
   EXPECT_TRUE(det.deterministic());
@@ -273,6 +272,27 @@ TEST(Runtime, DeterministicRunsGiveTheSameOrder) {
   auto first = run_once();
   EXPECT_EQ(first, (std::vector<int>{4, 3, 2, 1, 0}));
   EXPECT_EQ(run_once(), first);
+}
+
+TEST(Runtime, ShutdownFromOneOfItsOwnProcessesIsRefused) {
+  // Waiting for every process to stop from inside one of them would wait for itself.
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  const otp::Pid to = me.pid();
+  otp::Runtime* runtime = &rt;
+  rt.spawn([to, runtime]() -> otp::Co<void> {
+    bool refused = false;
+    try {
+      runtime->shutdown();
+    } catch (const std::logic_error&) {
+      refused = true;
+    }
+    otp::send(to, refused);
+    co_return;
+  });
+  auto refused = me.receive<bool>(kWait);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_TRUE(*refused);
 }
 
 }  // namespace
