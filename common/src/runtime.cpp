@@ -31,7 +31,6 @@
 
 namespace otp::detail {
 
-
 // ---- runtime ------------------------------------------------------------------
 
 RuntimeImpl::RuntimeImpl(Options o) : opts(o), start(std::chrono::steady_clock::now()) {

@@ -6,9 +6,10 @@
 // size; a span's header names its owning heap, so a free finds the owner with
 // one mask. A free by the owner is a push on its plain list; a free by another
 // thread joins a per-thread batch for that owner, handed over with one CAS on
-// the owner's remote stack every 64 blocks; the owner takes its stack whole
-// when its own list runs dry. At most 64 blocks per size class wait in a batch. This suits message passing, where the sender
-// allocates and the receiver, often on another core, frees.
+// the owner's remote stack every 64 blocks (so at most 64 blocks per size
+// class wait in a batch); the owner takes its stack whole when its own list
+// runs dry. This suits message passing, where the sender allocates and the
+// receiver, often on another core, frees.
 //
 // A heap outlives its thread: when the thread ends the heap is marked unused
 // and the next new thread adopts it, with its free lists. Spans are never
