@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "otp/detail/exit_hook.hpp"
 #include "otp/detail/mailbox.hpp"
 #include "otp/pid.hpp"
 #include "otp/process.hpp"
@@ -107,6 +108,11 @@ struct Proc {
   std::uint32_t timeout_seq = 0;
   TimerRef timer;                // the pending receive timeout, if any
   Extras* ext = nullptr;
+  // Exit hooks (detail::on_exit): any thread adds under hooks_lock until the
+  // exiting process closes the list.
+  SpinLock hooks_lock;
+  bool hooks_closed = false;
+  std::vector<ExitFn>* hooks = nullptr;
   ExternalWait* external = nullptr;
   Reason exit_reason;
   Pid parent;

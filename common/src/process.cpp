@@ -68,6 +68,22 @@ bool push(const Pid& to, Msg* m) noexcept {
 
 }  // namespace
 
+bool on_exit(const Pid& pid, ExitFn fn) {
+  Proc* p = pid.proc();
+  if (p == nullptr || !pin(p, pid.id())) return false;
+  bool added = false;
+  {
+    std::lock_guard lock(p->hooks_lock);
+    if (!p->hooks_closed) {
+      if (p->hooks == nullptr) p->hooks = new std::vector<ExitFn>;
+      p->hooks->push_back(std::move(fn));
+      added = true;
+    }
+  }
+  p->rt->release(p);
+  return added;
+}
+
 void deliver(const Pid& to, Msg* m) noexcept {
   if (!push(to, m)) free_msg(m);
 }
@@ -356,6 +372,22 @@ void do_exit(Proc* p) {
       rt->name_of.erase(it);
     }
     p->named.store(false, std::memory_order_relaxed);
+  }
+  std::vector<ExitFn>* hooks;
+  {
+    std::lock_guard lock(p->hooks_lock);
+    p->hooks_closed = true;
+    hooks = std::exchange(p->hooks, nullptr);
+  }
+  if (hooks != nullptr) {
+    for (auto& fn : *hooks) {
+      try {
+        fn(self, reason);
+      } catch (...) {
+        // A hook only tidies tables; one that fails must not stop the exit.
+      }
+    }
+    delete hooks;
   }
   if (Extras* x = std::exchange(p->ext, nullptr)) {
     for (auto& [id, pid] : x->links) send_signal(pid, make_msg<ExitSig>(ExitSig{self, reason, true}));

@@ -63,6 +63,7 @@ Proc* RuntimeImpl::alloc_proc() {
   p->inbox.reset();
   p->trap_exit = p->pending_exit = p->timeout_fired = false;
   p->handled = 0;
+  p->hooks_closed = false;
   p->refs.fetch_add(Proc::alive_ref, std::memory_order_acq_rel);
   p->serial.store(next_serial.fetch_add(1, std::memory_order_relaxed), std::memory_order_release);
   return p;
