@@ -68,6 +68,8 @@ bool push(const Pid& to, Msg* m) noexcept {
 
 }  // namespace
 
+Pid caller() noexcept { return tls.current != nullptr ? tls.current->pid() : Pid{}; }
+
 bool on_exit(const Pid& pid, ExitFn fn) {
   Proc* p = pid.proc();
   if (p == nullptr || !pin(p, pid.id())) return false;

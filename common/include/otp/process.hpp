@@ -82,6 +82,8 @@ Co<void> make_body(F&& f, A&&... a) {
 }
 
 void deliver(const Pid& to, Msg* m) noexcept;
+// The calling process or Scoped handle; an empty Pid on any other thread.
+Pid caller() noexcept;
 Pid resolve(std::string_view name);  // throws BadArg
 }  // namespace detail
 
