@@ -332,7 +332,10 @@ void do_exit(Proc* p);                               // worker thread; p is not 
 void send_signal(const Pid& to, Msg* m) noexcept;    // deliver, answering dead targets
 void post_self_timeout(Proc* p, Waiter& w);
 void finish_wait(Proc* p, Waiter& w) noexcept;
-bool poll_waiter(Proc* p) noexcept;                  // woken: true when it should resume
+bool poll_waiter(Proc* p) noexcept;
+// A plain thread's process (Scoped) waits for w by blocking its thread; true when
+// a message was found, false on timeout or (w.exited) a pending exit.
+bool external_wait(Proc* p, Waiter& w, Duration timeout) noexcept;                  // woken: true when it should resume
 Proc* current_or_throw(const char* what);
 Reason exit_reason_of(const std::exception_ptr& e);
 bool register_in(RuntimeImpl& rt, std::string name, const Pid& pid);

@@ -15,8 +15,8 @@ namespace otp::detail {
 thread_local Tls tls;
 
 Proc* current_or_throw(const char* what) {
-  if (tls.current == nullptr || tls.current->external != nullptr)
-    throw std::logic_error(std::string("otp::") + what + " must be called from inside a process");
+  if (tls.current == nullptr)
+    throw std::logic_error(std::string("otp::") + what + " must be called from inside a process or with an otp::Scoped");
   return tls.current;
 }
 
@@ -229,6 +229,11 @@ void finish_wait(Proc* p, Waiter&) noexcept {
 bool wait_ready(Waiter& w) noexcept {
   Proc* p = tls.current;
   assert(p != nullptr && "receive outside a process");
+  if (p->external != nullptr) {  // a plain thread: wait right here, blocking it
+    if (w.yielding) return true;
+    external_wait(p, w, w.timeout);
+    return true;
+  }
   if (w.match == nullptr) return false;
   w.found = scan(p, w);
   if (w.found == nullptr) {
@@ -244,6 +249,7 @@ bool wait_ready(Waiter& w) noexcept {
 
 bool wait_suspend(Waiter& w, std::coroutine_handle<> h) noexcept {
   Proc* p = tls.current;
+  if (p->external != nullptr) return false;  // waited in wait_ready already
   p->resume_at = h;
   if (p->pending_exit) {
     tls.outcome = Tls::Outcome::exiting;
@@ -302,6 +308,39 @@ bool poll_waiter(Proc* p) noexcept {
       return false;
     }
   }
+}
+
+bool external_wait(Proc* p, Waiter& w, Duration timeout) noexcept {
+  ExternalWait* ext = p->external;
+  const bool timed = timeout != infinity;
+  const auto deadline = timed ? std::chrono::steady_clock::now() +
+                                    std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout)
+                              : std::chrono::steady_clock::time_point::max();
+  for (;;) {
+    drain(p);
+    if (p->pending_exit) {
+      w.exited = true;
+      return false;
+    }
+    if (w.match != nullptr && (w.found = scan(p, w)) != nullptr) return true;
+    if (timed && std::chrono::steady_clock::now() >= deadline) {
+      w.timed_out = true;
+      return false;
+    }
+    if (!p->inbox.try_block()) continue;
+    bool woken = timed ? ext->sem.try_acquire_until(deadline) : (ext->sem.acquire(), true);
+    if (!woken) {
+      if (p->inbox.try_unblock()) continue;  // the deadline check above ends the wait
+      ext->sem.acquire();  // a sender replaced BLOCKED and is releasing us
+    }
+  }
+}
+
+void raise_exit() {
+  Proc* p = tls.current;
+  Reason r = p->exit_reason;
+  do_exit(p);
+  throw ExitError(std::move(r));
 }
 
 void root_finished(std::exception_ptr error) noexcept {

@@ -18,10 +18,13 @@ Scoped::Scoped(Runtime& rt) : rt_(rt) {
   impl.live_external.fetch_add(1, std::memory_order_acq_rel);
   impl.register_proc(p);
   pid_ = p->pid();
+  if (tls.worker == nullptr) previous_ = std::exchange(tls.current, p);
+  acting_ = tls.current == p;
 }
 
 Scoped::~Scoped() {
   Proc* p = pid_.proc();
+  if (acting_ && tls.current == p) tls.current = static_cast<Proc*>(previous_);
   if (is_alive(pid_)) {
     p->exit_reason = Reason::normal();
     do_exit(p);
@@ -29,6 +32,13 @@ Scoped::~Scoped() {
   rt_.impl().live_external.fetch_sub(1, std::memory_order_acq_rel);
   delete wait_;
 }
+
+Scoped::Act::Act(Scoped& s) : saved(tls.current) {
+  if (tls.worker != nullptr) throw std::logic_error("otp::Scoped::await cannot run on a scheduler thread");
+  if (!is_alive(s.pid_)) throw ExitError(Reason::noproc());
+  tls.current = s.pid_.proc();
+}
+Scoped::Act::~Act() { tls.current = static_cast<Proc*>(saved); }
 
 namespace {
 Proc* alive_or_throw(const Pid& pid) {
@@ -50,26 +60,13 @@ std::size_t Scoped::mailbox_size() {
 
 bool Scoped::wait(Waiter& w, Duration timeout) {
   Proc* p = alive_or_throw(pid_);
-  const bool timed = timeout != infinity;
-  const auto deadline = timed ? std::chrono::steady_clock::now() +
-                                    std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout)
-                              : std::chrono::steady_clock::time_point::max();
-  for (;;) {
-    drain(p);
-    if (p->pending_exit) {
-      Reason r = p->exit_reason;
-      do_exit(p);
-      throw ExitError(r);
-    }
-    if ((w.found = scan(p, w)) != nullptr) return true;
-    if (timed && std::chrono::steady_clock::now() >= deadline) return false;
-    if (!p->inbox.try_block()) continue;
-    bool woken = timed ? wait_->sem.try_acquire_until(deadline) : (wait_->sem.acquire(), true);
-    if (!woken) {
-      if (p->inbox.try_unblock()) return false;
-      wait_->sem.acquire();  // a sender replaced BLOCKED and is releasing us
-    }
+  if (external_wait(p, w, timeout)) return true;
+  if (w.exited) {
+    Reason r = p->exit_reason;
+    do_exit(p);
+    throw ExitError(r);
   }
+  return false;
 }
 
 }  // namespace otp

@@ -36,11 +36,15 @@ struct Waiter {
   Duration timeout = infinity;
   bool timed_out = false;
   bool yielding = false;
+  // Set when a plain thread's process (otp::Scoped) was killed while it waited.
+  bool exited = false;
   Msg* cursor = nullptr;  // last message this receive has already rejected
 };
 
 bool wait_ready(Waiter& w) noexcept;
 bool wait_suspend(Waiter& w, std::coroutine_handle<> h) noexcept;
+// Ends the calling Scoped's process and throws ExitError with its exit reason.
+[[noreturn]] void raise_exit();
 
 // Takes ownership of the found message's value and frees the node.
 template <class T>
@@ -87,6 +91,7 @@ class [[nodiscard]] ReceiveOne : public detail::Waiter {
   bool await_ready() noexcept { return detail::wait_ready(*this); }
   bool await_suspend(std::coroutine_handle<> h) noexcept { return detail::wait_suspend(*this, h); }
   auto await_resume() {
+    if (exited) [[unlikely]] detail::raise_exit();
     if constexpr (Timed) {
       if (found == nullptr) return std::optional<T>{};
       return std::optional<T>{detail::take<T>(found)};
@@ -182,6 +187,7 @@ class [[nodiscard]] ReceiveAny : public detail::Waiter {
   bool await_ready() noexcept { return detail::wait_ready(*this); }
   bool await_suspend(std::coroutine_handle<> h) noexcept { return detail::wait_suspend(*this, h); }
   decltype(auto) await_resume() {
+    if (exited) [[unlikely]] detail::raise_exit();
     if constexpr (has_after) {
       if (found == nullptr) return std::get<sizeof...(Cs) - 1>(clauses_).fn();
     }
@@ -227,13 +233,31 @@ ReceiveAny<std::decay_t<C1>, std::decay_t<Cs>...> receive(C1&& c1, Cs&&... cs) {
   return ReceiveAny<std::decay_t<C1>, std::decay_t<Cs>...>{std::forward<C1>(c1), std::forward<Cs>(cs)...};
 }
 
+namespace detail {
+// Takes the next message of any type, as a raw node the caller must free (behaviour loops).
+class [[nodiscard]] ReceiveRaw : public Waiter {
+ public:
+  ReceiveRaw() {
+    match = [](Waiter*, Msg*) { return true; };
+  }
+  bool await_ready() noexcept { return wait_ready(*this); }
+  bool await_suspend(std::coroutine_handle<> h) noexcept { return wait_suspend(*this, h); }
+  Msg* await_resume() {
+    if (exited) [[unlikely]] raise_exit();
+    return found;
+  }
+};
+}  // namespace detail
+
 // Gives other processes a turn; also a wait point for exit signals.
 class [[nodiscard]] Yield : public detail::Waiter {
  public:
   Yield() { yielding = true; }
   bool await_ready() noexcept { return false; }
   bool await_suspend(std::coroutine_handle<> h) noexcept { return detail::wait_suspend(*this, h); }
-  void await_resume() const noexcept {}
+  void await_resume() const {
+    if (exited) [[unlikely]] detail::raise_exit();
+  }
 };
 inline Yield yield() { return {}; }
 
@@ -246,7 +270,9 @@ class [[nodiscard]] Sleep : public detail::Waiter {
   }
   bool await_ready() noexcept { return detail::wait_ready(*this); }
   bool await_suspend(std::coroutine_handle<> h) noexcept { return detail::wait_suspend(*this, h); }
-  void await_resume() const noexcept {}
+  void await_resume() const {
+    if (exited) [[unlikely]] detail::raise_exit();
+  }
 };
 inline Sleep sleep(Duration d) { return Sleep{d}; }
 

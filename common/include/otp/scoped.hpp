@@ -5,9 +5,20 @@
 // only. It always traps exits: exit signals arrive as Exit messages. If it is
 // killed (exit(pid, kill)), its process ends and receive throws ExitError.
 // Timeouts of a Scoped's receive use the real clock, even in virtual-clock mode.
+//
+// While it lives, a Scoped made on a plain thread is that thread's process:
+// otp::self(), monitor, link, spawn_link, call ... act as it, and await(co)
+// runs process code (a GenServer call, a start_link) on this thread, each of
+// its waits blocking the thread:
+//
+//   otp::Scoped me(rt);
+//   auto started = me.await(Stash::start_link("eric"));
+//   User u = me.await(Stash::call(started.pid(), Stash::Get{}));
 #pragma once
 
+#include <coroutine>
 #include <optional>
+#include <type_traits>
 #include <string_view>
 
 #include "otp/process.hpp"
@@ -89,12 +100,36 @@ class Scoped {
   // Messages waiting in the mailbox (signals not yet handled are not counted).
   std::size_t mailbox_size();
 
+  // Runs `co` to its end on this thread, as this process, and returns its
+  // result (or throws what it throws).
+  template <class T>
+  T await(Co<T> co) {
+    auto h = co.release();
+    struct Destroy {
+      typename Co<T>::Handle frame;
+      ~Destroy() { frame.destroy(); }
+    } guard{h};
+    Act act(*this);
+    h.promise().continuation = std::noop_coroutine();
+    h.resume();  // every wait inside blocks this thread, so this returns when co is done
+    if (h.promise().error) std::rethrow_exception(h.promise().error);
+    if constexpr (!std::is_void_v<T>) return std::move(*h.promise().value);
+  }
+
  private:
+  struct Act {  // makes this Scoped the thread's current process for a while
+    explicit Act(Scoped& s);
+    ~Act();
+    void* saved;
+  };
+
   bool wait(detail::Waiter& w, Duration timeout);
 
   Runtime& rt_;
   Pid pid_;
   detail::ExternalWait* wait_ = nullptr;
+  void* previous_ = nullptr;  // the thread's current process before this one
+  bool acting_ = false;
 };
 
 }  // namespace otp

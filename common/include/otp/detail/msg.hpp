@@ -8,8 +8,11 @@
 
 #include <cstddef>
 #include <new>
+#include <string_view>
 #include <type_traits>
 #include <utility>
+
+#include "otp/detail/type_name.hpp"
 
 namespace otp::detail {
 
@@ -27,6 +30,10 @@ enum class SigKind : unsigned char { message, link, unlink, monitor, demonitor, 
 struct MsgType {
   void (*destroy)(Msg*) noexcept;
   SigKind kind;
+  // For behaviour protocol messages (a GenServer call, ...): what the receiving
+  // behaviour needs to handle it; null for ordinary messages.
+  const void* protocol;
+  std::string_view name;  // the C++ type's name, for reports
 };
 
 struct Msg {
@@ -51,8 +58,17 @@ template <class T>
 constexpr SigKind sig_kind_of = SigKind::message;
 
 template <class T>
+constexpr const void* protocol_of() {
+  if constexpr (requires { T::protocol; }) {
+    return &T::protocol;
+  } else {
+    return nullptr;
+  }
+}
+
+template <class T>
 struct TypeOf {
-  static constexpr MsgType info{&MsgOf<T>::destroy, sig_kind_of<T>};
+  static constexpr MsgType info{&MsgOf<T>::destroy, sig_kind_of<T>, protocol_of<T>(), type_name<T>()};
 };
 
 template <class T>
