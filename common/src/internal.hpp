@@ -294,6 +294,7 @@ class RuntimeImpl {
   void register_proc(Proc* p);
   void unregister_proc(Proc* p, std::uint64_t serial);
   std::vector<Pid> snapshot(bool coroutines_only = false) const;
+  std::vector<std::pair<Pid, Pid>> snapshot_with_parents() const;  // (pid, parent), coroutine processes
   Worker& timer_home();  // the wheel for a timer started here
   void signal_idle();
   void wait_idle();

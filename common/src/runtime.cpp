@@ -27,6 +27,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include <unordered_set>
+
 #include "internal.hpp"
 
 namespace otp::detail {
@@ -103,6 +105,16 @@ std::vector<Pid> RuntimeImpl::snapshot(bool coroutines_only) const {
     std::lock_guard lock(s.lock);
     for (Proc* p = s.head; p != nullptr; p = p->all_next)
       if (!coroutines_only || p->external == nullptr) out.push_back(p->pid());
+  }
+  return out;
+}
+
+std::vector<std::pair<Pid, Pid>> RuntimeImpl::snapshot_with_parents() const {
+  std::vector<std::pair<Pid, Pid>> out;
+  for (auto& s : shards_) {
+    std::lock_guard lock(s.lock);  // parent is set before a process joins the list and cleared after it leaves
+    for (Proc* p = s.head; p != nullptr; p = p->all_next)
+      if (p->external == nullptr) out.emplace_back(p->pid(), p->parent);
   }
   return out;
 }
@@ -598,13 +610,32 @@ void Runtime::shutdown() {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     return internal_live() <= 0;
   };
-  auto signal_all = [&](const Reason& r) {
-    for (const Pid& pid : rt.snapshot(true)) exit(pid, r);
+  // From nobody: a process that traps exits sees Exit{from = Pid{}} and may treat
+  // it as its parent's (GenServer and Supervisor do).
+  auto signal = [&](const Pid& pid, const Reason& r) {
+    send_signal(pid, make_msg<ExitSig>(ExitSig{Pid{}, r, false}));
   };
+  const auto deadline = std::chrono::steady_clock::now() + rt.opts.shutdown_grace;
   if (internal_live() > 0) {
-    signal_all(Reason::shutdown());
-    if (!wait_for(rt.opts.shutdown_grace)) {
-      signal_all(Reason::kill());
+    // Roots first (no live parent, or a plain thread's): a supervisor then stops
+    // its children itself, in reverse start order, before anyone else signals them.
+    auto all = rt.snapshot_with_parents();
+    std::unordered_set<std::uint64_t> processes;
+    for (auto& [pid, parent] : all) processes.insert(pid.id());
+    std::vector<Pid> roots;
+    for (auto& [pid, parent] : all)
+      if (!processes.contains(parent.id())) roots.push_back(pid);
+    for (const Pid& pid : roots) signal(pid, Reason::shutdown());
+    auto roots_gone = [&] {
+      for (const Pid& pid : roots)
+        if (is_alive(pid)) return false;
+      return true;
+    };
+    while (!roots_gone() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    for (const Pid& pid : rt.snapshot(true)) signal(pid, Reason::shutdown());
+    if (!wait_for(deadline - std::chrono::steady_clock::now())) {
+      for (const Pid& pid : rt.snapshot(true)) signal(pid, Reason::kill());
       wait_for(std::chrono::seconds(10));
     }
   }

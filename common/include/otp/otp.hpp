@@ -2,6 +2,8 @@
 #pragma once
 
 #include "otp/co.hpp"
+#include "otp/gen_server.hpp"
+#include "otp/logger.hpp"
 #include "otp/names.hpp"
 #include "otp/pid.hpp"
 #include "otp/process.hpp"

@@ -31,6 +31,7 @@ struct BadArg : std::invalid_argument {
 // its process was killed.
 struct ExitError : std::runtime_error {
   explicit ExitError(Reason r) : std::runtime_error("** (exit) " + r.to_string()), reason(std::move(r)) {}
+  ExitError(Reason r, const std::string& message) : std::runtime_error(message), reason(std::move(r)) {}
   Reason reason;
 };
 

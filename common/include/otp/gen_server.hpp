@@ -1,0 +1,673 @@
+// otp::GenServer — a process that holds a state and answers calls, casts and
+// other messages one at a time (Elixir's GenServer).
+//
+//   class Stash : public otp::GenServer<Stash, User> {
+//    public:
+//     struct Get {};
+//     struct Put { User user; };
+//
+//     static otp::Co<otp::StartResult> start_link(std::string login) {
+//       return GenServer::start_link(otp::Via{&registry, login + "_stash"}, std::move(login));
+//     }
+//
+//     User init(const std::string& login) { return User{login}; }
+//     User handle_call(Get) { return state(); }
+//     void handle_cast(Put put) { state() = std::move(put.user); }
+//   };
+//
+//   User u = co_await Stash::call(pid, Stash::Get{});   // inside a process
+//   Stash::cast(pid, Stash::Put{u});
+//
+// Callbacks (public members of the derived class; all optional but init):
+//   S init(args...)                      the initial state; throw or otp::exit(r) to fail the start
+//   R handle_call(Req)                   reply with the result (void: reply `ok`)
+//   otp::Reply<R> handle_call(Req, otp::From<R>)   may return otp::noreply and answer later with otp::reply
+//   void handle_cast(Req)
+//   void handle_info(T)                  for T in `using Info = otp::Messages<T...>`, and Exit / Down
+//   void terminate(const otp::Reason&)   on stop, on a crash in a callback, and on the parent's exit
+//                                        signal when the server traps exits
+// Any callback may instead return otp::Co<...> and co_await inside (calls to
+// other servers, receives): waiting never holds an OS thread.
+//
+// Calls are typed: Stash::call(dest, Get{}) knows from Stash::handle_call(Get)
+// that it returns a User. The request carries a handler for Stash, so a server of
+// another type that receives it crashes with {bad_call, ...}, as a GenServer
+// without a matching clause would.
+//
+// A handler asks the server to stop after it returns with stop(reason). On
+// stop, a crash or the parent's exit signal, terminate(reason) runs and the
+// process exits with `reason`; reasons other than normal, shutdown and
+// {shutdown, _} are logged as a crash report (reason, last message, state).
+#pragma once
+
+#include <chrono>
+#include <exception>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "otp/co.hpp"
+#include "otp/detail/msg.hpp"
+#include "otp/detail/type_name.hpp"
+#include "otp/logger.hpp"
+#include "otp/names.hpp"
+#include "otp/pid.hpp"
+#include "otp/process.hpp"
+#include "otp/reason.hpp"
+#include "otp/receive.hpp"
+
+namespace otp {
+
+inline constexpr Duration default_call_timeout = std::chrono::seconds(5);
+
+// How a started process is named: not at all, a local name, or a Via name.
+class Name {
+ public:
+  Name() = default;
+  Name(Via via) : via_(std::move(via)) {}  // NOLINT(google-explicit-constructor): a Via is a name
+  static Name local(std::string name) {
+    Name n;
+    n.local_ = std::move(name);
+    return n;
+  }
+
+  bool empty() const { return local_.empty() && via_.registry == nullptr; }
+  const std::string& local_name() const { return local_; }
+  const Via& via() const { return via_; }
+  std::optional<Pid> whereis() const;
+  // Registers `pid` under this name; false when the name is taken.
+  bool register_pid(const Pid& pid) const;
+  std::string to_string() const { return via_.registry != nullptr ? via_.key : local_; }
+
+ private:
+  std::string local_;
+  Via via_;
+};
+
+// What starting a process gives: Elixir's {:ok, pid}, :ignore or {:error, reason}.
+class StartResult {
+ public:
+  enum class Kind : unsigned char { ok, ignore, already_started, error };
+
+  static StartResult ok(Pid pid) { return StartResult{Kind::ok, pid, {}}; }
+  static StartResult ignore() { return StartResult{Kind::ignore, {}, {}}; }
+  static StartResult already_started(Pid pid) { return StartResult{Kind::already_started, pid, {}}; }
+  static StartResult error(Reason reason) { return StartResult{Kind::error, {}, std::move(reason)}; }
+
+  Kind kind() const { return kind_; }
+  bool ok() const { return kind_ == Kind::ok; }
+  explicit operator bool() const { return ok(); }
+  // The started process (ok) or the one holding the name (already_started).
+  Pid pid() const { return pid_; }
+  // The error as a reason: {already_started, <0.1.0>} for already_started.
+  Reason reason() const {
+    if (kind_ == Kind::already_started) return Reason::other(fmt::format("{{already_started, {}}}", pid_));
+    return reason_;
+  }
+  // Elixir's rendering: {:ok, <0.12.0>}, :ignore, {:error, {:already_started, <0.12.0>}}.
+  std::string to_string() const;
+
+ private:
+  StartResult(Kind k, Pid p, Reason r) : kind_(k), pid_(p), reason_(std::move(r)) {}
+  Kind kind_;
+  Pid pid_;
+  Reason reason_;
+};
+
+// The caller of a deferred call; answer it with otp::reply.
+template <class R>
+struct From {
+  Pid caller;
+  Ref ref;
+};
+
+struct NoReply {};
+inline constexpr NoReply noreply{};
+
+// What a handle_call(Req, From<R>) returns: the reply now, or otp::noreply.
+template <class R>
+class Reply {
+ public:
+  Reply(NoReply) {}  // NOLINT(google-explicit-constructor)
+  template <class U>
+    requires std::is_constructible_v<R, U&&>
+  Reply(U&& v) : value_(std::forward<U>(v)) {}  // NOLINT(google-explicit-constructor)
+  bool has_value() const { return value_.has_value(); }
+  R take() { return std::move(*value_); }
+
+ private:
+  std::optional<R> value_;
+};
+
+// A list of message types a GenServer takes in handle_info.
+template <class... T>
+struct Messages {};
+
+// The reply of a call whose handler returns void.
+struct Ok {
+  friend bool operator==(Ok, Ok) { return true; }
+};
+
+namespace detail {
+
+template <class R>
+struct CallReply {
+  Ref ref;
+  R value;
+};
+
+template <class R>
+void send_reply(const From<R>& to, R value) {
+  send(to.caller, CallReply<R>{to.ref, std::move(value)});
+}
+
+}  // namespace detail
+
+// Answers a deferred call. Any process may answer, once.
+template <class R, class V>
+void reply(const From<R>& to, V&& value) {
+  detail::send_reply(to, R(std::forward<V>(value)));
+}
+
+namespace detail {
+
+// What every behaviour protocol message's type carries (MsgType::protocol).
+struct GenProtocol {
+  enum class Kind : unsigned char { call, cast, stop };
+  Kind kind;
+  const void* server;  // the server type that can handle it (&server_tag<D>)
+  // Handles m (and frees it) in server `self`. When the handler waits, stores
+  // the coroutine to await in `wait` and returns true.
+  bool (*handle)(void* self, Msg* m, Co<void>& wait);
+};
+
+template <class D>
+inline constexpr char server_tag = 0;
+
+template <class T>
+struct unwrap_co {
+  using type = T;
+  static constexpr bool is_co = false;
+};
+template <class T>
+struct unwrap_co<Co<T>> {
+  using type = T;
+  static constexpr bool is_co = true;
+};
+template <class T>
+struct unwrap_reply {
+  using type = T;
+  static constexpr bool deferred = false;
+};
+template <class T>
+struct unwrap_reply<Reply<T>> {
+  using type = T;
+  static constexpr bool deferred = true;
+};
+
+// Stands for any From<R> when asking what a deferred handler returns.
+struct AnyFrom {
+  template <class R>
+  operator From<R>() const;  // NOLINT(google-explicit-constructor); never defined
+};
+
+template <class D, class Req>
+constexpr bool plain_call = requires(D& d, Req&& r) { d.handle_call(std::move(r)); };
+template <class D, class Req>
+constexpr bool from_call = requires(D& d, Req&& r) { d.handle_call(std::move(r), AnyFrom{}); };
+
+template <class D, class Req>
+auto call_result_of() {
+  if constexpr (plain_call<D, Req>) {
+    return std::type_identity<decltype(std::declval<D&>().handle_call(std::declval<Req&&>()))>{};
+  } else if constexpr (from_call<D, Req>) {
+    return std::type_identity<decltype(std::declval<D&>().handle_call(std::declval<Req&&>(), AnyFrom{}))>{};
+  } else {
+    static_assert(plain_call<D, Req>, "the server has no handle_call for this request type");
+  }
+}
+// What handle_call returns, and what the caller gets (void -> Ok).
+template <class D, class Req>
+using call_return_t = typename decltype(call_result_of<D, Req>())::type;
+template <class D, class Req>
+using reply_t = std::conditional_t<
+    std::is_void_v<typename unwrap_reply<typename unwrap_co<call_return_t<D, Req>>::type>::type>, Ok,
+    typename unwrap_reply<typename unwrap_co<call_return_t<D, Req>>::type>::type>;
+
+struct Unit {};
+template <class T>
+using value_or_unit = std::conditional_t<std::is_void_v<T>, Unit, T>;
+
+// Frees a message on scope exit.
+struct MsgGuard {
+  Msg* m;
+  ~MsgGuard() {
+    if (m != nullptr) free_msg(m);
+  }
+};
+
+template <class D, class Req>
+struct CallMsg {
+  using R = reply_t<D, Req>;
+  Req req;
+  From<R> from;
+
+  static Co<void> run_waiting(D& d, Req req, From<R> from) {
+    using Ret = typename unwrap_co<call_return_t<D, Req>>::type;
+    if constexpr (from_call<D, Req> && !plain_call<D, Req>) {
+      Reply<R> r = co_await d.handle_call(std::move(req), from);
+      if (r.has_value()) send_reply(from, r.take());
+    } else if constexpr (std::is_void_v<Ret>) {
+      co_await d.handle_call(std::move(req));
+      send_reply(from, Ok{});
+    } else {
+      R r = co_await d.handle_call(std::move(req));
+      send_reply(from, std::move(r));
+    }
+  }
+
+  static bool handle(void* self, Msg* m, Co<void>& wait) {
+    D& d = *static_cast<D*>(self);
+    MsgGuard guard{m};
+    auto& msg = value_of<CallMsg>(m);
+    From<R> from = msg.from;
+    using Ret = call_return_t<D, Req>;
+    if constexpr (unwrap_co<Ret>::is_co) {
+      wait = run_waiting(d, std::move(msg.req), from);
+      return true;
+    } else if constexpr (from_call<D, Req> && !plain_call<D, Req>) {
+      Reply<R> r = d.handle_call(std::move(msg.req), from);
+      if (r.has_value()) send_reply(from, r.take());
+    } else if constexpr (std::is_void_v<Ret>) {
+      d.handle_call(std::move(msg.req));
+      send_reply(from, Ok{});
+    } else {
+      send_reply(from, R(d.handle_call(std::move(msg.req))));
+    }
+    return false;
+  }
+
+  static constexpr GenProtocol protocol{GenProtocol::Kind::call, &server_tag<D>, &handle};
+};
+
+template <class D, class Req>
+struct CastMsg {
+  Req req;
+
+  static Co<void> run_waiting(D& d, Req req) { co_await d.handle_cast(std::move(req)); }
+
+  static bool handle(void* self, Msg* m, Co<void>& wait) {
+    D& d = *static_cast<D*>(self);
+    MsgGuard guard{m};
+    auto& msg = value_of<CastMsg>(m);
+    if constexpr (unwrap_co<decltype(d.handle_cast(std::move(msg.req)))>::is_co) {
+      wait = run_waiting(d, std::move(msg.req));
+      return true;
+    } else {
+      d.handle_cast(std::move(msg.req));
+      return false;
+    }
+  }
+
+  static constexpr GenProtocol protocol{GenProtocol::Kind::cast, &server_tag<D>, &handle};
+};
+
+struct StopMsg {
+  Reason reason;
+  static constexpr GenProtocol protocol{GenProtocol::Kind::stop, nullptr, nullptr};
+};
+
+struct StartAck {
+  Ref ref;
+  StartResult result;
+};
+
+// Where a call, cast or send may go: a pid, a Via name, or a local name.
+inline std::optional<Pid> whereis_dest(const Pid& pid) { return pid ? std::optional<Pid>(pid) : std::nullopt; }
+inline std::optional<Pid> whereis_dest(const Via& via) { return via.whereis(); }
+inline std::optional<Pid> whereis_dest(const Name& name) { return name.whereis(); }
+inline std::optional<Pid> whereis_dest(std::string_view name) { return otp::whereis(name); }
+inline std::string dest_text(const Pid& pid) { return pid.to_string(); }
+inline std::string dest_text(const Via& via) { return fmt::format("{{:via, \"{}\"}}", via.key); }
+inline std::string dest_text(const Name& name) { return name.to_string(); }
+inline std::string dest_text(std::string_view name) { return std::string(name); }
+
+template <class Dest>
+concept Destination = requires(const Dest& d) { whereis_dest(d); };
+
+std::string timeout_text(Duration timeout);
+// The exit a failed call raises in its caller.
+[[noreturn]] void call_failed(Reason reason, std::string what);
+Reason reason_of(const std::exception_ptr& e);
+
+// Waits for the reply to the call tagged `ref` or the Down of the same monitor.
+template <class R>
+class [[nodiscard]] CallWait : public Waiter {
+ public:
+  CallWait(Ref ref, Duration t) : ref_(ref) {
+    match = &matches;
+    timeout = t;
+  }
+  bool await_ready() noexcept { return wait_ready(*this); }
+  bool await_suspend(std::coroutine_handle<> h) noexcept { return wait_suspend(*this, h); }
+  Msg* await_resume() {
+    if (exited) [[unlikely]] raise_exit();
+    return found;
+  }
+
+ private:
+  static bool matches(Waiter* w, Msg* m) {
+    Ref ref = static_cast<CallWait*>(w)->ref_;
+    return (is<CallReply<R>>(m) && value_of<CallReply<R>>(m).ref == ref) ||
+           (is<Down>(m) && value_of<Down>(m).ref == ref);
+  }
+  Ref ref_;
+};
+
+// A call of any protocol: monitor the server (the monitor's ref tags the
+// call), send, wait for the reply, the Down, or the timeout.
+template <class R, class Dest, class M>
+Co<R> do_call(Dest dest, M msg, Duration timeout, std::string_view req_name) {
+  auto fail = [&](Reason r) {
+    call_failed(std::move(r), fmt::format("GenServer.call({}, {}, {})", dest_text(dest), req_name, timeout_text(timeout)));
+  };
+  std::optional<Pid> pid = whereis_dest(dest);
+  if (!pid) fail(Reason::noproc());
+  Ref ref = monitor(*pid);
+  msg.from = From<R>{self(), ref};
+  send(*pid, std::move(msg));
+  Msg* m = co_await CallWait<R>(ref, timeout);
+  if (m == nullptr) {
+    demonitor(ref, true);
+    fail(Reason::other("timeout"));
+  }
+  MsgGuard guard{m};
+  if (is<Down>(m)) fail(value_of<Down>(m).reason);
+  demonitor(ref, true);
+  co_return std::move(value_of<CallReply<R>>(m).value);
+}
+
+}  // namespace detail
+
+template <class Derived, class State>
+class GenServer {
+ public:
+  using state_type = State;
+
+  // Starts the server linked to the calling process and waits until init has
+  // returned: ok(pid), already_started(pid) when the name is taken, or error(reason)
+  // when init failed (the new process then exits with that reason).
+  template <class... A>
+    requires(!std::is_same_v<std::remove_cvref_t<A>, Name> && ...) && (!std::is_same_v<std::remove_cvref_t<A>, Via> && ...)
+  static Co<StartResult> start_link(A... args) {
+    return start_impl(true, Name{}, std::tuple<A...>(std::move(args)...));
+  }
+  template <class... A>
+  static Co<StartResult> start_link(Name name, A... args) {
+    return start_impl(true, std::move(name), std::tuple<A...>(std::move(args)...));
+  }
+  // As start_link, without the link.
+  template <class... A>
+    requires(!std::is_same_v<std::remove_cvref_t<A>, Name> && ...) && (!std::is_same_v<std::remove_cvref_t<A>, Via> && ...)
+  static Co<StartResult> start(A... args) {
+    return start_impl(false, Name{}, std::tuple<A...>(std::move(args)...));
+  }
+  template <class... A>
+  static Co<StartResult> start(Name name, A... args) {
+    return start_impl(false, std::move(name), std::tuple<A...>(std::move(args)...));
+  }
+
+  // Sends `req` and waits for the reply. Throws ExitError ("** (exit) exited in:
+  // GenServer.call(...)") when the server does not exist (noproc), exits before
+  // replying (its reason), or does not reply within `timeout` (timeout).
+  template <detail::Destination Dest, class Req>
+  static Co<detail::reply_t<Derived, std::remove_cvref_t<Req>>> call(Dest dest, Req&& req,
+                                                                   Duration timeout = default_call_timeout) {
+    using Q = std::remove_cvref_t<Req>;
+    using R = detail::reply_t<Derived, Q>;
+    return detail::do_call<R>(std::move(dest), detail::CallMsg<Derived, Q>{std::forward<Req>(req), {}}, timeout,
+                              detail::type_name<Q>());
+  }
+
+  // Sends `req` to handle_cast. Never fails, even when nobody has the name.
+  template <detail::Destination Dest, class Req>
+  static void cast(const Dest& dest, Req&& req) {
+    using Q = std::remove_cvref_t<Req>;
+    static_assert(requires(Derived& d, Q&& q) { d.handle_cast(std::move(q)); },
+                  "the server has no handle_cast for this request type");
+    if (auto pid = detail::whereis_dest(dest)) send(*pid, detail::CastMsg<Derived, Q>{std::forward<Req>(req)});
+  }
+
+ protected:
+  State& state() { return *state_; }
+  const State& state() const { return *state_; }
+  // Asks the server to stop with `reason` once the running callback returns.
+  void stop(Reason reason = Reason::normal()) { stop_ = std::move(reason); }
+  // The process that started this server.
+  const Pid& parent() const { return parent_; }
+
+ private:
+  template <class... A>
+  static Co<StartResult> start_impl(bool link, Name name, std::tuple<A...> args) {
+    Pid me = self();
+    Ref tag = make_ref();
+    Pid child = link ? spawn_link(&server_main<A...>, me, tag, std::move(name), std::move(args))
+                     : spawn(&server_main<A...>, me, tag, std::move(name), std::move(args));
+    Ref mref = monitor(child);
+    StartResult result = co_await receive(
+        match<detail::StartAck>([tag](const detail::StartAck& a) { return a.ref == tag; },
+                                [](detail::StartAck a) { return std::move(a.result); }),
+        match<Down>([mref](const Down& d) { return d.ref == mref; },
+                    [](Down d) { return StartResult::error(std::move(d.reason)); }));
+    demonitor(mref, true);
+    co_return result;
+  }
+
+  template <class... A>
+  static Co<void> server_main(Pid parent, Ref tag, Name name, std::tuple<A...> args) {
+    Derived d;
+    GenServer& base = d;
+    base.parent_ = parent;
+    if (!name.empty() && !name.register_pid(self())) {
+      Pid holder = name.whereis().value_or(Pid{});
+      send(parent, detail::StartAck{tag, StartResult::already_started(holder)});
+      co_return;
+    }
+    std::exception_ptr error;
+    try {
+      co_await base.run_init(d, args);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    if (error) {
+      Reason reason = detail::reason_of(error);
+      send(parent, detail::StartAck{tag, StartResult::error(reason)});
+      if (!reason.is_orderly()) base.report_crash(reason, "(init)");
+      std::rethrow_exception(error);
+    }
+    send(parent, detail::StartAck{tag, StartResult::ok(self())});
+    co_await base.serve(d);
+  }
+
+  template <class... A>
+  Co<void> run_init(Derived& d, std::tuple<A...>& args) {
+    if constexpr (requires(Derived& dd, A&... a) { dd.init(a...); }) {
+      auto init = [&] { return std::apply([&](A&... a) { return d.init(a...); }, args); };
+      if constexpr (detail::unwrap_co<decltype(init())>::is_co) {
+        state_.emplace(co_await init());
+      } else {
+        state_.emplace(init());
+      }
+    } else {
+      static_assert(sizeof...(A) == 0 && std::is_default_constructible_v<State>,
+                    "the server has no init taking these arguments");
+      state_.emplace();
+    }
+  }
+
+  // The receive loop.
+  Co<void> serve(Derived& d) {
+    for (;;) {
+      detail::Msg* m = co_await detail::ReceiveRaw{};
+      last_ = m->type;
+      std::exception_ptr error;
+      try {
+        Co<void> wait;
+        if (dispatch(d, m, wait)) co_await std::move(wait);
+      } catch (...) {
+        error = std::current_exception();
+      }
+      if (error) {
+        Reason reason = detail::reason_of(error);
+        co_await run_terminate(d, reason);
+        if (!reason.is_orderly()) report_crash(reason, last_->name);
+        std::rethrow_exception(error);
+      }
+      if (stop_) {
+        Reason reason = std::move(*stop_);
+        co_await run_terminate(d, reason);
+        if (!reason.is_orderly()) report_crash(reason, last_->name);
+        if (reason.is_normal()) co_return;
+        otp::exit(std::move(reason));
+      }
+    }
+  }
+
+  // Handles one message; true with `wait` set when the handler must be awaited.
+  bool dispatch(Derived& d, detail::Msg* m, Co<void>& wait) {
+    using detail::GenProtocol;
+    if (auto* proto = static_cast<const GenProtocol*>(m->type->protocol)) {
+      if (proto->kind == GenProtocol::Kind::stop) {
+        stop_ = detail::value_of<detail::StopMsg>(m).reason;
+        detail::free_msg(m);
+        return false;
+      }
+      if (proto->server != &detail::server_tag<Derived>) {
+        std::string what = fmt::format("{{bad_{}, {}}}", proto->kind == GenProtocol::Kind::call ? "call" : "cast",
+                                       m->type->name);
+        detail::free_msg(m);
+        otp::exit(Reason::other(std::move(what)));
+      }
+      return proto->handle(&d, m, wait);
+    }
+    if (detail::is<Exit>(m) && (detail::value_of<Exit>(m).from == parent_ || !detail::value_of<Exit>(m).from)) {
+      // The parent's (or the runtime's shutdown) exit signal, trapped: stop the way it asked.
+      stop_ = detail::value_of<Exit>(m).reason;
+      detail::free_msg(m);
+      return false;
+    }
+    return dispatch_info(d, m, wait, static_cast<typename info_of<Derived>::type*>(nullptr));
+  }
+
+  template <class T>
+  static constexpr bool takes_info = requires(Derived& d, T&& t) { d.handle_info(std::move(t)); };
+
+  template <class T>
+  static bool info_as(Derived& d, detail::Msg* m, Co<void>& wait, bool& done) {
+    if (done || !detail::is<T>(m)) return false;
+    done = true;
+    detail::MsgGuard guard{m};
+    T& v = detail::value_of<T>(m);
+    if constexpr (detail::unwrap_co<decltype(d.handle_info(std::move(v)))>::is_co) {
+      wait = [](Derived& d, T v) -> Co<void> { co_await d.handle_info(std::move(v)); }(d, std::move(v));
+      return true;
+    } else {
+      d.handle_info(std::move(v));
+      return false;
+    }
+  }
+
+  template <class L>
+  struct info_of {
+    using type = Messages<>;
+  };
+  template <class L>
+    requires requires { typename L::Info; }
+  struct info_of<L> {
+    using type = typename L::Info;
+  };
+
+  template <class... T>
+  bool dispatch_info(Derived& d, detail::Msg* m, Co<void>& wait, Messages<T...>*) {
+    bool done = false;
+    bool waits = (info_as<T>(d, m, wait, done) || ...);
+    if constexpr ((!std::is_same_v<T, Exit> && ...) && takes_info<Exit>) waits = waits || info_as<Exit>(d, m, wait, done);
+    if constexpr ((!std::is_same_v<T, Down> && ...) && takes_info<Down>) waits = waits || info_as<Down>(d, m, wait, done);
+    if (!done) {
+      log::warning("GenServer {} received an unexpected message: {}", self(), m->type->name);
+      detail::free_msg(m);
+    }
+    return waits;
+  }
+
+  Co<void> run_terminate(Derived& d, const Reason& reason) {
+    if constexpr (requires { d.terminate(reason); }) {
+      try {
+        if constexpr (detail::unwrap_co<decltype(d.terminate(reason))>::is_co) {
+          co_await d.terminate(reason);
+        } else {
+          d.terminate(reason);
+        }
+      } catch (const std::exception& e) {
+        log::error("GenServer {}: terminate failed: {}", self(), e.what());
+      }
+    }
+    co_return;
+  }
+
+  void report_crash(const Reason& reason, std::string_view last) {
+    std::string name = registered_name();
+    report(CrashReport{name.empty() ? self().to_string() : fmt::format("{} ({})", self(), name),
+                       std::string(detail::type_name<Derived>()), reason, std::string(last),
+                       state_ ? describe_state() : std::string("(none)")});
+  }
+
+  std::string describe_state() {
+    Derived& d = static_cast<Derived&>(*this);
+    if constexpr (requires { d.format_state(); }) {
+      return d.format_state();
+    } else {
+      return detail::describe(*state_);
+    }
+  }
+
+  std::optional<State> state_;
+  std::optional<Reason> stop_;
+  Pid parent_;
+  const detail::MsgType* last_ = nullptr;
+};
+
+// Stops a server (GenServer.stop): it runs terminate(reason) and exits with
+// `reason`; returns once it is gone. Throws ExitError (noproc) when there is no
+// such server, and the server's reason when it ended with another.
+template <detail::Destination Dest>
+Co<void> stop(Dest dest, Reason reason = Reason::normal(), Duration timeout = infinity) {
+  auto text = [&] { return fmt::format("GenServer.stop({}, {}, {})", detail::dest_text(dest), reason, detail::timeout_text(timeout)); };
+  std::optional<Pid> pid = detail::whereis_dest(dest);
+  if (!pid) detail::call_failed(Reason::noproc(), text());
+  Ref ref = monitor(*pid);
+  send(*pid, detail::StopMsg{reason});
+  auto down = co_await receive<Down>([ref](const Down& d) { return d.ref == ref; }, timeout);
+  if (!down) {
+    demonitor(ref, true);
+    detail::call_failed(Reason::other("timeout"), text());
+  }
+  if (!(down->reason == reason)) detail::call_failed(down->reason, text());
+}
+
+}  // namespace otp
+
+template <>
+struct fmt::formatter<otp::StartResult> : fmt::formatter<std::string_view> {
+  auto format(const otp::StartResult& r, fmt::format_context& ctx) const {
+    return fmt::formatter<std::string_view>::format(r.to_string(), ctx);
+  }
+};
+template <>
+struct fmt::formatter<otp::Ok> : fmt::formatter<std::string_view> {
+  auto format(otp::Ok, fmt::format_context& ctx) const { return fmt::formatter<std::string_view>::format(":ok", ctx); }
+};

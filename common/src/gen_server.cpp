@@ -1,0 +1,51 @@
+#include "otp/gen_server.hpp"
+
+#include "internal.hpp"
+
+namespace otp {
+
+std::optional<Pid> Name::whereis() const {
+  if (via_.registry != nullptr) return via_.whereis();
+  if (local_.empty()) return std::nullopt;
+  return otp::whereis(local_);
+}
+
+bool Name::register_pid(const Pid& pid) const {
+  if (via_.registry != nullptr) return via_.registry->register_name(via_.key, pid);
+  return otp::register_name(local_, pid);
+}
+
+std::string StartResult::to_string() const {
+  switch (kind_) {
+    case Kind::ok: return fmt::format("{{:ok, {}}}", pid_);
+    case Kind::ignore: return ":ignore";
+    case Kind::already_started: return fmt::format("{{:error, {{:already_started, {}}}}}", pid_);
+    case Kind::error: break;
+  }
+  return fmt::format("{{:error, {}}}", reason_);
+}
+
+namespace detail {
+
+std::string timeout_text(Duration timeout) {
+  if (timeout == infinity) return ":infinity";
+  return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count());
+}
+
+void call_failed(Reason reason, std::string what) {
+  std::string why;
+  if (reason.kind() == Reason::Kind::noproc) {
+    why = "no process: the process is not alive or no process is registered under that name";
+  } else if (reason.kind() == Reason::Kind::other && reason.detail() == "timeout") {
+    why = "time out";
+  } else {
+    why = reason.to_string();
+  }
+  std::string message = fmt::format("** (exit) exited in: {} ** (EXIT) {}", what, why);
+  throw ExitError(std::move(reason), message);
+}
+
+Reason reason_of(const std::exception_ptr& e) { return exit_reason_of(e); }
+
+}  // namespace detail
+}  // namespace otp
