@@ -516,6 +516,8 @@ void unlink_as(Proc* p, const Pid& pid) {
 
 namespace otp {
 
+Duration now() { return Duration{current_or_throw("now")->rt->now_ns()}; }
+
 Ref make_ref() {
   Proc* p = tls.current;
   if (p != nullptr) return Ref{p->rt->next_ref.fetch_add(1, std::memory_order_relaxed)};

@@ -11,4 +11,5 @@
 #include "otp/receive.hpp"
 #include "otp/runtime.hpp"
 #include "otp/scoped.hpp"
+#include "otp/supervisor.hpp"
 #include "otp/timer.hpp"

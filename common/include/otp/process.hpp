@@ -155,6 +155,9 @@ bool trap_exit(bool on);
 
 Ref make_ref();
 
+// The calling process's runtime clock (Runtime::now): virtual in deterministic mode.
+Duration now();
+
 // The calling process's registered name, or empty.
 std::string registered_name();
 

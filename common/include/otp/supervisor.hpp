@@ -1,0 +1,154 @@
+// otp::Supervisor and otp::DynamicSupervisor — processes that start, watch and
+// restart other processes (Erlang's supervisor, Elixir's DynamicSupervisor).
+//
+//   struct UserSupervisor : otp::Supervisor {
+//     static otp::Co<otp::StartResult> start_link(std::string login) {
+//       return Supervisor::start_link(otp::Via{&registry, login + "_sup"},
+//                                     {otp::child<Stash>(login), otp::child<Server>(login)},
+//                                     {.strategy = otp::Strategy::one_for_one});
+//     }
+//   };
+//
+//   auto users = co_await otp::DynamicSupervisor::start_link(otp::Name::local("users"));
+//   auto user = co_await otp::DynamicSupervisor::start_child(users.pid(), otp::child<UserSupervisor>("eric"));
+//
+// Children start in order, each start waiting for the child's init; a child
+// whose start fails makes the whole start fail ({shutdown, {failed_to_start_child,
+// id, reason}}), after the children already started are stopped again. Children
+// stop in reverse order. A child's exit is handled by its restart type:
+// permanent children are always restarted, transient ones unless the reason is
+// normal, shutdown or {shutdown, _}, temporary ones never (and are forgotten).
+// More than max_restarts restarts within max_seconds make the supervisor stop
+// its children and exit with `shutdown`, leaving the decision to its own
+// supervisor. A supervisor traps exits; its parent's exit signal stops it.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "otp/co.hpp"
+#include "otp/detail/type_name.hpp"
+#include "otp/gen_server.hpp"
+#include "otp/pid.hpp"
+#include "otp/reason.hpp"
+
+namespace otp {
+
+enum class Restart : unsigned char { permanent, transient, temporary };
+enum class ChildType : unsigned char { worker, supervisor };
+enum class Strategy : unsigned char { one_for_one, one_for_all, rest_for_one };
+
+// How a child is stopped: killed at once, asked with `shutdown` and killed
+// after a timeout, or asked and waited for without limit.
+class Shutdown {
+ public:
+  enum class Kind : unsigned char { brutal_kill, timeout, infinity };
+  static Shutdown brutal_kill() { return Shutdown{Kind::brutal_kill, {}}; }
+  static Shutdown after(Duration timeout) { return Shutdown{Kind::timeout, timeout}; }
+  static Shutdown infinity() { return Shutdown{Kind::infinity, {}}; }
+  Kind kind() const { return kind_; }
+  Duration timeout() const { return timeout_; }
+
+ private:
+  Shutdown(Kind k, Duration t) : kind_(k), timeout_(t) {}
+  Kind kind_;
+  Duration timeout_;
+};
+
+struct ChildSpec {
+  std::string id;
+  std::function<Co<StartResult>()> start;  // starts the child linked to the caller
+  Restart restart = Restart::permanent;
+  std::optional<Shutdown> shutdown;  // default: after(5s) for a worker, infinity for a supervisor
+  ChildType type = ChildType::worker;
+};
+
+struct SupFlags {
+  Strategy strategy = Strategy::one_for_one;
+  int max_restarts = 3;
+  Duration max_seconds = std::chrono::seconds(5);
+  // DynamicSupervisor only: the most children at once (0: no limit).
+  std::size_t max_children = 0;
+};
+
+struct ChildInfo {
+  std::string id;  // empty for a DynamicSupervisor's children
+  Pid pid;         // empty when the child is not running
+  ChildType type;
+  Restart restart;
+};
+
+struct ChildCounts {
+  std::size_t specs = 0;
+  std::size_t active = 0;
+  std::size_t supervisors = 0;
+  std::size_t workers = 0;
+};
+
+// Derive a module-like class from Supervisor (as in the example above) and
+// child<T> knows that T is a supervisor.
+class Supervisor {
+ public:
+  static Co<StartResult> start_link(std::vector<ChildSpec> children, SupFlags flags = {});
+  static Co<StartResult> start_link(Name name, std::vector<ChildSpec> children, SupFlags flags = {});
+
+  // Adds a child and starts it; already_started when the id is running,
+  // error({already_present, id}) when it is known but not running.
+  static Co<StartResult> start_child(Pid sup, ChildSpec spec);
+  // Stops a child but keeps its spec; false when no child has that id.
+  static Co<bool> terminate_child(Pid sup, std::string id);
+  // Starts a stopped child again; error(running | not_found) otherwise.
+  static Co<StartResult> restart_child(Pid sup, std::string id);
+  // Forgets a stopped child's spec; error(running | not_found) as reason.
+  static Co<std::optional<Reason>> delete_child(Pid sup, std::string id);
+  static Co<std::vector<ChildInfo>> which_children(Pid sup);
+  static Co<ChildCounts> count_children(Pid sup);
+};
+
+class DynamicSupervisor {
+ public:
+  static Co<StartResult> start_link(SupFlags flags = {});
+  static Co<StartResult> start_link(Name name, SupFlags flags = {});
+
+  // Starts a child under `sup`; error(max_children) when it is full.
+  template <detail::Destination Dest>
+  static Co<StartResult> start_child(Dest sup, ChildSpec spec) {
+    auto pid = detail::whereis_dest(sup);
+    if (!pid) detail::call_failed(Reason::noproc(), fmt::format("DynamicSupervisor.start_child({}, ...)", detail::dest_text(sup)));
+    return start_child_pid(*pid, std::move(spec));
+  }
+  // Stops the child; false when it is not a child of `sup`.
+  static Co<bool> terminate_child(Pid sup, Pid child);
+  static Co<std::vector<ChildInfo>> which_children(Pid sup);
+  static Co<ChildCounts> count_children(Pid sup);
+
+ private:
+  static Co<StartResult> start_child_pid(Pid sup, ChildSpec spec);
+};
+
+// The child spec of T, started with T::start_link(args...). T may say how it
+// wants to be supervised with static members `restart` (otp::Restart) and
+// `shutdown` (otp::Shutdown), and may override the id with `child_id`.
+template <class T, class... A>
+ChildSpec child(A... args) {
+  ChildSpec spec;
+  if constexpr (requires { T::child_id; }) {
+    spec.id = T::child_id;
+  } else {
+    spec.id = std::string(detail::type_name<T>());
+  }
+  spec.start = [args...]() { return T::start_link(args...); };
+  if constexpr (requires { T::restart; }) spec.restart = T::restart;
+  if constexpr (requires { T::shutdown; }) spec.shutdown = T::shutdown;
+  if constexpr (std::is_base_of_v<Supervisor, T> || std::is_base_of_v<DynamicSupervisor, T>) {
+    spec.type = ChildType::supervisor;
+  }
+  return spec;
+}
+
+}  // namespace otp

@@ -1,0 +1,365 @@
+// The supervisor process behind otp::Supervisor and otp::DynamicSupervisor.
+//
+// One GenServer serves both. Children live in a map ordered by a start
+// sequence number (the order of the child list, or of start_child calls), so
+// "start in order", "stop in reverse order" and rest_for_one's "the children
+// after this one" are walks over that map; an index by pid finds the child of
+// an Exit in O(1). Restart times are kept in a deque and trimmed to the last
+// max_seconds, so checking the intensity costs O(max_restarts).
+//
+// Stopping a child follows Erlang's supervisor: monitor it, unlink it, and if
+// its Exit is already in the mailbox it is gone; otherwise send the exit signal
+// its shutdown asks for and wait for the Down (killing it when a timeout runs out).
+#include "otp/supervisor.hpp"
+
+#include <deque>
+#include <map>
+#include <unordered_map>
+
+#include "otp/logger.hpp"
+#include "otp/process.hpp"
+#include "otp/receive.hpp"
+
+namespace otp {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+struct Child {
+  ChildSpec spec;
+  Pid pid;
+};
+
+struct SupState {
+  SupFlags flags;
+  bool dynamic = false;
+  std::uint64_t next_seq = 0;
+  std::map<std::uint64_t, Child> children;          // by start sequence
+  std::unordered_map<std::uint64_t, std::uint64_t> by_pid;  // pid id -> sequence
+  std::deque<Duration> restarts;
+};
+
+std::string reason_text(const char* what, const std::string& id, const Reason& r) {
+  return fmt::format("{{{}, {}, {}}}", what, id, r);
+}
+
+class SupervisorServer : public GenServer<SupervisorServer, SupState> {
+ public:
+  struct WhichChildren {};
+  struct CountChildren {};
+  struct StartChild {
+    ChildSpec spec;
+  };
+  struct TerminateChild {
+    std::string id;
+  };
+  struct TerminatePid {
+    Pid pid;
+  };
+  struct RestartChild {
+    std::string id;
+  };
+  struct DeleteChild {
+    std::string id;
+  };
+
+  Co<SupState> init(SupFlags& flags, std::vector<ChildSpec>& specs, bool dynamic) {
+    trap_exit(true);
+    SupState st;
+    st.flags = flags;
+    st.dynamic = dynamic;
+    for (auto& spec : specs) {
+      if (!spec.shutdown)
+        spec.shutdown = spec.type == ChildType::supervisor ? Shutdown::infinity() : Shutdown::after(5s);
+      st.children.emplace(st.next_seq++, Child{std::move(spec), Pid{}});
+    }
+    // Start in order; on a failure stop what was started, in reverse, and fail.
+    for (auto it = st.children.begin(); it != st.children.end();) {
+      auto& [seq, c] = *it;
+      StartResult r = co_await c.spec.start();
+      if (r.kind() == StartResult::Kind::ok) {
+        c.pid = r.pid();
+        st.by_pid.emplace(c.pid.id(), seq);
+        ++it;
+      } else if (r.kind() == StartResult::Kind::ignore) {
+        ++it;
+      } else {
+        report(SupervisorReport{describe_self(), c.spec.id, r.reason(), "start_error", "shutting down"});
+        std::string why = reason_text("failed_to_start_child", c.spec.id, r.reason());
+        for (auto back = std::make_reverse_iterator(it); back != st.children.rend(); ++back)
+          if (back->second.pid) co_await shutdown_child(back->second);
+        otp::exit(Reason::shutdown(std::move(why)));
+      }
+    }
+    co_return st;
+  }
+
+  std::vector<ChildInfo> handle_call(WhichChildren) {
+    std::vector<ChildInfo> out;
+    for (auto& [seq, c] : state().children)
+      out.push_back(ChildInfo{c.spec.id, c.pid, c.spec.type, c.spec.restart});
+    return out;
+  }
+
+  ChildCounts handle_call(CountChildren) {
+    ChildCounts n;
+    for (auto& [seq, c] : state().children) {
+      ++n.specs;
+      if (c.pid) ++n.active;
+      (c.spec.type == ChildType::supervisor ? n.supervisors : n.workers) += 1;
+    }
+    return n;
+  }
+
+  Co<StartResult> handle_call(StartChild req) {
+    auto& st = state();
+    ChildSpec& spec = req.spec;
+    if (!spec.shutdown) spec.shutdown = spec.type == ChildType::supervisor ? Shutdown::infinity() : Shutdown::after(5s);
+    if (st.dynamic) {
+      if (st.flags.max_children != 0 && st.children.size() >= st.flags.max_children)
+        co_return StartResult::error(Reason::other("max_children"));
+    } else if (auto* c = find(spec.id)) {
+      if (c->pid) co_return StartResult::already_started(c->pid);
+      co_return StartResult::error(Reason::other(fmt::format("{{already_present, {}}}", spec.id)));
+    }
+    StartResult r = co_await spec.start();
+    if (r.kind() == StartResult::Kind::ok) {
+      std::uint64_t seq = st.next_seq++;
+      st.by_pid.emplace(r.pid().id(), seq);
+      st.children.emplace(seq, Child{std::move(spec), r.pid()});
+    } else if (r.kind() == StartResult::Kind::ignore && !st.dynamic) {
+      st.children.emplace(st.next_seq++, Child{std::move(spec), Pid{}});
+    }
+    co_return r;
+  }
+
+  Co<bool> handle_call(TerminateChild req) {
+    Child* c = find(req.id);
+    if (c == nullptr) co_return false;
+    if (c->pid) co_await stop_child(*c);
+    if (c->spec.restart == Restart::temporary) erase(req.id);
+    co_return true;
+  }
+
+  Co<bool> handle_call(TerminatePid req) {
+    auto& st = state();
+    auto it = st.by_pid.find(req.pid.id());
+    if (it == st.by_pid.end()) co_return false;
+    std::uint64_t seq = it->second;
+    co_await stop_child(st.children.at(seq));
+    st.children.erase(seq);
+    co_return true;
+  }
+
+  Co<StartResult> handle_call(RestartChild req) {
+    Child* c = find(req.id);
+    if (c == nullptr) co_return StartResult::error(Reason::other("not_found"));
+    if (c->pid) co_return StartResult::error(Reason::other("running"));
+    co_return co_await start_one(*c);
+  }
+
+  std::optional<Reason> handle_call(DeleteChild req) {
+    Child* c = find(req.id);
+    if (c == nullptr) return Reason::other("not_found");
+    if (c->pid) return Reason::other("running");
+    erase(req.id);
+    return std::nullopt;
+  }
+
+  Co<void> handle_info(Exit e) {
+    auto& st = state();
+    auto it = st.by_pid.find(e.from.id());
+    if (it == st.by_pid.end()) co_return;  // not (or no longer) a child
+    std::uint64_t seq = it->second;
+    st.by_pid.erase(it);
+    Child& c = st.children.at(seq);
+    c.pid = Pid{};
+    const bool restart = c.spec.restart == Restart::permanent ||
+                         (c.spec.restart == Restart::transient && !e.reason.is_orderly());
+    if (!e.reason.is_orderly())
+      report(SupervisorReport{describe_self(), child_text(c, e.from), e.reason, "child_terminated",
+                              restart ? "restarting" : "not restarting"});
+    if (!restart) {
+      if (c.spec.restart == Restart::temporary || st.dynamic) st.children.erase(seq);
+      co_return;
+    }
+    co_await restart_from(seq);
+  }
+
+  Co<void> terminate(const Reason&) {
+    auto& st = state();
+    for (auto it = st.children.rbegin(); it != st.children.rend(); ++it)
+      if (it->second.pid) co_await shutdown_child(it->second);
+    st.by_pid.clear();
+  }
+
+ private:
+  std::string describe_self() {
+    std::string name = registered_name();
+    return name.empty() ? self().to_string() : fmt::format("{} ({})", self(), name);
+  }
+  static std::string child_text(const Child& c, const Pid& pid) {
+    return c.spec.id.empty() ? pid.to_string() : fmt::format("{} ({})", c.spec.id, pid);
+  }
+
+  Child* find(const std::string& id) {
+    for (auto& [seq, c] : state().children)
+      if (c.spec.id == id) return &c;
+    return nullptr;
+  }
+  void erase(const std::string& id) {
+    auto& ch = state().children;
+    for (auto it = ch.begin(); it != ch.end(); ++it)
+      if (it->second.spec.id == id) {
+        ch.erase(it);
+        return;
+      }
+  }
+
+  // Counts a restart; false when that is one too many for the intensity.
+  bool add_restart() {
+    auto& st = state();
+    Duration t = otp::now();
+    st.restarts.push_back(t);
+    while (!st.restarts.empty() && st.restarts.front() < t - st.flags.max_seconds) st.restarts.pop_front();
+    return static_cast<int>(st.restarts.size()) <= st.flags.max_restarts;
+  }
+
+  Co<StartResult> start_one(Child& c) {
+    StartResult r = co_await c.spec.start();
+    if (r.kind() == StartResult::Kind::ok) {
+      c.pid = r.pid();
+      for (auto& [seq, other] : state().children)
+        if (&other == &c) state().by_pid.emplace(c.pid.id(), seq);
+    }
+    co_return r;
+  }
+
+  // Restarts after child `seq` exited, per the strategy; gives up (exits with
+  // `shutdown`) past the intensity.
+  Co<void> restart_from(std::uint64_t seq) {
+    auto& st = state();
+    std::vector<std::uint64_t> todo;  // children to (re)start, in order
+    if (st.flags.strategy == Strategy::one_for_one || st.dynamic) {
+      todo.push_back(seq);
+    } else {
+      auto first = st.flags.strategy == Strategy::one_for_all ? st.children.begin() : st.children.find(seq);
+      for (auto it = st.children.end(); it != first;) {
+        --it;
+        if (it->second.pid) {
+          co_await shutdown_child(it->second);
+          st.by_pid.erase(it->second.pid.id());
+          it->second.pid = Pid{};
+        }
+      }
+      for (auto it = first; it != st.children.end(); ++it) todo.push_back(it->first);
+      // Temporary children stopped for a sibling are not restarted.
+      std::erase_if(todo, [&](std::uint64_t s) {
+        if (s == seq || st.children.at(s).spec.restart != Restart::temporary) return false;
+        st.children.erase(s);
+        return true;
+      });
+    }
+    for (;;) {
+      if (!add_restart()) {
+        report(SupervisorReport{describe_self(), child_text(st.children.at(seq), Pid{}), Reason::shutdown(),
+                                "reached_max_restart_intensity", "shutting down"});
+        otp::exit(Reason::shutdown());
+      }
+      bool failed = false;
+      for (std::uint64_t s : todo) {
+        auto it = st.children.find(s);
+        if (it == st.children.end() || it->second.pid) continue;
+        StartResult r = co_await start_one(it->second);
+        if (!r.ok() && r.kind() != StartResult::Kind::ignore) {
+          report(SupervisorReport{describe_self(), it->second.spec.id, r.reason(), "start_error", "restarting"});
+          failed = true;
+          break;
+        }
+      }
+      if (!failed) co_return;
+    }
+  }
+
+  // Stops a running child as its shutdown says (Erlang's supervisor:shutdown/2).
+  Co<void> shutdown_child(Child& c) {
+    Pid pid = c.pid;
+    Ref ref = monitor(pid);
+    unlink(pid);
+    // Already exited: its Exit is in the mailbox; then only the Down is left to wait for.
+    auto gone = co_await receive<Exit>([pid](const Exit& e) { return e.from == pid; }, Duration::zero());
+    if (!gone) {
+      const Shutdown how = *c.spec.shutdown;
+      otp::exit(pid, how.kind() == Shutdown::Kind::brutal_kill ? Reason::kill() : Reason::shutdown());
+      if (how.kind() == Shutdown::Kind::timeout) {
+        auto down = co_await receive<Down>([ref](const Down& d) { return d.ref == ref; }, how.timeout());
+        if (down) {
+          c.pid = Pid{};
+          co_return;
+        }
+        otp::exit(pid, Reason::kill());
+        report(SupervisorReport{describe_self(), child_text(c, pid), Reason::killed(), "shutdown_error", "killed"});
+      }
+    }
+    co_await receive<Down>([ref](const Down& d) { return d.ref == ref; });
+    c.pid = Pid{};
+  }
+
+  Co<void> stop_child(Child& c) {
+    Pid pid = c.pid;
+    co_await shutdown_child(c);
+    state().by_pid.erase(pid.id());
+  }
+};
+
+Co<StartResult> start_sup(bool link, Name name, SupFlags flags, std::vector<ChildSpec> specs, bool dynamic) {
+  if (link) return SupervisorServer::start_link(std::move(name), std::move(flags), std::move(specs), dynamic);
+  return SupervisorServer::start(std::move(name), std::move(flags), std::move(specs), dynamic);
+}
+
+}  // namespace
+
+Co<StartResult> Supervisor::start_link(std::vector<ChildSpec> children, SupFlags flags) {
+  return start_sup(true, Name{}, flags, std::move(children), false);
+}
+Co<StartResult> Supervisor::start_link(Name name, std::vector<ChildSpec> children, SupFlags flags) {
+  return start_sup(true, std::move(name), flags, std::move(children), false);
+}
+Co<StartResult> Supervisor::start_child(Pid sup, ChildSpec spec) {
+  return SupervisorServer::call(sup, SupervisorServer::StartChild{std::move(spec)}, infinity);
+}
+Co<bool> Supervisor::terminate_child(Pid sup, std::string id) {
+  return SupervisorServer::call(sup, SupervisorServer::TerminateChild{std::move(id)}, infinity);
+}
+Co<StartResult> Supervisor::restart_child(Pid sup, std::string id) {
+  return SupervisorServer::call(sup, SupervisorServer::RestartChild{std::move(id)}, infinity);
+}
+Co<std::optional<Reason>> Supervisor::delete_child(Pid sup, std::string id) {
+  return SupervisorServer::call(sup, SupervisorServer::DeleteChild{std::move(id)}, infinity);
+}
+Co<std::vector<ChildInfo>> Supervisor::which_children(Pid sup) {
+  return SupervisorServer::call(sup, SupervisorServer::WhichChildren{}, infinity);
+}
+Co<ChildCounts> Supervisor::count_children(Pid sup) {
+  return SupervisorServer::call(sup, SupervisorServer::CountChildren{}, infinity);
+}
+
+Co<StartResult> DynamicSupervisor::start_link(SupFlags flags) { return start_sup(true, Name{}, flags, {}, true); }
+Co<StartResult> DynamicSupervisor::start_link(Name name, SupFlags flags) {
+  return start_sup(true, std::move(name), flags, {}, true);
+}
+Co<StartResult> DynamicSupervisor::start_child_pid(Pid sup, ChildSpec spec) {
+  return SupervisorServer::call(sup, SupervisorServer::StartChild{std::move(spec)}, infinity);
+}
+Co<bool> DynamicSupervisor::terminate_child(Pid sup, Pid child) {
+  return SupervisorServer::call(sup, SupervisorServer::TerminatePid{child}, infinity);
+}
+Co<std::vector<ChildInfo>> DynamicSupervisor::which_children(Pid sup) {
+  return SupervisorServer::call(sup, SupervisorServer::WhichChildren{}, infinity);
+}
+Co<ChildCounts> DynamicSupervisor::count_children(Pid sup) {
+  return SupervisorServer::call(sup, SupervisorServer::CountChildren{}, infinity);
+}
+
+}  // namespace otp

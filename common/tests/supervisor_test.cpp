@@ -1,0 +1,390 @@
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "otp/otp.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using otp_test::kWait;
+
+struct Started {
+  std::string id;
+  otp::Pid pid;
+};
+struct Stopped {
+  std::string id;
+  otp::Reason reason;
+};
+
+struct WorkerState {
+  std::string id;
+  otp::Pid observer;
+};
+
+// A child that tells an observer when it starts and stops, and exits on request.
+struct Worker : otp::GenServer<Worker, WorkerState> {
+  struct Ping {};
+  struct ExitWith {
+    otp::Reason reason;
+  };
+
+  WorkerState init(const std::string& id, otp::Pid observer, bool fail, bool trap) {
+    if (fail) throw std::runtime_error("init failed");
+    if (trap) otp::trap_exit(true);
+    otp::send(observer, Started{id, otp::self()});
+    return {id, observer};
+  }
+  otp::Pid handle_call(Ping) { return otp::self(); }
+  void handle_cast(ExitWith e) { stop(e.reason); }
+  void terminate(const otp::Reason& r) { otp::send(state().observer, Stopped{state().id, r}); }
+};
+
+// A child that ignores `shutdown` for an hour.
+struct Stubborn : otp::GenServer<Stubborn, int> {
+  int init(otp::Pid observer) {
+    otp::trap_exit(true);
+    otp::send(observer, Started{"stubborn", otp::self()});
+    return 0;
+  }
+  otp::Co<void> terminate(const otp::Reason&) { co_await otp::sleep(1h); }
+};
+
+otp::ChildSpec worker(const std::string& id, otp::Pid observer, otp::Restart restart = otp::Restart::permanent,
+                      bool fail = false, bool trap = false) {
+  return {.id = id,
+          .start = [=] { return Worker::start_link(id, observer, fail, trap); },
+          .restart = restart};
+}
+
+Started await_started(otp::Scoped& me, const std::string& id) {
+  auto s = me.receive<Started>([&](const Started& s) { return s.id == id; }, kWait);
+  if (!s) throw std::runtime_error("no start of " + id);
+  return *s;
+}
+
+// Makes child `pid` exit with `reason` and waits until it is gone.
+void exit_child(otp::Scoped& me, otp::Pid pid, otp::Reason reason) {
+  auto ref = me.monitor(pid);
+  Worker::cast(pid, Worker::ExitWith{std::move(reason)});
+  ASSERT_TRUE(otp_test::await_down(me, ref));
+}
+
+otp::Pid child_pid(otp::Scoped& me, otp::Pid sup, const std::string& id) {
+  for (auto& c : me.await(otp::Supervisor::which_children(sup)))
+    if (c.id == id) return c.pid;
+  return {};
+}
+
+TEST(Supervisor, StartsChildrenInOrder) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto sup = me.await(otp::Supervisor::start_link({worker("a", me.pid()), worker("b", me.pid()), worker("c", me.pid())}));
+  ASSERT_TRUE(sup.ok()) << sup.to_string();
+  std::vector<std::string> order;
+  for (int i = 0; i < 3; ++i) order.push_back(me.receive<Started>(kWait)->id);
+  EXPECT_EQ(order, (std::vector<std::string>{"a", "b", "c"}));
+}
+
+TEST(Supervisor, StopsChildrenInReverseOrder) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto sup = me.await(otp::Supervisor::start_link({worker("a", me.pid(), otp::Restart::permanent, false, true),
+                                                   worker("b", me.pid(), otp::Restart::permanent, false, true),
+                                                   worker("c", me.pid(), otp::Restart::permanent, false, true)}));
+  ASSERT_TRUE(sup.ok());
+  me.await(otp::stop(sup.pid(), otp::Reason::shutdown()));
+  std::vector<std::string> order;
+  for (int i = 0; i < 3; ++i) {
+    auto s = me.receive<Stopped>(kWait);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->reason, otp::Reason::shutdown());
+    order.push_back(s->id);
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"c", "b", "a"}));
+}
+
+struct RestartCase {
+  otp::Restart restart;
+  otp::Reason reason;
+  bool restarted;
+};
+
+class SupervisorRestart : public testing::TestWithParam<RestartCase> {};
+
+TEST_P(SupervisorRestart, RestartTypeDecidesOnEachExitReason) {
+  const RestartCase& tc = GetParam();
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto sup = me.await(otp::Supervisor::start_link({worker("w", me.pid(), tc.restart)}));
+  ASSERT_TRUE(sup.ok());
+  otp::Pid first = await_started(me, "w").pid;
+  exit_child(me, first, tc.reason);
+  otp::Pid now = child_pid(me, sup.pid(), "w");
+  if (tc.restarted) {
+    EXPECT_TRUE(now);
+    EXPECT_NE(now, first);
+  } else {
+    EXPECT_FALSE(now);
+  }
+  auto counts = me.await(otp::Supervisor::count_children(sup.pid()));
+  // A temporary child is forgotten; the others keep their spec.
+  EXPECT_EQ(counts.specs, tc.restart == otp::Restart::temporary ? 0u : 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Supervisor, SupervisorRestart,
+    testing::Values(RestartCase{otp::Restart::permanent, otp::Reason::normal(), true},
+                    RestartCase{otp::Restart::permanent, otp::Reason::shutdown(), true},
+                    RestartCase{otp::Restart::permanent, otp::Reason::other("boom"), true},
+                    RestartCase{otp::Restart::transient, otp::Reason::normal(), false},
+                    RestartCase{otp::Restart::transient, otp::Reason::shutdown("bye"), false},
+                    RestartCase{otp::Restart::transient, otp::Reason::other("boom"), true},
+                    RestartCase{otp::Restart::temporary, otp::Reason::normal(), false},
+                    RestartCase{otp::Restart::temporary, otp::Reason::shutdown(), false},
+                    RestartCase{otp::Restart::temporary, otp::Reason::other("boom"), false}));
+
+TEST(Supervisor, OneForOneRestartsOnlyTheFailedChild) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto sup = me.await(otp::Supervisor::start_link({worker("a", me.pid()), worker("b", me.pid()), worker("c", me.pid())}));
+  otp::Pid a = await_started(me, "a").pid, b = await_started(me, "b").pid, c = await_started(me, "c").pid;
+  exit_child(me, b, otp::Reason::other("boom"));
+  EXPECT_EQ(child_pid(me, sup.pid(), "a"), a);
+  EXPECT_NE(child_pid(me, sup.pid(), "b"), b);
+  EXPECT_EQ(child_pid(me, sup.pid(), "c"), c);
+}
+
+TEST(Supervisor, OneForAllRestartsEveryChild) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto sup = me.await(otp::Supervisor::start_link({worker("a", me.pid()), worker("b", me.pid()), worker("c", me.pid())},
+                                                  {.strategy = otp::Strategy::one_for_all}));
+  otp::Pid a = await_started(me, "a").pid, b = await_started(me, "b").pid, c = await_started(me, "c").pid;
+  exit_child(me, b, otp::Reason::other("boom"));
+  EXPECT_NE(child_pid(me, sup.pid(), "a"), a);
+  EXPECT_NE(child_pid(me, sup.pid(), "b"), b);
+  EXPECT_NE(child_pid(me, sup.pid(), "c"), c);
+  EXPECT_FALSE(otp::is_alive(a));
+  EXPECT_FALSE(otp::is_alive(c));
+}
+
+TEST(Supervisor, RestForOneRestartsOnlyLaterChildren) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto sup = me.await(otp::Supervisor::start_link({worker("a", me.pid()), worker("b", me.pid()), worker("c", me.pid())},
+                                                  {.strategy = otp::Strategy::rest_for_one}));
+  otp::Pid a = await_started(me, "a").pid, b = await_started(me, "b").pid, c = await_started(me, "c").pid;
+  exit_child(me, b, otp::Reason::other("boom"));
+  EXPECT_EQ(child_pid(me, sup.pid(), "a"), a);
+  EXPECT_NE(child_pid(me, sup.pid(), "b"), b);
+  EXPECT_NE(child_pid(me, sup.pid(), "c"), c);
+  EXPECT_FALSE(otp::is_alive(c));
+}
+
+TEST(Supervisor, ExceedingIntensityExitsWithShutdown) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto sup = me.await(otp::Supervisor::start_link({worker("w", me.pid())}, {.max_restarts = 3, .max_seconds = 1h}));
+  auto ref = me.monitor(sup.pid());
+  for (int i = 0; i < 4; ++i) exit_child(me, await_started(me, "w").pid, otp::Reason::other("boom"));
+  auto down = otp_test::await_down(me, ref);
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->reason, otp::Reason::shutdown());
+  EXPECT_TRUE(logs.contains("reached_max_restart_intensity"));
+}
+
+TEST(Supervisor, RestartsOutsideTheWindowDoNotCount) {
+  otp::Runtime rt(otp::Options::deterministic());
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto sup = me.await(otp::Supervisor::start_link({worker("w", me.pid())}, {.max_restarts = 1, .max_seconds = 5s}));
+  for (int i = 0; i < 5; ++i) {
+    exit_child(me, await_started(me, "w").pid, otp::Reason::other("boom"));
+    rt.advance(6s);
+  }
+  EXPECT_TRUE(otp::is_alive(sup.pid()));
+  EXPECT_TRUE(child_pid(me, sup.pid(), "w"));
+}
+
+TEST(Supervisor, ParentDecidesWhenAChildSupervisorGivesUp) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  otp::Pid observer = me.pid();
+  otp::ChildSpec inner{.id = "inner",
+                       .start = [observer] {
+                         return otp::Supervisor::start_link({worker("w", observer)}, {.max_restarts = 0});
+                       },
+                       .type = otp::ChildType::supervisor};
+  auto top = me.await(otp::Supervisor::start_link({inner}));
+  ASSERT_TRUE(top.ok());
+  otp::Pid inner1 = child_pid(me, top.pid(), "inner");
+  exit_child(me, await_started(me, "w").pid, otp::Reason::other("boom"));
+  await_started(me, "w");  // the top supervisor started a new inner one, which started w
+  otp::Pid inner2 = child_pid(me, top.pid(), "inner");
+  EXPECT_TRUE(inner2);
+  EXPECT_NE(inner1, inner2);
+  EXPECT_FALSE(otp::is_alive(inner1));
+}
+
+TEST(Supervisor, ChildFailingInInitFailsTheSupervisorStart) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto sup = me.await(otp::Supervisor::start_link({worker("a", me.pid(), otp::Restart::permanent, false, true),
+                                                   worker("b", me.pid(), otp::Restart::permanent, true)}));
+  ASSERT_FALSE(sup.ok());
+  EXPECT_TRUE(sup.reason().is_shutdown());
+  EXPECT_NE(sup.reason().detail().find("failed_to_start_child, b"), std::string::npos) << sup.reason().to_string();
+  auto stopped = me.receive<Stopped>(kWait);  // a was started, then stopped again
+  ASSERT_TRUE(stopped);
+  EXPECT_EQ(stopped->id, "a");
+}
+
+TEST(Supervisor, ShutdownTimeoutEscalatesToKill) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  otp::Pid observer = me.pid();
+  otp::ChildSpec spec{.id = "stubborn",
+                      .start = [observer] { return Stubborn::start_link(observer); },
+                      .shutdown = otp::Shutdown::after(50ms)};
+  auto sup = me.await(otp::Supervisor::start_link({spec}));
+  otp::Pid pid = await_started(me, "stubborn").pid;
+  auto ref = me.monitor(pid);
+  EXPECT_TRUE(me.await(otp::Supervisor::terminate_child(sup.pid(), "stubborn")));
+  auto down = otp_test::await_down(me, ref);
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->reason, otp::Reason::killed());
+}
+
+TEST(Supervisor, BrutalKillSkipsTerminate) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto spec = worker("w", me.pid(), otp::Restart::permanent, false, true);
+  spec.shutdown = otp::Shutdown::brutal_kill();
+  auto sup = me.await(otp::Supervisor::start_link({spec}));
+  otp::Pid pid = await_started(me, "w").pid;
+  auto ref = me.monitor(pid);
+  EXPECT_TRUE(me.await(otp::Supervisor::terminate_child(sup.pid(), "w")));
+  auto down = otp_test::await_down(me, ref);
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->reason, otp::Reason::killed());
+  EXPECT_FALSE(me.receive<Stopped>(0ms));
+}
+
+TEST(Supervisor, TerminateRestartAndDeleteChild) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto sup = me.await(otp::Supervisor::start_link({worker("a", me.pid()), worker("b", me.pid())}));
+  otp::Pid a = await_started(me, "a").pid;
+  EXPECT_FALSE(me.await(otp::Supervisor::terminate_child(sup.pid(), "nope")));
+  EXPECT_TRUE(me.await(otp::Supervisor::terminate_child(sup.pid(), "a")));
+  EXPECT_FALSE(otp::is_alive(a));
+  auto counts = me.await(otp::Supervisor::count_children(sup.pid()));
+  EXPECT_EQ(counts.specs, 2u);
+  EXPECT_EQ(counts.active, 1u);
+  EXPECT_EQ(counts.workers, 2u);
+  EXPECT_EQ(*me.await(otp::Supervisor::delete_child(sup.pid(), "b")), otp::Reason::other("running"));
+  auto again = me.await(otp::Supervisor::restart_child(sup.pid(), "a"));
+  ASSERT_TRUE(again.ok());
+  EXPECT_NE(again.pid(), a);
+  EXPECT_EQ(me.await(otp::Supervisor::restart_child(sup.pid(), "a")).reason(), otp::Reason::other("running"));
+  EXPECT_TRUE(me.await(otp::Supervisor::terminate_child(sup.pid(), "b")));
+  EXPECT_FALSE(me.await(otp::Supervisor::delete_child(sup.pid(), "b")));
+  EXPECT_EQ(me.await(otp::Supervisor::restart_child(sup.pid(), "b")).reason(), otp::Reason::other("not_found"));
+  auto children = me.await(otp::Supervisor::which_children(sup.pid()));
+  ASSERT_EQ(children.size(), 1u);
+  EXPECT_EQ(children[0].id, "a");
+}
+
+TEST(Supervisor, StartChildAddsAChildAndRefusesADuplicateId) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto sup = me.await(otp::Supervisor::start_link({}));
+  auto first = me.await(otp::Supervisor::start_child(sup.pid(), worker("x", me.pid())));
+  ASSERT_TRUE(first.ok());
+  auto second = me.await(otp::Supervisor::start_child(sup.pid(), worker("x", me.pid())));
+  EXPECT_EQ(second.kind(), otp::StartResult::Kind::already_started);
+  EXPECT_EQ(second.pid(), first.pid());
+}
+
+TEST(Supervisor, SupervisorReportNamesChildReasonAndAction) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto sup = me.await(otp::Supervisor::start_link({worker("w", me.pid())}));
+  exit_child(me, await_started(me, "w").pid, otp::Reason::other("boom"));
+  await_started(me, "w");
+  ASSERT_EQ(logs.count(otp::LogRecord::Kind::supervisor_report), 1u);
+  EXPECT_TRUE(logs.contains("child_terminated"));
+  EXPECT_TRUE(logs.contains("boom"));
+  EXPECT_TRUE(logs.contains("restarting"));
+  EXPECT_EQ(logs.count(otp::LogRecord::Kind::crash_report), 1u);  // the worker's own
+}
+
+TEST(DynamicSupervisor, StartsAndTerminatesChildren) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto sup = me.await(otp::DynamicSupervisor::start_link());
+  ASSERT_TRUE(sup.ok());
+  auto a = me.await(otp::DynamicSupervisor::start_child(sup.pid(), worker("a", me.pid())));
+  auto b = me.await(otp::DynamicSupervisor::start_child(sup.pid(), worker("b", me.pid())));
+  ASSERT_TRUE(a.ok() && b.ok());
+  auto counts = me.await(otp::DynamicSupervisor::count_children(sup.pid()));
+  EXPECT_EQ(counts.active, 2u);
+  EXPECT_TRUE(me.await(otp::DynamicSupervisor::terminate_child(sup.pid(), a.pid())));
+  EXPECT_FALSE(otp::is_alive(a.pid()));
+  EXPECT_FALSE(me.await(otp::DynamicSupervisor::terminate_child(sup.pid(), a.pid())));
+  auto children = me.await(otp::DynamicSupervisor::which_children(sup.pid()));
+  ASSERT_EQ(children.size(), 1u);
+  EXPECT_EQ(children[0].pid, b.pid());
+}
+
+TEST(DynamicSupervisor, RefusesChildrenPastMaxChildren) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto sup = me.await(otp::DynamicSupervisor::start_link({.max_children = 1}));
+  EXPECT_TRUE(me.await(otp::DynamicSupervisor::start_child(sup.pid(), worker("a", me.pid()))).ok());
+  auto r = me.await(otp::DynamicSupervisor::start_child(sup.pid(), worker("b", me.pid())));
+  EXPECT_EQ(r.reason(), otp::Reason::other("max_children"));
+}
+
+TEST(DynamicSupervisor, RestartsAPermanentChildAndForgetsATemporaryOne) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto sup = me.await(otp::DynamicSupervisor::start_link());
+  auto p = me.await(otp::DynamicSupervisor::start_child(sup.pid(), worker("p", me.pid())));
+  auto t = me.await(otp::DynamicSupervisor::start_child(sup.pid(), worker("t", me.pid(), otp::Restart::temporary)));
+  await_started(me, "p");
+  await_started(me, "t");
+  exit_child(me, p.pid(), otp::Reason::other("boom"));
+  exit_child(me, t.pid(), otp::Reason::other("boom"));
+  EXPECT_NE(await_started(me, "p").pid, p.pid());
+  auto counts = me.await(otp::DynamicSupervisor::count_children(sup.pid()));
+  EXPECT_EQ(counts.specs, 1u);
+  EXPECT_EQ(counts.active, 1u);
+}
+
+TEST(DynamicSupervisor, ChildStartErrorIsReturned) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto sup = me.await(otp::DynamicSupervisor::start_link());
+  auto r = me.await(otp::DynamicSupervisor::start_child(sup.pid(), worker("x", me.pid(), otp::Restart::permanent, true)));
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.reason(), otp::Reason::exception("init failed"));
+  EXPECT_TRUE(otp::is_alive(sup.pid()));
+}
+
+}  // namespace
