@@ -107,3 +107,226 @@ TEST(GenServer, HandlerCanAskToStop) {
 }
 
 }  // namespace
+
+namespace {
+
+// Holds callers until a Release arrives, then answers them all (deferred replies).
+struct Gate : otp::GenServer<Gate, std::vector<otp::From<int>>> {
+  struct Wait {};
+  struct Count {};
+  struct Release {
+    int value;
+  };
+  std::vector<otp::From<int>> init() { return {}; }
+  otp::Reply<int> handle_call(Wait, otp::From<int> from) {
+    state().push_back(from);
+    return otp::noreply;
+  }
+  std::size_t handle_call(Count) { return state().size(); }
+  void handle_cast(Release r) {
+    for (auto& f : state()) otp::reply(f, r.value);
+    state().clear();
+  }
+};
+
+TEST(GenServer, DeferredReplyReachesTheCaller) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto gate = me.await(Gate::start_link()).pid();
+  auto [client, ref] = otp_test::spawn_monitored(me, [gate, me = me.pid()]() -> otp::Co<void> {
+    int v = co_await Gate::call(gate, Gate::Wait{});
+    otp::send(me, v);
+  });
+  (void)client;
+  // The client is parked in the server; release it.
+  EXPECT_FALSE(me.receive<int>(10ms));
+  Gate::cast(gate, Gate::Release{7});
+  EXPECT_EQ(me.receive<int>(kWait), 7);
+  EXPECT_TRUE(otp_test::await_down(me, ref));
+}
+
+TEST(GenServer, ThousandCallersBlockedInCallsHoldNoThread) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto gate = me.await(Gate::start_link()).pid();
+  constexpr int n = 1000;
+  for (int i = 0; i < n; ++i)
+    me.spawn([gate, me = me.pid()]() -> otp::Co<void> {
+      int v = co_await Gate::call(gate, Gate::Wait{}, otp::infinity);
+      otp::send(me, v);
+    });
+  // Every caller is parked in a call on a 2-thread runtime; the server still answers.
+  auto deadline = std::chrono::steady_clock::now() + kWait;
+  std::size_t parked = 0;
+  while ((parked = me.await(Gate::call(gate, Gate::Count{}))) < n && std::chrono::steady_clock::now() < deadline)
+    (void)me.receive<otp_test::Never>(1ms);
+  ASSERT_EQ(parked, std::size_t{n});
+  Gate::cast(gate, Gate::Release{1});
+  for (int i = 0; i < n; ++i) ASSERT_EQ(me.receive<int>(kWait), 1);
+}
+
+}  // namespace
+
+namespace {
+
+struct Trapper : otp::GenServer<Trapper, otp::Pid> {
+  otp::Pid init(otp::Pid observer) {
+    otp::trap_exit(true);
+    return observer;
+  }
+  void terminate(const otp::Reason& r) { otp::send(state(), r); }
+};
+
+TEST(GenServer, TerminateRunsOnTheParentsShutdownWhenTrapping) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  // The parent is a process that starts the server, then exits with `shutdown`.
+  auto [parent, ref] = otp_test::spawn_monitored(me, [me = me.pid()]() -> otp::Co<void> {
+    auto r = co_await Trapper::start_link(me);
+    otp::send(me, r.pid());
+    co_await otp::receive<otp_test::Go>();
+    otp::exit(otp::Reason::shutdown());
+  });
+  auto server = me.receive<otp::Pid>(kWait);
+  ASSERT_TRUE(server);
+  auto sref = me.monitor(*server);
+  otp::send(parent, otp_test::Go{});
+  EXPECT_EQ(me.receive<otp::Reason>(kWait), otp::Reason::shutdown());
+  auto down = otp_test::await_down(me, sref);
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->reason, otp::Reason::shutdown());
+}
+
+TEST(GenServer, TerminateDoesNotRunOnTheParentsExitWithoutTrapping) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  struct Plain : otp::GenServer<Plain, otp::Pid> {
+    otp::Pid init(otp::Pid observer) { return observer; }
+    void terminate(const otp::Reason& r) { otp::send(state(), r); }
+  };
+  auto [parent, ref] = otp_test::spawn_monitored(me, [me = me.pid()]() -> otp::Co<void> {
+    auto r = co_await Plain::start_link(me);
+    otp::send(me, r.pid());
+    co_await otp::receive<otp_test::Go>();
+    otp::exit(otp::Reason::shutdown());
+  });
+  auto server = me.receive<otp::Pid>(kWait);
+  auto sref = me.monitor(*server);
+  otp::send(parent, otp_test::Go{});
+  ASSERT_TRUE(otp_test::await_down(me, sref));
+  EXPECT_FALSE(me.receive<otp::Reason>(0ms));
+}
+
+TEST(GenServer, TerminateRunsOnStopAndOnACrash) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  struct Crashy : otp::GenServer<Crashy, otp::Pid> {
+    struct Boom {};
+    otp::Pid init(otp::Pid observer) { return observer; }
+    void handle_cast(Boom) { throw std::runtime_error("boom"); }
+    void terminate(const otp::Reason& r) { otp::send(state(), r); }
+  };
+  auto a = me.await(Crashy::start(me.pid())).pid();
+  me.await(otp::stop(a, otp::Reason::shutdown("done")));
+  EXPECT_EQ(me.receive<otp::Reason>(kWait), otp::Reason::shutdown("done"));
+  auto b = me.await(Crashy::start(me.pid())).pid();
+  Crashy::cast(b, Crashy::Boom{});
+  EXPECT_EQ(me.receive<otp::Reason>(kWait), otp::Reason::exception("boom"));
+  EXPECT_EQ(logs.count(otp::LogRecord::Kind::crash_report), 1u);
+  EXPECT_TRUE(logs.contains("last message"));
+}
+
+TEST(GenServer, NamedStartTwiceGivesAlreadyStarted) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto first = me.await(Counter::start_link(otp::Name::local("counter"), 0));
+  ASSERT_TRUE(first.ok());
+  auto second = me.await(Counter::start_link(otp::Name::local("counter"), 0));
+  EXPECT_EQ(second.kind(), otp::StartResult::Kind::already_started);
+  EXPECT_EQ(second.pid(), first.pid());
+  EXPECT_EQ(second.to_string(), fmt::format("{{:error, {{:already_started, {}}}}}", first.pid()));
+  EXPECT_EQ(me.await(Counter::call("counter", Counter::Get{})), 0);
+}
+
+TEST(GenServer, InitFailureIsTheStartError) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  struct Refuses : otp::GenServer<Refuses, int> {
+    int init() { otp::exit(otp::Reason::other("no")); }
+  };
+  auto r = me.await(Refuses::start());
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.reason(), otp::Reason::other("no"));
+}
+
+// A server whose init and handlers call another server: waiting in them holds no thread.
+struct Front : otp::GenServer<Front, otp::Pid> {
+  struct Get {};
+  otp::Co<otp::Pid> init(otp::Pid) {
+    auto back = co_await Counter::start_link(10);
+    int v = co_await Counter::call(back.pid(), Counter::Get{});
+    if (v != 10) otp::exit(otp::Reason::other("bad init"));
+    co_return back.pid();
+  }
+  otp::Co<int> handle_call(Get) { co_return co_await Counter::call(state(), Counter::Get{}) + 1; }
+};
+
+TEST(GenServer, InitAndHandlersMayCallOtherServers) {
+  otp::Runtime rt({.threads = 1});
+  otp::Scoped me(rt);
+  auto front = me.await(Front::start_link(otp::Pid{}));
+  ASSERT_TRUE(front.ok()) << front.to_string();
+  EXPECT_EQ(me.await(Front::call(front.pid(), Front::Get{})), 11);
+}
+
+TEST(GenServer, CallOfAnotherServersRequestCrashesTheServer) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto gate = me.await(Gate::start()).pid();
+  try {
+    me.await(Counter::call(gate, Counter::Get{}));
+    FAIL();
+  } catch (const otp::ExitError& e) {
+    EXPECT_NE(e.reason.to_string().find("bad_call"), std::string::npos) << e.reason.to_string();
+  }
+}
+
+TEST(GenServer, UnexpectedInfoIsLoggedAndDropped) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto pid = me.await(Counter::start(5)).pid();
+  otp::send(pid, std::string("stray"));
+  EXPECT_EQ(me.await(Counter::call(pid, Counter::Get{})), 5);
+  EXPECT_TRUE(logs.contains("unexpected message"));
+}
+
+TEST(GenServer, RuntimeShutdownRunsTerminateOfTrappingServers) {
+  std::atomic<int> terminated{0};
+  {
+    otp::Runtime rt({.threads = 2});
+    struct Counted : otp::GenServer<Counted, std::atomic<int>*> {
+      std::atomic<int>* init(std::atomic<int>* c) {
+        otp::trap_exit(true);
+        return c;
+      }
+      void terminate(const otp::Reason& r) {
+        if (r.is_shutdown()) state()->fetch_add(1);
+      }
+    };
+    {
+      otp::Scoped me(rt);
+      auto sup = me.await(otp::Supervisor::start_link(
+          {otp::ChildSpec{.id = "a", .start = [&] { return Counted::start_link(&terminated); }},
+           otp::ChildSpec{.id = "b", .start = [&] { return Counted::start_link(&terminated); }}}));
+      ASSERT_TRUE(sup.ok());
+    }
+    rt.shutdown();
+  }
+  EXPECT_EQ(terminated.load(), 2);
+}
+
+}  // namespace
