@@ -68,6 +68,8 @@ bool push(const Pid& to, Msg* m) noexcept {
 
 }  // namespace
 
+void set_exit_reason(Reason reason) { current_or_throw("set_exit_reason")->exit_reason = std::move(reason); }
+
 Pid caller() noexcept { return tls.current != nullptr ? tls.current->pid() : Pid{}; }
 
 bool on_exit(const Pid& pid, ExitFn fn) {

@@ -357,7 +357,8 @@ void Worker::run(Proc* p) {
       push_back(p);
       break;
     case Tls::Outcome::finished:
-      p->exit_reason = exit_reason_of(tls.error);
+      // Without an exception the reason is normal, or what detail::set_exit_reason chose.
+      if (tls.error) p->exit_reason = exit_reason_of(tls.error);
       tls.error = nullptr;
       do_exit(p);
       break;

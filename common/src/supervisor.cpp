@@ -313,6 +313,11 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
   }
 };
 
+template <class Op>
+auto as_co(Op op) -> Co<decltype(op.await_resume())> {
+  co_return co_await std::move(op);
+}
+
 Co<StartResult> start_sup(bool link, Name name, SupFlags flags, std::vector<ChildSpec> specs, bool dynamic) {
   if (link) return SupervisorServer::start_link(std::move(name), std::move(flags), std::move(specs), dynamic);
   return SupervisorServer::start(std::move(name), std::move(flags), std::move(specs), dynamic);
@@ -327,22 +332,22 @@ Co<StartResult> Supervisor::start_link(Name name, std::vector<ChildSpec> childre
   return start_sup(true, std::move(name), flags, std::move(children), false);
 }
 Co<StartResult> Supervisor::start_child(Pid sup, ChildSpec spec) {
-  return SupervisorServer::call(sup, SupervisorServer::StartChild{std::move(spec)}, infinity);
+  return as_co(SupervisorServer::call(sup, SupervisorServer::StartChild{std::move(spec)}, infinity));
 }
 Co<bool> Supervisor::terminate_child(Pid sup, std::string id) {
-  return SupervisorServer::call(sup, SupervisorServer::TerminateChild{std::move(id)}, infinity);
+  return as_co(SupervisorServer::call(sup, SupervisorServer::TerminateChild{std::move(id)}, infinity));
 }
 Co<StartResult> Supervisor::restart_child(Pid sup, std::string id) {
-  return SupervisorServer::call(sup, SupervisorServer::RestartChild{std::move(id)}, infinity);
+  return as_co(SupervisorServer::call(sup, SupervisorServer::RestartChild{std::move(id)}, infinity));
 }
 Co<std::optional<Reason>> Supervisor::delete_child(Pid sup, std::string id) {
-  return SupervisorServer::call(sup, SupervisorServer::DeleteChild{std::move(id)}, infinity);
+  return as_co(SupervisorServer::call(sup, SupervisorServer::DeleteChild{std::move(id)}, infinity));
 }
 Co<std::vector<ChildInfo>> Supervisor::which_children(Pid sup) {
-  return SupervisorServer::call(sup, SupervisorServer::WhichChildren{}, infinity);
+  return as_co(SupervisorServer::call(sup, SupervisorServer::WhichChildren{}, infinity));
 }
 Co<ChildCounts> Supervisor::count_children(Pid sup) {
-  return SupervisorServer::call(sup, SupervisorServer::CountChildren{}, infinity);
+  return as_co(SupervisorServer::call(sup, SupervisorServer::CountChildren{}, infinity));
 }
 
 Co<StartResult> DynamicSupervisor::start_link(SupFlags flags) { return start_sup(true, Name{}, flags, {}, true); }
@@ -350,16 +355,16 @@ Co<StartResult> DynamicSupervisor::start_link(Name name, SupFlags flags) {
   return start_sup(true, std::move(name), flags, {}, true);
 }
 Co<StartResult> DynamicSupervisor::start_child_pid(Pid sup, ChildSpec spec) {
-  return SupervisorServer::call(sup, SupervisorServer::StartChild{std::move(spec)}, infinity);
+  return as_co(SupervisorServer::call(sup, SupervisorServer::StartChild{std::move(spec)}, infinity));
 }
 Co<bool> DynamicSupervisor::terminate_child(Pid sup, Pid child) {
-  return SupervisorServer::call(sup, SupervisorServer::TerminatePid{child}, infinity);
+  return as_co(SupervisorServer::call(sup, SupervisorServer::TerminatePid{child}, infinity));
 }
 Co<std::vector<ChildInfo>> DynamicSupervisor::which_children(Pid sup) {
-  return SupervisorServer::call(sup, SupervisorServer::WhichChildren{}, infinity);
+  return as_co(SupervisorServer::call(sup, SupervisorServer::WhichChildren{}, infinity));
 }
 Co<ChildCounts> DynamicSupervisor::count_children(Pid sup) {
-  return SupervisorServer::call(sup, SupervisorServer::CountChildren{}, infinity);
+  return as_co(SupervisorServer::call(sup, SupervisorServer::CountChildren{}, infinity));
 }
 
 }  // namespace otp

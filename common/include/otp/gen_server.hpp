@@ -143,6 +143,24 @@ class Reply {
   std::optional<R> value_;
 };
 
+// The outcome of a try_call: the reply, or the reason the call failed.
+template <class R>
+class CallResult {
+ public:
+  CallResult(R value) : value_(std::move(value)) {}     // NOLINT(google-explicit-constructor)
+  CallResult(Reason reason) : reason_(std::move(reason)) {}  // NOLINT(google-explicit-constructor)
+  bool ok() const { return value_.has_value(); }
+  explicit operator bool() const { return ok(); }
+  R& value() { return *value_; }
+  const R& value() const { return *value_; }
+  // timeout as other("timeout"), noproc, or the server's exit reason.
+  const Reason& reason() const { return reason_; }
+
+ private:
+  std::optional<R> value_;
+  Reason reason_;
+};
+
 // A list of message types a GenServer takes in handle_info.
 template <class... T>
 struct Messages {};
@@ -344,52 +362,75 @@ std::string timeout_text(Duration timeout);
 [[noreturn]] void call_failed(Reason reason, std::string what);
 Reason reason_of(const std::exception_ptr& e);
 
-// Waits for the reply to the call tagged `ref` or the Down of the same monitor.
-template <class R>
-class [[nodiscard]] CallWait : public Waiter {
+// A call in flight, as an awaitable: resolving the destination, monitoring the
+// server (the monitor's ref tags the call), sending, and waiting for the reply,
+// the Down or the timeout all happen in the caller's frame, with no coroutine
+// frame of its own. A failure is thrown once, from await_resume, straight into
+// the caller.
+template <class R, class Dest, class M, bool Throws = true>
+class [[nodiscard]] CallOp : public Waiter {
  public:
-  CallWait(Ref ref, Duration t) : ref_(ref) {
+  CallOp(Dest dest, M msg, Duration t, std::string_view what)
+      : dest_(std::move(dest)), msg_(std::move(msg)), what_(what) {
     match = &matches;
     timeout = t;
   }
-  bool await_ready() noexcept { return wait_ready(*this); }
+
+  bool await_ready() noexcept {
+    std::optional<Pid> pid;
+    try {
+      pid = whereis_dest(dest_);
+    } catch (...) {  // e.g. a local name looked up outside any process
+    }
+    if (!pid) {
+      failure_ = Reason::noproc();
+      return true;
+    }
+    try {
+      ref_ = monitor(*pid);
+      msg_.from = From<R>{self(), ref_};
+      send(*pid, std::move(msg_));
+    } catch (...) {
+      failure_ = Reason::exception("the call could not be sent");
+      return true;
+    }
+    return wait_ready(*this);
+  }
   bool await_suspend(std::coroutine_handle<> h) noexcept { return wait_suspend(*this, h); }
-  Msg* await_resume() {
+
+  auto await_resume() -> std::conditional_t<Throws, R, CallResult<R>> {
     if (exited) [[unlikely]] raise_exit();
-    return found;
+    if (failure_) return fail(std::move(*failure_));
+    if (found == nullptr) {
+      demonitor(ref_, true);
+      return fail(Reason::other("timeout"));
+    }
+    MsgGuard guard{found};
+    if (is<Down>(found)) return fail(value_of<Down>(found).reason);
+    demonitor(ref_, true);
+    return std::move(value_of<CallReply<R>>(found).value);
   }
 
  private:
+  auto fail(Reason r) -> std::conditional_t<Throws, R, CallResult<R>> {
+    if constexpr (Throws) {
+      call_failed(std::move(r), fmt::format("GenServer.call({}, {}, {})", dest_text(dest_), what_, timeout_text(timeout)));
+    } else {
+      return CallResult<R>(std::move(r));
+    }
+  }
   static bool matches(Waiter* w, Msg* m) {
-    Ref ref = static_cast<CallWait*>(w)->ref_;
+    Ref ref = static_cast<CallOp*>(w)->ref_;
     return (is<CallReply<R>>(m) && value_of<CallReply<R>>(m).ref == ref) ||
            (is<Down>(m) && value_of<Down>(m).ref == ref);
   }
-  Ref ref_;
-};
 
-// A call of any protocol: monitor the server (the monitor's ref tags the
-// call), send, wait for the reply, the Down, or the timeout.
-template <class R, class Dest, class M>
-Co<R> do_call(Dest dest, M msg, Duration timeout, std::string_view req_name) {
-  auto fail = [&](Reason r) {
-    call_failed(std::move(r), fmt::format("GenServer.call({}, {}, {})", dest_text(dest), req_name, timeout_text(timeout)));
-  };
-  std::optional<Pid> pid = whereis_dest(dest);
-  if (!pid) fail(Reason::noproc());
-  Ref ref = monitor(*pid);
-  msg.from = From<R>{self(), ref};
-  send(*pid, std::move(msg));
-  Msg* m = co_await CallWait<R>(ref, timeout);
-  if (m == nullptr) {
-    demonitor(ref, true);
-    fail(Reason::other("timeout"));
-  }
-  MsgGuard guard{m};
-  if (is<Down>(m)) fail(value_of<Down>(m).reason);
-  demonitor(ref, true);
-  co_return std::move(value_of<CallReply<R>>(m).value);
-}
+  Dest dest_;
+  M msg_;
+  std::string_view what_;
+  Ref ref_;
+  std::optional<Reason> failure_;
+};
 
 }  // namespace detail
 
@@ -424,13 +465,29 @@ class GenServer {
   // Sends `req` and waits for the reply. Throws ExitError ("** (exit) exited in:
   // GenServer.call(...)") when the server does not exist (noproc), exits before
   // replying (its reason), or does not reply within `timeout` (timeout).
+  //
+  // Returns an awaitable: `co_await Server::call(...)` inside a process, or
+  // scoped.await(Server::call(...)) on a plain thread.
   template <detail::Destination Dest, class Req>
-  static Co<detail::reply_t<Derived, std::remove_cvref_t<Req>>> call(Dest dest, Req&& req,
-                                                                   Duration timeout = default_call_timeout) {
+  static auto call(Dest dest, Req&& req, Duration timeout = default_call_timeout) {
     using Q = std::remove_cvref_t<Req>;
     using R = detail::reply_t<Derived, Q>;
-    return detail::do_call<R>(std::move(dest), detail::CallMsg<Derived, Q>{std::forward<Req>(req), {}}, timeout,
-                              detail::type_name<Q>());
+    using D = std::conditional_t<std::is_convertible_v<Dest, std::string_view> && !std::is_same_v<Dest, Pid>,
+                                 std::string, Dest>;
+    return detail::CallOp<R, D, detail::CallMsg<Derived, Q>>(
+        D(std::move(dest)), detail::CallMsg<Derived, Q>{std::forward<Req>(req), {}}, timeout, detail::type_name<Q>());
+  }
+
+  // As call, but a failure is a value instead of an exception: the result holds
+  // the reply or the reason (cheaper where failures are expected).
+  template <detail::Destination Dest, class Req>
+  static auto try_call(Dest dest, Req&& req, Duration timeout = default_call_timeout) {
+    using Q = std::remove_cvref_t<Req>;
+    using R = detail::reply_t<Derived, Q>;
+    using D = std::conditional_t<std::is_convertible_v<Dest, std::string_view> && !std::is_same_v<Dest, Pid>,
+                                 std::string, Dest>;
+    return detail::CallOp<R, D, detail::CallMsg<Derived, Q>, false>(
+        D(std::move(dest)), detail::CallMsg<Derived, Q>{std::forward<Req>(req), {}}, timeout, detail::type_name<Q>());
   }
 
   // Sends `req` to handle_cast. Never fails, even when nobody has the name.
@@ -477,17 +534,21 @@ class GenServer {
       send(parent, detail::StartAck{tag, StartResult::already_started(holder)});
       co_return;
     }
-    std::exception_ptr error;
+    std::optional<Reason> failed;
     try {
       co_await base.run_init(d, args);
+    } catch (const ExitError& e) {
+      failed = e.reason;
+    } catch (const std::exception& e) {
+      failed = Reason::exception(e.what());
     } catch (...) {
-      error = std::current_exception();
+      failed = Reason::exception("unknown exception");
     }
-    if (error) {
-      Reason reason = detail::reason_of(error);
-      send(parent, detail::StartAck{tag, StartResult::error(reason)});
-      if (!reason.is_orderly()) base.report_crash(reason, "(init)");
-      std::rethrow_exception(error);
+    if (failed) {
+      send(parent, detail::StartAck{tag, StartResult::error(*failed)});
+      if (!failed->is_orderly()) base.report_crash(*failed, "(init)");
+      detail::set_exit_reason(std::move(*failed));
+      co_return;
     }
     send(parent, detail::StartAck{tag, StartResult::ok(self())});
     co_await base.serve(d);
@@ -514,25 +575,23 @@ class GenServer {
     for (;;) {
       detail::Msg* m = co_await detail::ReceiveRaw{};
       last_ = m->type;
-      std::exception_ptr error;
       try {
         Co<void> wait;
         if (dispatch(d, m, wait)) co_await std::move(wait);
+      } catch (const ExitError& e) {
+        stop_ = e.reason;  // caught by type: classifying by a rethrow would cost another throw
+      } catch (const std::exception& e) {
+        stop_ = Reason::exception(e.what());
       } catch (...) {
-        error = std::current_exception();
-      }
-      if (error) {
-        Reason reason = detail::reason_of(error);
-        co_await run_terminate(d, reason);
-        if (!reason.is_orderly()) report_crash(reason, last_->name);
-        std::rethrow_exception(error);
+        stop_ = Reason::exception("unknown exception");
       }
       if (stop_) {
+        // A crash, stop(reason), otp::stop or the parent's exit: terminate, report, exit.
         Reason reason = std::move(*stop_);
         co_await run_terminate(d, reason);
         if (!reason.is_orderly()) report_crash(reason, last_->name);
-        if (reason.is_normal()) co_return;
-        otp::exit(std::move(reason));
+        detail::set_exit_reason(std::move(reason));
+        co_return;
       }
     }
   }
@@ -620,6 +679,7 @@ class GenServer {
   }
 
   void report_crash(const Reason& reason, std::string_view last) {
+    if (!log::enabled(Level::error)) return;
     std::string name = registered_name();
     report(CrashReport{name.empty() ? self().to_string() : fmt::format("{} ({})", self(), name),
                        std::string(detail::type_name<Derived>()), reason, std::string(last),

@@ -83,6 +83,9 @@ Co<void> make_body(F&& f, A&&... a) {
 }
 
 void deliver(const Pid& to, Msg* m) noexcept;
+// The reason the calling process exits with when its body returns (instead of
+// normal): ends a process with a reason without the cost of an exception.
+void set_exit_reason(Reason reason);
 // The calling process or Scoped handle; an empty Pid on any other thread.
 Pid caller() noexcept;
 Pid resolve(std::string_view name);  // throws BadArg

@@ -116,7 +116,20 @@ class Scoped {
     if constexpr (!std::is_void_v<T>) return std::move(*h.promise().value);
   }
 
+  // Any other awaitable (a GenServer call, ...), the same way.
+  template <class A>
+    requires requires(A a) { a.await_resume(); }
+  auto await(A awaitable) {
+    using T = decltype(awaitable.await_resume());
+    return await(run_awaitable<T>(std::move(awaitable)));
+  }
+
  private:
+  template <class T, class A>
+  static Co<T> run_awaitable(A a) {
+    co_return co_await std::move(a);
+  }
+
   struct Act {  // makes this Scoped the thread's current process for a while
     explicit Act(Scoped& s);
     ~Act();

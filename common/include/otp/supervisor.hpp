@@ -61,10 +61,10 @@ class Shutdown {
 };
 
 struct ChildSpec {
-  std::string id;
-  std::function<Co<StartResult>()> start;  // starts the child linked to the caller
+  std::string id{};
+  std::function<Co<StartResult>()> start{};  // starts the child linked to the caller
   Restart restart = Restart::permanent;
-  std::optional<Shutdown> shutdown;  // default: after(5s) for a worker, infinity for a supervisor
+  std::optional<Shutdown> shutdown{};  // default: after(5s) for a worker, infinity for a supervisor
   ChildType type = ChildType::worker;
 };
 
