@@ -67,6 +67,7 @@ struct TimerEntry;
 // Waiting state of a Scoped (plain-thread) process.
 struct ExternalWait {
   std::binary_semaphore sem{0};
+  Pid outer;  // the Scoped handle this thread acted as before this one
 };
 
 // Rarely used per-process data, allocated on first use.
@@ -317,6 +318,7 @@ struct Tls {
   Worker* worker = nullptr;
   RuntimeImpl* rt = nullptr;
   Proc* current = nullptr;
+  Pid scoped;  // the innermost live Scoped handle created on this thread
   enum class Outcome : unsigned char { none, blocked, yielded, finished, exiting } outcome = Outcome::none;
   std::exception_ptr error;
   int budget = 0;

@@ -68,7 +68,7 @@ bool push(const Pid& to, Msg* m) noexcept {
 
 }  // namespace
 
-Pid caller() noexcept { return tls.current != nullptr ? tls.current->pid() : Pid{}; }
+Pid caller() noexcept { return tls.current != nullptr ? tls.current->pid() : tls.scoped; }
 
 bool on_exit(const Pid& pid, ExitFn fn) {
   Proc* p = pid.proc();

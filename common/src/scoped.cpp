@@ -1,6 +1,8 @@
 // Scoped: a process for a plain thread. See otp/scoped.hpp.
 #include "otp/scoped.hpp"
 
+#include <utility>
+
 #include "internal.hpp"
 
 namespace otp {
@@ -18,6 +20,7 @@ Scoped::Scoped(Runtime& rt) : rt_(rt) {
   impl.live_external.fetch_add(1, std::memory_order_acq_rel);
   impl.register_proc(p);
   pid_ = p->pid();
+  wait_->outer = std::exchange(tls.scoped, pid_);
 }
 
 Scoped::~Scoped() {
@@ -27,6 +30,7 @@ Scoped::~Scoped() {
     do_exit(p);
   }
   rt_.impl().live_external.fetch_sub(1, std::memory_order_acq_rel);
+  if (tls.scoped == pid_) tls.scoped = wait_->outer;
   delete wait_;
 }
 
