@@ -15,6 +15,12 @@ std::string describe(const std::string& name) {
 }
 }  // namespace
 
+std::size_t assign_reader_slot() noexcept {
+  static std::atomic<std::size_t> next{0};
+  tls_reader_slot = next.fetch_add(1, std::memory_order_relaxed) % reader_slots;
+  return tls_reader_slot;
+}
+
 TableCore::TableCore(TableOptions options)
     : type_(options.type),
       access_(options.access),

@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -167,6 +169,43 @@ TEST(Table, SelectDeleteRemovesTheMatchesAndCountsThem) {
     EXPECT_EQ(t.size(), 10u);
     EXPECT_TRUE(t.member(30));
     EXPECT_FALSE(t.member(31));
+  }
+}
+
+TEST(Table, AgreesWithAReferenceMapUnderRandomInsertsAndErases) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  for (auto type : {otp::TableType::set, otp::TableType::ordered_set}) {
+    auto t = IntTable::create({.type = type});
+    std::map<int, int> model;
+    std::uint32_t x = 12345;
+    auto next = [&] { return x = x * 1103515245u + 12345u, static_cast<int>((x >> 8) % 3000); };
+    for (int i = 0; i < 60000; ++i) {
+      const int k = next();
+      switch (next() % 4) {
+        case 0:
+          EXPECT_EQ(t.erase(k), model.erase(k) == 1);
+          break;
+        case 1:
+          EXPECT_EQ(t.insert_new(k, i), model.try_emplace(k, i).second);
+          break;
+        default:
+          EXPECT_EQ(t.insert(k, i), model.insert_or_assign(k, i).second);
+      }
+    }
+    EXPECT_EQ(t.size(), model.size());
+    for (int k = 0; k < 3000; ++k) {
+      auto it = model.find(k);
+      EXPECT_EQ(t.lookup(k), it == model.end() ? std::nullopt : std::optional<int>(it->second))
+          << k;
+    }
+    EXPECT_EQ(t.select_delete([](const int& k, const int&) { return k % 3 == 0; }),
+              static_cast<std::size_t>(
+                  std::erase_if(model, [](const auto& kv) { return kv.first % 3 == 0; })));
+    auto all = t.select([](const int&, const int&) { return true; });
+    std::sort(all.begin(), all.end());
+    const std::vector<std::pair<int, int>> want(model.begin(), model.end());
+    EXPECT_EQ(all, want);
   }
 }
 
@@ -364,7 +403,7 @@ TEST(Table, GiveAwayToADeadProcessThrowsBadArg) {
 }
 
 TEST(Table, ConcurrentReadersSeeConsistentDataWhileOneWriterInserts) {
-  constexpr int keys = 20000;
+  constexpr int keys = 5000;
   constexpr int readers = 4;
   struct Report {
     long violations;

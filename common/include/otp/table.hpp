@@ -6,20 +6,34 @@
 //   t.update_counter("hits", 1);                     // from any process
 //   auto v = t.lookup("hits");                       // std::optional<int>
 //
-// Data structure. A `set` is 64 shards chosen by a mixed hash of the key, each
-// a std::shared_mutex guarding a std::unordered_map; an `ordered_set` is one
-// std::shared_mutex guarding a std::map. A Table<K, V> is a handle (a
-// shared_ptr to the state); copy it freely, send it in messages.
+// Data structure. A `set` is 64 shards chosen by a mixed hash of the key,
+// each an open-addressing hash map (detail::FlatMap) behind a Gate; an
+// `ordered_set` is one std::map behind one Gate. A Table<K, V> is a handle
+// (a shared_ptr to the state); copy it freely, send it in messages.
 //
 // Threads. Any thread may call any member; the access mode decides who may:
 // `protected_` (the default): everyone reads, only the owner writes;
 // `private_`: only the owner; `public_`: everyone. "Who" is the calling
 // process or Scoped handle (detail::caller()). A refused call, and any call
-// on a deleted table, throws otp::BadArg. Reads take a shard's lock shared, so
-// readers never block each other (ETS's read_concurrency); writes take it
-// exclusively and block only readers and writers of that shard. select and
-// select_delete visit the shards one at a time, so on a `set` they see each
-// shard at one moment but not the whole table at one moment (as ETS).
+// on a deleted table, throws otp::BadArg. select and select_delete visit the
+// shards one at a time, so on a `set` they see each shard at one moment but
+// not the whole table at one moment (as ETS). A predicate must not write to
+// the table it is selecting from (that write would wait for itself).
+//
+// Readers never block each other and write nothing that another reader
+// writes (ETS's read_concurrency). A table has 16 reader slots, one cache
+// line each; a thread always uses the same slot. To read a map, a reader adds
+// 1 to its slot's count for that map's gate, then checks the gate's `writing`
+// flag; if it is down, it reads and subtracts 1. A writer takes the gate's
+// mutex (one writer per gate), raises `writing`, then waits until that gate's
+// count is 0 in every slot, writes, and lowers the flag. The count's increment
+// and the flag's store and loads are seq_cst, so of a reader and a writer that
+// arrive together at least one sees the other: either the writer waits for the
+// reader, or the reader sees the flag, subtracts its 1 and waits for the
+// writer by taking the gate's mutex shared. The flag is lowered with release
+// and read with acquire, so a reader that finds it down sees every earlier
+// write. Readers thus share only read-only lines while no one writes; a write
+// costs a mutex, a fence and 16 loads.
 //
 // Ownership. The owner's identity is an atomic (access checks read it without
 // a lock); owner, heir and heir data change together under a mutex that no
@@ -34,10 +48,9 @@
 // owner exits or it is deleted, even with no handle left. Deleting it frees
 // its objects at once; the handles that remain keep only an empty shell.
 //
-// Deletion sets a flag, then clears every shard under its exclusive lock;
-// every operation tests the flag while holding its shard's lock, so none can
-// touch a shard after it was cleared (the lock orders the flag's store before
-// the test).
+// Deletion sets a flag, then clears every map as its writer; every operation
+// tests the flag inside its gate, so none can touch a map after it was
+// cleared (the gate orders the flag's store before the test).
 //
 // Complexity: set O(1) expected per key operation; ordered_set O(log n);
 // select, select_delete and deletion O(n).
@@ -48,16 +61,17 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
-#include <unordered_map>
+#include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "otp/detail/table_maps.hpp"
 #include "otp/pid.hpp"
 #include "otp/process.hpp"
 
@@ -143,16 +157,44 @@ class TableCore : public std::enable_shared_from_this<TableCore> {
   std::shared_ptr<TableCore> self_;  // the table exists while it has an owner
 };
 
+// Readers count themselves in a per-thread slot instead of writing to a lock
+// they share (see the top). counts[g] counts the threads of this slot that are
+// reading under gate g; at most 255 threads share a slot.
+inline constexpr std::size_t reader_slots = 16;
+inline constexpr std::size_t max_gates = 64;
+struct alignas(64) ReaderSlot {
+  std::atomic<std::uint8_t> counts[max_gates] = {};
+};
+inline thread_local std::size_t tls_reader_slot = reader_slots;  // none yet
+std::size_t assign_reader_slot() noexcept;
+inline std::size_t reader_slot() noexcept {
+  const std::size_t s = tls_reader_slot;
+  return s < reader_slots ? s : assign_reader_slot();
+}
+
+// Guards one map: a writer takes `lock` and raises `writing`; a reader takes
+// nothing unless `writing` is up, and then `lock` shared.
+struct Gate {
+  std::shared_mutex lock;
+  std::atomic<bool> writing{false};
+};
+
+template <class P, class K, class V>
+concept TablePredicate = std::predicate<P&, const K&, const V&>;
+
 template <class K, class V>
 class TableState final : public TableCore {
  public:
   static constexpr std::size_t shard_bits = 6;
+  static constexpr std::size_t shards = std::size_t{1} << shard_bits;
+  static_assert(shards <= max_gates);
 
-  explicit TableState(TableOptions options) : TableCore(std::move(options)) {
-    if (type_ == TableType::set) shards_ = std::make_unique<Shard[]>(std::size_t{1} << shard_bits);
+  explicit TableState(TableOptions options)
+      : TableCore(std::move(options)), readers_(std::make_unique<ReaderSlot[]>(reader_slots)) {
+    if (type_ == TableType::set) shards_ = std::make_unique<Shard[]>(shards);
   }
 
-  // Runs f(map) with the key's lock held shared (Write = false) or exclusively.
+  // Runs f(map) on the key's map, as a reader (Write = false) or as its only writer.
   template <bool Write, class F>
   decltype(auto) with(const char* op, const K& key, F&& f) const {
     if constexpr (Write) {
@@ -161,10 +203,10 @@ class TableState final : public TableCore {
       check_read(op);
     }
     if (shards_) {
-      Shard& s = shard(key);
-      return locked<Write>(op, s.lock, s.map, std::forward<F>(f));
+      const std::size_t i = shard_of(key);
+      return guarded<Write>(op, i, shards_[i].gate, shards_[i].map, std::forward<F>(f));
     }
-    return locked<Write>(op, lock_, ordered_, std::forward<F>(f));
+    return guarded<Write>(op, 0, ordered_gate_, ordered_, std::forward<F>(f));
   }
 
   // Runs f(map) for each shard in turn (the one map of an ordered_set).
@@ -176,10 +218,10 @@ class TableState final : public TableCore {
       check_read(op);
     }
     if (shards_) {
-      for (std::size_t i = 0; i < (std::size_t{1} << shard_bits); ++i)
-        locked<Write>(op, shards_[i].lock, shards_[i].map, f);
+      for (std::size_t i = 0; i < shards; ++i)
+        guarded<Write>(op, i, shards_[i].gate, shards_[i].map, f);
     } else {
-      locked<Write>(op, lock_, ordered_, f);
+      guarded<Write>(op, 0, ordered_gate_, ordered_, f);
     }
   }
 
@@ -193,49 +235,79 @@ class TableState final : public TableCore {
 
  private:
   struct alignas(64) Shard {
-    std::shared_mutex lock;
-    std::unordered_map<K, V> map;
+    Gate gate;
+    FlatMap<K, V> map{shard_bits};
   };
 
-  Shard& shard(const K& key) const {
-    const std::uint64_t h = static_cast<std::uint64_t>(std::hash<K>{}(key)) * 0x9E3779B97F4A7C15ull;
-    return shards_[h >> (64 - shard_bits)];
+  static std::size_t shard_of(const K& key) {
+    return static_cast<std::size_t>(table_hash(key) >> (64 - shard_bits));
   }
 
+  struct Leave {
+    std::atomic<std::uint8_t>* count;
+    void now() { std::exchange(count, nullptr)->fetch_sub(1, std::memory_order_release); }
+    ~Leave() {
+      if (count != nullptr) count->fetch_sub(1, std::memory_order_release);
+    }
+  };
+  struct Lower {
+    std::atomic<bool>& writing;
+    ~Lower() { writing.store(false, std::memory_order_release); }
+  };
+
+  // Reader: count ourselves in, then look for a writer (seq_cst both, so that
+  // a writer that raised `writing` before our count either sees the count and
+  // waits for us, or we see its flag). Writer: raise `writing`, then wait
+  // until no reader of this gate is counted.
   template <bool Write, class M, class F>
-  decltype(auto) locked(const char* op, std::shared_mutex& m, M& map, F&& f) const {
+  decltype(auto) guarded(const char* op, std::size_t g, Gate& gate, M& map, F&& f) const {
     if constexpr (Write) {
-      std::unique_lock lock(m);
-      check_live(op);
+      std::unique_lock lock(gate.lock);
+      gate.writing.store(true, std::memory_order_seq_cst);
+      Lower lower{gate.writing};
+      wait_for_readers(g);
+      if (op != nullptr) check_live(op);  // null: the deletion itself
       return std::forward<F>(f)(map);
     } else {
-      std::shared_lock lock(m);
+      Leave leave{&readers_[reader_slot()].counts[g]};
+      leave.count->fetch_add(1, std::memory_order_seq_cst);
+      if (!gate.writing.load(std::memory_order_seq_cst)) [[likely]] {
+        check_live(op);
+        return std::forward<F>(f)(std::as_const(map));
+      }
+      leave.now();
+      std::shared_lock lock(gate.lock);
       check_live(op);
       return std::forward<F>(f)(std::as_const(map));
+    }
+  }
+
+  void wait_for_readers(std::size_t g) const {
+    for (std::size_t i = 0; i < reader_slots; ++i) {
+      for (int spins = 0; readers_[i].counts[g].load(std::memory_order_seq_cst) != 0; ++spins)
+        if (spins >= 100) std::this_thread::yield();
     }
   }
 
   void clear() noexcept override {
     auto empty = [this](auto& map) {
       shrank(map.size());
-      std::remove_reference_t<decltype(map)>{}.swap(map);
+      map.reset();
     };
     if (shards_) {
-      for (std::size_t i = 0; i < (std::size_t{1} << shard_bits); ++i) {
-        std::unique_lock lock(shards_[i].lock);
-        empty(shards_[i].map);
-      }
+      for (std::size_t i = 0; i < shards; ++i)
+        guarded<true>(nullptr, i, shards_[i].gate, shards_[i].map, empty);
     } else {
-      std::unique_lock lock(lock_);
-      empty(ordered_);
+      guarded<true>(nullptr, 0, ordered_gate_, ordered_, empty);
     }
   }
 
   void send_transfer(const Pid& to, const Pid& from, std::string data) override;
 
-  std::unique_ptr<Shard[]> shards_;  // set
-  mutable std::shared_mutex lock_;   // ordered_set
-  mutable std::map<K, V> ordered_;   // ordered_set
+  std::unique_ptr<ReaderSlot[]> readers_;
+  std::unique_ptr<Shard[]> shards_;   // set
+  mutable Gate ordered_gate_;         // ordered_set
+  mutable OrderedMap<K, V> ordered_;  // ordered_set
   std::atomic<std::size_t> size_{0};
 };
 
@@ -279,71 +351,69 @@ class Table {
   }
 
   std::optional<V> lookup(const K& key) const {
-    return state("lookup").template with<false>("lookup", key,
-                                                [&](const auto& m) -> std::optional<V> {
-                                                  auto it = m.find(key);
-                                                  if (it == m.end()) return std::nullopt;
-                                                  return it->second;
-                                                });
+    return state("lookup").template with<false>("lookup", key, [&](const auto& m) {
+      const V* v = m.find(key);
+      return v != nullptr ? std::optional<V>(*v) : std::nullopt;
+    });
   }
 
   bool member(const K& key) const {
-    return state("member").template with<false>("member", key,
-                                                [&](const auto& m) { return m.contains(key); });
+    auto& s = state("member");
+    return s.template with<false>("member", key, [&](const auto& m) { return m.contains(key); });
   }
 
   // Removes the key's object. True when there was one.
   bool erase(const K& key) {
     auto& s = state("erase");
-    const bool erased =
-        s.template with<true>("erase", key, [&](auto& m) { return m.erase(key) != 0; });
+    const bool erased = s.template with<true>("erase", key, [&](auto& m) { return m.erase(key); });
     if (erased) s.shrank(1);
     return erased;
   }
 
-  // Adds `incr` to the key's value and returns the result; BadArg when the key is absent.
-  std::int64_t update_counter(const K& key, std::int64_t incr) requires std::integral<V> {
+  // Adds `incr` to the key's value and returns the result; BadArg when the key
+  // is absent. For an integral V.
+  std::int64_t update_counter(const K& key, std::int64_t incr) {
+    static_assert(std::is_integral_v<V>, "update_counter needs an integral value type");
     return state("update_counter").template with<true>("update_counter", key, [&](auto& m) {
-      auto it = m.find(key);
-      if (it == m.end()) throw BadArg("otp::Table::update_counter: no such key");
-      return bump(it->second, incr);
+      V* v = m.find(key);
+      if (v == nullptr) throw BadArg("otp::Table::update_counter: no such key");
+      return bump(*v, incr);
     });
   }
 
   // As above, but first inserts {key, default_value} when the key is absent.
-  std::int64_t update_counter(const K& key, std::int64_t incr,
-                              V default_value) requires std::integral<V> {
+  std::int64_t update_counter(const K& key, std::int64_t incr, V default_value) {
+    static_assert(std::is_integral_v<V>, "update_counter needs an integral value type");
     auto& s = state("update_counter");
     bool fresh = false;
-    const std::int64_t v = s.template with<true>("update_counter", key, [&](auto& m) {
-      auto [it, inserted] = m.try_emplace(key, default_value);
+    const std::int64_t result = s.template with<true>("update_counter", key, [&](auto& m) {
+      auto [v, inserted] = m.try_emplace(key, default_value);
       fresh = inserted;
-      return bump(it->second, incr);
+      return bump(*v, incr);
     });
     if (fresh) s.grew();
-    return v;
+    return result;
   }
 
   // The objects for which pred(key, value) holds; in key order for an ordered_set.
-  template <class Pred>
-  requires std::predicate<Pred&, const K&, const V&> std::vector<std::pair<K, V>> select(Pred pred)
-  const {
+  template <detail::TablePredicate<K, V> Pred>
+  std::vector<std::pair<K, V>> select(Pred pred) const {
     std::vector<std::pair<K, V>> out;
     state("select").template each<false>("select", [&](const auto& m) {
-      for (const auto& [k, v] : m)
+      m.for_each([&](const K& k, const V& v) {
         if (pred(k, v)) out.emplace_back(k, v);
+      });
     });
     return out;
   }
 
   // Removes the objects for which pred(key, value) holds; returns how many.
-  template <class Pred>
-  requires std::predicate<Pred&, const K&, const V&> std::size_t select_delete(Pred pred) {
+  template <detail::TablePredicate<K, V> Pred>
+  std::size_t select_delete(Pred pred) {
     auto& s = state("select_delete");
     std::size_t removed = 0;
     s.template each<true>("select_delete", [&](auto& m) {
-      const std::size_t n =
-          std::erase_if(m, [&](const auto& kv) { return pred(kv.first, kv.second); });
+      const std::size_t n = m.erase_if(pred);
       s.shrank(n);
       removed += n;
     });
