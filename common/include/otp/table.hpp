@@ -83,7 +83,8 @@ enum class Access { public_, protected_, private_ };
 struct TableOptions {
   TableType type = TableType::set;
   Access access = Access::protected_;
-  Pid heir{};               // empty: none
+  // Takes the table, once, when the owner exits (if alive then); empty: none.
+  Pid heir{};
   std::string heir_data{};  // sent along with the transfer
   std::string name{};       // for display only (error messages)
 };
