@@ -1,0 +1,454 @@
+// Table (ETS): set and ordered_set semantics, access modes, owner and heir.
+#include "otp/table.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "otp/otp.hpp"
+#include "test_support.hpp"
+
+using otp_test::await_down;
+using otp_test::Go;
+using otp_test::kWait;
+
+namespace {
+
+using IntTable = otp::Table<int, int>;
+using Transfer = otp::TableTransfer<int, int>;
+
+struct Stop {};
+struct Outcome {
+  bool ok;
+  std::string error;
+};
+struct Handle {
+  IntTable table;
+};
+
+// Runs `op` in a fresh process and reports whether it returned or threw BadArg.
+Outcome as_other_process(otp::Scoped& me, std::function<void()> op) {
+  me.spawn([to = me.pid(), op = std::move(op)]() -> otp::Co<void> {
+    try {
+      op();
+      otp::send(to, Outcome{true, {}});
+    } catch (const otp::BadArg& e) {
+      otp::send(to, Outcome{false, e.what()});
+    }
+    co_return;
+  });
+  auto r = me.receive<Outcome>(kWait);
+  return r ? *r : Outcome{false, "no answer"};
+}
+
+// A process that creates a table with `options`, hands it to `me`, and exits on Stop.
+std::pair<otp::Pid, otp::Ref> spawn_owner(otp::Scoped& me, otp::TableOptions options,
+                                          IntTable& out) {
+  auto [pid, ref] = otp_test::spawn_monitored(me, [to = me.pid(), options]() -> otp::Co<void> {
+    auto t = IntTable::create(options);
+    t.insert(1, 10);
+    otp::send(to, Handle{t});
+    co_await otp::receive<Stop>();
+  });
+  auto h = me.receive<Handle>(kWait);
+  if (h) out = h->table;
+  return {pid, ref};
+}
+
+// A process that waits for a TableTransfer, writes to the table, reports, and exits on Stop.
+otp::Pid spawn_receiver(otp::Scoped& me) {
+  return me.spawn([to = me.pid()]() -> otp::Co<void> {
+    auto transfer = co_await otp::receive<Transfer>();
+    transfer.table.insert(2, 20);
+    otp::send(to, transfer);
+    co_await otp::receive<Stop>();
+  });
+}
+
+TEST(Table, InsertReplacesTheObjectWithTheSameKey) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto t = IntTable::create();
+  EXPECT_TRUE(t.insert(1, 10));
+  EXPECT_FALSE(t.insert(1, 11));
+  EXPECT_EQ(t.lookup(1), 11);
+  EXPECT_EQ(t.size(), 1u);
+}
+
+TEST(Table, InsertNewKeepsTheExistingObject) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto t = IntTable::create();
+  EXPECT_TRUE(t.insert_new(1, 10));
+  EXPECT_FALSE(t.insert_new(1, 11));
+  EXPECT_EQ(t.lookup(1), 10);
+  EXPECT_EQ(t.size(), 1u);
+}
+
+TEST(Table, LookupMemberAndEraseSeeWhatWasInserted) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  for (auto type : {otp::TableType::set, otp::TableType::ordered_set}) {
+    auto t = otp::Table<std::string, std::string>::create({.type = type});
+    EXPECT_EQ(t.lookup("a"), std::nullopt);
+    EXPECT_FALSE(t.member("a"));
+    t.insert("a", "alpha");
+    EXPECT_EQ(t.lookup("a"), "alpha");
+    EXPECT_TRUE(t.member("a"));
+    EXPECT_TRUE(t.erase("a"));
+    EXPECT_FALSE(t.erase("a"));
+    EXPECT_FALSE(t.member("a"));
+    EXPECT_EQ(t.size(), 0u);
+  }
+}
+
+TEST(Table, UpdateCounterAddsAndReturnsTheNewValue) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::Table<std::string, long> t = otp::Table<std::string, long>::create();
+  t.insert("n", 5);
+  EXPECT_EQ(t.update_counter("n", 3), 8);
+  EXPECT_EQ(t.update_counter("n", -10), -2);
+  EXPECT_EQ(t.lookup("n"), -2);
+}
+
+TEST(Table, UpdateCounterOfAMissingKeyThrowsBadArg) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto t = IntTable::create();
+  EXPECT_THROW(t.update_counter(7, 1), otp::BadArg);
+  EXPECT_FALSE(t.member(7));
+}
+
+TEST(Table, UpdateCounterWithADefaultInsertsItFirst) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto t = IntTable::create();
+  EXPECT_EQ(t.update_counter(7, 1, 100), 101);
+  EXPECT_EQ(t.update_counter(7, 1, 100), 102);
+  EXPECT_EQ(t.size(), 1u);
+}
+
+TEST(Table, OrderedSetSelectsInKeyOrder) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto t = IntTable::create({.type = otp::TableType::ordered_set});
+  for (int k : {5, 3, 9, 1, 7, 2}) t.insert(k, k * 10);
+  auto odd = t.select([](const int& k, const int&) { return k % 2 == 1; });
+  std::vector<std::pair<int, int>> want{{1, 10}, {3, 30}, {5, 50}, {7, 70}, {9, 90}};
+  EXPECT_EQ(odd, want);
+}
+
+TEST(Table, SetSelectsEveryMatchInSomeOrder) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto t = IntTable::create();
+  for (int k = 0; k < 1000; ++k) t.insert(k, -k);
+  auto big = t.select([](const int&, const int& v) { return v <= -900; });
+  std::sort(big.begin(), big.end());
+  ASSERT_EQ(big.size(), 100u);
+  EXPECT_EQ(big.front(), std::make_pair(900, -900));
+  EXPECT_EQ(big.back(), std::make_pair(999, -999));
+}
+
+TEST(Table, SelectDeleteRemovesTheMatchesAndCountsThem) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  for (auto type : {otp::TableType::set, otp::TableType::ordered_set}) {
+    auto t = IntTable::create({.type = type});
+    for (int k = 0; k < 100; ++k) t.insert(k, k);
+    EXPECT_EQ(t.select_delete([](const int& k, const int&) { return k % 10 != 0; }), 90u);
+    EXPECT_EQ(t.size(), 10u);
+    EXPECT_TRUE(t.member(30));
+    EXPECT_FALSE(t.member(31));
+  }
+}
+
+TEST(Table, AgreesWithAReferenceMapUnderRandomInsertsAndErases) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  for (auto type : {otp::TableType::set, otp::TableType::ordered_set}) {
+    auto t = IntTable::create({.type = type});
+    std::map<int, int> model;
+    std::uint32_t x = 12345;
+    auto next = [&] { return x = x * 1103515245u + 12345u, static_cast<int>((x >> 8) % 3000); };
+    for (int i = 0; i < 60000; ++i) {
+      const int k = next();
+      switch (next() % 4) {
+        case 0:
+          EXPECT_EQ(t.erase(k), model.erase(k) == 1);
+          break;
+        case 1:
+          EXPECT_EQ(t.insert_new(k, i), model.try_emplace(k, i).second);
+          break;
+        default:
+          EXPECT_EQ(t.insert(k, i), model.insert_or_assign(k, i).second);
+      }
+    }
+    EXPECT_EQ(t.size(), model.size());
+    for (int k = 0; k < 3000; ++k) {
+      auto it = model.find(k);
+      EXPECT_EQ(t.lookup(k), it == model.end() ? std::nullopt : std::optional<int>(it->second))
+          << k;
+    }
+    EXPECT_EQ(t.select_delete([](const int& k, const int&) { return k % 3 == 0; }),
+              static_cast<std::size_t>(
+                  std::erase_if(model, [](const auto& kv) { return kv.first % 3 == 0; })));
+    auto all = t.select([](const int&, const int&) { return true; });
+    std::sort(all.begin(), all.end());
+    const std::vector<std::pair<int, int>> want(model.begin(), model.end());
+    EXPECT_EQ(all, want);
+  }
+}
+
+TEST(Table, SizeCountsTheObjects) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto t = IntTable::create();
+  EXPECT_EQ(t.size(), 0u);
+  for (int k = 0; k < 500; ++k) t.insert(k, k);
+  t.insert(0, 1);
+  t.insert_new(1, 1);
+  t.erase(2);
+  t.erase(1000);
+  EXPECT_EQ(t.size(), 499u);
+}
+
+TEST(Table, ProtectedLetsOthersReadButNotWrite) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto t = IntTable::create();  // protected by default
+  t.insert(1, 10);
+  EXPECT_TRUE(as_other_process(me, [t] { EXPECT_EQ(t.lookup(1), 10); }).ok);
+  auto w = as_other_process(me, [t]() mutable { t.insert(2, 20); });
+  EXPECT_FALSE(w.ok);
+  EXPECT_NE(w.error.find("protected"), std::string::npos) << w.error;
+  EXPECT_FALSE(as_other_process(me, [t]() mutable { t.erase(1); }).ok);
+  EXPECT_FALSE(as_other_process(me, [t]() mutable { t.update_counter(1, 1); }).ok);
+  EXPECT_EQ(t.lookup(1), 10);
+  EXPECT_FALSE(t.member(2));
+}
+
+TEST(Table, PrivateRefusesOthersEvenReads) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto t = IntTable::create({.access = otp::Access::private_});
+  t.insert(1, 10);
+  EXPECT_EQ(t.lookup(1), 10);
+  auto r = as_other_process(me, [t] { (void)t.lookup(1); });
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("private"), std::string::npos) << r.error;
+  EXPECT_FALSE(as_other_process(me, [t] { (void)t.size(); }).ok);
+  EXPECT_FALSE(as_other_process(me, [t]() mutable { t.insert(2, 2); }).ok);
+}
+
+TEST(Table, PublicLetsAnyoneReadAndWrite) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto t = IntTable::create({.access = otp::Access::public_});
+  EXPECT_TRUE(as_other_process(me, [t]() mutable {
+                t.insert(1, 10);
+                t.update_counter(1, 5);
+              }).ok);
+  EXPECT_EQ(t.lookup(1), 15);
+}
+
+TEST(Table, OnlyTheOwnerDeletesIt) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto t = IntTable::create({.access = otp::Access::public_});
+  EXPECT_FALSE(as_other_process(me, [t]() mutable { t.delete_table(); }).ok);
+  EXPECT_TRUE(t.alive());
+  t.delete_table();
+  EXPECT_FALSE(t.alive());
+}
+
+TEST(Table, EveryCallOnADeletedTableThrowsBadArg) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto t = IntTable::create({.type = otp::TableType::ordered_set});
+  t.insert(1, 10);
+  t.delete_table();
+  auto all = [](const int&, const int&) { return true; };
+  EXPECT_THROW(t.insert(1, 1), otp::BadArg);
+  EXPECT_THROW(t.insert_new(2, 1), otp::BadArg);
+  EXPECT_THROW((void)t.lookup(1), otp::BadArg);
+  EXPECT_THROW((void)t.member(1), otp::BadArg);
+  EXPECT_THROW(t.erase(1), otp::BadArg);
+  EXPECT_THROW(t.update_counter(1, 1), otp::BadArg);
+  EXPECT_THROW(t.update_counter(1, 1, 0), otp::BadArg);
+  EXPECT_THROW((void)t.select(all), otp::BadArg);
+  EXPECT_THROW(t.select_delete(all), otp::BadArg);
+  EXPECT_THROW((void)t.size(), otp::BadArg);
+  EXPECT_THROW((void)t.owner(), otp::BadArg);
+  EXPECT_THROW(t.delete_table(), otp::BadArg);
+  EXPECT_THROW(t.give_away(me.pid()), otp::BadArg);
+  EXPECT_FALSE(t.alive());
+}
+
+TEST(Table, CreateOutsideAProcessThrows) { EXPECT_THROW(IntTable::create(), std::logic_error); }
+
+TEST(Table, OwnerIsTheCreator) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  IntTable t;
+  EXPECT_FALSE(t.alive());
+  t = IntTable::create();
+  EXPECT_EQ(t.owner(), me.pid());
+}
+
+TEST(Table, DeletedWithItsOwner) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  IntTable t;
+  auto [owner, ref] = spawn_owner(me, {.access = otp::Access::public_}, t);
+  ASSERT_TRUE(t.alive());
+  EXPECT_EQ(t.owner(), owner);
+  EXPECT_EQ(t.lookup(1), 10);
+  me.send(owner, Stop{});
+  ASSERT_TRUE(await_down(me, ref));
+  EXPECT_FALSE(t.alive());
+  EXPECT_THROW((void)t.lookup(1), otp::BadArg);
+}
+
+TEST(Table, DeletedWithAScopedOwner) {
+  otp::Runtime rt({.threads = 2});
+  IntTable t;
+  {
+    otp::Scoped owner(rt);
+    t = IntTable::create();
+    t.insert(1, 1);
+  }
+  EXPECT_FALSE(t.alive());
+}
+
+TEST(Table, PassesToItsHeir) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::Pid heir = spawn_receiver(me);
+  IntTable t;
+  auto [owner, ref] = spawn_owner(me, {.heir = heir, .heir_data = "yours"}, t);
+  me.send(owner, Stop{});
+  ASSERT_TRUE(await_down(me, ref));
+  // The heir is the owner before anyone hears of the exit.
+  ASSERT_TRUE(t.alive());
+  EXPECT_EQ(t.owner(), heir);
+  auto transfer = me.receive<Transfer>(kWait);
+  ASSERT_TRUE(transfer);
+  EXPECT_EQ(transfer->table, t);
+  EXPECT_EQ(transfer->from, owner);
+  EXPECT_EQ(transfer->heir_data, "yours");
+  EXPECT_EQ(t.lookup(1), 10);
+  EXPECT_EQ(t.lookup(2), 20);  // written by the heir: the table is protected
+
+  // The heir's own exit, with no heir left, deletes it.
+  auto heir_ref = me.monitor(heir);
+  me.send(heir, Stop{});
+  ASSERT_TRUE(await_down(me, heir_ref));
+  EXPECT_FALSE(t.alive());
+}
+
+TEST(Table, DeletedWithItsOwnerWhenItsHeirIsDead) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto [heir, heir_ref] = otp_test::spawn_monitored(me, []() -> otp::Co<void> { co_return; });
+  ASSERT_TRUE(await_down(me, heir_ref));
+  IntTable t;
+  auto [owner, ref] = spawn_owner(me, {.heir = heir}, t);
+  ASSERT_TRUE(t.alive());
+  me.send(owner, Stop{});
+  ASSERT_TRUE(await_down(me, ref));
+  EXPECT_FALSE(t.alive());
+}
+
+TEST(Table, GiveAwayMakesTheReceiverTheOwner) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::Pid to = spawn_receiver(me);
+  auto t = IntTable::create();
+  t.insert(1, 10);
+  t.give_away(to, "gift");
+  EXPECT_EQ(t.owner(), to);
+  EXPECT_THROW(t.insert(3, 30), otp::BadArg);  // no longer ours to write
+  EXPECT_THROW(t.give_away(me.pid()), otp::BadArg);
+  auto transfer = me.receive<Transfer>(kWait);
+  ASSERT_TRUE(transfer);
+  EXPECT_EQ(transfer->from, me.pid());
+  EXPECT_EQ(transfer->heir_data, "gift");
+  EXPECT_EQ(t.lookup(2), 20);
+
+  // It now lives and dies with the receiver, not with us.
+  auto ref = me.monitor(to);
+  me.send(to, Stop{});
+  ASSERT_TRUE(await_down(me, ref));
+  EXPECT_FALSE(t.alive());
+}
+
+TEST(Table, GiveAwayToADeadProcessThrowsBadArg) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto [dead, ref] = otp_test::spawn_monitored(me, []() -> otp::Co<void> { co_return; });
+  ASSERT_TRUE(await_down(me, ref));
+  auto t = IntTable::create();
+  EXPECT_THROW(t.give_away(dead), otp::BadArg);
+  EXPECT_EQ(t.owner(), me.pid());
+}
+
+TEST(Table, ConcurrentReadersSeeConsistentDataWhileOneWriterInserts) {
+  constexpr int keys = 5000;
+  constexpr int readers = 4;
+  struct Report {
+    long violations;
+  };
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  for (auto type : {otp::TableType::set, otp::TableType::ordered_set}) {
+    auto t = IntTable::create({.type = type});
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    for (int r = 0; r < readers; ++r) {
+      me.spawn([t, done, to = me.pid()]() -> otp::Co<void> {
+        long violations = 0;
+        // The writer inserts keys in increasing order, so a reader that finds
+        // key k must find every smaller key too, each with its value.
+        auto pass = [&] {
+          bool seen = false;
+          for (int k = keys - 1; k >= 0; --k) {
+            auto v = t.lookup(k);
+            if (v) {
+              seen = true;
+              if (*v != 2 * k) ++violations;
+            } else if (seen) {
+              ++violations;
+            }
+          }
+        };
+        while (!done->load(std::memory_order_acquire)) {
+          pass();
+          co_await otp::yield();
+        }
+        pass();
+        auto all = t.select([](const int&, const int&) { return true; });
+        if (all.size() != keys) ++violations;
+        otp::send(to, Report{violations});
+      });
+    }
+    for (int k = 0; k < keys; ++k) t.insert(k, 2 * k);
+    done->store(true, std::memory_order_release);
+    for (int r = 0; r < readers; ++r) {
+      auto report = me.receive<Report>(kWait);
+      ASSERT_TRUE(report);
+      EXPECT_EQ(report->violations, 0);
+    }
+    EXPECT_EQ(t.size(), static_cast<std::size_t>(keys));
+  }
+}
+
+}  // namespace
