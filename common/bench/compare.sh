@@ -17,7 +17,9 @@
 #     restart  us_per_restart  ...  us  (anchors: restart_batched)
 #   A workload whose program we have not built shows "-" in the ours column.
 # Environment:
-#   SCALE, RUNS, TIMEOUT, LOG_DIR   passed to both run.sh scripts (see their --help)
+#   SCALE, RUNS, TIMEOUT   passed to both run.sh scripts (see their --help)
+#   LOG_DIR=dir  keep the raw per-run output: the anchors' in dir/anchors, ours
+#                in dir/ours (both scripts write an all-results.txt)
 #   THREADS=N    our scheduler threads and CAF_THREADS (default: nproc)
 #   INSTALL=0|1  passed to the anchors' run.sh (apt-get install erlang, elixir,
 #                libcaf-dev when they are missing; default 1)
@@ -61,9 +63,9 @@ status=0
 
 # The tagged lines of both scripts go to the terminal and to $RAW.
 # shellcheck disable=SC2086  # word splitting of the workload list is intended
-"$ANCHORS/run.sh" $ANCHOR_WORKLOADS | tee -a "$RAW" || status=1
+LOG_DIR=${LOG_DIR:+$LOG_DIR/anchors} "$ANCHORS/run.sh" $ANCHOR_WORKLOADS | tee -a "$RAW" || status=1
 # shellcheck disable=SC2086
-"$HERE/run.sh" $WORKLOADS | tee -a "$RAW" || status=1
+LOG_DIR=${LOG_DIR:+$LOG_DIR/ours} "$HERE/run.sh" $WORKLOADS | tee -a "$RAW" || status=1
 
 echo
 echo "# SCALE=$SCALE RUNS=$RUNS THREADS=$THREADS; figures are medians over RUNS; ratio = ours / best anchor (lower is better)"
