@@ -1,14 +1,25 @@
 #!/usr/bin/env bash
 # Our runtime next to the anchors (BEAM and CAF 0.17) on the same workloads.
 #
-# Usage: common/bench/compare.sh [workload ...]   (default: spawn ring pingpong counting fanin)
+# Usage: common/bench/compare.sh [workload ...]   (default: all of them)
+#   workloads: spawn ring pingpong counting fanin call call_par restart
+#              restart_batched registry table
 #   Runs the anchors' run.sh and then our run.sh with the same SCALE, RUNS and
 #   thread count, shows their output, and prints a table:
-#     workload metric ours BEAM CAF ratio
+#     workload metric ours BEAM CAF ratio unit
 #   where ratio = ours / best anchor (the smaller of BEAM and CAF: every metric,
 #   peak_rss included, is lower-is-better). With RUNS>1 each figure is the median.
+#   CAF has no restart, registry or table, so those rows compare with the BEAM.
+#   Our restart and restart_batched are both compared with the anchors'
+#   restart_batched (the BEAM's unbatched restart measures mostly the growth of
+#   OTP's restart-history list, see WORKLOADS.md); the anchors' unbatched
+#   restart is not run. Such rows name the anchor workload after the unit:
+#     restart  us_per_restart  ...  us  (anchors: restart_batched)
+#   A workload whose program we have not built shows "-" in the ours column.
 # Environment:
-#   SCALE, RUNS, TIMEOUT, LOG_DIR   passed to both run.sh scripts (see their --help)
+#   SCALE, RUNS, TIMEOUT   passed to both run.sh scripts (see their --help)
+#   LOG_DIR=dir  keep the raw per-run output: the anchors' in dir/anchors, ours
+#                in dir/ours (both scripts write an all-results.txt)
 #   THREADS=N    our scheduler threads and CAF_THREADS (default: nproc)
 #   INSTALL=0|1  passed to the anchors' run.sh (apt-get install erlang, elixir,
 #                libcaf-dev when they are missing; default 1)
@@ -20,7 +31,7 @@ set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 ANCHORS=${ANCHORS:-$REPO/../shared/anchors}
-ALL="spawn ring pingpong counting fanin"
+ALL="spawn ring pingpong counting fanin call call_par restart restart_batched registry table"
 
 case "${1:-}" in -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;; esac
 WORKLOADS=${*:-$ALL}
@@ -28,6 +39,19 @@ for w in $WORKLOADS; do
   case " $ALL " in *" $w "*) ;; *) echo "unknown workload: $w (compare knows: $ALL)" >&2; exit 2 ;; esac
 done
 [ -x "$ANCHORS/run.sh" ] || { echo "no anchors at $ANCHORS (set ANCHORS=dir)" >&2; exit 1; }
+
+# anchor_of WORKLOAD -> the anchors' workload that ours is compared with
+anchor_of() {
+  case "$1" in
+    restart|restart_batched) echo restart_batched ;;
+    *) echo "$1" ;;
+  esac
+}
+ANCHOR_WORKLOADS=
+for w in $WORKLOADS; do
+  a=$(anchor_of "$w")
+  case " $ANCHOR_WORKLOADS " in *" $a "*) ;; *) ANCHOR_WORKLOADS="${ANCHOR_WORKLOADS:+$ANCHOR_WORKLOADS }$a" ;; esac
+done
 
 export SCALE=${SCALE:-1} RUNS=${RUNS:-1} INSTALL=${INSTALL:-1}
 THREADS=${THREADS:-$(nproc)}
@@ -39,43 +63,63 @@ status=0
 
 # The tagged lines of both scripts go to the terminal and to $RAW.
 # shellcheck disable=SC2086  # word splitting of the workload list is intended
-"$ANCHORS/run.sh" $WORKLOADS | tee -a "$RAW" || status=1
+LOG_DIR=${LOG_DIR:+$LOG_DIR/anchors} "$ANCHORS/run.sh" $ANCHOR_WORKLOADS | tee -a "$RAW" || status=1
 # shellcheck disable=SC2086
-"$HERE/run.sh" $WORKLOADS | tee -a "$RAW" || status=1
+LOG_DIR=${LOG_DIR:+$LOG_DIR/ours} "$HERE/run.sh" $WORKLOADS | tee -a "$RAW" || status=1
 
 echo
 echo "# SCALE=$SCALE RUNS=$RUNS THREADS=$THREADS; figures are medians over RUNS; ratio = ours / best anchor (lower is better)"
-awk -v order="$WORKLOADS" '
+MAP=
+for w in $WORKLOADS; do MAP="$MAP $w=$(anchor_of "$w")"; done
+awk -v order="$WORKLOADS" -v map="$MAP" '
   function median(list,    n, a, i, j, t) {
     n = split(substr(list, 2), a, " ")
     for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
     return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
   }
   function show(x) { return x == "" ? "-" : x }
+  # Our figures and those of the anchors are kept apart (side "ours" / "anchor"),
+  # since a row of ours may be compared with an anchor workload of another name.
   $1 ~ /^\[(ours|beam|caf)\]$/ && ($2 == "RESULT" || $2 == "PEAK_RSS") {
     impl = substr($1, 2, length($1) - 2)
+    side = impl == "ours" ? "ours" : "anchor"
     if ($2 == "RESULT") { w = $3; m = $4; v = $5; u = $6 } else { w = $3; m = "peak_rss"; v = $4; u = "KiB" }
-    k = w SUBSEP m
-    if (!(k in unit)) { unit[k] = u; keys[w] = keys[w] " " m }
+    k = side SUBSEP w SUBSEP m
+    if (!(k in unit)) { unit[k] = u; metrics[side, w] = metrics[side, w] " " m }
     vals[k, impl] = vals[k, impl] " " v
   }
+  function cell(side, w, m, impl,    k) {
+    k = side SUBSEP w SUBSEP m
+    return (k SUBSEP impl) in vals ? median(vals[k, impl]) : ""
+  }
   END {
-    printf "%-10s %-22s %12s %12s %12s %8s  %s\n", "workload", "metric", "ours", "BEAM", "CAF", "ratio", "unit"
+    n = split(map, pairs, " ")
+    for (i = 1; i <= n; i++) { split(pairs[i], kv, "="); anchor[kv[1]] = kv[2] }
+    printf "%-16s %-22s %12s %12s %12s %8s  %s\n", "workload", "metric", "ours", "BEAM", "CAF", "ratio", "unit"
     nw = split(order, ws, " ")
     for (i = 1; i <= nw; i++) {
-      w = ws[i]
-      nm = split(substr(keys[w], 2), ms, " ")
+      w = ws[i]; a = anchor[w]
+      # The rows: our metrics, then any metric only the anchors report.
+      list = metrics["ours", w]
+      nm = split(substr(metrics["anchor", a], 2), ms, " ")
+      for (j = 1; j <= nm; j++) if (index(list " ", " " ms[j] " ") == 0) list = list " " ms[j]
+      nm = split(substr(list, 2), ms, " ")
       for (j = 1; j <= nm; j++) {
-        m = ms[j]; k = w SUBSEP m
-        o = (k SUBSEP "ours") in vals ? median(vals[k, "ours"]) : ""
-        b = (k SUBSEP "beam") in vals ? median(vals[k, "beam"]) : ""
-        c = (k SUBSEP "caf") in vals ? median(vals[k, "caf"]) : ""
+        m = ms[j]
+        o = cell("ours", w, m, "ours")
+        b = cell("anchor", a, m, "beam")
+        c = cell("anchor", a, m, "caf")
+        ou = unit["ours", w, m]; au = unit["anchor", a, m]
         best = ""
         if (b != "") best = b
         if (c != "" && (best == "" || c + 0 < best + 0)) best = c
-        ratio = (o != "" && best != "" && best + 0 > 0) ? sprintf("%.2f", o / best) : "-"
-        printf "%-10s %-22s %12s %12s %12s %8s  %s\n", w, m, show(o), show(b), show(c), ratio, unit[k]
+        ratio = (o != "" && best != "" && best + 0 > 0 && ou == au) ? sprintf("%.2f", o / best) : "-"
+        u = ou != "" ? ou : au
+        if (ou != "" && au != "" && ou != au) u = ou " (anchors in " au ")"
+        if (a != w && (b != "" || c != "")) u = u "  (anchors: " a ")"
+        printf "%-16s %-22s %12s %12s %12s %8s  %s\n", w, m, show(o), show(b), show(c), ratio, u
       }
+      if (nm == 0) printf "%-16s %-22s %12s %12s %12s %8s\n", w, "(no figures)", "-", "-", "-", "-"
     }
   }' "$RAW"
 exit $status

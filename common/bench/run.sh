@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
 # The anchor workloads (shared/anchors/WORKLOADS.md) on our runtime (library otp).
 #
-# Usage: common/bench/run.sh [workload ...]   (default: spawn ring pingpong counting fanin)
-#   workloads: spawn ring pingpong counting fanin
+# Usage: common/bench/run.sh [workload ...]   (default: all but growth)
+#   workloads: spawn ring pingpong counting fanin call call_par restart
+#              restart_batched registry table
 #              growth  (not an anchor workload: spawn with n = 1000, 100000, 1000000
 #                       and ring with n = 1000, 100000, 1000000 and m = 1000000*SCALE,
 #                       to show how the cost grows with the number of processes;
 #                       at n = 1000 a spawn region lasts about 1 ms, the polling
 #                       resolution, so that row is only indicative)
+#   Programs: bench_spawn, bench_ring, bench_pingpong, bench_counting (counting,
+#   fanin), bench_call (call, call_par), bench_restart (restart, and
+#   restart_batched with batch=100), bench_registry, bench_table. A workload
+#   whose program has not been built is skipped, with one line on stderr.
 # Environment:
 #   SCALE=0.1      multiply every size parameter (default 1; the same sizes and
-#                  minimums as the anchors' run.sh; the ring size stays 1000)
+#                  minimums as the anchors' run.sh; the ring size stays 1000,
+#                  restart_batched keeps batch=100, registry and table readers=2)
 #   RUNS=3         repetitions per workload (default 1); with RUNS>1 a
 #                  median/min/max summary is printed at the end
 #   THREADS=N      scheduler threads, passed as threads=N (default: nproc)
@@ -23,8 +29,11 @@
 # Output: one line per figure, tagged like the anchors' run.sh, e.g.
 #   [ours] RESULT ring ns_per_hop 85.2 ns
 #   [ours] PEAK_RSS ring 61234 KiB          (from /usr/bin/time -v)
+# The workload field is the name given here (restart_batched stays
+# restart_batched whatever name bench_restart prints).
 # Lines starting with "#" are commands, INFO and ERROR lines.
-# Exit status: 0 when every run passed, 1 when one failed, 2 for a bad workload.
+# Exit status: 0 when every run passed (skipped workloads do not count), 1 when
+# one failed, 2 for a bad workload.
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -33,7 +42,7 @@ SCALE=${SCALE:-1}
 RUNS=${RUNS:-1}
 THREADS=${THREADS:-$(nproc)}
 TIMEOUT=${TIMEOUT:-600}
-ALL="spawn ring pingpong counting fanin"
+ALL="spawn ring pingpong counting fanin call call_par restart restart_batched registry table"
 KNOWN="$ALL growth"
 
 case "${1:-}" in -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;; esac
@@ -58,9 +67,6 @@ if [ "$BUILD" = 1 ]; then
     exit 1
   }
 fi
-for prog in bench_spawn bench_ring bench_pingpong bench_counting; do
-  [ -x "$BENCH/$prog" ] || { echo "missing $BENCH/$prog (build the release preset)" >&2; exit 1; }
-done
 [ -x /usr/bin/time ] || { echo "missing /usr/bin/time (apt-get install time)" >&2; exit 1; }
 
 # ------------------------------------------------------------- parameters ---
@@ -71,8 +77,23 @@ N_RING=1000              # the ring size stays 1000 at any SCALE
 M_RING=$(sz 10000000 1000)
 R_PP=$(sz 1000000 1000)
 C_CNT=$(sz 10000000 1000)
+K_CALL=$(sz 1000000 1000)
+X_RST=$(sz 100000 100)
+N_REG=$(sz 100000 100); L_REG=$(sz 1000000 1000)
+N_TAB=$(sz 1000000 1000); L_TAB=$(sz 1000000 1000)
 M_GROWTH=$(sz 1000000 1000)
 GROWTH_N="1000 100000 1000000"
+
+# prog WORKLOAD -> the program that runs it
+prog() {
+  case "$1" in
+    counting|fanin) echo bench_counting ;;
+    call|call_par) echo bench_call ;;
+    restart|restart_batched) echo bench_restart ;;
+    growth) echo "bench_spawn bench_ring" ;;
+    *) echo "bench_$1" ;;
+  esac
+}
 
 # cmd WORKLOAD -> command line
 cmd() {
@@ -82,6 +103,12 @@ cmd() {
     pingpong) echo "$BENCH/bench_pingpong r=$R_PP threads=$THREADS" ;;
     counting) echo "$BENCH/bench_counting c=$C_CNT p=1 threads=$THREADS" ;;
     fanin)    echo "$BENCH/bench_counting c=$C_CNT p=2 threads=$THREADS" ;;
+    call)     echo "$BENCH/bench_call k=$K_CALL clients=1 threads=$THREADS" ;;
+    call_par) echo "$BENCH/bench_call k=$K_CALL clients=2 threads=$THREADS" ;;
+    restart)  echo "$BENCH/bench_restart x=$X_RST threads=$THREADS" ;;
+    restart_batched) echo "$BENCH/bench_restart x=$X_RST batch=100 threads=$THREADS" ;;
+    registry) echo "$BENCH/bench_registry n=$N_REG l=$L_REG readers=2 threads=$THREADS" ;;
+    table)    echo "$BENCH/bench_table n=$N_TAB l=$L_TAB readers=2 threads=$THREADS" ;;
   esac
 }
 
@@ -92,7 +119,8 @@ SUMMARY="$LOGS/all-results.txt"
 status=0
 
 # run_one NAME KEY COMMAND...: runs the command RUNS times and prints its tagged lines.
-# NAME names the log files; KEY replaces the workload in the summary file (growth: spawn@n=1000).
+# NAME names the log files; KEY replaces the workload field of the RESULT lines in the
+# summary file (growth: spawn@n=1000) and, when it equals NAME, on stdout too.
 run_one() {
   local name=$1 key=$2; shift 2
   local run out tv rc rss
@@ -102,7 +130,11 @@ run_one() {
     timeout "$TIMEOUT" /usr/bin/time -v -o "$tv" "$@" >"$out" 2>&1
     rc=$?
     grep -E '^(INFO|ERROR) ' "$out" | sed "s/^/# [ours] /"
-    grep -E '^RESULT ' "$out" | sed "s/^/[ours] /"
+    if [ "$name" = "$key" ]; then
+      grep -E '^RESULT ' "$out" | awk -v k="$key" '{ $2 = k; print "[ours] " $0 }'
+    else
+      grep -E '^RESULT ' "$out" | sed "s/^/[ours] /"
+    fi
     grep -E '^RESULT ' "$out" | awk -v k="$key" '{ $2 = k; print "[ours] " $0 }' >>"$SUMMARY"
     rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tv" 2>/dev/null)
     if [ -n "$rss" ]; then
@@ -118,6 +150,12 @@ run_one() {
 
 echo "# SCALE=$SCALE RUNS=$RUNS THREADS=$THREADS nproc=$(nproc) $(date -u +%FT%TZ)"
 for w in $WORKLOADS; do
+  missing=
+  for p in $(prog "$w"); do [ -x "$BENCH/$p" ] || missing="$missing $BENCH/$p"; done
+  if [ -n "$missing" ]; then
+    echo "run.sh: skipping $w: no program$missing (not built, or not written yet)" >&2
+    continue
+  fi
   if [ "$w" = growth ]; then
     for n in $GROWTH_N; do
       echo "# [ours] INFO growth spawn n=$n"
