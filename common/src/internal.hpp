@@ -334,6 +334,7 @@ void send_signal(const Pid& to, Msg* m) noexcept;    // deliver, answering dead 
 void post_self_timeout(Proc* p, Waiter& w);
 void finish_wait(Proc* p, Waiter& w) noexcept;
 bool poll_waiter(Proc* p) noexcept;
+void drop_timer(TimerRef ref) noexcept;  // cancel_timer without reading the clock
 // A plain thread's process (Scoped) waits for w by blocking its thread; true when
 // a message was found, false on timeout or (w.exited) a pending exit.
 bool external_wait(Proc* p, Waiter& w, Duration timeout) noexcept;                  // woken: true when it should resume

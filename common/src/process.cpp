@@ -70,6 +70,16 @@ bool push(const Pid& to, Msg* m) noexcept {
 
 void set_exit_reason(Reason reason) { current_or_throw("set_exit_reason")->exit_reason = std::move(reason); }
 
+bool unwatch(Ref ref) noexcept {
+  Proc* p = tls.current;
+  return p != nullptr && p->ext != nullptr && p->ext->watchers.erase(ref.id) != 0;
+}
+
+void forget_monitor(Ref ref) noexcept {
+  Proc* p = tls.current;
+  if (p != nullptr && p->ext != nullptr) p->ext->monitors.erase(ref.id);
+}
+
 Pid caller() noexcept { return tls.current != nullptr ? tls.current->pid() : Pid{}; }
 
 bool on_exit(const Pid& pid, ExitFn fn) {
@@ -222,7 +232,7 @@ void post_self_timeout(Proc* p, Waiter& w) {
 void finish_wait(Proc* p, Waiter&) noexcept {
   p->waiter = nullptr;
   if (p->timer) {
-    cancel_timer(p->timer);
+    drop_timer(p->timer);
     p->timer = TimerRef{};
   }
   p->timeout_fired = false;
@@ -378,7 +388,7 @@ void do_exit(Proc* p) {
     root.destroy();  // runs the destructors of everything the process held
   }
   if (p->timer) {
-    cancel_timer(p->timer);
+    drop_timer(p->timer);
     p->timer = TimerRef{};
   }
   p->waiter = nullptr;

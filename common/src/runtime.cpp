@@ -497,7 +497,7 @@ TimerRef start_timer(const Pid& to, Duration after, Msg* m) {
 }
 
 namespace {
-std::optional<Duration> timer_op(TimerRef ref, bool cancel) {
+std::optional<Duration> timer_op(TimerRef ref, bool cancel, bool read = true) {
   auto* e = static_cast<TimerEntry*>(ref.entry);
   if (e == nullptr || ref.id == 0) return std::nullopt;
   TimerWheel* w = e->wheel.load(std::memory_order_acquire);
@@ -508,8 +508,12 @@ std::optional<Duration> timer_op(TimerRef ref, bool cancel) {
     std::lock_guard lock(w->mutex());
     if (e->wheel.load(std::memory_order_acquire) != w || e->id.load(std::memory_order_acquire) != ref.id)
       return std::nullopt;
-    std::int64_t now = e->target.proc()->rt->now_ns();
-    left = Duration(std::max<std::int64_t>(0, static_cast<std::int64_t>(e->expires) * 1'000'000 - now));
+    if (read) {
+      std::int64_t now = e->target.proc()->rt->now_ns();
+      left = Duration(std::max<std::int64_t>(0, static_cast<std::int64_t>(e->expires) * 1'000'000 - now));
+    } else {
+      left = Duration::zero();
+    }
     if (cancel) {
       w->remove(e);
       m = e->msg;
@@ -520,6 +524,8 @@ std::optional<Duration> timer_op(TimerRef ref, bool cancel) {
   return left;
 }
 }  // namespace
+
+void drop_timer(TimerRef ref) noexcept { timer_op(ref, true, false); }
 
 }  // namespace otp::detail
 

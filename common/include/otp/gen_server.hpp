@@ -176,11 +176,13 @@ template <class R>
 struct CallReply {
   Ref ref;
   R value;
+  bool unwatched = false;  // the callee dropped the caller's monitor
 };
 
 template <class R>
 void send_reply(const From<R>& to, R value) {
-  send(to.caller, CallReply<R>{to.ref, std::move(value)});
+  const bool unwatched = unwatch(to.ref);
+  send(to.caller, CallReply<R>{to.ref, std::move(value), unwatched});
 }
 
 }  // namespace detail
@@ -407,8 +409,13 @@ class [[nodiscard]] CallOp : public Waiter {
     }
     MsgGuard guard{found};
     if (is<Down>(found)) return fail(value_of<Down>(found).reason);
-    demonitor(ref_, true);
-    return std::move(value_of<CallReply<R>>(found).value);
+    auto& reply = value_of<CallReply<R>>(found);
+    if (reply.unwatched) {
+      forget_monitor(ref_);
+    } else {
+      demonitor(ref_, true);
+    }
+    return std::move(reply.value);
   }
 
  private:
@@ -475,7 +482,7 @@ class GenServer {
     using D = std::conditional_t<std::is_convertible_v<Dest, std::string_view> && !std::is_same_v<Dest, Pid>,
                                  std::string, Dest>;
     return detail::CallOp<R, D, detail::CallMsg<Derived, Q>>(
-        D(std::move(dest)), detail::CallMsg<Derived, Q>{std::forward<Req>(req), {}}, timeout, detail::type_name<Q>());
+        D(std::move(dest)), detail::CallMsg<Derived, Q>{std::forward<Req>(req), {}}, timeout, detail::type_name_v<Q>);
   }
 
   // As call, but a failure is a value instead of an exception: the result holds
@@ -487,7 +494,7 @@ class GenServer {
     using D = std::conditional_t<std::is_convertible_v<Dest, std::string_view> && !std::is_same_v<Dest, Pid>,
                                  std::string, Dest>;
     return detail::CallOp<R, D, detail::CallMsg<Derived, Q>, false>(
-        D(std::move(dest)), detail::CallMsg<Derived, Q>{std::forward<Req>(req), {}}, timeout, detail::type_name<Q>());
+        D(std::move(dest)), detail::CallMsg<Derived, Q>{std::forward<Req>(req), {}}, timeout, detail::type_name_v<Q>);
   }
 
   // Sends `req` to handle_cast. Never fails, even when nobody has the name.

@@ -86,6 +86,11 @@ void deliver(const Pid& to, Msg* m) noexcept;
 // The reason the calling process exits with when its body returns (instead of
 // normal): ends a process with a reason without the cost of an exception.
 void set_exit_reason(Reason reason);
+// Call protocol shortcuts: the callee drops the caller's monitor `ref` on
+// itself before replying (true when it held it), so no Down can follow; the
+// caller, told so by the reply, then forgets its side without a signal.
+bool unwatch(Ref ref) noexcept;
+void forget_monitor(Ref ref) noexcept;
 // The calling process or Scoped handle; an empty Pid on any other thread.
 Pid caller() noexcept;
 Pid resolve(std::string_view name);  // throws BadArg

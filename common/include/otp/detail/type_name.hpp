@@ -15,4 +15,7 @@ constexpr std::string_view type_name() {
   return f.substr(start, end - start);
 }
 
+template <class T>
+inline constexpr std::string_view type_name_v = type_name<T>();
+
 }  // namespace otp::detail
