@@ -330,3 +330,32 @@ TEST(GenServer, RuntimeShutdownRunsTerminateOfTrappingServers) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(GenServer, TryCallReturnsTheFailureAsAValue) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto pid = me.await(Counter::start(3)).pid();
+  auto ok = me.await(Counter::try_call(pid, Counter::Get{}));
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok.value(), 3);
+  auto crashed = me.await(Counter::try_call(pid, Counter::Crash{}));
+  ASSERT_FALSE(crashed.ok());
+  EXPECT_EQ(crashed.reason(), otp::Reason::exception("handler crashed"));
+  auto gone = me.await(Counter::try_call(pid, Counter::Get{}));
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.reason(), otp::Reason::noproc());
+  auto unknown = me.await(Counter::try_call("nobody", Counter::Get{}));
+  EXPECT_EQ(unknown.reason(), otp::Reason::noproc());
+}
+
+TEST(GenServer, CallByAnUnknownNameExitsWithNoproc) {
+  otp::Runtime rt({.threads = 1});
+  otp::Scoped me(rt);
+  EXPECT_THROW(me.await(Counter::call("nobody", Counter::Get{})), otp::ExitError);
+  Counter::cast("nobody", Counter::Add{1});  // a cast to nobody is not an error
+}
+
+}  // namespace

@@ -1,0 +1,91 @@
+#include <gtest/gtest.h>
+
+#include "otp/otp.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+TEST(Logger, FormatsWithFmtAndKeepsTheLevel) {
+  otp::LogCapture logs;
+  otp::log::set_level(otp::Level::debug);
+  otp::log::info("user {} made {} requests", "eric", 2);
+  auto records = logs.records();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].text, "user eric made 2 requests");
+  EXPECT_EQ(records[0].level, otp::Level::info);
+  EXPECT_EQ(records[0].kind, otp::LogRecord::Kind::message);
+}
+
+TEST(Logger, DropsRecordsBelowTheLevel) {
+  otp::LogCapture logs;
+  otp::log::set_level(otp::Level::warning);
+  otp::log::debug("d");
+  otp::log::info("i");
+  otp::log::notice("n");
+  otp::log::warning("w");
+  otp::log::error("e");
+  auto records = logs.records();
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].text, "w");
+  EXPECT_EQ(records[1].text, "e");
+}
+
+TEST(Logger, LevelNoneDropsReportsToo) {
+  otp::LogCapture logs;
+  otp::log::set_level(otp::Level::none);
+  otp::log::error("e");
+  otp::report(otp::CrashReport{"<0.1.0>", "GenServer", otp::Reason::other("boom"), "Get", "0"});
+  EXPECT_TRUE(logs.records().empty());
+}
+
+TEST(Logger, CaptureRestoresTheLevelAndSink) {
+  otp::log::set_level(otp::Level::info);
+  {
+    otp::LogCapture logs;
+    otp::log::set_level(otp::Level::error);
+  }
+  EXPECT_EQ(otp::log::level(), otp::Level::info);
+  std::vector<std::string> seen;
+  auto old = otp::log::set_sink([&](const otp::LogRecord& r) { seen.push_back(r.text); });
+  otp::log::info("to the sink");
+  otp::log::set_sink(std::move(old));
+  EXPECT_EQ(seen, std::vector<std::string>{"to the sink"});
+}
+
+TEST(Logger, CrashReportNamesProcessReasonLastMessageAndState) {
+  otp::Runtime rt({.threads = 1});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  struct Holder : otp::GenServer<Holder, int> {
+    struct Boom {};
+    int init() { return 41; }
+    void handle_cast(Boom) { otp::exit(otp::Reason::other("kaput")); }
+  };
+  auto pid = me.await(Holder::start(otp::Name::local("holder"))).pid();
+  auto ref = me.monitor(pid);
+  Holder::cast(pid, Holder::Boom{});
+  ASSERT_TRUE(otp_test::await_down(me, ref));
+  auto records = logs.records();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].kind, otp::LogRecord::Kind::crash_report);
+  const std::string& t = records[0].text;
+  EXPECT_NE(t.find(pid.to_string()), std::string::npos) << t;
+  EXPECT_NE(t.find("holder"), std::string::npos) << t;
+  EXPECT_NE(t.find("kaput"), std::string::npos) << t;
+  EXPECT_NE(t.find("Boom"), std::string::npos) << t;
+  EXPECT_NE(t.find("state: 41"), std::string::npos) << t;
+}
+
+TEST(Logger, OrderlyExitsAreNotCrashes) {
+  otp::Runtime rt({.threads = 1});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  struct Quiet : otp::GenServer<Quiet, int> {
+    int init() { return 0; }
+  };
+  auto pid = me.await(Quiet::start()).pid();
+  me.await(otp::stop(pid, otp::Reason::shutdown("bye")));
+  EXPECT_EQ(logs.count(otp::LogRecord::Kind::crash_report), 0u);
+}
+
+}  // namespace
