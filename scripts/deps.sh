@@ -13,6 +13,9 @@ packages=(
   libgmock-dev
   googletest
   libbenchmark-dev
+  nlohmann-json3-dev
+  libedit-dev
+  graphviz
 )
 
 installed() {

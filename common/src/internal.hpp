@@ -15,6 +15,7 @@
 
 #include "otp/detail/exit_hook.hpp"
 #include "otp/detail/mailbox.hpp"
+#include "otp/observer.hpp"
 #include "otp/pid.hpp"
 #include "otp/process.hpp"
 #include "otp/reason.hpp"
@@ -52,6 +53,8 @@ struct DemonitorSig { Ref ref; };
 struct ExitSig { Pid from; Reason reason; bool linked; };
 struct DownSig { Ref ref; Pid pid; Reason reason; };
 struct TimeoutSig { std::uint32_t seq; };
+struct InfoSig { Pid requester; Ref ref; };  // observer: describe yourself
+struct InfoReply { Ref ref; std::optional<ProcessInfo> info; };
 template <> inline constexpr SigKind sig_kind_of<LinkSig> = SigKind::link;
 template <> inline constexpr SigKind sig_kind_of<UnlinkSig> = SigKind::unlink;
 template <> inline constexpr SigKind sig_kind_of<MonitorSig> = SigKind::monitor;
@@ -59,6 +62,7 @@ template <> inline constexpr SigKind sig_kind_of<DemonitorSig> = SigKind::demoni
 template <> inline constexpr SigKind sig_kind_of<ExitSig> = SigKind::exit;
 template <> inline constexpr SigKind sig_kind_of<DownSig> = SigKind::down;
 template <> inline constexpr SigKind sig_kind_of<TimeoutSig> = SigKind::timeout;
+template <> inline constexpr SigKind sig_kind_of<InfoSig> = SigKind::info;
 
 class RuntimeImpl;
 class Worker;
@@ -108,6 +112,8 @@ struct Proc {
   std::uint32_t timeout_seq = 0;
   TimerRef timer;                // the pending receive timeout, if any
   Extras* ext = nullptr;
+  const Describer* describer = nullptr;  // owner only
+  const void* describer_self = nullptr;
   // Exit hooks (detail::on_exit): any thread adds under hooks_lock until the
   // exiting process closes the list.
   SpinLock hooks_lock;
@@ -334,6 +340,7 @@ void send_signal(const Pid& to, Msg* m) noexcept;    // deliver, answering dead 
 void post_self_timeout(Proc* p, Waiter& w);
 void finish_wait(Proc* p, Waiter& w) noexcept;
 bool poll_waiter(Proc* p) noexcept;
+ProcessInfo describe(Proc* p);  // owner thread
 void drop_timer(TimerRef ref) noexcept;  // cancel_timer without reading the clock
 // A plain thread's process (Scoped) waits for w by blocking its thread; true when
 // a message was found, false on timeout or (w.exited) a pending exit.

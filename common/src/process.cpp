@@ -5,6 +5,7 @@
 // queue, link set and monitor tables are touched only by the process itself:
 // other processes change them by sending signals, which the owner applies
 // when it drains its inbox (drain()), in arrival order with its messages.
+#include <algorithm>
 #include <cassert>
 #include <stdexcept>
 
@@ -46,6 +47,14 @@ void answer_dead(const Pid& target, Msg* m) noexcept {
       deliver(s.watcher, make_msg<DownSig>(DownSig{s.ref, target, Reason::noproc()}));
       break;
     }
+    case SigKind::info: {
+      auto& s = value_of<InfoSig>(m);
+      try {
+        deliver(s.requester, make_msg<InfoReply>(InfoReply{s.ref, std::nullopt}));
+      } catch (...) {
+      }
+      break;
+    }
     default:
       break;
   }
@@ -78,6 +87,47 @@ bool unwatch(Ref ref) noexcept {
 void forget_monitor(Ref ref) noexcept {
   Proc* p = tls.current;
   if (p != nullptr && p->ext != nullptr) p->ext->monitors.erase(ref.id);
+}
+
+ProcessInfo describe(Proc* p) {
+  ProcessInfo i;
+  i.pid = p->pid();
+  i.parent = p->parent;
+  i.status = p->pending_exit ? ProcessInfo::Status::exiting
+             : (p->waiter != nullptr || p->external != nullptr) ? ProcessInfo::Status::waiting
+                                                                 : ProcessInfo::Status::running;
+  i.mailbox = p->q_len;
+  i.handled = p->handled;
+  i.traps_exits = p->trap_exit;
+  if (p->ext != nullptr) {
+    for (auto& [id, pid] : p->ext->links) i.links.push_back(pid);
+    for (auto& [ref, pid] : p->ext->monitors) i.monitors.push_back(pid);
+    for (auto& [ref, pid] : p->ext->watchers) i.monitored_by.push_back(pid);
+    std::sort(i.links.begin(), i.links.end());
+    std::sort(i.monitors.begin(), i.monitors.end());
+    std::sort(i.monitored_by.begin(), i.monitored_by.end());
+  }
+  if (p->named.load(std::memory_order_acquire)) {
+    std::shared_lock lock(p->rt->names_m);
+    auto it = p->rt->name_of.find(i.pid.id());
+    if (it != p->rt->name_of.end()) i.name = it->second;
+  }
+  if (const Describer* d = p->describer) {
+    i.behaviour = d->behaviour(p->describer_self);
+    i.module = d->module(p->describer_self);
+    if (i.name.empty()) i.name = d->name(p->describer_self);
+    i.state = d->state(p->describer_self);
+  } else {
+    i.behaviour = p->external != nullptr ? "thread" : "process";
+  }
+  return i;
+}
+
+void set_describer(const Describer* d, const void* self) noexcept {
+  if (Proc* p = tls.current) {
+    p->describer = d;
+    p->describer_self = self;
+  }
 }
 
 Pid caller() noexcept { return tls.current != nullptr ? tls.current->pid() : Pid{}; }
@@ -177,6 +227,11 @@ void handle(Proc* p, Msg* m) {
       case SigKind::timeout:
         if (value_of<TimeoutSig>(m).seq == p->timeout_seq && p->timer) p->timeout_fired = true;
         break;
+      case SigKind::info: {
+        auto& s = value_of<InfoSig>(m);
+        deliver(s.requester, make_msg<InfoReply>(InfoReply{s.ref, describe(p)}));
+        break;
+      }
       default:
         break;
     }
@@ -383,6 +438,7 @@ void do_exit(Proc* p) {
   Proc* saved = tls.current;
   tls.current = p;
   const Pid self = p->pid();
+  p->describer = nullptr;  // it points into the frame destroyed below
   if (p->root) {
     auto root = std::exchange(p->root, {});
     root.destroy();  // runs the destructors of everything the process held
@@ -402,8 +458,12 @@ void do_exit(Proc* p) {
   }
   for (Msg* m = p->q_head; m != nullptr;) {
     Msg* next = m->next;
-    apply_bookkeeping(p, m);
-    free_msg(m);
+    if (m->type->kind == SigKind::info) {
+      answer_dead(self, m);
+    } else {
+      apply_bookkeeping(p, m);
+      free_msg(m);
+    }
     m = next;
   }
   p->q_head = p->q_tail = nullptr;

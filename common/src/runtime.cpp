@@ -66,6 +66,8 @@ Proc* RuntimeImpl::alloc_proc() {
   p->trap_exit = p->pending_exit = p->timeout_fired = false;
   p->handled = 0;
   p->hooks_closed = false;
+  p->describer = nullptr;
+  p->describer_self = nullptr;
   p->refs.fetch_add(Proc::alive_ref, std::memory_order_acq_rel);
   p->serial.store(next_serial.fetch_add(1, std::memory_order_relaxed), std::memory_order_release);
   return p;

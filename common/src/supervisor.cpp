@@ -64,7 +64,14 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
     std::string id;
   };
 
+  std::string observer_behaviour() const { return dynamic_ ? "DynamicSupervisor" : "Supervisor"; }
+  std::string observer_module() const { return ""; }
+  std::string format_state() const {
+    return fmt::format("{} children, {} restarts in the window", state().children.size(), state().restarts.size());
+  }
+
   Co<SupState> init(SupFlags& flags, std::vector<ChildSpec>& specs, bool dynamic) {
+    dynamic_ = dynamic;
     trap_exit(true);
     SupState st;
     st.flags = flags;
@@ -195,6 +202,8 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
   }
 
  private:
+  bool dynamic_ = false;
+
   std::string describe_self() {
     std::string name = registered_name();
     return name.empty() ? self().to_string() : fmt::format("{} ({})", self(), name);

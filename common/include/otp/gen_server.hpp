@@ -55,6 +55,7 @@
 #include "otp/detail/type_name.hpp"
 #include "otp/logger.hpp"
 #include "otp/names.hpp"
+#include "otp/observer.hpp"
 #include "otp/pid.hpp"
 #include "otp/process.hpp"
 #include "otp/reason.hpp"
@@ -561,6 +562,8 @@ class GenServer {
     Derived d;
     GenServer& base = d;
     base.parent_ = parent;
+    base.name_ = name.to_string();
+    detail::set_describer(&describer, &d);
     if (!name.empty() && !name.register_pid(self())) {
       Pid holder = name.whereis().value_or(Pid{});
       send(parent, detail::StartAck{tag, StartResult::already_started(holder)});
@@ -727,9 +730,40 @@ class GenServer {
     }
   }
 
+  // How the observer sees this server (otp/observer.hpp). A derived class may
+  // override the behaviour's and the module's names with observer_behaviour()
+  // and observer_module() members.
+  static std::string describe_behaviour(const void* self) {
+    const auto& d = *static_cast<const Derived*>(self);
+    if constexpr (requires { d.observer_behaviour(); }) {
+      return d.observer_behaviour();
+    } else {
+      return "GenServer";
+    }
+  }
+  static std::string describe_module(const void* self) {
+    const auto& d = *static_cast<const Derived*>(self);
+    if constexpr (requires { d.observer_module(); }) {
+      return d.observer_module();
+    } else {
+      (void)d;
+      return std::string(detail::type_name_v<Derived>);
+    }
+  }
+  static std::string describe_name(const void* self) {
+    return static_cast<const GenServer&>(*static_cast<const Derived*>(self)).name_;
+  }
+  static std::string describe_state_of(const void* self) {
+    auto& base = static_cast<GenServer&>(*const_cast<Derived*>(static_cast<const Derived*>(self)));
+    return base.state_ ? base.describe_state() : std::string("(starting)");
+  }
+  static constexpr detail::Describer describer{&describe_behaviour, &describe_module, &describe_name,
+                                               &describe_state_of};
+
   std::optional<State> state_;
   std::optional<Reason> stop_;
   Pid parent_;
+  std::string name_;
   const detail::MsgType* last_ = nullptr;
 };
 

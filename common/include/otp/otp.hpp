@@ -5,6 +5,7 @@
 #include "otp/gen_server.hpp"
 #include "otp/logger.hpp"
 #include "otp/names.hpp"
+#include "otp/observer.hpp"
 #include "otp/persistent_term.hpp"
 #include "otp/pid.hpp"
 #include "otp/process.hpp"

@@ -25,7 +25,7 @@ struct Msg;
 
 // Signals travel through the same queue as messages, so that signals and
 // messages between one pair of processes stay in order (as in Erlang).
-enum class SigKind : unsigned char { message, link, unlink, monitor, demonitor, exit, down, timeout };
+enum class SigKind : unsigned char { message, link, unlink, monitor, demonitor, exit, down, timeout, info };
 
 struct MsgType {
   void (*destroy)(Msg*) noexcept;
