@@ -1,0 +1,635 @@
+// otp::StateMachine — a process whose behaviour depends on the state it is in
+// (Erlang's gen_statem, in the state-functions mode). Each state is a member
+// function taking the event; actions (reply, next_state, postpone, timeouts,
+// next_event, stop) are calls made while handling it.
+//
+//   class Door : public otp::StateMachine<Door, DoorData> {
+//    public:
+//     struct Push {};
+//     struct Code { std::string digits; };
+//     struct Relock {};
+//
+//     DoorData init(std::string code) { set_state(&Door::locked); return {code}; }
+//
+//     void locked(otp::Event& ev) {
+//       if (auto* c = ev.get<Code>()) {
+//         bool right = c->digits == data().code;
+//         ev.reply(right);
+//         if (right) { next_state(&Door::open); state_timeout(10s, Relock{}); }
+//       } else if (ev.is<Push>()) {
+//         postpone(ev);                    // handled again once the state changes
+//       }
+//     }
+//     void open(otp::Event& ev) {
+//       if (ev.is_state_timeout<Relock>()) next_state(&Door::locked);
+//       else if (ev.is<Push>()) { ... }
+//     }
+//   };
+//
+//   auto door = co_await Door::start_link(std::string("123"));
+//   bool ok = co_await Door::call<bool>(door.pid(), Door::Code{"123"});   // the caller names the
+//   reply type Door::cast(door.pid(), Door::Push{}); otp::send(door.pid(), Knock{}); // an info
+//   event
+//
+// Events: call (Door::call, answered with ev.reply or later through
+// ev.reply_to()), cast, info (any other message, Exit and Down included),
+// state_timeout, timeout (the event timeout) and internal (next_event).
+// Actions, made while handling an event (or in init):
+//   next_state(&D::s)       a change when s differs from the current state
+//   postpone(ev)            ev is handled again after the next state change; postponed
+//                           events come back in the order they arrived
+//   next_event(msg)         an internal event, handled before any queued message
+//                           (inserted events come before replayed postponed ones)
+//   state_timeout(d, msg)   a state_timeout event after d, unless the state changes first;
+//                           setting it again restarts it
+//   event_timeout(d, msg)   a timeout event after d, unless some event comes first
+//                           (never started while events are queued)
+//   stop(reason)            terminate(reason), then exit
+// Timeouts run on the runtime's clock (the virtual one in deterministic mode).
+//
+// Callbacks (public members of the derived class): Data init(args...) (or
+// Co<Data>), which must choose the first state with set_state; the state
+// functions, void(otp::Event&) or Co<void>(otp::Event&); optionally
+// terminate(const otp::Reason&) and std::string format_state(). Starting,
+// names, stopping (otp::stop works), crash reports, and the parent's exit
+// signal when trapping exits all work as for GenServer. A call to a machine
+// that crashes or is gone throws ExitError in the caller. An event that a
+// state function ignores is dropped (Erlang would crash with function_clause).
+#pragma once
+
+#include <deque>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "otp/co.hpp"
+#include "otp/detail/msg.hpp"
+#include "otp/detail/type_name.hpp"
+#include "otp/gen_server.hpp"
+#include "otp/logger.hpp"
+#include "otp/process.hpp"
+#include "otp/reason.hpp"
+#include "otp/receive.hpp"
+#include "otp/timer.hpp"
+
+namespace otp {
+
+enum class EventType : unsigned char { call, cast, info, state_timeout, timeout, internal };
+
+namespace detail {
+struct EventAccess;
+using SendReply = void (*)(const Pid& to, Ref ref, const MsgType* type, void* value);
+
+// Sends the reply of a call whose caller expects an R; any other type ends
+// the machine with {bad_reply, ...}.
+template <class R>
+void send_reply_as(const Pid& to, Ref ref, const MsgType* type, void* value) {
+  if (type != type_of<R>()) {
+    otp::exit(
+        Reason::other(fmt::format("{{bad_reply, {}, expected {}}}", type->name, type_name<R>())));
+  }
+  send(to, CallReply<R>{ref, std::move(*static_cast<R*>(value))});
+}
+}  // namespace detail
+
+// The caller of a call event; copy it to answer from a later event.
+class ReplyTo {
+ public:
+  ReplyTo() = default;
+  explicit operator bool() const { return send_ != nullptr; }
+  const Pid& caller() const { return caller_; }
+
+  // Answers the call. The value's type must be the one the caller asked for
+  // (call<R>); a string literal answers a call<std::string>.
+  template <class V>
+  void reply(V&& value) const {
+    if (send_ == nullptr) throw std::logic_error("otp::ReplyTo::reply: the event is not a call");
+    using U = std::decay_t<V>;
+    if constexpr (std::is_same_v<U, const char*> || std::is_same_v<U, char*>) {
+      std::string s(value);
+      send_(caller_, ref_, detail::type_of<std::string>(), &s);
+    } else {
+      U v(std::forward<V>(value));
+      send_(caller_, ref_, detail::type_of<U>(), &v);
+    }
+  }
+
+ private:
+  friend struct detail::EventAccess;
+  ReplyTo(Pid caller, Ref ref, detail::SendReply send) : caller_(caller), ref_(ref), send_(send) {}
+  Pid caller_;
+  Ref ref_;
+  detail::SendReply send_ = nullptr;
+};
+
+// What a state function handles: its type and its content (a message of any type).
+class Event {
+ public:
+  Event(Event&& o) noexcept
+      : node_(std::exchange(o.node_, nullptr)),
+        content_(o.content_),
+        content_type_(o.content_type_),
+        type_(o.type_),
+        reply_to_(o.reply_to_) {}
+  Event& operator=(Event&& o) noexcept {
+    if (this != &o) {
+      if (node_ != nullptr) detail::free_msg(node_);
+      node_ = std::exchange(o.node_, nullptr);
+      content_ = o.content_;
+      content_type_ = o.content_type_;
+      type_ = o.type_;
+      reply_to_ = o.reply_to_;
+    }
+    return *this;
+  }
+  Event(const Event&) = delete;
+  Event& operator=(const Event&) = delete;
+  ~Event() {
+    if (node_ != nullptr) detail::free_msg(node_);
+  }
+
+  EventType type() const { return type_; }
+  // True when the content is a T.
+  template <class T>
+  bool is() const {
+    return content_type_ == detail::type_of<T>();
+  }
+  // The content as a T, or null.
+  template <class T>
+  T* get() {
+    if (!is<T>()) return nullptr;
+    return content_ != nullptr ? static_cast<T*>(content_) : &detail::value_of<T>(node_);
+  }
+  template <class T>
+  const T* get() const {
+    return const_cast<Event*>(this)->get<T>();
+  }
+  template <class T>
+  bool is_call() const {
+    return type_ == EventType::call && is<T>();
+  }
+  template <class T>
+  bool is_cast() const {
+    return type_ == EventType::cast && is<T>();
+  }
+  template <class T>
+  bool is_info() const {
+    return type_ == EventType::info && is<T>();
+  }
+  template <class T>
+  bool is_state_timeout() const {
+    return type_ == EventType::state_timeout && is<T>();
+  }
+  template <class T>
+  bool is_timeout() const {
+    return type_ == EventType::timeout && is<T>();
+  }
+  template <class T>
+  bool is_internal() const {
+    return type_ == EventType::internal && is<T>();
+  }
+  // The content's type name (for logs).
+  std::string_view name() const { return content_type_->name; }
+
+  // Answers a call event (see ReplyTo::reply); throws std::logic_error for other events.
+  template <class V>
+  void reply(V&& value) const {
+    reply_to_.reply(std::forward<V>(value));
+  }
+  const ReplyTo& reply_to() const { return reply_to_; }
+
+ private:
+  friend struct detail::EventAccess;
+  Event() = default;
+
+  detail::Msg* node_ = nullptr;  // owned
+  void* content_ = nullptr;      // null: the node's own value
+  const detail::MsgType* content_type_ = nullptr;
+  EventType type_ = EventType::info;
+  ReplyTo reply_to_;
+};
+
+namespace detail {
+
+struct EventAccess {
+  static Event make(Msg* node, void* content, const MsgType* type, EventType et, ReplyTo to = {}) {
+    Event ev;
+    ev.node_ = node;
+    ev.content_ = content;
+    ev.content_type_ = type;
+    ev.type_ = et;
+    ev.reply_to_ = to;
+    return ev;
+  }
+  static Event empty() { return Event{}; }
+  static ReplyTo reply_to(Pid caller, Ref ref, SendReply send) {
+    return ReplyTo(caller, ref, send);
+  }
+  template <class T>
+  static Event own(EventType et, T value) {
+    Msg* m = make_msg<T>(std::move(value));
+    return make(m, &value_of<T>(m), type_of<T>(), et);
+  }
+};
+
+// A call to state machine D; the caller expects an R.
+template <class D, class Req, class R>
+struct StateCall {
+  Req req;
+  From<R> from;
+
+  // Turns the message into the Event at `ev` (GenProtocol's handler slot).
+  static bool handle(void* ev, Msg* m, Co<void>&) {
+    auto& msg = value_of<StateCall>(m);
+    *static_cast<Event*>(ev) =
+        EventAccess::make(m, &msg.req, type_of<Req>(), EventType::call,
+                          EventAccess::reply_to(msg.from.caller, msg.from.ref, &send_reply_as<R>));
+    return false;
+  }
+  static constexpr GenProtocol protocol{GenProtocol::Kind::call, &server_tag<D>, &handle};
+};
+
+template <class D, class Req>
+struct StateCast {
+  Req req;
+  static bool handle(void* ev, Msg* m, Co<void>&) {
+    auto& msg = value_of<StateCast>(m);
+    *static_cast<Event*>(ev) = EventAccess::make(m, &msg.req, type_of<Req>(), EventType::cast);
+    return false;
+  }
+  static constexpr GenProtocol protocol{GenProtocol::Kind::cast, &server_tag<D>, &handle};
+};
+
+// A state or event timer falling due; `id` tells a live timer from a cancelled one.
+struct StateTimer {
+  std::uint64_t id;
+};
+
+}  // namespace detail
+
+template <class Derived, class Data>
+class StateMachine {
+ public:
+  using data_type = Data;
+  using PlainState = void (Derived::*)(Event&);
+  using CoState = Co<void> (Derived::*)(Event&);
+
+  // As GenServer::start_link / start: ok(pid) once init has returned,
+  // already_started(pid), or error(reason).
+  template <class... A>
+  requires(!std::is_same_v<std::remove_cvref_t<A>, Name> && ...) &&
+      (!std::is_same_v<std::remove_cvref_t<A>, Via> &&
+       ...) static Co<StartResult> start_link(A... args) {
+    return start_impl(true, Name{}, std::tuple<A...>(std::move(args)...));
+  }
+  template <class... A>
+  static Co<StartResult> start_link(Name name, A... args) {
+    return start_impl(true, std::move(name), std::tuple<A...>(std::move(args)...));
+  }
+  template <class... A>
+  requires(!std::is_same_v<std::remove_cvref_t<A>, Name> && ...) &&
+      (!std::is_same_v<std::remove_cvref_t<A>, Via> &&
+       ...) static Co<StartResult> start(A... args) {
+    return start_impl(false, Name{}, std::tuple<A...>(std::move(args)...));
+  }
+  template <class... A>
+  static Co<StartResult> start(Name name, A... args) {
+    return start_impl(false, std::move(name), std::tuple<A...>(std::move(args)...));
+  }
+
+  // Sends `req` as a call event and waits for a reply of type R. Throws
+  // ExitError ("** (exit) exited in: :gen_statem.call(...)") on noproc, the
+  // machine's exit reason, or timeout.
+  template <class R, detail::Destination Dest, class Req>
+  static Co<R> call(Dest dest, Req&& req, Duration timeout = default_call_timeout) {
+    using Q = std::remove_cvref_t<Req>;
+    return call_impl<R>(std::move(dest),
+                        detail::StateCall<Derived, Q, R>{std::forward<Req>(req), {}}, timeout);
+  }
+
+  // Sends `req` as a cast event. Never fails.
+  template <detail::Destination Dest, class Req>
+  static void cast(const Dest& dest, Req&& req) {
+    using Q = std::remove_cvref_t<Req>;
+    if (auto pid = detail::whereis_dest(dest))
+      send(*pid, detail::StateCast<Derived, Q>{std::forward<Req>(req)});
+  }
+
+ protected:
+  Data& data() { return *data_; }
+  const Data& data() const { return *data_; }
+
+  // The first state (in init); elsewhere the same as next_state.
+  void set_state(PlainState s) { next_ = StateFn{s, nullptr}; }
+  void set_state(CoState s) { next_ = StateFn{nullptr, s}; }
+  void next_state(PlainState s) { set_state(s); }
+  void next_state(CoState s) { set_state(s); }
+  bool in_state(PlainState s) const { return state_ == StateFn{s, nullptr}; }
+  bool in_state(CoState s) const { return state_ == StateFn{nullptr, s}; }
+
+  void postpone(const Event& ev) {
+    if (&ev != current_)
+      throw std::logic_error("otp::StateMachine::postpone: not the event being handled");
+    postpone_ = true;
+  }
+  template <class T>
+  void next_event(T msg) {
+    inserted_.push_back(detail::EventAccess::own(EventType::internal, std::move(msg)));
+  }
+  template <class T>
+  void state_timeout(Duration after, T msg) {
+    pending_state_timer_.emplace(
+        Pending{after, detail::EventAccess::own(EventType::state_timeout, std::move(msg))});
+  }
+  void cancel_state_timeout() {
+    pending_state_timer_.reset();
+    cancel(state_timer_);
+  }
+  template <class T>
+  void event_timeout(Duration after, T msg) {
+    pending_event_timer_.emplace(
+        Pending{after, detail::EventAccess::own(EventType::timeout, std::move(msg))});
+  }
+  // Asks the machine to stop with `reason` once the running callback returns.
+  void stop(Reason reason = Reason::normal()) { stop_ = std::move(reason); }
+  const Pid& parent() const { return parent_; }
+
+ private:
+  struct StateFn {
+    PlainState plain = nullptr;
+    CoState co = nullptr;
+    bool operator==(const StateFn&) const = default;
+  };
+  struct Pending {
+    Duration after;
+    Event ev;
+  };
+  struct Running {
+    std::uint64_t id;
+    TimerRef ref;
+    Event ev;
+  };
+
+  template <class R, class Dest, class M>
+  static Co<R> call_impl(Dest dest, M msg, Duration timeout) {
+    auto fail = [&](Reason r) {
+      detail::call_failed(
+          std::move(r),
+          fmt::format(":gen_statem.call({}, {}, {})", detail::dest_text(dest),
+                      detail::type_name<decltype(msg.req)>(), detail::timeout_text(timeout)));
+    };
+    std::optional<Pid> pid = detail::whereis_dest(dest);
+    if (!pid) fail(Reason::noproc());
+    Ref ref = monitor(*pid);
+    msg.from = From<R>{self(), ref};
+    send(*pid, std::move(msg));
+    detail::Msg* m = co_await detail::CallWait<R>(ref, timeout);
+    if (m == nullptr) {
+      demonitor(ref, true);
+      fail(Reason::other("timeout"));
+    }
+    detail::MsgGuard guard{m};
+    if (detail::is<Down>(m)) fail(detail::value_of<Down>(m).reason);
+    demonitor(ref, true);
+    co_return std::move(detail::value_of<detail::CallReply<R>>(m).value);
+  }
+
+  template <class... A>
+  static Co<StartResult> start_impl(bool link, Name name, std::tuple<A...> args) {
+    Pid me = self();
+    Ref tag = make_ref();
+    Pid child = link ? spawn_link(&machine_main<A...>, me, tag, std::move(name), std::move(args))
+                     : spawn(&machine_main<A...>, me, tag, std::move(name), std::move(args));
+    Ref mref = monitor(child);
+    StartResult result = co_await receive(
+        match<detail::StartAck>([tag](const detail::StartAck& a) { return a.ref == tag; },
+                                [](detail::StartAck a) { return std::move(a.result); }),
+        match<Down>([mref](const Down& d) { return d.ref == mref; },
+                    [](Down d) { return StartResult::error(std::move(d.reason)); }));
+    demonitor(mref, true);
+    co_return result;
+  }
+
+  template <class... A>
+  static Co<void> machine_main(Pid parent, Ref tag, Name name, std::tuple<A...> args) {
+    Derived d;
+    StateMachine& base = d;
+    base.parent_ = parent;
+    if (!name.empty() && !name.register_pid(self())) {
+      send(parent,
+           detail::StartAck{tag, StartResult::already_started(name.whereis().value_or(Pid{}))});
+      co_return;
+    }
+    std::exception_ptr error;
+    try {
+      co_await base.run_init(d, args);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    if (error) {
+      Reason reason = detail::reason_of(error);
+      send(parent, detail::StartAck{tag, StartResult::error(reason)});
+      if (!reason.is_orderly()) base.report_crash(reason);
+      std::rethrow_exception(error);
+    }
+    send(parent, detail::StartAck{tag, StartResult::ok(self())});
+    co_await base.serve(d);
+  }
+
+  template <class... A>
+  Co<void> run_init(Derived& d, std::tuple<A...>& args) {
+    auto init = [&] { return std::apply([&](A&... a) { return d.init(a...); }, args); };
+    if constexpr (detail::unwrap_co<decltype(init())>::is_co) {
+      data_.emplace(co_await init());
+    } else {
+      data_.emplace(init());
+    }
+    if (!next_)
+      throw std::logic_error("otp::StateMachine: init must choose the first state with set_state");
+    apply_actions();
+  }
+
+  Co<void> serve(Derived& d) {
+    for (;;) {
+      std::exception_ptr error;
+      try {
+        co_await step(d);
+      } catch (...) {
+        error = std::current_exception();
+      }
+      if (error) {
+        Reason reason = detail::reason_of(error);
+        co_await run_terminate(d, reason);
+        if (!reason.is_orderly()) report_crash(reason);
+        std::rethrow_exception(error);
+      }
+      if (stop_) {
+        Reason reason = std::move(*stop_);
+        co_await run_terminate(d, reason);
+        if (!reason.is_orderly()) report_crash(reason);
+        if (reason.is_normal()) co_return;
+        otp::exit(std::move(reason));
+      }
+    }
+  }
+
+  // Takes the next event (queued first, then the mailbox) and handles it.
+  Co<void> step(Derived& d) {
+    Event ev = detail::EventAccess::empty();
+    if (!queue_.empty()) {
+      ev = std::move(queue_.front());
+      queue_.pop_front();
+    } else if (!classify(co_await detail::ReceiveRaw{}, ev)) {
+      co_return;
+    }
+    if (ev.type() != EventType::timeout) cancel(event_timer_);
+    last_ = ev.name();
+    current_ = &ev;
+    postpone_ = false;
+    if (state_.co != nullptr) {
+      co_await (d.*state_.co)(ev);
+    } else {
+      (d.*state_.plain)(ev);
+    }
+    current_ = nullptr;
+    if (postpone_) postponed_.push_back(std::move(ev));
+    apply_actions();
+  }
+
+  // Makes an event of a message; false when there is none to handle.
+  bool classify(detail::Msg* m, Event& ev) {
+    using detail::GenProtocol;
+    if (auto* proto = static_cast<const GenProtocol*>(m->type->protocol)) {
+      if (proto->kind == GenProtocol::Kind::stop) {
+        stop_ = detail::value_of<detail::StopMsg>(m).reason;
+        detail::free_msg(m);
+        return false;
+      }
+      if (proto->server != &detail::server_tag<Derived>) {
+        std::string what =
+            fmt::format("{{bad_{}, {}}}", proto->kind == GenProtocol::Kind::call ? "call" : "cast",
+                        m->type->name);
+        detail::free_msg(m);
+        otp::exit(Reason::other(std::move(what)));
+      }
+      Co<void> unused;
+      proto->handle(&ev, m, unused);
+      return true;
+    }
+    if (detail::is<detail::StateTimer>(m)) {
+      std::uint64_t id = detail::value_of<detail::StateTimer>(m).id;
+      detail::free_msg(m);
+      for (auto* timer : {&state_timer_, &event_timer_}) {
+        if (*timer && (*timer)->id == id) {
+          ev = std::move((*timer)->ev);
+          timer->reset();
+          return true;
+        }
+      }
+      return false;  // cancelled after it fell due
+    }
+    if (detail::is<Exit>(m) &&
+        (detail::value_of<Exit>(m).from == parent_ || !detail::value_of<Exit>(m).from)) {
+      stop_ = detail::value_of<Exit>(m).reason;
+      detail::free_msg(m);
+      return false;
+    }
+    ev = detail::EventAccess::make(m, nullptr, m->type, EventType::info);
+    return true;
+  }
+
+  // Applies the transition's actions once its callback has returned.
+  void apply_actions() {
+    bool changed = next_ && !(*next_ == state_);
+    if (next_) state_ = *std::exchange(next_, std::nullopt);
+    if (changed) {
+      cancel(state_timer_);
+      for (auto it = postponed_.rbegin(); it != postponed_.rend(); ++it)
+        queue_.push_front(std::move(*it));
+      postponed_.clear();
+    }
+    for (auto it = inserted_.rbegin(); it != inserted_.rend(); ++it)
+      queue_.push_front(std::move(*it));
+    inserted_.clear();
+    if (pending_state_timer_) {
+      Pending p = std::move(*pending_state_timer_);
+      pending_state_timer_.reset();
+      start(state_timer_, std::move(p));
+    }
+    if (pending_event_timer_) {
+      Pending p = std::move(*pending_event_timer_);
+      pending_event_timer_.reset();
+      if (queue_.empty()) start(event_timer_, std::move(p));
+    }
+  }
+
+  void start(std::optional<Running>& timer, Pending p) {
+    cancel(timer);
+    if (p.after == infinity) return;
+    std::uint64_t id = ++timer_seq_;
+    TimerRef ref = send_after(p.after, self(), detail::StateTimer{id});
+    timer.emplace(Running{id, ref, std::move(p.ev)});
+  }
+  static void cancel(std::optional<Running>& timer) {
+    if (!timer) return;
+    cancel_timer(timer->ref);
+    timer.reset();
+  }
+
+  Co<void> run_terminate(Derived& d, const Reason& reason) {
+    if constexpr (requires { d.terminate(reason); }) {
+      try {
+        if constexpr (detail::unwrap_co<decltype(d.terminate(reason))>::is_co) {
+          co_await d.terminate(reason);
+        } else {
+          d.terminate(reason);
+        }
+      } catch (const std::exception& e) {
+        log::error("StateMachine {}: terminate failed: {}", self(), e.what());
+      }
+    }
+    co_return;
+  }
+
+  void report_crash(const Reason& reason) {
+    std::string name = registered_name();
+    std::string state = "(none)";
+    if (data_) {
+      Derived& d = static_cast<Derived&>(*this);
+      if constexpr (requires { d.format_state(); }) {
+        state = d.format_state();
+      } else {
+        state = detail::describe(*data_);
+      }
+    }
+    report(CrashReport{name.empty() ? self().to_string() : fmt::format("{} ({})", self(), name),
+                       std::string(detail::type_name<Derived>()), reason,
+                       last_.empty() ? std::string("(init)") : std::string(last_),
+                       std::move(state)});
+  }
+
+  std::optional<Data> data_;
+  StateFn state_;
+  std::optional<StateFn> next_;
+  std::deque<Event> queue_;       // inserted and replayed events, before the mailbox
+  std::vector<Event> postponed_;  // in arrival order
+  std::vector<Event> inserted_;   // next_event actions of the running callback
+  std::optional<Pending> pending_state_timer_;
+  std::optional<Pending> pending_event_timer_;
+  std::optional<Running> state_timer_;
+  std::optional<Running> event_timer_;
+  std::uint64_t timer_seq_ = 0;
+  const Event* current_ = nullptr;
+  bool postpone_ = false;
+  std::optional<Reason> stop_;
+  Pid parent_;
+  std::string_view last_;
+};
+
+}  // namespace otp

@@ -1,0 +1,340 @@
+// StateMachine: events, replies, next_event, postpone, state and event timeouts, stopping.
+#include "otp/state_machine.hpp"
+
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "otp/otp.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using otp_test::await_down;
+using otp_test::kWait;
+using otp_test::Never;
+
+struct DoorData {
+  std::string code;
+  std::vector<std::string> log;
+};
+
+// A door with a code: pushes while locked wait until it is open.
+class Door : public otp::StateMachine<Door, DoorData> {
+ public:
+  struct Code {
+    std::string digits;
+  };
+  struct Push {
+    int n;
+  };
+  struct Knock {};
+  struct Twice {};
+  struct Step {
+    int n;
+  };
+  struct GetLog {};
+  struct Name {};
+  struct Boom {};
+
+  DoorData init(std::string code) {
+    set_state(&Door::locked);
+    return {std::move(code), {}};
+  }
+
+  void locked(otp::Event& ev) {
+    if (auto* c = ev.get<Code>()) {
+      bool right = c->digits == data().code;
+      note(right ? "unlocked" : "wrong code");
+      ev.reply(right);
+      if (right) next_state(&Door::open);
+    } else if (auto* p = ev.get<Push>()) {
+      note("postponed push " + std::to_string(p->n));
+      postpone(ev);
+    } else {
+      common(ev, "locked");
+    }
+  }
+
+  void open(otp::Event& ev) {
+    if (auto* p = ev.get<Push>()) {
+      note("open push " + std::to_string(p->n));
+    } else {
+      common(ev, "open");
+    }
+  }
+
+  // Events handled the same way in every state.
+  void common(otp::Event& ev, const std::string& state) {
+    if (ev.is_info<Knock>()) {
+      note("knock while " + state);
+    } else if (ev.is_cast<Twice>()) {
+      note("twice");
+      next_event(Step{1});
+      next_event(Step{2});
+    } else if (auto* s = ev.get<Step>()) {
+      EXPECT_EQ(ev.type(), otp::EventType::internal);
+      note("step " + std::to_string(s->n));
+    } else if (ev.is_call<GetLog>()) {
+      ev.reply(data().log);
+    } else if (ev.is_call<Name>()) {
+      ev.reply("door");
+    } else if (ev.is_call<Boom>()) {
+      throw std::runtime_error("door broke");
+    }
+  }
+
+ private:
+  void note(std::string s) { data().log.push_back(std::move(s)); }
+};
+
+std::vector<std::string> log_of(otp::Scoped& me, otp::Pid door) {
+  return me.await(Door::call<std::vector<std::string>>(door, Door::GetLog{}));
+}
+
+TEST(StateMachine, CallCastAndInfoEventsReachTheStateFunction) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto started = me.await(Door::start_link(std::string("123")));
+  ASSERT_TRUE(started.ok()) << started.to_string();
+  otp::Pid door = started.pid();
+  EXPECT_FALSE(me.await(Door::call<bool>(door, Door::Code{"999"})));
+  otp::send(door, Door::Knock{});
+  Door::cast(door, Door::Twice{});
+  EXPECT_EQ(log_of(me, door), (std::vector<std::string>{"wrong code", "knock while locked", "twice",
+                                                        "step 1", "step 2"}));
+}
+
+TEST(StateMachine, CallGetsTheReplyOfTheTypeItAskedFor) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::Pid door = me.await(Door::start_link(std::string("123"))).pid();
+  EXPECT_TRUE(me.await(Door::call<bool>(door, Door::Code{"123"})));
+  EXPECT_EQ(me.await(Door::call<std::string>(door, Door::Name{})), "door");
+}
+
+TEST(StateMachine, ReplyOfAnotherTypeThanTheCallersCrashesTheMachine) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  otp::Pid door = me.await(Door::start(std::string("123"))).pid();
+  try {
+    me.await(Door::call<int>(door, Door::Code{"123"}));
+    FAIL() << "the call returned";
+  } catch (const otp::ExitError& e) {
+    EXPECT_EQ(e.reason.kind(), otp::Reason::Kind::other);
+    EXPECT_EQ(e.reason.detail().rfind("{bad_reply, bool", 0), 0u) << e.reason.to_string();
+  }
+}
+
+TEST(StateMachine, NextEventIsHandledBeforeQueuedMessages) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::Pid door = me.await(Door::start_link(std::string("123"))).pid();
+  Door::cast(door, Door::Twice{});
+  otp::send(door, Door::Knock{});  // already queued when Twice inserts its steps
+  EXPECT_EQ(log_of(me, door),
+            (std::vector<std::string>{"twice", "step 1", "step 2", "knock while locked"}));
+}
+
+TEST(StateMachine, PostponedEventIsRetriedAfterStateChange) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::Pid door = me.await(Door::start_link(std::string("123"))).pid();
+  Door::cast(door, Door::Push{1});
+  Door::cast(door, Door::Push{2});
+  otp::send(door, Door::Knock{});  // no state change: the pushes stay postponed
+  EXPECT_FALSE(me.await(Door::call<bool>(door, Door::Code{"000"})));
+  EXPECT_TRUE(me.await(Door::call<bool>(door, Door::Code{"123"})));
+  EXPECT_EQ(log_of(me, door),
+            (std::vector<std::string>{"postponed push 1", "postponed push 2", "knock while locked",
+                                      "wrong code", "unlocked", "open push 1", "open push 2"}));
+}
+
+TEST(StateMachine, CrashGivesTheCallerAnExitWithTheReason) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  otp::Pid door = me.await(Door::start(std::string("123"))).pid();
+  try {
+    me.await(Door::call<bool>(door, Door::Boom{}));
+    FAIL() << "the call returned";
+  } catch (const otp::ExitError& e) {
+    EXPECT_EQ(e.reason, otp::Reason::exception("door broke"));
+    EXPECT_EQ(std::string(e.what()).rfind("** (exit) exited in: :gen_statem.call(", 0), 0u)
+        << e.what();
+  }
+  EXPECT_EQ(logs.count(otp::LogRecord::Kind::crash_report), 1u);
+}
+
+TEST(StateMachine, CallToAGenServerTypeIsABadCall) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  struct Other : otp::GenServer<Other, int> {
+    int init() { return 0; }
+    int handle_call(Door::Name) { return 1; }
+  };
+  otp::Pid door = me.await(Door::start(std::string("123"))).pid();
+  try {
+    me.await(Other::call(door, Door::Name{}));
+    FAIL() << "the call returned";
+  } catch (const otp::ExitError& e) {
+    EXPECT_EQ(e.reason.detail().rfind("{bad_call", 0), 0u) << e.reason.to_string();
+  }
+}
+
+// A light that dims itself after 10 s on, and reports what happens to a watcher.
+struct Seen {
+  std::string what;
+};
+
+class Light : public otp::StateMachine<Light, otp::Pid> {
+ public:
+  struct On {};
+  struct Off {};
+  struct Ping {};
+  struct Dim {};
+  struct Arm {};
+  struct Idle {};
+
+  otp::Pid init(otp::Pid watcher) {
+    otp::trap_exit(true);
+    set_state(&Light::off);
+    return watcher;
+  }
+
+  void off(otp::Event& ev) {
+    if (ev.is_cast<On>()) {
+      next_state(&Light::on);
+      state_timeout(10s, Dim{});
+    } else if (ev.is_cast<Arm>()) {
+      event_timeout(1s, Idle{});
+    } else if (ev.is_timeout<Idle>()) {
+      tell("idle");
+    } else if (ev.is_cast<Ping>()) {
+      tell("ping");
+    }
+  }
+
+  void on(otp::Event& ev) {
+    if (ev.is_state_timeout<Dim>()) {
+      tell("dimmed");
+      next_state(&Light::off);
+    } else if (ev.is_cast<Off>()) {
+      next_state(&Light::off);
+    } else if (ev.is_cast<Ping>()) {
+      tell("ping");
+    }
+  }
+
+  void terminate(const otp::Reason& reason) { tell("terminate " + reason.to_string()); }
+
+ private:
+  void tell(std::string what) { otp::send(data(), Seen{std::move(what)}); }
+};
+
+// Starts a Light on a virtual-clock runtime (from a process: nothing runs
+// outside advance and run_until_idle).
+otp::Pid start_light(otp::Runtime& rt, otp::Scoped& me) {
+  const otp::Pid to = me.pid();
+  rt.spawn([to]() -> otp::Co<void> {
+    auto started = co_await Light::start(to);
+    otp::send(to, started.pid());
+  });
+  rt.run_until_idle();
+  auto pid = me.receive<otp::Pid>(0ms);
+  EXPECT_TRUE(pid.has_value());
+  return pid.value_or(otp::Pid{});
+}
+
+std::optional<std::string> seen(otp::Scoped& me) {
+  auto s = me.receive<Seen>(0ms);
+  if (!s) return std::nullopt;
+  return s->what;
+}
+
+TEST(StateMachine, StateTimeoutFiresOnTheVirtualClock) {
+  otp::Runtime rt{otp::Options::deterministic()};
+  otp::Scoped me{rt};
+  otp::Pid light = start_light(rt, me);
+  Light::cast(light, Light::On{});
+  rt.run_until_idle();
+  rt.advance(5s);
+  Light::cast(light, Light::Ping{});  // an event in the same state keeps the state timeout
+  rt.run_until_idle();
+  EXPECT_EQ(seen(me), "ping");
+  rt.advance(4999ms);
+  EXPECT_EQ(seen(me), std::nullopt) << "fired early";
+  rt.advance(1ms);
+  EXPECT_EQ(seen(me), "dimmed");
+}
+
+TEST(StateMachine, StateTimeoutIsCancelledByAStateChange) {
+  otp::Runtime rt{otp::Options::deterministic()};
+  otp::Scoped me{rt};
+  otp::Pid light = start_light(rt, me);
+  Light::cast(light, Light::On{});
+  rt.run_until_idle();
+  rt.advance(5s);
+  Light::cast(light, Light::Off{});
+  rt.run_until_idle();
+  rt.advance(1min);
+  EXPECT_EQ(seen(me), std::nullopt);
+}
+
+TEST(StateMachine, EventTimeoutIsCancelledByAnEvent) {
+  otp::Runtime rt{otp::Options::deterministic()};
+  otp::Scoped me{rt};
+  otp::Pid light = start_light(rt, me);
+  Light::cast(light, Light::Arm{});
+  rt.run_until_idle();
+  rt.advance(500ms);
+  Light::cast(light, Light::Ping{});
+  rt.run_until_idle();
+  EXPECT_EQ(seen(me), "ping");
+  rt.advance(1min);
+  EXPECT_EQ(seen(me), std::nullopt) << "the Ping should have cancelled the event timeout";
+
+  Light::cast(light, Light::Arm{});
+  rt.run_until_idle();
+  rt.advance(999ms);
+  EXPECT_EQ(seen(me), std::nullopt);
+  rt.advance(1ms);
+  EXPECT_EQ(seen(me), "idle");
+}
+
+TEST(StateMachine, ParentShutdownRunsTerminateWhenTrappingExits) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  const otp::Pid to = me.pid();
+  auto [parent, ref] = otp_test::spawn_monitored(me, [to]() -> otp::Co<void> {
+    auto started = co_await Light::start_link(to);
+    otp::send(to, started.pid());
+    co_await otp::receive<Never>();
+  });
+  auto light = me.receive<otp::Pid>(kWait);
+  ASSERT_TRUE(light);
+  otp::Ref watch = me.monitor(*light);
+  otp::exit(parent, otp::Reason::shutdown());
+  auto said = me.receive<Seen>(kWait);
+  ASSERT_TRUE(said);
+  EXPECT_EQ(said->what, "terminate shutdown");
+  auto down = await_down(me, watch);
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->reason, otp::Reason::shutdown());
+}
+
+TEST(StateMachine, StopRunsTerminate) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::Pid light = me.await(Light::start(me.pid())).pid();
+  me.await(otp::stop(light));
+  auto said = me.receive<Seen>(kWait);
+  ASSERT_TRUE(said);
+  EXPECT_EQ(said->what, "terminate normal");
+}
+
+}  // namespace

@@ -1,0 +1,290 @@
+// Task (async, await, yield, shutdown, async_stream) and TaskSupervisor.
+#include "otp/task.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "otp/otp.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using otp_test::await_down;
+using otp_test::Go;
+using otp_test::kWait;
+using otp_test::Never;
+
+struct Done {};
+struct Caught {
+  otp::Reason reason;
+};
+
+TEST(Task, AwaitReturnsTheTasksValue) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto t = otp::Task<int>::async([]() -> otp::Co<int> { co_return 42; });
+  EXPECT_EQ(me.await(t.await()), 42);
+  EXPECT_EQ(t.owner(), me.pid());
+}
+
+TEST(Task, PlainFunctionsAndVoidTasksWork) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  std::string word = "tasks";
+  auto size = otp::Task<std::size_t>::async([word] { return word.size(); });
+  EXPECT_EQ(me.await(size.await()), 5u);
+  std::atomic<bool> ran{false};
+  auto nothing = otp::Task<void>::async([&ran] { ran = true; });
+  me.await(nothing.await());
+  EXPECT_TRUE(ran);
+}
+
+TEST(Task, AwaitOfACrashedTaskExitsWithItsReason) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);  // traps exits: the link brings an Exit message, not death
+  otp::LogCapture logs;
+  auto t = otp::Task<int>::async([]() -> int { throw std::runtime_error("boom"); });
+  try {
+    me.await(t.await());
+    FAIL() << "await returned";
+  } catch (const otp::ExitError& e) {
+    EXPECT_EQ(e.reason, otp::Reason::exception("boom"));
+    EXPECT_EQ(std::string(e.what()).rfind("** (exit) exited in: Task.await(%Task{", 0), 0u)
+        << e.what();
+  }
+  auto exit = me.receive<otp::Exit>(kWait);
+  ASSERT_TRUE(exit);
+  EXPECT_EQ(exit->from, t.pid());
+  EXPECT_EQ(logs.count(otp::LogRecord::Kind::crash_report), 1u);
+}
+
+TEST(Task, CrashTakesDownAnOwnerThatDoesNotTrapExits) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto [owner, ref] = otp_test::spawn_monitored(me, []() -> otp::Co<void> {
+    auto t = otp::Task<int>::async([]() -> int { otp::exit(otp::Reason::other("boom")); });
+    co_await t.await();
+  });
+  auto down = await_down(me, ref);
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->reason, otp::Reason::other("boom"));
+}
+
+TEST(Task, AwaitTimesOutWithAnExit) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto t = otp::Task<int>::async([]() -> otp::Co<int> {
+    co_await otp::receive<Never>();
+    co_return 0;
+  });
+  try {
+    me.await(t.await(20ms));
+    FAIL() << "await returned";
+  } catch (const otp::ExitError& e) {
+    EXPECT_EQ(e.reason, otp::Reason::other("timeout"));
+    std::string what = e.what();
+    EXPECT_NE(what.find("Task.await("), std::string::npos) << what;
+    EXPECT_NE(what.find("** (EXIT) time out"), std::string::npos) << what;
+  }
+}
+
+TEST(Task, YieldGivesNulloptThenTheValue) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto t = otp::Task<int>::async([]() -> otp::Co<int> {
+    co_await otp::receive<Go>();
+    co_return 7;
+  });
+  EXPECT_EQ(me.await(t.yield(10ms)), std::nullopt);
+  EXPECT_TRUE(otp::is_alive(t.pid())) << "yield must leave the task running";
+  otp::send(t.pid(), Go{});
+  EXPECT_EQ(me.await(t.yield(kWait)), 7);
+}
+
+TEST(Task, ShutdownStopsARunningTask) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto t = otp::Task<int>::async([]() -> otp::Co<int> {
+    co_await otp::receive<Never>();
+    co_return 0;
+  });
+  otp::Ref watch = me.monitor(t.pid());
+  EXPECT_EQ(me.await(t.shutdown()), std::nullopt);
+  auto down = await_down(me, watch);
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->reason, otp::Reason::shutdown());
+  EXPECT_FALSE(me.receive<otp::Exit>(0ms)) << "shutdown unlinks the task first";
+}
+
+TEST(Task, ShutdownReturnsAReplyThatHadArrived) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto t = otp::Task<int>::async([] { return 3; });
+  otp::Ref watch = me.monitor(t.pid());
+  ASSERT_TRUE(await_down(me, watch));  // the reply came before this Down
+  EXPECT_EQ(me.await(t.shutdown()), 3);
+}
+
+TEST(Task, BrutalKillShutdownKillsATaskThatTrapsExits) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto t = otp::Task<int>::async([]() -> otp::Co<int> {
+    otp::trap_exit(true);
+    co_await otp::receive<Never>();
+    co_return 0;
+  });
+  otp::Ref watch = me.monitor(t.pid());
+  EXPECT_EQ(me.await(t.shutdown(otp::brutal_kill)), std::nullopt);
+  auto down = await_down(me, watch);
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->reason, otp::Reason::killed());
+}
+
+TEST(Task, AwaitFromAnotherProcessThanTheOwnerIsAnError) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto t = otp::Task<int>::async([] { return 1; });
+  auto [other, ref] = otp_test::spawn_monitored(me, [t]() -> otp::Co<void> { co_await t.await(); });
+  auto down = await_down(me, ref);
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->reason.kind(), otp::Reason::Kind::exception);
+  EXPECT_EQ(me.await(t.await()), 1);
+}
+
+TEST(Task, AsyncStreamReturnsResultsInTheItemsOrder) {
+  otp::Runtime rt({.threads = 4});
+  otp::Scoped me(rt);
+  std::vector<int> items(20);
+  std::iota(items.begin(), items.end(), 0);
+  // Later items finish first.
+  auto square = [](int x) -> otp::Co<int> {
+    co_await otp::sleep(std::chrono::milliseconds(20 - x));
+    co_return x* x;
+  };
+  std::vector<int> out = me.await(otp::async_stream(items, square, {.max_concurrency = 8}));
+  std::vector<int> expected;
+  for (int x : items) expected.push_back(x * x);
+  EXPECT_EQ(out, expected);
+}
+
+TEST(Task, AsyncStreamRunsAtMostMaxConcurrencyTasksAtOnce) {
+  otp::Runtime rt({.threads = 4});
+  otp::Scoped me(rt);
+  std::atomic<int> running{0};
+  std::atomic<int> most{0};
+  auto job = [&running, &most](int x) -> otp::Co<int> {
+    int now = ++running;
+    int seen = most.load();
+    while (now > seen && !most.compare_exchange_weak(seen, now)) {
+    }
+    co_await otp::sleep(1ms);
+    --running;
+    co_return x + 1;
+  };
+  std::vector<int> items(40, 1);
+  std::vector<int> out = me.await(otp::async_stream(items, job, {.max_concurrency = 3}));
+  EXPECT_EQ(out, std::vector<int>(40, 2));
+  EXPECT_LE(most.load(), 3);
+  EXPECT_GE(most.load(), 1);
+  EXPECT_EQ(running.load(), 0);
+}
+
+TEST(Task, AsyncStreamExitsWhenATaskTakesTooLong) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto job = [](int x) -> otp::Co<int> {
+    if (x == 2) co_await otp::receive<Never>();
+    co_return x;
+  };
+  try {
+    me.await(
+        otp::async_stream(std::vector<int>{1, 2, 3}, job, {.max_concurrency = 2, .timeout = 30ms}));
+    FAIL() << "async_stream returned";
+  } catch (const otp::ExitError& e) {
+    EXPECT_EQ(e.reason, otp::Reason::other("timeout"));
+    EXPECT_NE(std::string(e.what()).find("Task.async_stream("), std::string::npos) << e.what();
+  }
+}
+
+TEST(TaskSupervisor, AsyncNolinkAwaitGivesTheValue) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto sup = me.await(otp::TaskSupervisor::start_link());
+  ASSERT_TRUE(sup.ok()) << sup.to_string();
+  auto t =
+      me.await(otp::TaskSupervisor::async_nolink(sup.pid(), [] { return std::string("done"); }));
+  EXPECT_EQ(me.await(t.await()), "done");
+}
+
+TEST(TaskSupervisor, AsyncNolinkCrashGivesAnExitErrorAndTheCallerSurvives) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto sup = me.await(otp::TaskSupervisor::start_link()).pid();
+  const otp::Pid to = me.pid();
+  // The caller does not trap exits: were it linked to the task, it would die.
+  auto [caller, ref] = otp_test::spawn_monitored(me, [sup, to]() -> otp::Co<void> {
+    auto t = co_await otp::TaskSupervisor::async_nolink(
+        sup, []() -> int { throw std::runtime_error("bad job"); });
+    try {
+      co_await t.await();
+    } catch (const otp::ExitError& e) {
+      otp::send(to, Caught{e.reason});
+    }
+    co_await otp::receive<Go>();
+  });
+  auto caught = me.receive<Caught>(kWait);
+  ASSERT_TRUE(caught);
+  EXPECT_EQ(caught->reason, otp::Reason::exception("bad job"));
+  EXPECT_TRUE(otp::is_alive(caller));
+  otp::send(caller, Go{});
+  auto down = await_down(me, ref);
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->reason, otp::Reason::normal());
+  EXPECT_TRUE(otp::is_alive(sup))
+      << "children are temporary and their crashes do not stop the supervisor";
+}
+
+TEST(TaskSupervisor, StartChildRunsTheFunctionAndChildrenListsIt) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto sup = me.await(otp::TaskSupervisor::start_link()).pid();
+  const otp::Pid to = me.pid();
+  auto started = me.await(otp::TaskSupervisor::start_child(sup, [to]() -> otp::Co<void> {
+    co_await otp::receive<Go>();
+    otp::send(to, Done{});
+  }));
+  ASSERT_TRUE(started.ok());
+  EXPECT_EQ(me.await(otp::TaskSupervisor::children(sup)), std::vector<otp::Pid>{started.pid()});
+  otp::Ref watch = me.monitor(started.pid());
+  otp::send(started.pid(), Go{});
+  EXPECT_TRUE(me.receive<Done>(kWait));
+  ASSERT_TRUE(await_down(me, watch));
+  // The supervisor hears of the exit through its link, independently of our monitor.
+  std::vector<otp::Pid> left{started.pid()};
+  for (int i = 0; i < 10000 && !left.empty(); ++i)
+    left = me.await(otp::TaskSupervisor::children(sup));
+  EXPECT_TRUE(left.empty());
+}
+
+TEST(TaskSupervisor, StoppingTheSupervisorShutsDownItsChildren) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto sup = me.await(otp::TaskSupervisor::start()).pid();
+  auto started = me.await(otp::TaskSupervisor::start_child(
+      sup, []() -> otp::Co<void> { co_await otp::receive<Never>(); }));
+  otp::Ref watch = me.monitor(started.pid());
+  me.await(otp::stop(sup, otp::Reason::shutdown()));
+  auto down = await_down(me, watch);
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->reason, otp::Reason::shutdown());
+}
+
+}  // namespace
