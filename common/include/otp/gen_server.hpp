@@ -364,6 +364,31 @@ std::string timeout_text(Duration timeout);
 [[noreturn]] void call_failed(Reason reason, std::string what);
 Reason reason_of(const std::exception_ptr& e);
 
+// Waits for the reply tagged `ref` or the Down of the monitor with the same ref
+// (for protocols that send their own requests: Task, StateMachine).
+template <class R>
+class [[nodiscard]] CallWait : public Waiter {
+ public:
+  CallWait(Ref ref, Duration t) : ref_(ref) {
+    match = &matches;
+    timeout = t;
+  }
+  bool await_ready() noexcept { return wait_ready(*this); }
+  bool await_suspend(std::coroutine_handle<> h) noexcept { return wait_suspend(*this, h); }
+  Msg* await_resume() {
+    if (exited) [[unlikely]] raise_exit();
+    return found;
+  }
+
+ private:
+  static bool matches(Waiter* w, Msg* m) {
+    Ref ref = static_cast<CallWait*>(w)->ref_;
+    return (is<CallReply<R>>(m) && value_of<CallReply<R>>(m).ref == ref) ||
+           (is<Down>(m) && value_of<Down>(m).ref == ref);
+  }
+  Ref ref_;
+};
+
 // A call in flight, as an awaitable: resolving the destination, monitoring the
 // server (the monitor's ref tags the call), sending, and waiting for the reply,
 // the Down or the timeout all happen in the caller's frame, with no coroutine

@@ -374,7 +374,7 @@ class TaskSupervisor : public GenServer<TaskSupervisor, TaskSupervisorState> {
   // The running children.
   template <detail::Destination Dest>
   static Co<std::vector<Pid>> children(Dest sup) {
-    return call(std::move(sup), WhichChildren{});
+    co_return co_await call(std::move(sup), WhichChildren{});
   }
 
   // Callbacks.
