@@ -77,7 +77,7 @@ struct SupFlags {
 };
 
 struct ChildInfo {
-  std::string id;  // empty for a DynamicSupervisor's children
+  std::string id;  // the spec's id (child<T>: the name of T)
   Pid pid;         // empty when the child is not running
   ChildType type;
   Restart restart;
