@@ -266,13 +266,14 @@ TEST(Registry, CountCountsEveryEntryAndTheEntriesUnderAKey) {
   ASSERT_TRUE(reg.register_key(me, "a"));
   ASSERT_TRUE(reg.register_key(me, "a"));
   ASSERT_TRUE(reg.register_key(me, "b"));
-  holder(me, reg, "a");
+  otp::Pid other = holder(me, reg, "a");
   EXPECT_EQ(reg.count(), 4u);
   EXPECT_EQ(reg.count("a"), 3u);
   EXPECT_EQ(reg.count("b"), 1u);
   reg.unregister_key(me, "a");
   EXPECT_EQ(reg.count(), 2u);
   EXPECT_EQ(reg.count("a"), 1u);
+  EXPECT_EQ(pids_of(reg.lookup("a")), std::vector<otp::Pid>{other});
 }
 
 TEST(Registry, EntryVanishesWhenOwnerExits) {

@@ -3,7 +3,8 @@
 // Data structure. Two sharded tables behind one shared Table object:
 //   * key shards (64, chosen by the top bits of the key's hash): a
 //     std::shared_mutex and an open-addressing table (detail::FlatTable)
-//     key -> entries [(pid, value), ...] in registration order;
+//     key -> entries [(pid, value), ...] in registration order, the first
+//     entry inside the table's slot (detail::EntryList);
 //   * pid shards (64, by the pid's hash): a std::mutex and a table pid -> the
 //     keys that pid holds, one per entry (so a key registered twice is listed
 //     twice). A pid is in this index from its first registration until it
@@ -37,10 +38,10 @@
 // processes.
 //
 // Cost. lookup, count(key), whereis_name: one hash, one shared lock, one slot
-// and a copy of the key's entries (about two cache misses). register: two
-// locks, one insert in each table, plus the exit hook on a pid's first
-// registration. An exit or an unregister costs O(entries of the keys
-// involved). count(): 64 relaxed loads.
+// (for a unique key, about one cache miss) and a copy of the key's entries.
+// register: two locks, one insert in each table, plus the exit hook on a
+// pid's first registration. An exit or an unregister costs O(entries of the
+// keys involved). count(): 64 relaxed loads.
 #pragma once
 
 #include <array>
@@ -56,6 +57,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -79,13 +81,17 @@ inline std::uint64_t hash_key(std::string_view key) noexcept {
   const std::uint64_t h = std::hash<std::string_view>{}(key);
   return h != 0 ? h : 1;
 }
+
+// Serials are handed out in sequence, and processes that register together
+// were mostly spawned together: keeping consecutive serials in neighbouring
+// slots (the low bits pick the shard, the next ones the slot) keeps their
+// registrations and exits cache-friendly.
 inline std::uint64_t hash_pid(const Pid& pid) noexcept {
-  std::uint64_t x = pid.id();  // splitmix64's finaliser: serials are consecutive
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x != 0 ? x : 1;
+  const std::uint64_t id = pid.id();
+  const std::uint64_t h = (id >> 6) | (id << 58);
+  return h != 0 ? h : 1;
 }
+
 // The shard takes the hash's top bits, the slot in the shard its low bits.
 inline std::size_t shard_of(std::uint64_t hash) noexcept {
   return static_cast<std::size_t>(hash >> 58) & (kShards - 1);
@@ -94,9 +100,9 @@ inline std::size_t shard_of(std::uint64_t hash) noexcept {
 // An open-addressing hash table (linear probing, backward-shift deletion, load
 // at most 1/2) from K to T, for the shards of Registry and ProcessGroups. Each
 // slot holds its hash, its key and its value, so a lookup that hits reads one
-// slot (one cache line for a short string key and a vector value): fewer
-// cache misses than a node-based map's bucket, previous node and node. Not
-// thread-safe: its owner's shard lock guards it.
+// slot (a short key is held inside its std::string): one cache miss where a
+// node-based map takes three (bucket, previous node, node) and a vector
+// value one more. Not thread-safe: its owner's shard lock guards it.
 template <class K, class T>
 class FlatTable {
  public:
@@ -173,6 +179,50 @@ class FlatTable {
   std::size_t size_ = 0;
 };
 
+// The entries under one key: the first is kept inline, in the table's slot,
+// so that a lookup of a unique key reads no other memory; further ones (in
+// duplicate registries) go to a vector.
+template <class E>
+class EntryList {
+ public:
+  bool empty() const { return !first_.has_value(); }
+  std::size_t size() const { return first_ ? 1 + rest_.size() : 0; }
+  const E& front() const { return *first_; }
+  void push_back(E e) {
+    if (!first_) {
+      first_.emplace(std::move(e));
+    } else {
+      rest_.push_back(std::move(e));
+    }
+  }
+  void clear() {
+    first_.reset();
+    rest_.clear();
+  }
+  std::vector<E> to_vector() const {
+    std::vector<E> out;
+    if (!first_) return out;
+    out.reserve(1 + rest_.size());
+    out.push_back(*first_);
+    out.insert(out.end(), rest_.begin(), rest_.end());
+    return out;
+  }
+  // Removes the entries that satisfy `pred`, keeping the order; how many.
+  template <class Pred>
+  std::size_t erase_if(Pred pred) {
+    std::vector<E> all = to_vector();
+    const std::size_t removed = std::erase_if(all, pred);
+    if (removed == 0) return 0;
+    clear();
+    for (E& e : all) push_back(std::move(e));
+    return removed;
+  }
+
+ private:
+  std::optional<E> first_;
+  std::vector<E> rest_;
+};
+
 // The calling process or Scoped handle; throws std::logic_error elsewhere.
 inline Pid caller_or_throw(const char* what) {
   Pid p = caller();
@@ -196,7 +246,8 @@ class Registry : public NameRegistry {
 
   // What register_key returns: ok, or not ok because a unique key is held by
   // `owner` (Elixir's {:error, {:already_registered, owner}}). When ok, `owner`
-  // is the process just registered.
+  // is the process just registered; not ok with an empty owner means that the
+  // process to register has exited.
   struct Registered {
     bool ok = false;
     Pid owner;
@@ -230,7 +281,7 @@ class Registry : public NameRegistry {
     std::shared_lock lock(s.m);
     const auto* slot = s.map.find(h, key);
     if (slot == nullptr) return {};
-    return slot->value;
+    return slot->value.to_vector();
   }
 
   // Calls `f(entries)` (a const std::vector<Entry>&) on the calling thread
@@ -238,8 +289,9 @@ class Registry : public NameRegistry {
   // Elixir's dispatch/3. `f` sees a snapshot taken before the call, so it may
   // use the registry itself. Returns whether `f` was called.
   template <class F>
-  requires std::invocable < F&, const std::vector<Entry>
-  & > bool dispatch(std::string_view key, F&& f) const {
+  bool dispatch(std::string_view key, F&& f) const {
+    static_assert(std::is_invocable_v<F&, const std::vector<Entry>&>,
+                  "dispatch's callback takes the entries: const std::vector<Entry>&");
     std::vector<Entry> entries = lookup(key);
     if (entries.empty()) return false;
     std::invoke(f, std::as_const(entries));
@@ -313,7 +365,7 @@ class Registry : public NameRegistry {
  private:
   struct alignas(64) KeyShard {
     mutable std::shared_mutex m;
-    detail::FlatTable<std::string, std::vector<Entry>> map;
+    detail::FlatTable<std::string, detail::EntryList<Entry>> map;
     std::atomic<std::size_t> entries{0};  // written under m, read without it by count()
   };
   struct alignas(64) PidShard {
@@ -349,7 +401,7 @@ class Registry : public NameRegistry {
       auto* slot = ks.map.find(h, key);
       if (slot == nullptr) return 0;
       auto& v = slot->value;
-      const auto removed = std::erase_if(v, [&](const Entry& e) { return e.first == pid; });
+      const auto removed = v.erase_if([&](const Entry& e) { return e.first == pid; });
       if (v.empty()) ks.map.erase(slot);
       ks.entries.store(ks.entries.load(std::memory_order_relaxed) - removed,
                        std::memory_order_relaxed);
@@ -390,7 +442,7 @@ class Registry : public NameRegistry {
         entries.clear();
         ks.entries.store(ks.entries.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
       }
-      entries.emplace_back(pid, std::move(value));
+      entries.push_back(Entry(pid, std::move(value)));
       ks.entries.store(ks.entries.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     }
     owned->value.push_back(std::move(key));
