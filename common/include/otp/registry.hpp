@@ -82,14 +82,15 @@ inline std::uint64_t hash_key(std::string_view key) noexcept {
   return h != 0 ? h : 1;
 }
 
-// Serials are handed out in sequence, and processes that register together
-// were mostly spawned together: keeping consecutive serials in neighbouring
-// slots (the low bits pick the shard, the next ones the slot) keeps their
-// registrations and exits cache-friendly.
 inline std::uint64_t hash_pid(const Pid& pid) noexcept {
-  const std::uint64_t id = pid.id();
-  const std::uint64_t h = (id >> 6) | (id << 58);
-  return h != 0 ? h : 1;
+  // splitmix64's finaliser. Serials come in sequence; used as they are, they
+  // would fill long runs of neighbouring slots, and linear probing's deletion
+  // scans a whole run.
+  std::uint64_t x = pid.id();
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x != 0 ? x : 1;
 }
 
 // The shard takes the hash's top bits, the slot in the shard its low bits.
@@ -98,7 +99,7 @@ inline std::size_t shard_of(std::uint64_t hash) noexcept {
 }
 
 // An open-addressing hash table (linear probing, backward-shift deletion, load
-// at most 1/2) from K to T, for the shards of Registry and ProcessGroups. Each
+// at most 3/4) from K to T, for the shards of Registry and ProcessGroups. Each
 // slot holds its hash, its key and its value, so a lookup that hits reads one
 // slot (a short key is held inside its std::string): one cache miss where a
 // node-based map takes three (bucket, previous node, node) and a vector
@@ -130,7 +131,7 @@ class FlatTable {
   template <class Q>
   Slot& find_or_add(std::uint64_t hash, Q&& key) {
     if (Slot* s = find(hash, key)) return *s;
-    if ((size_ + 1) * 2 > slots_.size()) grow();
+    if ((size_ + 1) * 4 > slots_.size() * 3) grow();
     ++size_;
     Slot& s = probe_empty(hash);
     s.hash = hash;
@@ -179,9 +180,9 @@ class FlatTable {
   std::size_t size_ = 0;
 };
 
-// The entries under one key: the first is kept inline, in the table's slot,
-// so that a lookup of a unique key reads no other memory; further ones (in
-// duplicate registries) go to a vector.
+// A list whose first element is kept inline, in the table's slot: the entries
+// under a key (a lookup of a unique key then reads no other memory; more
+// entries, in duplicate registries, go to the vector), the keys of a pid.
 template <class E>
 class EntryList {
  public:
@@ -226,7 +227,9 @@ class EntryList {
 // The calling process or Scoped handle; throws std::logic_error elsewhere.
 inline Pid caller_or_throw(const char* what) {
   Pid p = caller();
-  if (!p) throw std::logic_error(std::string("otp::") + what + " must be called from a process");
+  if (!p)
+    throw std::logic_error(std::string("otp::") + what +
+                           " must be called from a process (a plain thread passes its Scoped)");
   return p;
 }
 
@@ -307,7 +310,7 @@ class Registry : public NameRegistry {
     std::lock_guard lock(s.m);
     const auto* slot = s.map.find(h, pid);
     if (slot == nullptr) return {};
-    return slot->value;
+    return slot->value.to_vector();
   }
 
   // Every entry in the registry (Elixir's count/1).
@@ -370,7 +373,7 @@ class Registry : public NameRegistry {
   };
   struct alignas(64) PidShard {
     mutable std::mutex m;
-    detail::FlatTable<Pid, std::vector<std::string>> map;
+    detail::FlatTable<Pid, detail::EntryList<std::string>> map;
   };
   struct Table {
     std::array<KeyShard, detail::kShards> keys;
@@ -378,7 +381,7 @@ class Registry : public NameRegistry {
 
     // The exit hook: drops every entry of `pid`.
     void drop(const Pid& pid) {
-      std::vector<std::string> held;
+      detail::EntryList<std::string> held;
       {
         const std::uint64_t h = detail::hash_pid(pid);
         PidShard& ps = pids[detail::shard_of(h)];
@@ -390,7 +393,7 @@ class Registry : public NameRegistry {
       }
       // A dead pid cannot register again (on_exit refuses it), so nothing new
       // for `pid` can appear once it has left the pid index.
-      for (const std::string& key : held) erase_entries(key, pid);
+      for (const std::string& key : held.to_vector()) erase_entries(key, pid);
     }
 
     // Removes the entries of `pid` under `key`; how many there were.
@@ -457,7 +460,7 @@ class Registry : public NameRegistry {
     PidShard& ps = table_->pids[detail::shard_of(h)];
     std::lock_guard plock(ps.m);
     if (auto* owned = ps.map.find(h, pid))
-      std::erase_if(owned->value, [&](const std::string& k) { return k == key; });
+      owned->value.erase_if([&](const std::string& k) { return k == key; });
     return table_->erase_entries(key, pid) > 0;
   }
 
