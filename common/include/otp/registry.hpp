@@ -82,15 +82,13 @@ inline std::uint64_t hash_key(std::string_view key) noexcept {
   return h != 0 ? h : 1;
 }
 
+// Serials come in sequence, and processes that register together were mostly
+// spawned together: with the serial's low bits picking the shard and the next
+// ones the slot, their registrations and exits touch neighbouring slots.
 inline std::uint64_t hash_pid(const Pid& pid) noexcept {
-  // splitmix64's finaliser. Serials come in sequence; used as they are, they
-  // would fill long runs of neighbouring slots, and linear probing's deletion
-  // scans a whole run.
-  std::uint64_t x = pid.id();
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x != 0 ? x : 1;
+  const std::uint64_t id = pid.id();
+  const std::uint64_t h = (id >> 6) | (id << 58);
+  return h != 0 ? h : 1;
 }
 
 // The shard takes the hash's top bits, the slot in the shard its low bits.
@@ -98,12 +96,16 @@ inline std::size_t shard_of(std::uint64_t hash) noexcept {
   return static_cast<std::size_t>(hash >> 58) & (kShards - 1);
 }
 
-// An open-addressing hash table (linear probing, backward-shift deletion, load
-// at most 3/4) from K to T, for the shards of Registry and ProcessGroups. Each
+// An open-addressing hash table from K to T, for the shards of Registry and
+// ProcessGroups: linear probing with Robin Hood insertion (a slot goes to the
+// key farther from its home), backward-shift deletion, load at most 3/4. Each
 // slot holds its hash, its key and its value, so a lookup that hits reads one
 // slot (a short key is held inside its std::string): one cache miss where a
-// node-based map takes three (bucket, previous node, node) and a vector
-// value one more. Not thread-safe: its owner's shard lock guards it.
+// node-based map takes three (bucket, previous node, node). Robin Hood order
+// lets a search or a deletion stop at the first slot whose key is nearer its
+// home than the probe is, so runs of keys sitting at their own homes (like
+// consecutive serials) cost nothing. Not thread-safe: its owner's shard lock
+// guards it.
 template <class K, class T>
 class FlatTable {
  public:
@@ -116,9 +118,10 @@ class FlatTable {
   template <class Q>
   Slot* find(std::uint64_t hash, const Q& key) {
     if (slots_.empty()) return nullptr;
-    for (std::size_t i = hash & mask();; i = (i + 1) & mask()) {
+    std::size_t i = hash & mask();
+    for (std::size_t dist = 0;; ++dist, i = (i + 1) & mask()) {
       Slot& s = slots_[i];
-      if (s.hash == 0) return nullptr;
+      if (s.hash == 0 || distance(s, i) < dist) return nullptr;
       if (s.hash == hash && s.key == key) return &s;
     }
   }
@@ -133,23 +136,15 @@ class FlatTable {
     if (Slot* s = find(hash, key)) return *s;
     if ((size_ + 1) * 4 > slots_.size() * 3) grow();
     ++size_;
-    Slot& s = probe_empty(hash);
-    s.hash = hash;
-    s.key = K(std::forward<Q>(key));
-    return s;
+    return place(Slot{hash, K(std::forward<Q>(key)), T{}});
   }
 
   void erase(Slot* s) {
     std::size_t i = static_cast<std::size_t>(s - slots_.data());
     for (std::size_t j = (i + 1) & mask();; j = (j + 1) & mask()) {
-      if (slots_[j].hash == 0) break;
-      const std::size_t home = slots_[j].hash & mask();
-      // Slot j may move back to i when i lies on its probe path home..j.
-      const bool on_path = i <= j ? (home <= i || home > j) : (home <= i && home > j);
-      if (on_path) {
-        slots_[i] = std::move(slots_[j]);
-        i = j;
-      }
+      if (slots_[j].hash == 0 || distance(slots_[j], j) == 0) break;
+      slots_[i] = std::move(slots_[j]);
+      i = j;
     }
     slots_[i] = Slot{};
     --size_;
@@ -164,16 +159,32 @@ class FlatTable {
 
  private:
   std::size_t mask() const { return slots_.size() - 1; }
-  Slot& probe_empty(std::uint64_t hash) {
-    std::size_t i = hash & mask();
-    while (slots_[i].hash != 0) i = (i + 1) & mask();
-    return slots_[i];
+  // How far slot i is from the home of the key it holds.
+  std::size_t distance(const Slot& s, std::size_t i) const { return (i - s.hash) & mask(); }
+
+  // Puts `in` (a key not in the table) in its Robin Hood place; returns its slot.
+  Slot& place(Slot in) {
+    Slot* placed = nullptr;
+    std::size_t i = in.hash & mask();
+    for (std::size_t dist = 0;; ++dist, i = (i + 1) & mask()) {
+      Slot& s = slots_[i];
+      if (s.hash == 0) {
+        s = std::move(in);
+        return placed != nullptr ? *placed : s;
+      }
+      const std::size_t d = distance(s, i);
+      if (d < dist) {
+        std::swap(s, in);  // `in` now carries the displaced key on
+        if (placed == nullptr) placed = &s;
+        dist = d;
+      }
+    }
   }
   void grow() {
     std::vector<Slot> old(slots_.empty() ? 8 : slots_.size() * 2);
     old.swap(slots_);
     for (Slot& s : old)
-      if (s.hash != 0) probe_empty(s.hash) = std::move(s);
+      if (s.hash != 0) place(std::move(s));
   }
 
   std::vector<Slot> slots_;
