@@ -1,0 +1,62 @@
+// otp::ProcessGroups — Erlang's pg: named groups of processes, one scope per object.
+//
+// Data structure (in pg.cpp). Like Registry: group shards (a std::shared_mutex
+// and a hash table group -> members, in join order, a pid once per join) and
+// pid shards (a std::mutex and a table pid -> the groups it joined, once per
+// join). A pid stays in the pid index from its first join
+// until it exits, so its exit hook is installed once per (process, scope).
+//
+// Threads. Any thread may call anything. members() and which_groups() take only
+// shared locks, so readers never block each other. join, leave and the exit
+// hook (which runs on the thread that retires the process, before its links
+// and monitors fire) take the pid shard's mutex, then the group shard's lock;
+// holding the pid shard's mutex while installing the hook and adding the
+// membership means the hook sees every membership of its process, and a join
+// of a process that has already exited does nothing. So once a Down for a
+// member arrives, it is in no group of this scope.
+//
+// Lifetime. The state lives in an object the exit hooks reach through a
+// weak_ptr: destroying a ProcessGroups while its members live is safe.
+//
+// Cost. members: one shared lock and a copy. join: two locks and two appends,
+// plus the hook (one allocation) on a pid's first join. leave and an exit:
+// O(members of the groups involved). which_groups: O(groups).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "otp/pid.hpp"
+
+namespace otp {
+
+class ProcessGroups {
+ public:
+  ProcessGroups();
+  ~ProcessGroups();
+  ProcessGroups(const ProcessGroups&) = delete;
+  ProcessGroups& operator=(const ProcessGroups&) = delete;
+
+  // Adds `pid` to `group`. A process may join a group several times and is then
+  // a member that many times. Joining a process that has exited does nothing.
+  void join(std::string group, const Pid& pid);
+  // Joins each pid in turn (a pid listed twice joins twice).
+  void join(std::string group, const std::vector<Pid>& pids);
+  // Removes one membership of `pid` in `group`; false when it was not a member
+  // (Erlang's not_joined).
+  bool leave(std::string_view group, const Pid& pid);
+
+  // The members of `group`, in join order, a pid once per membership; empty for
+  // an unknown group.
+  std::vector<Pid> members(std::string_view group) const;
+  // The groups that have at least one member, in no particular order.
+  std::vector<std::string> which_groups() const;
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace otp

@@ -1,0 +1,483 @@
+// otp::Registry — Elixir's Registry: keys to processes, unique or duplicate.
+//
+// Data structure. Two sharded tables behind one shared Table object:
+//   * key shards (64, chosen by the top bits of the key's hash): a
+//     std::shared_mutex and an open-addressing table (detail::FlatTable)
+//     key -> entries [(pid, value), ...] in registration order, the first
+//     entry inside the table's slot (detail::EntryList);
+//   * pid shards (64, by the pid's hash): a std::mutex and a table pid -> the
+//     keys that pid holds, one per entry (so a key registered twice is listed
+//     twice). A pid is in this index from its first registration until it
+//     exits, even with no keys left: its presence means "this registry's exit
+//     hook is installed", so there is at most one hook per (process, registry).
+//
+// Threads. Any thread may look up (lookup, dispatch, count, whereis_name):
+// readers take only the key shard's shared lock, so readers never block each
+// other and never go through a process (Elixir reads its ETS tables directly;
+// so do we). Writers (register, unregister, the exit hook) run on the calling
+// thread, or on the thread that retires an exiting process, and take the pid
+// shard's mutex first, then the key shard's lock: one order everywhere, so no
+// deadlock. The caller's own callbacks (dispatch) run after the locks are
+// released, on a copy of the entries.
+//
+// Why entries vanish in time. A registration installs the exit hook (first
+// time for that pid) and inserts the entry while holding the pid shard's
+// mutex; the hook takes that same mutex before it removes the pid's entries.
+// So the hook either sees the new entry or runs before the registration,
+// in which case on_exit refuses the hook and the registration fails (the pid
+// is dead). The runtime runs hooks before links and monitors fire, so once a
+// Down for the process arrives its entries are gone. Between the moment a
+// process stops being alive and its hook's end, a lookup may still return it,
+// as with Elixir; whereis_name and a unique registration check is_alive and
+// treat such an entry as free.
+//
+// Lifetime. The tables live in a shared Table that hooks reach through a
+// weak_ptr: destroying a Registry while processes are registered is safe (their
+// hooks find it gone), but Via names that point at it dangle, so keep it alive
+// as long as anyone may send through one; usually it outlives the runtime's
+// processes.
+//
+// Cost. lookup, count(key), whereis_name: one hash, one shared lock, one slot
+// (for a unique key, about one cache miss) and a copy of the key's entries.
+// register: two locks, one insert in each table, plus the exit hook on a
+// pid's first registration. An exit or an unregister costs O(entries of the
+// keys involved). count(): 64 relaxed loads.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "otp/detail/exit_hook.hpp"
+#include "otp/names.hpp"
+#include "otp/pid.hpp"
+#include "otp/process.hpp"
+#include "otp/scoped.hpp"
+
+namespace otp {
+
+enum class Keys { unique, duplicate };
+
+namespace detail {
+
+inline constexpr std::size_t kShards = 64;  // a power of two
+
+// A 64-bit hash that is never 0 (0 marks an empty slot of a FlatTable).
+inline std::uint64_t hash_key(std::string_view key) noexcept {
+  const std::uint64_t h = std::hash<std::string_view>{}(key);
+  return h != 0 ? h : 1;
+}
+
+// Serials come in sequence, and processes that register together were mostly
+// spawned together: with the serial's low bits picking the shard and the next
+// ones the slot, their registrations and exits touch neighbouring slots.
+inline std::uint64_t hash_pid(const Pid& pid) noexcept {
+  const std::uint64_t id = pid.id();
+  const std::uint64_t h = (id >> 6) | (id << 58);
+  return h != 0 ? h : 1;
+}
+
+// The shard takes the hash's top bits, the slot in the shard its low bits.
+inline std::size_t shard_of(std::uint64_t hash) noexcept {
+  return static_cast<std::size_t>(hash >> 58) & (kShards - 1);
+}
+
+// An open-addressing hash table from K to T, for the shards of Registry and
+// ProcessGroups: linear probing with Robin Hood insertion (a slot goes to the
+// key farther from its home), backward-shift deletion, load at most 3/4. Each
+// slot holds its hash, its key and its value, so a lookup that hits reads one
+// slot (a short key is held inside its std::string): one cache miss where a
+// node-based map takes three (bucket, previous node, node). Robin Hood order
+// lets a search or a deletion stop at the first slot whose key is nearer its
+// home than the probe is, so runs of keys sitting at their own homes (like
+// consecutive serials) cost nothing. Not thread-safe: its owner's shard lock
+// guards it.
+template <class K, class T>
+class FlatTable {
+ public:
+  struct Slot {
+    std::uint64_t hash = 0;  // 0: empty
+    K key{};
+    T value{};
+  };
+
+  template <class Q>
+  Slot* find(std::uint64_t hash, const Q& key) {
+    if (slots_.empty()) return nullptr;
+    std::size_t i = hash & mask();
+    for (std::size_t dist = 0;; ++dist, i = (i + 1) & mask()) {
+      Slot& s = slots_[i];
+      if (s.hash == 0 || distance(s, i) < dist) return nullptr;
+      if (s.hash == hash && s.key == key) return &s;
+    }
+  }
+  template <class Q>
+  const Slot* find(std::uint64_t hash, const Q& key) const {
+    return const_cast<FlatTable*>(this)->find(hash, key);
+  }
+
+  // The slot of `key`, made (with a value-initialised T) when missing.
+  template <class Q>
+  Slot& find_or_add(std::uint64_t hash, Q&& key) {
+    if (Slot* s = find(hash, key)) return *s;
+    if ((size_ + 1) * 4 > slots_.size() * 3) grow();
+    ++size_;
+    return place(Slot{hash, K(std::forward<Q>(key)), T{}});
+  }
+
+  void erase(Slot* s) {
+    std::size_t i = static_cast<std::size_t>(s - slots_.data());
+    for (std::size_t j = (i + 1) & mask();; j = (j + 1) & mask()) {
+      if (slots_[j].hash == 0 || distance(slots_[j], j) == 0) break;
+      slots_[i] = std::move(slots_[j]);
+      i = j;
+    }
+    slots_[i] = Slot{};
+    --size_;
+  }
+
+  template <class F>
+  void for_each(F&& f) const {
+    for (const Slot& s : slots_)
+      if (s.hash != 0) f(s);
+  }
+  std::size_t size() const { return size_; }
+
+ private:
+  std::size_t mask() const { return slots_.size() - 1; }
+  // How far slot i is from the home of the key it holds.
+  std::size_t distance(const Slot& s, std::size_t i) const { return (i - s.hash) & mask(); }
+
+  // Puts `in` (a key not in the table) in its Robin Hood place; returns its slot.
+  Slot& place(Slot in) {
+    Slot* placed = nullptr;
+    std::size_t i = in.hash & mask();
+    for (std::size_t dist = 0;; ++dist, i = (i + 1) & mask()) {
+      Slot& s = slots_[i];
+      if (s.hash == 0) {
+        s = std::move(in);
+        return placed != nullptr ? *placed : s;
+      }
+      const std::size_t d = distance(s, i);
+      if (d < dist) {
+        std::swap(s, in);  // `in` now carries the displaced key on
+        if (placed == nullptr) placed = &s;
+        dist = d;
+      }
+    }
+  }
+  void grow() {
+    std::vector<Slot> old(slots_.empty() ? 8 : slots_.size() * 2);
+    old.swap(slots_);
+    for (Slot& s : old)
+      if (s.hash != 0) place(std::move(s));
+  }
+
+  std::vector<Slot> slots_;
+  std::size_t size_ = 0;
+};
+
+// A list whose first element is kept inline, in the table's slot: the entries
+// under a key (a lookup of a unique key then reads no other memory; more
+// entries, in duplicate registries, go to the vector), the keys of a pid.
+template <class E>
+class EntryList {
+ public:
+  bool empty() const { return !first_.has_value(); }
+  std::size_t size() const { return first_ ? 1 + rest_.size() : 0; }
+  const E& front() const { return *first_; }
+  void push_back(E e) {
+    if (!first_) {
+      first_.emplace(std::move(e));
+    } else {
+      rest_.push_back(std::move(e));
+    }
+  }
+  void clear() {
+    first_.reset();
+    rest_.clear();
+  }
+  std::vector<E> to_vector() const {
+    std::vector<E> out;
+    if (!first_) return out;
+    out.reserve(1 + rest_.size());
+    out.push_back(*first_);
+    out.insert(out.end(), rest_.begin(), rest_.end());
+    return out;
+  }
+  // Removes the entries that satisfy `pred`, keeping the order; how many.
+  template <class Pred>
+  std::size_t erase_if(Pred pred) {
+    std::vector<E> all = to_vector();
+    const std::size_t removed = std::erase_if(all, pred);
+    if (removed == 0) return 0;
+    clear();
+    for (E& e : all) push_back(std::move(e));
+    return removed;
+  }
+
+ private:
+  std::optional<E> first_;
+  std::vector<E> rest_;
+};
+
+// The calling process or Scoped handle; throws std::logic_error elsewhere.
+inline Pid caller_or_throw(const char* what) {
+  Pid p = caller();
+  if (!p)
+    throw std::logic_error(std::string("otp::") + what +
+                           " must be called from a process (a plain thread passes its Scoped)");
+  return p;
+}
+
+}  // namespace detail
+
+// A registry of processes by key. `V` is the value stored with each entry
+// (Elixir's third argument to register/3); it must be copyable.
+template <class V = std::monostate>
+class Registry : public NameRegistry {
+ public:
+  using Entry = std::pair<Pid, V>;
+
+  explicit Registry(Keys keys, std::string name = "")
+      : table_(new Table), kind_(keys), name_(std::move(name)) {}
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
+
+  // What register_key returns: ok, or not ok because a unique key is held by
+  // `owner` (Elixir's {:error, {:already_registered, owner}}). When ok, `owner`
+  // is the process just registered; not ok with an empty owner means that the
+  // process to register has exited.
+  struct Registered {
+    bool ok = false;
+    Pid owner;
+    explicit operator bool() const { return ok; }
+  };
+
+  // Registers the calling process under `key` (Elixir's register/3). In a
+  // unique registry a key held by a live process is refused, even when the
+  // caller holds it itself; in a duplicate registry a process may register the
+  // same key any number of times and then has that many entries. Inside a
+  // process only (std::logic_error elsewhere); from a plain thread, use the
+  // overload that takes the thread's Scoped handle.
+  Registered register_key(std::string key, V value = V{}) {
+    return add(detail::caller_or_throw("Registry::register_key"), std::move(key), std::move(value));
+  }
+  Registered register_key(const Scoped& as, std::string key, V value = V{}) {
+    return add(as.pid(), std::move(key), std::move(value));
+  }
+
+  // Removes every entry of the calling process under `key` (Elixir's
+  // unregister/2). Nothing happens when it has none.
+  void unregister_key(std::string_view key) {
+    remove(detail::caller_or_throw("Registry::unregister_key"), key);
+  }
+  void unregister_key(const Scoped& as, std::string_view key) { remove(as.pid(), key); }
+
+  // The entries under `key`, in registration order; empty when there are none.
+  std::vector<Entry> lookup(std::string_view key) const {
+    const std::uint64_t h = detail::hash_key(key);
+    const KeyShard& s = table_->keys[detail::shard_of(h)];
+    std::shared_lock lock(s.m);
+    const auto* slot = s.map.find(h, key);
+    if (slot == nullptr) return {};
+    return slot->value.to_vector();
+  }
+
+  // Calls `f(entries)` (a const std::vector<Entry>&) on the calling thread
+  // with the entries under `key`, only when there is at least one, like
+  // Elixir's dispatch/3. `f` sees a snapshot taken before the call, so it may
+  // use the registry itself. Returns whether `f` was called.
+  template <class F>
+  bool dispatch(std::string_view key, F&& f) const {
+    static_assert(std::is_invocable_v<F&, const std::vector<Entry>&>,
+                  "dispatch's callback takes the entries: const std::vector<Entry>&");
+    std::vector<Entry> entries = lookup(key);
+    if (entries.empty()) return false;
+    std::invoke(f, std::as_const(entries));
+    return true;
+  }
+
+  // The keys `pid` holds here, in registration order, one per entry (a key the
+  // process registered twice in a duplicate registry is listed twice). Empty
+  // for a process that has exited.
+  std::vector<std::string> keys(const Pid& pid) const {
+    const std::uint64_t h = detail::hash_pid(pid);
+    const PidShard& s = table_->pids[detail::shard_of(h)];
+    std::lock_guard lock(s.m);
+    const auto* slot = s.map.find(h, pid);
+    if (slot == nullptr) return {};
+    return slot->value.to_vector();
+  }
+
+  // Every entry in the registry (Elixir's count/1).
+  std::size_t count() const {
+    std::size_t n = 0;
+    for (const KeyShard& s : table_->keys) n += s.entries.load(std::memory_order_relaxed);
+    return n;
+  }
+  // The entries under `key` (Elixir's count_match(registry, key, :_)).
+  std::size_t count(std::string_view key) const {
+    const std::uint64_t h = detail::hash_key(key);
+    const KeyShard& s = table_->keys[detail::shard_of(h)];
+    std::shared_lock lock(s.m);
+    const auto* slot = s.map.find(h, key);
+    return slot == nullptr ? 0 : slot->value.size();
+  }
+
+  Keys kind() const { return kind_; }
+  const std::string& name() const { return name_; }
+
+  // ---- NameRegistry, for Via names: unique registries only (std::logic_error
+  // for a duplicate one, as Elixir raises). ----
+
+  // The live process holding `key`, if any.
+  std::optional<Pid> whereis_name(std::string_view key) const override {
+    require_unique("whereis_name");
+    const std::uint64_t h = detail::hash_key(key);
+    const KeyShard& s = table_->keys[detail::shard_of(h)];
+    std::shared_lock lock(s.m);
+    const auto* slot = s.map.find(h, key);
+    if (slot == nullptr || slot->value.empty() || !is_alive(slot->value.front().first))
+      return std::nullopt;
+    return slot->value.front().first;
+  }
+  // Registers `pid` (any live process, usually the caller) under `key` with a
+  // default value. False when the key is taken or `pid` is dead.
+  bool register_name(std::string key, Pid pid) override {
+    require_unique("register_name");
+    if constexpr (std::default_initializable<V>) {
+      return add(pid, std::move(key), V{}).ok;
+    } else {
+      throw std::logic_error("otp::Registry::register_name needs a default-constructible value");
+    }
+  }
+  // Frees `key`, whichever process holds it.
+  void unregister_name(std::string_view key) override {
+    require_unique("unregister_name");
+    for (;;) {
+      auto held = lookup(key);
+      if (held.empty() || remove(held.front().first, key)) return;
+      // The key changed hands in between: look again.
+    }
+  }
+
+ private:
+  struct alignas(64) KeyShard {
+    mutable std::shared_mutex m;
+    detail::FlatTable<std::string, detail::EntryList<Entry>> map;
+    std::atomic<std::size_t> entries{0};  // written under m, read without it by count()
+  };
+  struct alignas(64) PidShard {
+    mutable std::mutex m;
+    detail::FlatTable<Pid, detail::EntryList<std::string>> map;
+  };
+  struct Table {
+    std::array<KeyShard, detail::kShards> keys;
+    std::array<PidShard, detail::kShards> pids;
+
+    // The exit hook: drops every entry of `pid`.
+    void drop(const Pid& pid) {
+      detail::EntryList<std::string> held;
+      {
+        const std::uint64_t h = detail::hash_pid(pid);
+        PidShard& ps = pids[detail::shard_of(h)];
+        std::lock_guard lock(ps.m);
+        auto* slot = ps.map.find(h, pid);
+        if (slot == nullptr) return;
+        held = std::move(slot->value);
+        ps.map.erase(slot);
+      }
+      // A dead pid cannot register again (on_exit refuses it), so nothing new
+      // for `pid` can appear once it has left the pid index.
+      for (const std::string& key : held.to_vector()) erase_entries(key, pid);
+    }
+
+    // Removes the entries of `pid` under `key`; how many there were.
+    std::size_t erase_entries(std::string_view key, const Pid& pid) {
+      const std::uint64_t h = detail::hash_key(key);
+      KeyShard& ks = keys[detail::shard_of(h)];
+      std::unique_lock lock(ks.m);
+      auto* slot = ks.map.find(h, key);
+      if (slot == nullptr) return 0;
+      auto& v = slot->value;
+      const auto removed = v.erase_if([&](const Entry& e) { return e.first == pid; });
+      if (v.empty()) ks.map.erase(slot);
+      ks.entries.store(ks.entries.load(std::memory_order_relaxed) - removed,
+                       std::memory_order_relaxed);
+      return removed;
+    }
+  };
+
+  void require_unique(const char* what) const {
+    if (kind_ != Keys::unique)
+      throw std::logic_error(std::string("otp::Registry::") + what +
+                             ": via names need a registry with unique keys");
+  }
+
+  Registered add(const Pid& pid, std::string key, V value) {
+    const std::uint64_t ph = detail::hash_pid(pid);
+    PidShard& ps = table_->pids[detail::shard_of(ph)];
+    std::lock_guard plock(ps.m);
+    auto* owned = ps.map.find(ph, pid);
+    if (owned == nullptr) {
+      // First registration of `pid` here: install its exit hook.
+      std::weak_ptr<Table> weak = table_;
+      const bool alive = detail::on_exit(pid, [weak](const Pid& p, const Reason&) {
+        if (auto t = weak.lock()) t->drop(p);
+      });
+      if (!alive) return {false, Pid{}};
+      owned = &ps.map.find_or_add(ph, pid);
+    }
+    {
+      const std::uint64_t kh = detail::hash_key(key);
+      KeyShard& ks = table_->keys[detail::shard_of(kh)];
+      std::unique_lock klock(ks.m);
+      auto& entries = ks.map.find_or_add(kh, std::string_view(key)).value;
+      if (kind_ == Keys::unique && !entries.empty()) {
+        const Pid holder = entries.front().first;
+        // A holder that has exited but whose hook has not run yet is gone
+        // already: take the key over (its hook only removes its own entries).
+        if (is_alive(holder)) return {false, holder};
+        entries.clear();
+        ks.entries.store(ks.entries.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+      }
+      entries.push_back(Entry(pid, std::move(value)));
+      ks.entries.store(ks.entries.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    }
+    owned->value.push_back(std::move(key));
+    return {true, pid};
+  }
+
+  // Removes `pid`'s entries under `key`; false when it had none. (An exiting
+  // pid may have left the pid index while its hook still removes its entries:
+  // those are removed here all the same.)
+  bool remove(const Pid& pid, std::string_view key) {
+    const std::uint64_t h = detail::hash_pid(pid);
+    PidShard& ps = table_->pids[detail::shard_of(h)];
+    std::lock_guard plock(ps.m);
+    if (auto* owned = ps.map.find(h, pid))
+      owned->value.erase_if([&](const std::string& k) { return k == key; });
+    return table_->erase_entries(key, pid) > 0;
+  }
+
+  std::shared_ptr<Table> table_;
+  Keys kind_;
+  std::string name_;
+};
+
+}  // namespace otp

@@ -1,0 +1,509 @@
+// otp::Registry: unique and duplicate keys, lookup, dispatch, exits, Via names.
+#include "otp/registry.hpp"
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "otp/otp.hpp"
+#include "test_support.hpp"
+
+using otp_test::await_down;
+using otp_test::Go;
+using otp_test::kWait;
+using otp_test::Never;
+
+namespace {
+
+struct Stop {};
+// What a test process reports after its registration.
+struct Did {
+  otp::Pid from;
+  bool ok;
+  otp::Pid owner;
+};
+struct Hello {
+  int n;
+};
+
+// Spawns a process that registers itself under `key` with `value`, reports the
+// outcome to `me` as a Did, then waits for Stop.
+template <class V>
+otp::Pid spawn_registered(otp::Scoped& me, otp::Registry<V>& reg, std::string key, V value) {
+  const otp::Pid to = me.pid();
+  return me.spawn([to, &reg, key, value]() -> otp::Co<void> {
+    auto r = reg.register_key(key, value);
+    otp::send(to, Did{otp::self(), r.ok, r.owner});
+    co_await otp::receive<Stop>();
+  });
+}
+
+// The Did of `pid`, failing the test when none arrives.
+Did await_did(otp::Scoped& me, const otp::Pid& pid) {
+  auto d = me.receive<Did>([pid](const Did& d) { return d.from == pid; }, kWait);
+  EXPECT_TRUE(d.has_value()) << "no report from " << pid.to_string();
+  return d.value_or(Did{pid, false, otp::Pid{}});
+}
+
+// Spawns a holder of `key` and waits until it is registered.
+template <class V>
+otp::Pid holder(otp::Scoped& me, otp::Registry<V>& reg, std::string key, V value = {}) {
+  otp::Pid pid = spawn_registered(me, reg, std::move(key), std::move(value));
+  EXPECT_TRUE(await_did(me, pid).ok);
+  return pid;
+}
+
+template <class V>
+std::vector<otp::Pid> pids_of(const std::vector<std::pair<otp::Pid, V>>& entries) {
+  std::vector<otp::Pid> out;
+  for (const auto& e : entries) out.push_back(e.first);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<otp::Pid> sorted(std::vector<otp::Pid> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+TEST(Registry, UniqueKeyLookupFindsTheRegisteredProcessAndValue) {
+  otp::Registry<int> reg(otp::Keys::unique, "reg");
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  EXPECT_EQ(reg.kind(), otp::Keys::unique);
+  EXPECT_EQ(reg.name(), "reg");
+  otp::Pid pid = spawn_registered(me, reg, "alice", 42);
+  Did d = await_did(me, pid);
+  EXPECT_TRUE(d.ok);
+  EXPECT_EQ(d.owner, pid);
+  auto entries = reg.lookup("alice");
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].first, pid);
+  EXPECT_EQ(entries[0].second, 42);
+}
+
+TEST(Registry, ScopedHandleRegistersItsProcessFromAPlainThread) {
+  otp::Registry<> reg(otp::Keys::unique);
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  auto r = reg.register_key(me, "main");
+  EXPECT_TRUE(r);
+  EXPECT_EQ(r.owner, me.pid());
+  EXPECT_EQ(pids_of(reg.lookup("main")), std::vector<otp::Pid>{me.pid()});
+}
+
+TEST(Registry, RegisterKeyOutsideAProcessThrowsLogicError) {
+  otp::Registry<> reg(otp::Keys::unique);
+  otp::Runtime rt{otp::Options{.threads = 1}};
+  EXPECT_THROW(reg.register_key("k"), std::logic_error);
+  EXPECT_THROW(reg.unregister_key("k"), std::logic_error);
+}
+
+TEST(Registry, UniqueKeyTakenIsRefusedWithItsOwner) {
+  otp::Registry<int> reg(otp::Keys::unique);
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  otp::Pid first = holder(me, reg, "k", 1);
+  otp::Pid second = spawn_registered(me, reg, "k", 2);
+  Did d = await_did(me, second);
+  EXPECT_FALSE(d.ok);
+  EXPECT_EQ(d.owner, first);
+  // The holder itself cannot take its key twice either.
+  auto again = reg.register_key(me, "mine");
+  ASSERT_TRUE(again);
+  auto twice = reg.register_key(me, "mine");
+  EXPECT_FALSE(twice);
+  EXPECT_EQ(twice.owner, me.pid());
+  auto entries = reg.lookup("k");
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].first, first);
+  EXPECT_EQ(entries[0].second, 1);
+  EXPECT_EQ(reg.keys(second), std::vector<std::string>{});
+}
+
+TEST(Registry, DuplicateKeyHoldsEveryRegisteredProcess) {
+  otp::Registry<int> reg(otp::Keys::duplicate);
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  otp::Pid a = holder(me, reg, "topic", 1);
+  otp::Pid b = holder(me, reg, "topic", 2);
+  auto entries = reg.lookup("topic");
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(pids_of(entries), sorted({a, b}));
+  // Registration order is kept.
+  EXPECT_EQ(entries[0], std::make_pair(a, 1));
+  EXPECT_EQ(entries[1], std::make_pair(b, 2));
+}
+
+TEST(Registry, DuplicateKeyRegisteredTwiceBySameProcessGivesTwoEntries) {
+  otp::Registry<std::string> reg(otp::Keys::duplicate);
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  EXPECT_TRUE(reg.register_key(me, "t", "first"));
+  EXPECT_TRUE(reg.register_key(me, "t", "second"));
+  auto entries = reg.lookup("t");
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0], std::make_pair(me.pid(), std::string("first")));
+  EXPECT_EQ(entries[1], std::make_pair(me.pid(), std::string("second")));
+  EXPECT_EQ(reg.keys(me.pid()), (std::vector<std::string>{"t", "t"}));
+  EXPECT_EQ(reg.count("t"), 2u);
+}
+
+TEST(Registry, UnregisterRemovesOnlyTheCallersEntries) {
+  otp::Registry<> reg(otp::Keys::duplicate);
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  otp::Pid other = holder(me, reg, "t");
+  ASSERT_TRUE(reg.register_key(me, "t"));
+  ASSERT_TRUE(reg.register_key(me, "t"));
+  ASSERT_TRUE(reg.register_key(me, "u"));
+  reg.unregister_key(me, "t");
+  EXPECT_EQ(pids_of(reg.lookup("t")), std::vector<otp::Pid>{other});
+  EXPECT_EQ(reg.keys(me.pid()), std::vector<std::string>{"u"});
+  EXPECT_EQ(reg.count(), 2u);
+  reg.unregister_key(me, "missing");  // nothing to do
+  EXPECT_EQ(reg.count(), 2u);
+}
+
+TEST(Registry, UnregisteredUniqueKeyCanBeTakenAgain) {
+  otp::Registry<> reg(otp::Keys::unique);
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  ASSERT_TRUE(reg.register_key(me, "k"));
+  reg.unregister_key(me, "k");
+  EXPECT_TRUE(reg.lookup("k").empty());
+  EXPECT_TRUE(reg.keys(me.pid()).empty());
+  otp::Pid pid = spawn_registered(me, reg, std::string("k"), std::monostate{});
+  EXPECT_TRUE(await_did(me, pid).ok);
+  EXPECT_EQ(pids_of(reg.lookup("k")), std::vector<otp::Pid>{pid});
+}
+
+TEST(Registry, LookupOfAMissingKeyIsEmpty) {
+  otp::Registry<> unique(otp::Keys::unique);
+  otp::Registry<> duplicate(otp::Keys::duplicate);
+  EXPECT_TRUE(unique.lookup("nobody").empty());
+  EXPECT_TRUE(duplicate.lookup("nobody").empty());
+  EXPECT_EQ(unique.count("nobody"), 0u);
+}
+
+TEST(Registry, DuplicateKeyDispatchReachesEveryEntry) {
+  otp::Registry<int> reg(otp::Keys::duplicate);
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  const otp::Pid to = me.pid();
+  std::vector<otp::Pid> subscribers;
+  for (int i = 0; i < 3; ++i) {
+    otp::Pid pid = me.spawn([to, &reg, i]() -> otp::Co<void> {
+      reg.register_key("news", i * 10);
+      otp::send(to, Did{otp::self(), true, otp::Pid{}});
+      for (;;) {
+        auto h = co_await otp::receive<Hello>();
+        otp::send(to, Hello{h.n + i});  // proves which subscriber answered
+      }
+    });
+    await_did(me, pid);
+    subscribers.push_back(pid);
+  }
+  std::size_t seen = 0;
+  const bool called = reg.dispatch("news", [&](const std::vector<std::pair<otp::Pid, int>>& es) {
+    seen = es.size();
+    for (const auto& [pid, value] : es) otp::send(pid, Hello{value});
+  });
+  EXPECT_TRUE(called);
+  EXPECT_EQ(seen, 3u);
+  std::vector<int> answers;
+  for (int i = 0; i < 3; ++i) {
+    auto h = me.receive<Hello>(kWait);
+    ASSERT_TRUE(h.has_value());
+    answers.push_back(h->n);
+  }
+  std::sort(answers.begin(), answers.end());
+  EXPECT_EQ(answers, (std::vector<int>{0, 11, 22}));
+}
+
+TEST(Registry, DispatchIsNotCalledWhenTheKeyHasNoEntries) {
+  otp::Registry<> reg(otp::Keys::duplicate);
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  bool ran = false;
+  EXPECT_FALSE(reg.dispatch("nobody", [&](const auto&) { ran = true; }));
+  ASSERT_TRUE(reg.register_key(me, "t"));
+  reg.unregister_key(me, "t");
+  EXPECT_FALSE(reg.dispatch("t", [&](const auto&) { ran = true; }));
+  EXPECT_FALSE(ran);
+}
+
+TEST(Registry, DispatchMayUseTheRegistryFromItsCallback) {
+  otp::Registry<> reg(otp::Keys::duplicate);
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  ASSERT_TRUE(reg.register_key(me, "t"));
+  EXPECT_TRUE(reg.dispatch("t", [&](const auto&) { reg.register_key(me, "t"); }));
+  EXPECT_EQ(reg.count("t"), 2u);
+}
+
+TEST(Registry, KeysListsWhatAProcessHolds) {
+  otp::Registry<> reg(otp::Keys::unique);
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  ASSERT_TRUE(reg.register_key(me, "a"));
+  ASSERT_TRUE(reg.register_key(me, "b"));
+  EXPECT_EQ(reg.keys(me.pid()), (std::vector<std::string>{"a", "b"}));
+  otp::Pid other = holder(me, reg, "c");
+  EXPECT_EQ(reg.keys(other), std::vector<std::string>{"c"});
+  EXPECT_TRUE(reg.keys(otp::Pid{}).empty());
+}
+
+TEST(Registry, CountCountsEveryEntryAndTheEntriesUnderAKey) {
+  otp::Registry<> reg(otp::Keys::duplicate);
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  EXPECT_EQ(reg.count(), 0u);
+  ASSERT_TRUE(reg.register_key(me, "a"));
+  ASSERT_TRUE(reg.register_key(me, "a"));
+  ASSERT_TRUE(reg.register_key(me, "b"));
+  otp::Pid other = holder(me, reg, "a");
+  EXPECT_EQ(reg.count(), 4u);
+  EXPECT_EQ(reg.count("a"), 3u);
+  EXPECT_EQ(reg.count("b"), 1u);
+  reg.unregister_key(me, "a");
+  EXPECT_EQ(reg.count(), 2u);
+  EXPECT_EQ(reg.count("a"), 1u);
+  EXPECT_EQ(pids_of(reg.lookup("a")), std::vector<otp::Pid>{other});
+}
+
+TEST(Registry, EntryVanishesWhenOwnerExits) {
+  otp::Registry<> reg(otp::Keys::duplicate);
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  const otp::Pid to = me.pid();
+  auto [pid, ref] = otp_test::spawn_monitored(me, [to, &reg]() -> otp::Co<void> {
+    reg.register_key("a");
+    reg.register_key("a");
+    reg.register_key("b");
+    otp::send(to, Did{otp::self(), true, otp::Pid{}});
+    co_await otp::receive<Stop>();
+  });
+  await_did(me, pid);
+  ASSERT_EQ(reg.count(), 3u);
+  me.send(pid, Stop{});
+  ASSERT_TRUE(await_down(me, ref));
+  EXPECT_TRUE(reg.lookup("a").empty());
+  EXPECT_TRUE(reg.lookup("b").empty());
+  EXPECT_TRUE(reg.keys(pid).empty());
+  EXPECT_EQ(reg.count(), 0u);
+}
+
+TEST(Registry, EntryVanishesWhenOwnerIsKilledOrCrashes) {
+  otp::Registry<> reg(otp::Keys::unique);
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  otp::Pid killed = holder(me, reg, "killed");
+  otp::Ref ref = me.monitor(killed);
+  otp::exit(killed, otp::Reason::kill());
+  ASSERT_TRUE(await_down(me, ref));
+  EXPECT_TRUE(reg.lookup("killed").empty());
+
+  auto [crashed, ref2] = otp_test::spawn_monitored(me, [&reg]() -> otp::Co<void> {
+    reg.register_key("crashed");
+    throw std::runtime_error("boom");
+    co_return;
+  });
+  auto down = await_down(me, ref2);
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->reason.kind(), otp::Reason::Kind::exception);
+  EXPECT_TRUE(reg.lookup("crashed").empty());
+  EXPECT_EQ(reg.count(), 0u);
+}
+
+TEST(Registry, UniqueKeyIsFreeOnceItsOwnerHasExited) {
+  otp::Registry<> reg(otp::Keys::unique);
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  otp::Pid first = holder(me, reg, "k");
+  otp::Ref ref = me.monitor(first);
+  me.send(first, Stop{});
+  ASSERT_TRUE(await_down(me, ref));
+  otp::Pid second = holder(me, reg, "k");
+  EXPECT_EQ(pids_of(reg.lookup("k")), std::vector<otp::Pid>{second});
+}
+
+TEST(Registry, ViaNameSendReachesTheRegisteredProcess) {
+  otp::Registry<> reg(otp::Keys::unique);
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  const otp::Pid to = me.pid();
+  otp::Pid pid = me.spawn([to, &reg]() -> otp::Co<void> {
+    const bool ok = reg.register_name("echo", otp::self());
+    otp::send(to, Did{otp::self(), ok, otp::Pid{}});
+    for (;;) otp::send(to, co_await otp::receive<Hello>());
+  });
+  ASSERT_TRUE(await_did(me, pid).ok);
+  const otp::Via via{&reg, "echo"};
+  EXPECT_EQ(via.whereis(), pid);
+  otp::send(via, Hello{7});  // from the test thread
+  auto h = me.receive<Hello>(kWait);
+  ASSERT_TRUE(h.has_value());
+  EXPECT_EQ(h->n, 7);
+  me.spawn([via]() -> otp::Co<void> {  // from a process
+    otp::send(via, Hello{8});
+    co_return;
+  });
+  h = me.receive<Hello>(kWait);
+  ASSERT_TRUE(h.has_value());
+  EXPECT_EQ(h->n, 8);
+}
+
+TEST(Registry, ViaNameOfAnUnknownKeyThrowsBadArg) {
+  otp::Registry<> reg(otp::Keys::unique);
+  otp::Runtime rt{otp::Options{.threads = 1}};
+  otp::Scoped me{rt};
+  const otp::Via via{&reg, "nobody"};
+  EXPECT_FALSE(via.whereis().has_value());
+  EXPECT_THROW(otp::send(via, Hello{1}), otp::BadArg);
+}
+
+TEST(Registry, RegisterNameIsRefusedWhenTheKeyIsTaken) {
+  otp::Registry<> reg(otp::Keys::unique);
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  otp::Pid a = rt.spawn([]() -> otp::Co<void> { co_await otp::receive<Never>(); });
+  otp::Pid b = rt.spawn([]() -> otp::Co<void> { co_await otp::receive<Never>(); });
+  EXPECT_TRUE(reg.register_name("name", a));
+  EXPECT_FALSE(reg.register_name("name", b));
+  EXPECT_EQ(reg.whereis_name("name"), a);
+  EXPECT_EQ(reg.keys(a), std::vector<std::string>{"name"});
+}
+
+TEST(Registry, RegisterNameOfAnExitedProcessIsRefused) {
+  otp::Registry<> reg(otp::Keys::unique);
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  auto [pid, ref] = otp_test::spawn_monitored(me, []() -> otp::Co<void> { co_return; });
+  ASSERT_TRUE(await_down(me, ref));
+  EXPECT_FALSE(reg.register_name("name", pid));
+  EXPECT_TRUE(reg.lookup("name").empty());
+  EXPECT_EQ(reg.count(), 0u);
+}
+
+TEST(Registry, UnregisterNameFreesTheKeyWhoeverHoldsIt) {
+  otp::Registry<> reg(otp::Keys::unique);
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  otp::Pid a = holder(me, reg, "name");
+  reg.unregister_name("name");
+  EXPECT_FALSE(reg.whereis_name("name").has_value());
+  EXPECT_TRUE(reg.keys(a).empty());
+  reg.unregister_name("name");  // nothing to do
+  EXPECT_TRUE(reg.register_name("name", me.pid()));
+}
+
+TEST(Registry, ViaNamesNeedUniqueKeys) {
+  otp::Registry<> reg(otp::Keys::duplicate);
+  otp::Runtime rt{otp::Options{.threads = 1}};
+  otp::Scoped me{rt};
+  EXPECT_THROW(reg.whereis_name("k"), std::logic_error);
+  EXPECT_THROW(reg.register_name("k", me.pid()), std::logic_error);
+}
+
+TEST(Registry, ConcurrentLookupsSeeConsistentEntriesWhileOthersRegisterAndExit) {
+  constexpr int kStable = 200;
+  constexpr int kChurn = 200;
+  constexpr int kReaders = 4;
+  constexpr int kRounds = 20;
+  otp::Registry<int> reg(otp::Keys::unique);
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  std::vector<otp::Pid> stable;
+  for (int i = 0; i < kStable; ++i)
+    stable.push_back(holder(me, reg, "stable-" + std::to_string(i), i));
+
+  struct Report {
+    otp::Pid from;
+    int bad;
+  };
+  const otp::Pid to = me.pid();
+  std::vector<otp::Pid> readers;
+  for (int r = 0; r < kReaders; ++r) {
+    readers.push_back(me.spawn([to, &reg, stable]() -> otp::Co<void> {
+      co_await otp::receive<Go>();
+      int bad = 0;
+      for (int round = 0; round < kRounds; ++round) {
+        for (int i = 0; i < kStable; ++i) {
+          auto e = reg.lookup("stable-" + std::to_string(i));
+          if (e.size() != 1 || e[0].first != stable[i] || e[0].second != i) ++bad;
+        }
+        for (int j = 0; j < kChurn; ++j) {
+          // A churning key has no entry or exactly its own.
+          auto e = reg.lookup("churn-" + std::to_string(j));
+          if (e.size() > 1 || (e.size() == 1 && e[0].second != j)) ++bad;
+        }
+        co_await otp::yield();
+      }
+      otp::send(to, Report{otp::self(), bad});
+    }));
+  }
+  // Churners register, then exit at once.
+  std::vector<otp::Ref> downs;
+  for (int j = 0; j < kChurn; ++j) {
+    auto [pid, ref] = otp_test::spawn_monitored(me, [&reg, j]() -> otp::Co<void> {
+      reg.register_key("churn-" + std::to_string(j), j);
+      co_return;
+    });
+    downs.push_back(ref);
+    if (j == kChurn / 4) {
+      for (const auto& r : readers) me.send(r, Go{});
+    }
+  }
+  for (const auto& r : readers) {
+    auto rep = me.receive<Report>([r](const Report& x) { return x.from == r; }, kWait * 4);
+    ASSERT_TRUE(rep.has_value());
+    EXPECT_EQ(rep->bad, 0);
+  }
+  for (const auto& ref : downs) ASSERT_TRUE(await_down(me, ref));
+  EXPECT_EQ(reg.count(), static_cast<std::size_t>(kStable));
+}
+
+// The open-addressing table behind the shards: the same contents as a std::map
+// after any mix of inserts and erases (erase moves later slots back).
+TEST(Registry, InternalTableAgreesWithAStdMapUnderRandomInsertsAndErases) {
+  // Half the keys on fourteen hash values at both ends of the table (long
+  // probe runs that wrap around), half spread.
+  auto poor_hash = [](const std::string& key) -> std::uint64_t {
+    const std::uint64_t h = otp::detail::hash_key(key);
+    const std::uint64_t k = h % 28;
+    if (k >= 14) return h;
+    return k < 7 ? ~std::uint64_t{0} - 2 * k : 2 * (k - 7) + 1;
+  };
+  otp::detail::FlatTable<std::string, int> table;
+  std::map<std::string, int> model;
+  std::mt19937 rng(12345);
+  for (int step = 0; step < 20000; ++step) {
+    const std::string key = "k" + std::to_string(rng() % 500);
+    const std::uint64_t h = poor_hash(key);
+    if (rng() % 3 != 0) {
+      table.find_or_add(h, std::string_view(key)).value = step;
+      model[key] = step;
+    } else if (auto* slot = table.find(h, key)) {
+      table.erase(slot);
+      ASSERT_EQ(model.erase(key), 1u);
+    } else {
+      ASSERT_EQ(model.count(key), 0u);
+    }
+    ASSERT_EQ(table.size(), model.size());
+  }
+  for (const auto& [key, value] : model) {
+    const auto* slot = table.find(poor_hash(key), key);
+    ASSERT_NE(slot, nullptr);
+    EXPECT_EQ(slot->value, value);
+  }
+  std::size_t seen = 0;
+  table.for_each([&](const auto&) { ++seen; });
+  EXPECT_EQ(seen, model.size());
+}
+
+}  // namespace
