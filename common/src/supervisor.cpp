@@ -340,40 +340,40 @@ Co<StartResult> Supervisor::start_link(std::vector<ChildSpec> children, SupFlags
 Co<StartResult> Supervisor::start_link(Name name, std::vector<ChildSpec> children, SupFlags flags) {
   return start_sup(true, std::move(name), flags, std::move(children), false);
 }
-Co<StartResult> Supervisor::start_child(Pid sup, ChildSpec spec) {
-  return as_co(SupervisorServer::call(sup, SupervisorServer::StartChild{std::move(spec)}, infinity));
+Co<StartResult> Supervisor::start_child(ServerRef sup, ChildSpec spec) {
+  return as_co(SupervisorServer::call(std::move(sup), SupervisorServer::StartChild{std::move(spec)}, infinity));
 }
-Co<bool> Supervisor::terminate_child(Pid sup, std::string id) {
-  return as_co(SupervisorServer::call(sup, SupervisorServer::TerminateChild{std::move(id)}, infinity));
+Co<bool> Supervisor::terminate_child(ServerRef sup, std::string id) {
+  return as_co(SupervisorServer::call(std::move(sup), SupervisorServer::TerminateChild{std::move(id)}, infinity));
 }
-Co<StartResult> Supervisor::restart_child(Pid sup, std::string id) {
-  return as_co(SupervisorServer::call(sup, SupervisorServer::RestartChild{std::move(id)}, infinity));
+Co<StartResult> Supervisor::restart_child(ServerRef sup, std::string id) {
+  return as_co(SupervisorServer::call(std::move(sup), SupervisorServer::RestartChild{std::move(id)}, infinity));
 }
-Co<std::optional<Reason>> Supervisor::delete_child(Pid sup, std::string id) {
-  return as_co(SupervisorServer::call(sup, SupervisorServer::DeleteChild{std::move(id)}, infinity));
+Co<std::optional<Reason>> Supervisor::delete_child(ServerRef sup, std::string id) {
+  return as_co(SupervisorServer::call(std::move(sup), SupervisorServer::DeleteChild{std::move(id)}, infinity));
 }
-Co<std::vector<ChildInfo>> Supervisor::which_children(Pid sup) {
-  return as_co(SupervisorServer::call(sup, SupervisorServer::WhichChildren{}, infinity));
+Co<std::vector<ChildInfo>> Supervisor::which_children(ServerRef sup) {
+  return as_co(SupervisorServer::call(std::move(sup), SupervisorServer::WhichChildren{}, infinity));
 }
-Co<ChildCounts> Supervisor::count_children(Pid sup) {
-  return as_co(SupervisorServer::call(sup, SupervisorServer::CountChildren{}, infinity));
+Co<ChildCounts> Supervisor::count_children(ServerRef sup) {
+  return as_co(SupervisorServer::call(std::move(sup), SupervisorServer::CountChildren{}, infinity));
 }
 
 Co<StartResult> DynamicSupervisor::start_link(SupFlags flags) { return start_sup(true, Name{}, flags, {}, true); }
 Co<StartResult> DynamicSupervisor::start_link(Name name, SupFlags flags) {
   return start_sup(true, std::move(name), flags, {}, true);
 }
-Co<StartResult> DynamicSupervisor::start_child_pid(Pid sup, ChildSpec spec) {
-  return as_co(SupervisorServer::call(sup, SupervisorServer::StartChild{std::move(spec)}, infinity));
+Co<StartResult> DynamicSupervisor::start_child(ServerRef sup, ChildSpec spec) {
+  return as_co(SupervisorServer::call(std::move(sup), SupervisorServer::StartChild{std::move(spec)}, infinity));
 }
-Co<bool> DynamicSupervisor::terminate_child(Pid sup, Pid child) {
-  return as_co(SupervisorServer::call(sup, SupervisorServer::TerminatePid{child}, infinity));
+Co<bool> DynamicSupervisor::terminate_child(ServerRef sup, Pid child) {
+  return as_co(SupervisorServer::call(std::move(sup), SupervisorServer::TerminatePid{child}, infinity));
 }
-Co<std::vector<ChildInfo>> DynamicSupervisor::which_children(Pid sup) {
-  return as_co(SupervisorServer::call(sup, SupervisorServer::WhichChildren{}, infinity));
+Co<std::vector<ChildInfo>> DynamicSupervisor::which_children(ServerRef sup) {
+  return as_co(SupervisorServer::call(std::move(sup), SupervisorServer::WhichChildren{}, infinity));
 }
-Co<ChildCounts> DynamicSupervisor::count_children(Pid sup) {
-  return as_co(SupervisorServer::call(sup, SupervisorServer::CountChildren{}, infinity));
+Co<ChildCounts> DynamicSupervisor::count_children(ServerRef sup) {
+  return as_co(SupervisorServer::call(std::move(sup), SupervisorServer::CountChildren{}, infinity));
 }
 
 }  // namespace otp

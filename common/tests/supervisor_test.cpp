@@ -388,3 +388,19 @@ TEST(DynamicSupervisor, ChildStartErrorIsReturned) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Supervisor, FunctionsTakeANameAsWellAsAPid) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto sup = me.await(otp::Supervisor::start_link(otp::Name::local("sup"), {worker("a", me.pid())}));
+  ASSERT_TRUE(sup.ok());
+  EXPECT_EQ(me.await(otp::Supervisor::count_children("sup")).active, 1u);
+  auto dyn = me.await(otp::DynamicSupervisor::start_link(otp::Name::local("dyn")));
+  ASSERT_TRUE(me.await(otp::DynamicSupervisor::start_child("dyn", worker("b", me.pid()))).ok());
+  EXPECT_EQ(me.await(otp::DynamicSupervisor::which_children(otp::Name::local("dyn"))).size(), 1u);
+  EXPECT_THROW(me.await(otp::Supervisor::which_children("nobody")), otp::ExitError);
+}
+
+}  // namespace

@@ -47,6 +47,7 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <variant>
 
 #include <fmt/format.h>
 
@@ -347,6 +348,19 @@ struct StartAck {
   StartResult result;
 };
 
+}  // namespace detail
+class ServerRef;
+namespace detail {
+// Exactly a ServerRef (a template, so that nothing converts to one on the way).
+template <std::same_as<ServerRef> R>
+std::optional<Pid> whereis_dest(const R& r) {
+  return r.whereis();
+}
+template <std::same_as<ServerRef> R>
+std::string dest_text(const R& r) {
+  return r.to_string();
+}
+
 // Where a call, cast or send may go: a pid, a Via name, or a local name.
 inline std::optional<Pid> whereis_dest(const Pid& pid) { return pid ? std::optional<Pid>(pid) : std::nullopt; }
 inline std::optional<Pid> whereis_dest(const Via& via) { return via.whereis(); }
@@ -359,6 +373,36 @@ inline std::string dest_text(std::string_view name) { return std::string(name); 
 
 template <class Dest>
 concept Destination = requires(const Dest& d) { whereis_dest(d); };
+
+}  // namespace detail
+
+// Any destination as one value: a pid, a Via name or a local name (for APIs
+// that are not templates, like the supervisors').
+class ServerRef {
+ public:
+  ServerRef(Pid pid) : v_(pid) {}                       // NOLINT(google-explicit-constructor)
+  ServerRef(Via via) : v_(std::move(via)) {}            // NOLINT(google-explicit-constructor)
+  ServerRef(std::string name) : v_(std::move(name)) {}  // NOLINT(google-explicit-constructor)
+  ServerRef(const char* name) : v_(std::string(name)) {}  // NOLINT(google-explicit-constructor)
+  ServerRef(const Name& name) {                         // NOLINT(google-explicit-constructor)
+    if (name.via().registry != nullptr) {
+      v_ = name.via();
+    } else {
+      v_ = name.local_name();
+    }
+  }
+  std::optional<Pid> whereis() const {
+    return std::visit([](const auto& d) { return detail::whereis_dest(d); }, v_);
+  }
+  std::string to_string() const {
+    return std::visit([](const auto& d) { return detail::dest_text(d); }, v_);
+  }
+
+ private:
+  std::variant<Pid, Via, std::string> v_;
+};
+
+namespace detail {
 
 std::string timeout_text(Duration timeout);
 // The exit a failed call raises in its caller.

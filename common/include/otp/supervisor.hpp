@@ -91,7 +91,8 @@ struct ChildCounts {
 };
 
 // Derive a module-like class from Supervisor (as in the example above) and
-// child<T> knows that T is a supervisor.
+// child<T> knows that T is a supervisor. `sup` may be a pid or a name; a
+// supervisor that does not exist makes these calls exit with noproc.
 class Supervisor {
  public:
   static Co<StartResult> start_link(std::vector<ChildSpec> children, SupFlags flags = {});
@@ -99,15 +100,15 @@ class Supervisor {
 
   // Adds a child and starts it; already_started when the id is running,
   // error({already_present, id}) when it is known but not running.
-  static Co<StartResult> start_child(Pid sup, ChildSpec spec);
+  static Co<StartResult> start_child(ServerRef sup, ChildSpec spec);
   // Stops a child but keeps its spec; false when no child has that id.
-  static Co<bool> terminate_child(Pid sup, std::string id);
+  static Co<bool> terminate_child(ServerRef sup, std::string id);
   // Starts a stopped child again; error(running | not_found) otherwise.
-  static Co<StartResult> restart_child(Pid sup, std::string id);
+  static Co<StartResult> restart_child(ServerRef sup, std::string id);
   // Forgets a stopped child's spec; error(running | not_found) as reason.
-  static Co<std::optional<Reason>> delete_child(Pid sup, std::string id);
-  static Co<std::vector<ChildInfo>> which_children(Pid sup);
-  static Co<ChildCounts> count_children(Pid sup);
+  static Co<std::optional<Reason>> delete_child(ServerRef sup, std::string id);
+  static Co<std::vector<ChildInfo>> which_children(ServerRef sup);
+  static Co<ChildCounts> count_children(ServerRef sup);
 };
 
 class DynamicSupervisor {
@@ -116,19 +117,12 @@ class DynamicSupervisor {
   static Co<StartResult> start_link(Name name, SupFlags flags = {});
 
   // Starts a child under `sup`; error(max_children) when it is full.
-  template <detail::Destination Dest>
-  static Co<StartResult> start_child(Dest sup, ChildSpec spec) {
-    auto pid = detail::whereis_dest(sup);
-    if (!pid) detail::call_failed(Reason::noproc(), fmt::format("DynamicSupervisor.start_child({}, ...)", detail::dest_text(sup)));
-    return start_child_pid(*pid, std::move(spec));
-  }
+  static Co<StartResult> start_child(ServerRef sup, ChildSpec spec);
   // Stops the child; false when it is not a child of `sup`.
-  static Co<bool> terminate_child(Pid sup, Pid child);
-  static Co<std::vector<ChildInfo>> which_children(Pid sup);
-  static Co<ChildCounts> count_children(Pid sup);
+  static Co<bool> terminate_child(ServerRef sup, Pid child);
+  static Co<std::vector<ChildInfo>> which_children(ServerRef sup);
+  static Co<ChildCounts> count_children(ServerRef sup);
 
- private:
-  static Co<StartResult> start_child_pid(Pid sup, ChildSpec spec);
 };
 
 // The child spec of T, started with T::start_link(args...). T may say how it
