@@ -73,6 +73,7 @@
 #include "otp/detail/type_name.hpp"
 #include "otp/gen_server.hpp"
 #include "otp/logger.hpp"
+#include "otp/observer.hpp"
 #include "otp/process.hpp"
 #include "otp/reason.hpp"
 #include "otp/receive.hpp"
@@ -421,6 +422,8 @@ class StateMachine {
     Derived d;
     StateMachine& base = d;
     base.parent_ = parent;
+    base.name_ = name.to_string();
+    detail::set_describer(&describer, &d);
     if (!name.empty() && !name.register_pid(self())) {
       send(parent,
            detail::StartAck{tag, StartResult::already_started(name.whereis().value_or(Pid{}))});
@@ -614,6 +617,25 @@ class StateMachine {
                        std::move(state)});
   }
 
+  static std::string describe_behaviour(const void*) { return "StateMachine"; }
+  static std::string describe_module(const void*) { return std::string(detail::type_name_v<Derived>); }
+  static std::string describe_name(const void* self) {
+    return static_cast<const StateMachine&>(*static_cast<const Derived*>(self)).name_;
+  }
+  static std::string describe_data(const void* self) {
+    auto& base = static_cast<StateMachine&>(*const_cast<Derived*>(static_cast<const Derived*>(self)));
+    if (!base.data_) return "(starting)";
+    Derived& d = static_cast<Derived&>(base);
+    if constexpr (requires { d.format_state(); }) {
+      return d.format_state();
+    } else {
+      return detail::describe(*base.data_);
+    }
+  }
+  static constexpr detail::Describer describer{&describe_behaviour, &describe_module, &describe_name,
+                                               &describe_data};
+
+  std::string name_;
   std::optional<Data> data_;
   StateFn state_;
   std::optional<StateFn> next_;

@@ -350,6 +350,8 @@ struct TaskSupervisorState {
 
 class TaskSupervisor : public GenServer<TaskSupervisor, TaskSupervisorState> {
  public:
+  std::string observer_behaviour() const { return "TaskSupervisor"; }
+  std::string observer_module() const { return ""; }
   static Co<StartResult> start_link(Name name = {}) {
     return GenServer::start_link(std::move(name));
   }
