@@ -47,5 +47,15 @@ void call_failed(Reason reason, std::string what) {
 
 Reason reason_of(const std::exception_ptr& e) { return exit_reason_of(e); }
 
+Co<StartResult> await_start(Pid child, Ref tag) {
+  Ref mref = monitor(child);
+  StartResult result = co_await receive(
+      match<StartAck>([tag](const StartAck& a) { return a.ref == tag; }, [](StartAck a) { return std::move(a.result); }),
+      match<Down>([mref](const Down& d) { return d.ref == mref; },
+                  [](Down d) { return StartResult::error(std::move(d.reason)); }));
+  demonitor(mref, true);
+  co_return result;
+}
+
 }  // namespace detail
 }  // namespace otp

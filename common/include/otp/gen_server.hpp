@@ -348,6 +348,10 @@ struct StartAck {
   StartResult result;
 };
 
+// The starter's half of the start protocol: waits for the new process's
+// StartAck tagged `tag`, or for its Down when it dies first.
+Co<StartResult> await_start(Pid child, Ref tag);
+
 }  // namespace detail
 class ServerRef;
 namespace detail {
@@ -591,14 +595,7 @@ class GenServer {
     Ref tag = make_ref();
     Pid child = link ? spawn_link(&server_main<A...>, me, tag, std::move(name), std::move(args))
                      : spawn(&server_main<A...>, me, tag, std::move(name), std::move(args));
-    Ref mref = monitor(child);
-    StartResult result = co_await receive(
-        match<detail::StartAck>([tag](const detail::StartAck& a) { return a.ref == tag; },
-                                [](detail::StartAck a) { return std::move(a.result); }),
-        match<Down>([mref](const Down& d) { return d.ref == mref; },
-                    [](Down d) { return StartResult::error(std::move(d.reason)); }));
-    demonitor(mref, true);
-    co_return result;
+    return detail::await_start(child, tag);
   }
 
   template <class... A>

@@ -407,14 +407,7 @@ class StateMachine {
     Ref tag = make_ref();
     Pid child = link ? spawn_link(&machine_main<A...>, me, tag, std::move(name), std::move(args))
                      : spawn(&machine_main<A...>, me, tag, std::move(name), std::move(args));
-    Ref mref = monitor(child);
-    StartResult result = co_await receive(
-        match<detail::StartAck>([tag](const detail::StartAck& a) { return a.ref == tag; },
-                                [](detail::StartAck a) { return std::move(a.result); }),
-        match<Down>([mref](const Down& d) { return d.ref == mref; },
-                    [](Down d) { return StartResult::error(std::move(d.reason)); }));
-    demonitor(mref, true);
-    co_return result;
+    return detail::await_start(child, tag);
   }
 
   template <class... A>
