@@ -2,6 +2,7 @@
 #pragma once
 
 #include "otp/co.hpp"
+#include "otp/console.hpp"
 #include "otp/gen_server.hpp"
 #include "otp/logger.hpp"
 #include "otp/names.hpp"

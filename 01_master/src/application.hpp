@@ -1,0 +1,13 @@
+// The application: starting it starts the top-level supervisor.
+#pragma once
+
+#include "otp/otp.hpp"
+#include "supervisor.hpp"
+
+namespace hang_ten {
+
+struct Application {
+  static otp::Co<otp::StartResult> start() { return Supervisor::start_link(); }
+};
+
+}  // namespace hang_ten

@@ -1,0 +1,43 @@
+// hang_ten: the stage's console (hang_ten --help).
+#include "application.hpp"
+#include "hang_ten.hpp"
+
+using Args = otp::Console::Args;
+
+// The login of a running session, or a console error.
+static std::string known(const std::string& login) {
+  if (!hang_ten::whereis(login)) throw otp::ConsoleError(fmt::format("no session for \"{}\"", login));
+  return login;
+}
+
+int main(int argc, char** argv) {
+  otp::Runtime rt;
+  otp::Scoped me(rt);
+  otp::Console console("hang_ten", me);
+
+  console.command("new", "<login>", "starts a session for <login>", [&](const Args& a) {
+    auto started = me.await(hang_ten::create(a[0]));
+    if (!started) throw otp::ConsoleError(fmt::format("no match of right hand side value: {}", started), "MatchError");
+    return started.to_string();
+  });
+  console.command("count", "<login>", "counts a request (a cast)", [&](const Args& a) {
+    hang_ten::count_request(known(a[0]));
+    return ":ok";
+  });
+  console.command("show", "<login>", "prints the user", [&](const Args& a) {
+    return fmt::format("{}", me.await(hang_ten::show(a[0])));
+  });
+  console.command("boom", "<login>", "crashes the user's Server", [&](const Args& a) {
+    return fmt::format("{}", me.await(hang_ten::boom(a[0])));
+  });
+  console.command("stop", "<login>", "ends the session", [&](const Args& a) {
+    me.await(hang_ten::stop(known(a[0])));
+    return ":ok";
+  });
+  console.command("whereis", "<login>", "prints the pid of the user's Server, or nil", [&](const Args& a) {
+    auto pid = hang_ten::whereis(a[0]);
+    return pid ? pid->to_string() : "nil";
+  });
+
+  return console.run(argc, argv, [&] { me.await(hang_ten::Application::start()); });
+}

@@ -1,0 +1,27 @@
+// What a user of the application calls (the console's commands, the tests).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "login.hpp"
+#include "otp/otp.hpp"
+#include "registry.hpp"
+#include "supervisor.hpp"
+
+namespace hang_ten {
+
+inline otp::Co<otp::StartResult> create(std::string login) { return Supervisor::start_child(check_login(login)); }
+
+inline std::optional<otp::Pid> whereis(const std::string& login) { return via(login, "server").whereis(); }
+
+inline void count_request(const std::string& login) { Server::cast(via(login, "server"), Server::CountRequest{}); }
+inline auto show(const std::string& login) { return Server::call(via(login, "server"), Server::Show{}); }
+inline auto boom(const std::string& login) { return Server::call(via(login, "server"), Server::Boom{}); }
+
+// Ends the user's session; false when there is none.
+inline otp::Co<bool> stop(const std::string& login) {
+  return Supervisor::terminate_child(*otp::whereis(Supervisor::name), via(login, "sup").whereis().value_or(otp::Pid{}));
+}
+
+}  // namespace hang_ten

@@ -1,0 +1,90 @@
+// The built `hang_ten` console, driven by scripts.
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "console.hpp"
+
+namespace {
+
+using console::starts_with;
+
+TEST(Console, BadInputPrintsOneErrorLineEach) {
+  auto out = console::run("-e 'frob; new; new \"a b\"; sleep soon; kill nobody; quit; frob'");
+  ASSERT_EQ(out.size(), 5u);
+  for (const auto& line : out) EXPECT_TRUE(starts_with(line, "** (")) << line;
+}
+
+TEST(Console, ReadsCommandsFromStdin) {
+  auto out = console::run("<<'SCRIPT'\nhelp\n\nfrob\nquit\nhelp\nSCRIPT");
+  ASSERT_FALSE(out.empty());
+  EXPECT_EQ(out.front(), "Commands:");
+  EXPECT_TRUE(starts_with(out.back(), "** (UndefinedFunctionError)"));
+}
+
+TEST(Console, HelpFlagPrintsUsage) {
+  auto out = console::run("--help");
+  ASSERT_FALSE(out.empty());
+  EXPECT_TRUE(starts_with(out.front(), "Usage: hang_ten"));
+}
+
+// The lesson in the console: the count survives `boom`.
+TEST(Console, BoomKeepsTheCount) {
+  console::Session hang_ten;
+  ASSERT_TRUE(starts_with(hang_ten("new eric"), "{:ok, <0."));
+  const std::string server = hang_ten("whereis eric");
+  EXPECT_TRUE(starts_with(server, "<0.")) << server;
+  EXPECT_EQ(hang_ten("count eric"), ":ok");
+  EXPECT_EQ(hang_ten("count eric"), ":ok");
+  EXPECT_EQ(hang_ten("show eric"), "%User{login: \"eric\", request_count: 2}");
+  EXPECT_TRUE(starts_with(hang_ten("boom eric"), "** (exit) exited in: GenServer.call({:via, \"eric_server\"}"));
+  std::string shown = hang_ten("show eric");
+  for (int i = 0; i < 1000 && starts_with(shown, "** (exit)"); ++i) shown = hang_ten("show eric");  // until restarted
+  EXPECT_EQ(shown, "%User{login: \"eric\", request_count: 2}");
+  EXPECT_NE(hang_ten("whereis eric"), server);
+}
+
+TEST(Console, StopAndWhereis) {
+  console::Session hang_ten;
+  EXPECT_EQ(hang_ten("whereis eric"), "nil");
+  EXPECT_TRUE(starts_with(hang_ten("new eric"), "{:ok, <0."));
+  EXPECT_TRUE(starts_with(hang_ten("new eric"), "** (MatchError) no match of right hand side value: {:error, {:already_started, <0."));
+  EXPECT_EQ(hang_ten("stop eric"), ":ok");
+  EXPECT_EQ(hang_ten("whereis eric"), "nil");
+  for (const char* bad : {"stop eric", "count eric", "show eric", "boom eric", "show \"a b\"", "whereis", "new e!"}) {
+    EXPECT_TRUE(starts_with(hang_ten(bad), "** (")) << bad;
+  }
+}
+
+// Short real timeouts: the idle session's processes are gone from `ps`.
+TEST(Console, AnIdleSessionLeavesNoProcess) {
+  auto out = console::run("--inactive-timeout 100ms -e 'new eric; new bob; ls; sleep 400ms; ps; ls; whereis eric'");
+  ASSERT_GE(out.size(), 7u);
+  EXPECT_TRUE(starts_with(out[0], "{:ok, <0."));
+  EXPECT_EQ(out[2], "bob");
+  EXPECT_EQ(out[3], "eric");
+  EXPECT_EQ(out[4], ":ok");
+  EXPECT_TRUE(starts_with(out[5], "PID"));
+  for (std::size_t i = 5; i < out.size(); ++i) {
+    EXPECT_EQ(out[i].find("eric"), std::string::npos) << out[i];
+    EXPECT_EQ(out[i].find("bob"), std::string::npos) << out[i];
+  }
+  EXPECT_EQ(out.back(), "nil");
+}
+
+TEST(Console, AbsoluteTimeoutFlagAndDefaults) {
+  auto help = console::run("--help");
+  std::string text;
+  for (const auto& line : help) text += line + "\n";
+  EXPECT_NE(text.find("--inactive-timeout <duration>"), std::string::npos) << text;
+  EXPECT_NE(text.find("(default 15m)"), std::string::npos) << text;
+  EXPECT_NE(text.find("(default 60m)"), std::string::npos) << text;
+  auto out = console::run("--absolute-timeout 100ms -e 'new eric; count eric; sleep 400ms; ls; whereis eric'");
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out[2], ":ok");
+  EXPECT_EQ(out[3], "nil");
+  EXPECT_EQ(console::run("--inactive-timeout soon").size(), 1u);
+}
+
+}  // namespace

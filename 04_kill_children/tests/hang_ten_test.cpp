@@ -1,0 +1,167 @@
+// Stage 4's lesson: idle and old sessions vanish with all their processes, and crashes of the
+// Server never restart the Stash. On the virtual clock: minutes pass at once.
+#include <chrono>
+
+#include <gtest/gtest.h>
+
+#include "application.hpp"
+#include "hang_ten.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+struct KillChildren : ::testing::Test {
+  otp::LogCapture logs;
+  otp::Runtime rt{otp::Options::deterministic()};
+  otp::Scoped me{rt};
+
+  std::size_t idle_processes = 0;  // the runtime's, the console's and the top-level supervisor
+
+  void SetUp() override {
+    ASSERT_TRUE(me.await(hang_ten::Application::start()).ok());
+    idle_processes = rt.process_count();
+  }
+
+  std::vector<otp::ChildInfo> sessions() {
+    return me.await(otp::DynamicSupervisor::which_children(*rt.whereis(hang_ten::Supervisor::name)));
+  }
+  void crash(const std::string& login) {
+    try {
+      me.await(hang_ten::boom(login));
+      FAIL() << "boom returned";
+    } catch (const otp::ExitError& e) {
+      EXPECT_EQ(e.reason, otp::Reason::other("boom"));
+    }
+    rt.run_until_idle();  // the supervisor restarts the Server
+  }
+};
+
+TEST_F(KillChildren, AServerIsFoundByLoginAfterARestart) {
+  ASSERT_TRUE(me.await(hang_ten::create("eric")).ok());
+  auto before = hang_ten::whereis("eric");
+  ASSERT_TRUE(before.has_value());
+  crash("eric");
+  auto now = hang_ten::whereis("eric");
+  ASSERT_TRUE(now.has_value());
+  EXPECT_NE(*now, *before);
+  EXPECT_EQ(me.await(hang_ten::show("eric")).login, "eric");
+}
+
+TEST_F(KillChildren, RequestsAreCounted) {
+  me.await(hang_ten::create("eric"));
+  hang_ten::count_request("eric");
+  hang_ten::count_request("eric");
+  EXPECT_EQ(fmt::format("{}", me.await(hang_ten::show("eric"))), "%User{login: \"eric\", request_count: 2}");
+}
+
+TEST_F(KillChildren, TheRequestCountSurvivesACrash) {
+  me.await(hang_ten::create("eric"));
+  hang_ten::count_request("eric");
+  hang_ten::count_request("eric");
+  crash("eric");
+  EXPECT_EQ(me.await(hang_ten::show("eric")).request_count, 2);
+  hang_ten::count_request("eric");
+  crash("eric");
+  EXPECT_EQ(me.await(hang_ten::show("eric")).request_count, 3);
+}
+
+TEST_F(KillChildren, ALoginHasOneSession) {
+  auto first = me.await(hang_ten::create("eric"));
+  auto second = me.await(hang_ten::create("eric"));
+  EXPECT_EQ(second.kind(), otp::StartResult::Kind::already_started);
+  EXPECT_EQ(second.pid(), first.pid());
+  EXPECT_EQ(sessions().size(), 1u);
+}
+
+TEST_F(KillChildren, StopEndsTheSession) {
+  me.await(hang_ten::create("eric"));
+  EXPECT_TRUE(me.await(hang_ten::stop("eric")));
+  EXPECT_FALSE(hang_ten::whereis("eric").has_value());
+  EXPECT_EQ(hang_ten::registry.count(), 0u);  // the Stash and the user's Supervisor too
+  EXPECT_FALSE(me.await(hang_ten::stop("eric")));
+  EXPECT_TRUE(sessions().empty());
+}
+
+TEST_F(KillChildren, AnIdleSessionVanishesWithAllItsProcesses) {
+  me.await(hang_ten::create("eric"));
+  EXPECT_EQ(rt.process_count(), idle_processes + 5);  // Supervisor, Stash, Timer, SubSupervisor, Server
+  rt.advance(15min - 1ms);
+  EXPECT_TRUE(hang_ten::whereis("eric").has_value());
+  rt.advance(1ms);
+  EXPECT_FALSE(hang_ten::whereis("eric").has_value());
+  EXPECT_TRUE(sessions().empty());
+  EXPECT_EQ(hang_ten::registry.count(), 0u);
+  EXPECT_EQ(rt.process_count(), idle_processes);
+}
+
+TEST_F(KillChildren, RequestsKeepASessionAlive) {
+  me.await(hang_ten::create("eric"));
+  for (int i = 0; i < 4; ++i) {
+    rt.advance(10min);
+    hang_ten::count_request("eric");
+  }
+  rt.run_until_idle();
+  EXPECT_EQ(me.await(hang_ten::show("eric")).request_count, 4);  // 40 minutes, never 15 idle
+  rt.advance(15min);
+  EXPECT_FALSE(hang_ten::whereis("eric").has_value());
+}
+
+TEST_F(KillChildren, AnOldSessionVanishesEvenWhenBusy) {
+  me.await(hang_ten::create("eric"));
+  for (int i = 0; i < 5; ++i) {
+    rt.advance(10min);
+    hang_ten::count_request("eric");
+  }
+  rt.advance(10min - 1ms);
+  EXPECT_TRUE(hang_ten::whereis("eric").has_value());
+  rt.advance(1ms);  // 60 minutes
+  EXPECT_FALSE(hang_ten::whereis("eric").has_value());
+  EXPECT_EQ(rt.process_count(), idle_processes);
+}
+
+TEST_F(KillChildren, TimeoutsCanBeShortened) {
+  hang_ten::timeouts = hang_ten::Timeouts{2s, 5s};  // read by each Timer when it starts
+  me.await(hang_ten::create("eric"));
+  me.await(hang_ten::create("bob"));
+  rt.advance(1s);
+  hang_ten::count_request("bob");
+  rt.advance(1s);
+  EXPECT_EQ(me.await(hang_ten::logins()), std::vector<std::string>{"bob"});
+  rt.advance(3s);
+  EXPECT_TRUE(me.await(hang_ten::logins()).empty());
+  hang_ten::timeouts = hang_ten::Timeouts{};
+}
+
+TEST_F(KillChildren, SessionsEndSeparatelyAndNothingLeaks) {
+  me.await(hang_ten::create("eric"));
+  rt.advance(5min);
+  me.await(hang_ten::create("bob"));
+  EXPECT_EQ(me.await(hang_ten::logins()), (std::vector<std::string>{"bob", "eric"}));
+  rt.advance(10min);
+  EXPECT_EQ(me.await(hang_ten::logins()), std::vector<std::string>{"bob"});
+  rt.advance(5min);
+  EXPECT_TRUE(me.await(hang_ten::logins()).empty());
+  EXPECT_EQ(hang_ten::registry.count(), 0u);
+  EXPECT_EQ(rt.process_count(), idle_processes);
+}
+
+TEST_F(KillChildren, ServerCrashesNeverRestartTheStash) {
+  me.await(hang_ten::create("eric"));
+  const auto stash = hang_ten::via("eric", "stash").whereis();
+  hang_ten::count_request("eric");
+  for (int i = 0; i < 5; ++i) crash("eric");  // more than the SubSupervisor's 3 restarts in 5 s
+  EXPECT_EQ(hang_ten::via("eric", "stash").whereis(), stash);
+  EXPECT_EQ(me.await(hang_ten::show("eric")).request_count, 1);
+}
+
+TEST_F(KillChildren, InvalidLoginsAreRefused) {
+  for (const std::string& bad : std::vector<std::string>{"", "a b", "eric!", std::string(65, 'a'), std::string("a\0b", 3)}) {
+    EXPECT_THROW(me.await(hang_ten::create(bad)), std::invalid_argument) << bad;
+    EXPECT_THROW(hang_ten::whereis(bad), std::invalid_argument) << bad;
+    EXPECT_THROW(me.await(hang_ten::show(bad)), std::invalid_argument) << bad;
+  }
+  EXPECT_TRUE(sessions().empty());
+}
+
+}  // namespace

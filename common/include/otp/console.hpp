@@ -1,0 +1,109 @@
+// otp::Console — a program's console in the spirit of iex.
+//
+//   otp::Runtime rt;
+//   otp::Scoped me(rt);
+//   otp::Console console("hang_ten", me);
+//   console.command("new", "<login>", "starts a session for <login>",
+//                   [&](const otp::Console::Args& a) { return me.await(create(a[0])).to_string(); });
+//   return console.run(argc, argv, [&] { me.await(Application::start()); });
+//
+// run() parses the flags, calls `start`, then reads commands: from `-e "cmd; cmd"`, from
+// stdin line by line when it is not a terminal, or at a prompt (`hang_ten(1)> `) with line
+// editing and history when it is. Every console has the commands help, tree, ps,
+// kill <pid|name> [reason], sleep <duration> and quit.
+//
+// A command is a name and words; a word may be double-quoted to hold spaces. A handler
+// returns its result as text (printed with a newline unless empty). Bad input (an unknown
+// command, a wrong number of arguments, an exception from a handler: ExitError, ConsoleError,
+// std::invalid_argument, any std::exception) prints one line starting with `** (` and the
+// console goes on. Handlers run on the thread that called run(), as the Scoped process.
+#pragma once
+
+#include <functional>
+#include <iosfwd>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "otp/pid.hpp"
+#include "otp/runtime.hpp"
+
+namespace otp {
+
+class Scoped;
+
+// "300ms", "2s", "1m": a count and a unit (ms, s or m); nullopt for anything else.
+std::optional<Duration> parse_duration(std::string_view text);
+// The shortest of those forms that is exact: 900000ms -> "15m".
+std::string format_duration(Duration d);
+
+// Bad input to a console: printed as `** (kind) message`.
+struct ConsoleError : std::runtime_error {
+  explicit ConsoleError(const std::string& message, std::string error_kind = "ArgumentError")
+      : std::runtime_error(message), kind(std::move(error_kind)) {}
+  std::string kind;
+};
+
+class Console {
+ public:
+  using Args = std::vector<std::string>;
+  using Handler = std::function<std::string(const Args&)>;
+
+  Console(std::string program, Scoped& me);
+  Console(std::string program, Scoped& me, std::ostream& out);
+
+  // Adds a command. The synopsis names its arguments, `<required>` and `[optional]`, in order,
+  // and the console checks their number before calling the handler.
+  void command(std::string name, std::string synopsis, std::string help, Handler handler);
+  // Adds a flag `--name <duration>` (or `--name=<duration>`) that sets `value`; the value's
+  // initial content is the default shown by --help.
+  void flag(std::string name, std::string help, Duration& value);
+
+  // Runs the console as described above; returns the process's exit status (0, or 2 for bad
+  // flags, 1 when `start` throws).
+  int run(int argc, char** argv, const std::function<void()>& start = {});
+
+  // Runs one line (one command) and returns what it prints, without the final newline.
+  std::string execute(std::string_view line);
+  // Whether `quit` has been run.
+  bool done() const { return done_; }
+
+  // The words of a line; a double-quoted word may hold spaces. Throws ConsoleError
+  // (SyntaxError) on an unterminated quote.
+  static std::vector<std::string> split_words(std::string_view line);
+  // The commands of an -e script, split on `;` outside quotes (empty ones dropped).
+  static std::vector<std::string> split_script(std::string_view script);
+  // A pid written <0.N.0>, if it is alive in the console's runtime; nullopt for other text.
+  std::optional<Pid> find_pid(std::string_view text) const;
+  // For handlers taking a pid: find_pid, or throws ConsoleError for text that is not a pid or
+  // is the console's own, and ExitError (noproc) for a pid that is not alive.
+  Pid pid_arg(std::string_view text) const;
+
+ private:
+  struct Command {
+    std::string name, synopsis, help;
+    std::size_t required = 0, optional = 0;
+    Handler handler;
+  };
+  struct Flag {
+    std::string name, help;
+    Duration* value;
+  };
+
+  void builtins();
+  std::string help() const;
+  std::string usage() const;
+  std::string kill(const Args& args);
+  std::string run_command(const Command& c, Args args);
+
+  std::string program_;
+  Scoped& me_;
+  std::ostream& out_;
+  std::vector<Command> commands_;
+  std::vector<Flag> flags_;
+  bool done_ = false;
+};
+
+}  // namespace otp

@@ -1,0 +1,168 @@
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+#include "otp/otp.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using otp::Console;
+
+struct Sleeper : otp::GenServer<Sleeper, int> {
+  int init() { return 0; }
+};
+
+// A console with an `echo <a> [b]` command, on a deterministic runtime.
+struct ConsoleFixture : ::testing::Test {
+  otp::Runtime rt{otp::Options::deterministic()};
+  otp::Scoped me{rt};
+  std::ostringstream out;
+  Console console{"test", me, out};
+  int echoed = 0;
+
+  ConsoleFixture() {
+    console.command("echo", "<a> [b]", "prints its arguments", [this](const Console::Args& a) {
+      ++echoed;
+      return a.size() == 1 ? a[0] : a[0] + "+" + a[1];
+    });
+  }
+
+  int run(std::vector<std::string> args) {
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    return console.run(static_cast<int>(argv.size()), argv.data());
+  }
+};
+
+TEST(ConsoleDuration, ParsesMillisecondsSecondsAndMinutes) {
+  EXPECT_EQ(otp::parse_duration("300ms"), otp::Duration(300ms));
+  EXPECT_EQ(otp::parse_duration("2s"), otp::Duration(2s));
+  EXPECT_EQ(otp::parse_duration("15m"), otp::Duration(15min));
+  EXPECT_EQ(otp::parse_duration("0ms"), otp::Duration(0ms));
+}
+
+TEST(ConsoleDuration, RefusesAnythingElse) {
+  for (const char* bad : {"", "ms", "10", "10h", "-1s", "1.5s", "1 s", "s1", "10mss", "99999999999999999999m"}) {
+    EXPECT_FALSE(otp::parse_duration(bad).has_value()) << bad;
+  }
+}
+
+TEST(ConsoleDuration, FormatsTheShortestExactForm) {
+  EXPECT_EQ(otp::format_duration(15min), "15m");
+  EXPECT_EQ(otp::format_duration(90s), "90s");
+  EXPECT_EQ(otp::format_duration(1500ms), "1500ms");
+  EXPECT_EQ(otp::format_duration(0ms), "0ms");
+}
+
+TEST(ConsoleParse, SplitsWordsAndKeepsQuotedSpaces) {
+  EXPECT_EQ(Console::split_words("  new  eric \t"), (std::vector<std::string>{"new", "eric"}));
+  EXPECT_EQ(Console::split_words("new \"a b\" c"), (std::vector<std::string>{"new", "a b", "c"}));
+  EXPECT_EQ(Console::split_words("new \"\""), (std::vector<std::string>{"new", ""}));
+  EXPECT_TRUE(Console::split_words("   ").empty());
+  EXPECT_THROW(Console::split_words("new \"eric"), otp::ConsoleError);
+}
+
+TEST(ConsoleParse, SplitsAScriptOnSemicolonsOutsideQuotes) {
+  EXPECT_EQ(Console::split_script("new eric; show eric;;"), (std::vector<std::string>{"new eric", " show eric"}));
+  EXPECT_EQ(Console::split_script("echo \"a;b\""), (std::vector<std::string>{"echo \"a;b\""}));
+}
+
+TEST_F(ConsoleFixture, RunsACommandWithItsArguments) {
+  EXPECT_EQ(console.execute("echo x"), "x");
+  EXPECT_EQ(console.execute("echo x y"), "x+y");
+  EXPECT_EQ(console.execute(""), "");
+}
+
+TEST_F(ConsoleFixture, BadInputIsOneErrorLineAndRunsNothing) {
+  for (const char* bad : {"nope", "echo", "echo a b c", "echo \"a", "sleep", "sleep 1h", "kill", "kill <0.9999.0>",
+                          "kill <0.x.0>", "kill nobody"}) {
+    std::string result = console.execute(bad);
+    EXPECT_EQ(result.rfind("** (", 0), 0u) << bad << " -> " << result;
+    EXPECT_EQ(result.find('\n'), std::string::npos) << result;
+  }
+  EXPECT_EQ(echoed, 0);
+  EXPECT_FALSE(console.done());
+}
+
+TEST_F(ConsoleFixture, AHandlerExceptionBecomesAnErrorLine) {
+  console.command("fail", "", "", [](const Console::Args&) -> std::string { throw std::invalid_argument("bad login"); });
+  console.command("exit", "", "", [](const Console::Args&) -> std::string { throw otp::ExitError(otp::Reason::noproc()); });
+  EXPECT_EQ(console.execute("fail"), "** (ArgumentError) bad login");
+  EXPECT_EQ(console.execute("exit"), "** (exit) noproc");
+}
+
+TEST_F(ConsoleFixture, HelpListsEveryCommand) {
+  std::string help = console.execute("help");
+  for (const char* name : {"help", "tree", "ps", "kill <pid|name> [reason]", "sleep <duration>", "quit", "echo <a> [b]"}) {
+    EXPECT_NE(help.find(name), std::string::npos) << name;
+  }
+}
+
+TEST_F(ConsoleFixture, KillEndsAProcessByPidOrName) {
+  auto a = me.await(Sleeper::start(otp::Name::local("sleeper")));
+  auto b = me.await(Sleeper::start());
+  otp::Ref ra = me.monitor(a.pid());
+  otp::Ref rb = me.monitor(b.pid());
+  EXPECT_EQ(console.execute("kill sleeper"), "true");
+  EXPECT_EQ(console.execute("kill " + b.pid().to_string() + " boom"), "true");
+  auto da = me.receive<otp::Down>([&](const otp::Down& d) { return d.ref == ra; }, otp_test::kWait);
+  auto db = me.receive<otp::Down>([&](const otp::Down& d) { return d.ref == rb; }, otp_test::kWait);
+  ASSERT_TRUE(da && db);
+  EXPECT_EQ(da->reason, otp::Reason::killed());
+  EXPECT_EQ(db->reason, otp::Reason::other("boom"));
+}
+
+TEST_F(ConsoleFixture, KillRefusesTheConsolesOwnProcess) {
+  EXPECT_EQ(console.execute("kill " + me.pid().to_string()).rfind("** (ArgumentError)", 0), 0u);
+  EXPECT_TRUE(otp::is_alive(me.pid()));
+}
+
+TEST_F(ConsoleFixture, TreeAndPsShowTheProcesses) {
+  auto a = me.await(Sleeper::start(otp::Name::local("sleeper")));
+  EXPECT_NE(console.execute("tree").find(a.pid().to_string() + " sleeper"), std::string::npos);
+  std::string ps = console.execute("ps");
+  EXPECT_EQ(ps.rfind("PID", 0), 0u);
+  EXPECT_NE(ps.find("sleeper"), std::string::npos);
+}
+
+TEST_F(ConsoleFixture, SleepMovesTheVirtualClock) {
+  auto before = rt.now();
+  EXPECT_EQ(console.execute("sleep 2s"), ":ok");
+  EXPECT_EQ(rt.now() - before, otp::Duration(2s));
+}
+
+TEST_F(ConsoleFixture, RunsAScriptGivenWithDashE) {
+  EXPECT_EQ(run({"test", "-e", "echo a; nope; echo b c; quit; echo d"}), 0);
+  std::string text = out.str();
+  EXPECT_EQ(text.rfind("a\n** (UndefinedFunctionError)", 0), 0u) << text;
+  EXPECT_TRUE(text.ends_with("\nb+c\n")) << text;
+  EXPECT_EQ(echoed, 2);
+}
+
+TEST_F(ConsoleFixture, FlagsSetDurationsAndBadFlagsAreRefused) {
+  otp::Duration timeout = 15min;
+  console.flag("--timeout", "how long", timeout);
+  EXPECT_EQ(run({"test", "--timeout", "100ms", "-e", "echo a"}), 0);
+  EXPECT_EQ(timeout, otp::Duration(100ms));
+  EXPECT_EQ(run({"test", "--timeout=2s", "-e", ""}), 0);
+  EXPECT_EQ(timeout, otp::Duration(2s));
+  EXPECT_EQ(run({"test", "--timeout", "soon"}), 2);
+  EXPECT_EQ(run({"test", "--other"}), 2);
+  EXPECT_EQ(run({"test", "-e"}), 2);
+  EXPECT_EQ(timeout, otp::Duration(2s));
+}
+
+TEST_F(ConsoleFixture, HelpFlagPrintsUsageFlagsAndCommands) {
+  otp::Duration timeout = 15min;
+  console.flag("--timeout", "how long", timeout);
+  EXPECT_EQ(run({"test", "--help"}), 0);
+  std::string text = out.str();
+  EXPECT_EQ(text.rfind("Usage: test", 0), 0u);
+  EXPECT_NE(text.find("--timeout <duration>"), std::string::npos);
+  EXPECT_NE(text.find("(default 15m)"), std::string::npos);
+  EXPECT_NE(text.find("echo <a> [b]"), std::string::npos);
+}
+
+}  // namespace
