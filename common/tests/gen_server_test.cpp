@@ -231,8 +231,10 @@ TEST(GenServer, TerminateRunsOnStopAndOnACrash) {
   me.await(otp::stop(a, otp::Reason::shutdown("done")));
   EXPECT_EQ(me.receive<otp::Reason>(kWait), otp::Reason::shutdown("done"));
   auto b = me.await(Crashy::start(me.pid())).pid();
+  auto ref = me.monitor(b);
   Crashy::cast(b, Crashy::Boom{});
   EXPECT_EQ(me.receive<otp::Reason>(kWait), otp::Reason::exception("boom"));
+  ASSERT_TRUE(otp_test::await_down(me, ref));  // the report is written before the exit
   EXPECT_EQ(logs.count(otp::LogRecord::Kind::crash_report), 1u);
   EXPECT_TRUE(logs.contains("last message"));
 }
