@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <iterator>
 #include <thread>
 
 #include <editline/readline.h>
@@ -89,8 +90,20 @@ void Console::flag(std::string name, std::string help, Duration& value) {
 
 void Console::builtins() {
   command("help", "", "lists the commands", [this](const Args&) { return help(); });
-  command("tree", "", "prints the supervision tree", [this](const Args&) {
-    std::string text = observer::render_text(me_.await(observer::tree()));
+  command("tree", "[dot]", "prints the supervision tree (as Graphviz DOT with `dot`)", [this](const Args& a) {
+    if (!a.empty() && a[0] != "dot") throw ConsoleError(fmt::format("unknown tree format: {} (use dot)", a[0]));
+    auto forest = me_.await(observer::tree());
+    // The console's own process is no part of the application: what it started stands in its place.
+    std::vector<TreeNode> shown;
+    for (TreeNode& n : forest) {
+      if (n.info.pid != me_.pid()) {
+        shown.push_back(std::move(n));
+      } else {
+        std::ranges::move(n.children, std::back_inserter(shown));
+      }
+    }
+    forest = std::move(shown);
+    std::string text = a.empty() ? observer::render_text(forest) : observer::render_dot(forest);
     if (text.ends_with('\n')) text.pop_back();
     return text;
   });

@@ -152,10 +152,11 @@ bool is_supervisor(const ProcessInfo& p) {
 }
 
 void dot_node(const TreeNode& n, std::string& out) {
-  std::string text = n.info.name.empty() ? n.info.pid.to_string() : n.info.name + "\\n" + n.info.pid.to_string();
+  // The label's lines, each escaped, joined with DOT's own \n.
+  std::string text = n.info.name.empty() ? n.info.pid.to_string() : dot_escape(n.info.name) + "\\n" + n.info.pid.to_string();
   std::string kind = n.info.module.empty() ? n.info.behaviour : n.info.module;
   if (!kind.empty()) text += "\\n" + dot_escape(kind);
-  out += fmt::format("  \"{}\" [label=\"{}\", shape={}];\n", n.info.pid.to_string(), dot_escape(text),
+  out += fmt::format("  \"{}\" [label=\"{}\", shape={}];\n", n.info.pid.to_string(), text,
                      is_supervisor(n.info) ? "box" : "ellipse");
   for (const auto& c : n.children) {
     out += fmt::format("  \"{}\" -> \"{}\";\n", n.info.pid.to_string(), c.info.pid.to_string());

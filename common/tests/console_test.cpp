@@ -127,6 +127,17 @@ TEST_F(ConsoleFixture, TreeAndPsShowTheProcesses) {
   EXPECT_NE(ps.find("sleeper"), std::string::npos);
 }
 
+TEST_F(ConsoleFixture, TreeDotPrintsTheTreeAsGraphvizWithoutTheConsole) {
+  auto a = me.await(Sleeper::start_link(otp::Name::local("sleeper")));  // a child of the console's process
+  std::string dot = console.execute("tree dot");
+  EXPECT_EQ(dot.rfind("digraph", 0), 0u) << dot;
+  EXPECT_TRUE(dot.ends_with("}")) << dot;
+  EXPECT_NE(dot.find(fmt::format("\"{}\" [label=\"sleeper\\n{}\\n", a.pid(), a.pid())), std::string::npos) << dot;
+  EXPECT_EQ(dot.find(fmt::format("\"{}\"", me.pid())), std::string::npos) << dot;
+  EXPECT_EQ(console.execute("tree").rfind(a.pid().to_string() + " sleeper", 0), 0u);
+  EXPECT_EQ(console.execute("tree svg").rfind("** (ArgumentError)", 0), 0u);
+}
+
 TEST_F(ConsoleFixture, SleepMovesTheVirtualClock) {
   auto before = rt.now();
   EXPECT_EQ(console.execute("sleep 2s"), ":ok");

@@ -69,6 +69,7 @@ TEST(Observer, RenderersShowEveryProcess) {
   EXPECT_EQ(dot.rfind("digraph", 0), 0u);
   EXPECT_NE(dot.find(fmt::format("\"{}\" -> \"{}\"", sup.pid(), node->children[0].info.pid)), std::string::npos) << dot;
   EXPECT_NE(dot.find("shape=box"), std::string::npos);
+  EXPECT_NE(dot.find(fmt::format("[label=\"top\\n{}\\nSupervisor\"", sup.pid())), std::string::npos) << dot;
 
   auto all = me.await(otp::observer::processes());
   std::string table = otp::observer::render_table(all);

@@ -9,7 +9,8 @@
 //
 // run() parses the flags, calls `start`, then reads commands: from `-e "cmd; cmd"`, from
 // stdin line by line when it is not a terminal, or at a prompt (`hang_ten(1)> `) with line
-// editing and history when it is. Every console has the commands help, tree, ps,
+// editing and history when it is. Every console has the commands help, tree [dot] (the
+// supervision tree as text, or as Graphviz DOT), ps,
 // kill <pid|name> [reason], sleep <duration> and quit.
 //
 // A command is a name and words; a word may be double-quoted to hold spaces. A handler
