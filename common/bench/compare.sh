@@ -3,13 +3,14 @@
 #
 # Usage: common/bench/compare.sh [workload ...]   (default: all of them)
 #   workloads: spawn ring pingpong counting fanin call call_par restart
-#              restart_batched registry table
+#              restart_batched registry table hangten
 #   Runs the anchors' run.sh and then our run.sh with the same SCALE, RUNS and
 #   thread count, shows their output, and prints a table:
 #     workload metric ours BEAM CAF ratio unit
 #   where ratio = ours / best anchor (the smaller of BEAM and CAF: every metric,
 #   peak_rss included, is lower-is-better). With RUNS>1 each figure is the median.
-#   CAF has no restart, registry or table, so those rows compare with the BEAM.
+#   CAF has no restart, registry, table or hangten, so those rows compare with
+#   the BEAM (hangten is the Elixir anchor).
 #   Our restart and restart_batched are both compared with the anchors'
 #   restart_batched (the BEAM's unbatched restart measures mostly the growth of
 #   OTP's restart-history list, see WORKLOADS.md); the anchors' unbatched
@@ -31,7 +32,7 @@ set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 ANCHORS=${ANCHORS:-$REPO/../shared/anchors}
-ALL="spawn ring pingpong counting fanin call call_par restart restart_batched registry table"
+ALL="spawn ring pingpong counting fanin call call_par restart restart_batched registry table hangten"
 
 case "${1:-}" in -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;; esac
 WORKLOADS=${*:-$ALL}

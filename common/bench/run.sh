@@ -3,7 +3,7 @@
 #
 # Usage: common/bench/run.sh [workload ...]   (default: all but growth)
 #   workloads: spawn ring pingpong counting fanin call call_par restart
-#              restart_batched registry table
+#              restart_batched registry table hangten
 #              growth  (not an anchor workload: spawn with n = 1000, 100000, 1000000
 #                       and ring with n = 1000, 100000, 1000000 and m = 1000000*SCALE,
 #                       to show how the cost grows with the number of processes;
@@ -11,7 +11,8 @@
 #                       resolution, so that row is only indicative)
 #   Programs: bench_spawn, bench_ring, bench_pingpong, bench_counting (counting,
 #   fanin), bench_call (call, call_par), bench_restart (restart, and
-#   restart_batched with batch=100), bench_registry, bench_table. A workload
+#   restart_batched with batch=100), bench_registry, bench_table, bench_hangten
+#   (built from 04_kill_children/bench: stage 04's session tree). A workload
 #   whose program has not been built is skipped, with one line on stderr.
 # Environment:
 #   SCALE=0.1      multiply every size parameter (default 1; the same sizes and
@@ -42,7 +43,7 @@ SCALE=${SCALE:-1}
 RUNS=${RUNS:-1}
 THREADS=${THREADS:-$(nproc)}
 TIMEOUT=${TIMEOUT:-600}
-ALL="spawn ring pingpong counting fanin call call_par restart restart_batched registry table"
+ALL="spawn ring pingpong counting fanin call call_par restart restart_batched registry table hangten"
 KNOWN="$ALL growth"
 
 case "${1:-}" in -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;; esac
@@ -81,6 +82,7 @@ K_CALL=$(sz 1000000 1000)
 X_RST=$(sz 100000 100)
 N_REG=$(sz 100000 100); L_REG=$(sz 1000000 1000)
 N_TAB=$(sz 1000000 1000); L_TAB=$(sz 1000000 1000)
+U_HT=$(sz 100000 10)
 M_GROWTH=$(sz 1000000 1000)
 GROWTH_N="1000 100000 1000000"
 
@@ -109,6 +111,7 @@ cmd() {
     restart_batched) echo "$BENCH/bench_restart x=$X_RST batch=100 threads=$THREADS" ;;
     registry) echo "$BENCH/bench_registry n=$N_REG l=$L_REG readers=2 threads=$THREADS" ;;
     table)    echo "$BENCH/bench_table n=$N_TAB l=$L_TAB readers=2 threads=$THREADS" ;;
+    hangten)  echo "$BENCH/bench_hangten u=$U_HT threads=$THREADS" ;;
   esac
 }
 
