@@ -21,10 +21,11 @@ write() {  # write <dir>
   for ((i = 0; i + 1 < ${#stages[@]}; ++i)); do
     a="${stages[i]}"
     b="${stages[i + 1]}"
+    # Benchmark programs (04_kill_children/bench) are not part of a lesson.
     # diff exits 1 when the folders differ, which they do: only 2 and above is an error.
     (cd "$root" && LC_ALL=C diff -ruN \
         -x 'build' -x 'build-*' -x 'CMakeFiles' -x 'CMakeCache.txt' -x 'Testing' \
-        -x 'compile_commands.json' -x '.cache' -x '*.swp' -x '*~' \
+        -x 'compile_commands.json' -x '.cache' -x '*.swp' -x '*~' -x 'bench' \
         "$a" "$b" || [ $? -eq 1 ]) |
       sed -E -e 's/^((---|\+\+\+) [^\t]*)\t.*$/\1/' -e 's/^diff -ruN .* ([^ ]+) ([^ ]+)$/diff -ruN \1 \2/' \
         >"$out/${a:0:2}-${b:0:2}.diff"
