@@ -9,7 +9,8 @@
 // While it lives, a Scoped made on a plain thread is that thread's process:
 // otp::self(), monitor, link, spawn_link, call ... act as it, and await(co)
 // runs process code (a GenServer call, a start_link) on this thread, each of
-// its waits blocking the thread:
+// its waits blocking the thread. A Scoped belongs to the thread that made it:
+// use and destroy it there.
 //
 //   otp::Scoped me(rt);
 //   auto started = me.await(Stash::start_link("eric"));
@@ -18,8 +19,8 @@
 
 #include <coroutine>
 #include <optional>
-#include <type_traits>
 #include <string_view>
+#include <type_traits>
 
 #include "otp/process.hpp"
 #include "otp/receive.hpp"
