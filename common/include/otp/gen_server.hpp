@@ -414,7 +414,7 @@ std::string timeout_text(Duration timeout);
 Reason reason_of(const std::exception_ptr& e);
 
 // Waits for the reply tagged `ref` or the Down of the monitor with the same ref
-// (for protocols that send their own requests: Task, StateMachine).
+// (for protocols that wait on a monitor of their own: Task).
 template <class R>
 class [[nodiscard]] CallWait : public Waiter {
  public:
@@ -438,6 +438,12 @@ class [[nodiscard]] CallWait : public Waiter {
   Ref ref_;
 };
 
+// How a call keeps its destination: names as strings (a literal or a view
+// may not outlive the awaitable), pids and Via names as they are.
+template <class Dest>
+using stored_dest_t =
+    std::conditional_t<std::is_convertible_v<Dest, std::string_view> && !std::is_same_v<Dest, Pid>, std::string, Dest>;
+
 // A call in flight, as an awaitable: resolving the destination, monitoring the
 // server (the monitor's ref tags the call), sending, and waiting for the reply,
 // the Down or the timeout all happen in the caller's frame, with no coroutine
@@ -446,8 +452,9 @@ class [[nodiscard]] CallWait : public Waiter {
 template <class R, class Dest, class M, bool Throws = true>
 class [[nodiscard]] CallOp : public Waiter {
  public:
-  CallOp(Dest dest, M msg, Duration t, std::string_view what)
-      : dest_(std::move(dest)), msg_(std::move(msg)), what_(what) {
+  // `function` and `what` name the call in a failure's message: GenServer.call(dest, what, timeout).
+  CallOp(Dest dest, M msg, Duration t, std::string_view function, std::string_view what)
+      : dest_(std::move(dest)), msg_(std::move(msg)), function_(function), what_(what) {
     match = &matches;
     timeout = t;
   }
@@ -495,7 +502,8 @@ class [[nodiscard]] CallOp : public Waiter {
  private:
   auto fail(Reason r) -> std::conditional_t<Throws, R, CallResult<R>> {
     if constexpr (Throws) {
-      call_failed(std::move(r), fmt::format("GenServer.call({}, {}, {})", dest_text(dest_), what_, timeout_text(timeout)));
+      call_failed(std::move(r),
+                  fmt::format("{}({}, {}, {})", function_, dest_text(dest_), what_, timeout_text(timeout)));
     } else {
       return CallResult<R>(std::move(r));
     }
@@ -508,6 +516,7 @@ class [[nodiscard]] CallOp : public Waiter {
 
   Dest dest_;
   M msg_;
+  std::string_view function_;
   std::string_view what_;
   Ref ref_;
   std::optional<Reason> failure_;
@@ -553,10 +562,10 @@ class GenServer {
   static auto call(Dest dest, Req&& req, Duration timeout = default_call_timeout) {
     using Q = std::remove_cvref_t<Req>;
     using R = detail::reply_t<Derived, Q>;
-    using D = std::conditional_t<std::is_convertible_v<Dest, std::string_view> && !std::is_same_v<Dest, Pid>,
-                                 std::string, Dest>;
-    return detail::CallOp<R, D, detail::CallMsg<Derived, Q>>(
-        D(std::move(dest)), detail::CallMsg<Derived, Q>{std::forward<Req>(req), {}}, timeout, detail::type_name_v<Q>);
+    using D = detail::stored_dest_t<Dest>;
+    return detail::CallOp<R, D, detail::CallMsg<Derived, Q>>(D(std::move(dest)),
+                                                             detail::CallMsg<Derived, Q>{std::forward<Req>(req), {}},
+                                                             timeout, "GenServer.call", detail::type_name_v<Q>);
   }
 
   // As call, but a failure is a value instead of an exception: the result holds
@@ -565,10 +574,10 @@ class GenServer {
   static auto try_call(Dest dest, Req&& req, Duration timeout = default_call_timeout) {
     using Q = std::remove_cvref_t<Req>;
     using R = detail::reply_t<Derived, Q>;
-    using D = std::conditional_t<std::is_convertible_v<Dest, std::string_view> && !std::is_same_v<Dest, Pid>,
-                                 std::string, Dest>;
+    using D = detail::stored_dest_t<Dest>;
     return detail::CallOp<R, D, detail::CallMsg<Derived, Q>, false>(
-        D(std::move(dest)), detail::CallMsg<Derived, Q>{std::forward<Req>(req), {}}, timeout, detail::type_name_v<Q>);
+        D(std::move(dest)), detail::CallMsg<Derived, Q>{std::forward<Req>(req), {}}, timeout, "GenServer.call",
+        detail::type_name_v<Q>);
   }
 
   // Sends `req` to handle_cast. Never fails, even when nobody has the name.

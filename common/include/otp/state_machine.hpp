@@ -307,11 +307,14 @@ class StateMachine {
   // Sends `req` as a call event and waits for a reply of type R. Throws
   // ExitError ("** (exit) exited in: :gen_statem.call(...)") on noproc, the
   // machine's exit reason, or timeout.
+  // Returns an awaitable, like GenServer::call.
   template <class R, detail::Destination Dest, class Req>
-  static Co<R> call(Dest dest, Req&& req, Duration timeout = default_call_timeout) {
+  static auto call(Dest dest, Req&& req, Duration timeout = default_call_timeout) {
     using Q = std::remove_cvref_t<Req>;
-    return call_impl<R>(std::move(dest),
-                        detail::StateCall<Derived, Q, R>{std::forward<Req>(req), {}}, timeout);
+    using D = detail::stored_dest_t<Dest>;
+    return detail::CallOp<R, D, detail::StateCall<Derived, Q, R>>(
+        D(std::move(dest)), detail::StateCall<Derived, Q, R>{std::forward<Req>(req), {}}, timeout,
+        ":gen_statem.call", detail::type_name_v<Q>);
   }
 
   // Sends `req` as a cast event. Never fails.
@@ -377,29 +380,6 @@ class StateMachine {
     Event ev;
   };
 
-  template <class R, class Dest, class M>
-  static Co<R> call_impl(Dest dest, M msg, Duration timeout) {
-    auto fail = [&](Reason r) {
-      detail::call_failed(
-          std::move(r),
-          fmt::format(":gen_statem.call({}, {}, {})", detail::dest_text(dest),
-                      detail::type_name<decltype(msg.req)>(), detail::timeout_text(timeout)));
-    };
-    std::optional<Pid> pid = detail::whereis_dest(dest);
-    if (!pid) fail(Reason::noproc());
-    Ref ref = monitor(*pid);
-    msg.from = From<R>{self(), ref};
-    send(*pid, std::move(msg));
-    detail::Msg* m = co_await detail::CallWait<R>(ref, timeout);
-    if (m == nullptr) {
-      demonitor(ref, true);
-      fail(Reason::other("timeout"));
-    }
-    detail::MsgGuard guard{m};
-    if (detail::is<Down>(m)) fail(detail::value_of<Down>(m).reason);
-    demonitor(ref, true);
-    co_return std::move(detail::value_of<detail::CallReply<R>>(m).value);
-  }
 
   template <class... A>
   static Co<StartResult> start_impl(bool link, Name name, std::tuple<A...> args) {
