@@ -57,5 +57,23 @@ Co<StartResult> await_start(Pid child, Ref tag) {
   co_return result;
 }
 
+Co<std::optional<Pid>> claim_name(Name name) {
+  RuntimeImpl& rt = *current_or_throw("start")->rt;
+  for (int vanished = 0;;) {
+    if (name.register_pid(self())) co_return std::nullopt;
+    std::optional<Pid> holder = name.whereis();
+    const auto fate = holder ? rt.fate(*holder) : RuntimeImpl::Fate::gone;
+    if (fate == RuntimeImpl::Fate::alive) co_return holder;
+    if (fate == RuntimeImpl::Fate::gone) {
+      // Released in between: try again (a registry that refuses with no holder: give up).
+      if (++vanished < 16) continue;
+      co_return holder.value_or(Pid{});
+    }
+    // Bound to exit: its names go before its Down is sent (see do_exit).
+    Ref mref = monitor(*holder);
+    co_await receive<Down>([mref](const Down& d) { return d.ref == mref; });
+  }
+}
+
 }  // namespace detail
 }  // namespace otp

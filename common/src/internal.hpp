@@ -98,6 +98,8 @@ struct Proc {
   bool trap_exit = false;
   bool pending_exit = false;
   bool timeout_fired = false;
+  bool supervisor = false;         // a Supervisor's process: it ends its children when it ends
+  bool parent_supervisor = false;  // spawned by a supervisor (read by others under the shard lock)
   std::atomic<bool> named{false};  // has a local name (guarded by names_m)
   std::atomic<std::uint64_t> serial{0};
 
@@ -301,6 +303,10 @@ class RuntimeImpl {
   void unregister_proc(Proc* p, std::uint64_t serial);
   std::vector<Pid> snapshot(bool coroutines_only = false) const;
   std::vector<std::pair<Pid, Pid>> snapshot_with_parents() const;  // (pid, parent), coroutine processes
+  // Whether `pid` is bound to exit because a supervisor above it has exited
+  // (see "Names and restarts" in docs/semantics.md). Any thread.
+  enum class Fate : unsigned char { gone, doomed, alive };
+  Fate fate(const Pid& pid) const;
   Worker& timer_home();  // the wheel for a timer started here
   void signal_idle();
   void wait_idle();

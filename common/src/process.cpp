@@ -529,7 +529,10 @@ Spawned spawn_co(RuntimeImpl* rt, Co<void> body, SpawnOpts opts) {
   auto h = body.release();
   c->root = c->resume_at = h;
   Spawned out{c->pid(), Ref{}};
-  if (parent != nullptr) c->parent = parent->pid();
+  if (parent != nullptr) {
+    c->parent = parent->pid();
+    c->parent_supervisor = opts.link && parent->supervisor;  // a supervisor's children are linked to it
+  }
   if (opts.link) {
     c->extras().links.emplace(parent->serial.load(std::memory_order_relaxed), parent->pid());
     parent->extras().links.emplace(out.pid.id(), out.pid);

@@ -36,7 +36,7 @@ namespace otp::detail {
 // ---- runtime ------------------------------------------------------------------
 
 RuntimeImpl::RuntimeImpl(Options o) : opts(o), start(std::chrono::steady_clock::now()) {
-  if (opts.virtual_clock) opts.threads = 1;
+  if (opts.virtual_clock && opts.threads == 0) opts.threads = 1;
   if (opts.threads == 0) opts.threads = std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < opts.threads; ++i) workers.push_back(std::make_unique<Worker>(this, i));
   for (auto& w : workers) w->start();
@@ -64,6 +64,7 @@ Proc* RuntimeImpl::alloc_proc() {
   p->next_run = nullptr;
   p->inbox.reset();
   p->trap_exit = p->pending_exit = p->timeout_fired = false;
+  p->supervisor = p->parent_supervisor = false;
   p->handled = 0;
   p->hooks_closed = false;
   p->describer = nullptr;
@@ -119,6 +120,27 @@ std::vector<std::pair<Pid, Pid>> RuntimeImpl::snapshot_with_parents() const {
       if (p->external == nullptr) out.emplace_back(p->pid(), p->parent);
   }
   return out;
+}
+
+// A supervisor ends all its children before it exits, unless it is killed; then
+// its children get its exit signal and end too (the non-trapping ones at once,
+// supervisors and trapping servers after their terminate). So a live process
+// whose chain of supervisors reaches one that is gone will exit as well.
+// Each step reads a block's parent under its shard's lock while the block is
+// in the process list: do_exit clears the parent only after leaving the list.
+RuntimeImpl::Fate RuntimeImpl::fate(const Pid& pid) const {
+  Pid at = pid;
+  for (int depth = 0; depth < 64; ++depth) {
+    Proc* p = at.proc();
+    if (p == nullptr || p->rt != this) return depth == 0 ? Fate::gone : Fate::alive;
+    Shard& s = shards_[at.id() % shard_count];
+    std::lock_guard lock(s.lock);
+    const bool listed = p->serial.load(std::memory_order_acquire) == at.id() && (p->all_prev != nullptr || s.head == p);
+    if (!listed) return depth == 0 ? Fate::gone : Fate::doomed;
+    if (!p->parent_supervisor) return Fate::alive;
+    at = p->parent;
+  }
+  return Fate::alive;
 }
 
 void RuntimeImpl::make_runnable(Proc* p) {
@@ -184,7 +206,11 @@ void RuntimeImpl::signal_idle() {
 
 void RuntimeImpl::wait_idle() {
   std::unique_lock lock(idle_m);
-  idle_cv.wait(lock, [&] { return workers[0]->idle() && !any_work(); });
+  idle_cv.wait(lock, [&] {
+    for (auto& w : workers)
+      if (!w->idle()) return false;
+    return !any_work();
+  });
 }
 
 void RuntimeImpl::stop_workers() {
@@ -564,20 +590,22 @@ void Runtime::advance(Duration d) {
   if (!rt.opts.virtual_clock) throw std::logic_error("Runtime::advance needs the virtual clock (Options::deterministic())");
   require_outside(rt, "advance");
   const std::int64_t target = rt.now_ns() + d.count();
-  Worker& w = *rt.workers[0];
+  auto notify_all = [&] {
+    for (auto& w : rt.workers) w->notify();
+  };
   for (;;) {
     rt.wait_idle();
-    std::uint64_t next;
-    {
-      std::lock_guard lock(w.wheel().mutex());
-      next = w.wheel().empty() ? UINT64_MAX : w.wheel().earliest();
+    std::uint64_t next = UINT64_MAX;
+    for (auto& w : rt.workers) {
+      std::lock_guard lock(w->wheel().mutex());
+      if (!w->wheel().empty()) next = std::min(next, w->wheel().earliest());
     }
     if (next == UINT64_MAX || static_cast<std::int64_t>(next) * 1'000'000 > target) break;
     rt.virtual_ns.store(std::max(rt.now_ns(), static_cast<std::int64_t>(next) * 1'000'000), std::memory_order_release);
-    w.notify();
+    notify_all();
   }
   rt.virtual_ns.store(target, std::memory_order_release);
-  w.notify();
+  notify_all();
   rt.wait_idle();
 }
 

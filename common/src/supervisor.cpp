@@ -21,6 +21,7 @@
 #include "otp/logger.hpp"
 #include "otp/process.hpp"
 #include "otp/receive.hpp"
+#include "internal.hpp"
 
 namespace otp {
 
@@ -77,6 +78,7 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
   Co<SupState> init(SupFlags& flags, std::vector<ChildSpec>& specs, bool dynamic) {
     dynamic_ = dynamic;
     trap_exit(true);
+    detail::tls.current->supervisor = true;  // see RuntimeImpl::fate
     SupState st;
     st.flags = flags;
     st.dynamic = dynamic;

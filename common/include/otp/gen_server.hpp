@@ -351,6 +351,10 @@ struct StartAck {
 // The starter's half of the start protocol: waits for the new process's
 // StartAck tagged `tag`, or for its Down when it dies first.
 Co<StartResult> await_start(Pid child, Ref tag);
+// Registers the calling process under `name`. When the holder is a process
+// that a supervisor above it has already let go (it is bound to exit), waits
+// for it to exit and takes the name then. The holder when the name stays taken.
+Co<std::optional<Pid>> claim_name(Name name);
 
 }  // namespace detail
 class ServerRef;
@@ -614,10 +618,12 @@ class GenServer {
     base.parent_ = parent;
     base.name_ = name.to_string();
     detail::set_describer(&describer, &d);
-    if (!name.empty() && !name.register_pid(self())) {
-      Pid holder = name.whereis().value_or(Pid{});
-      send(parent, detail::StartAck{tag, StartResult::already_started(holder)});
-      co_return;
+    if (!name.empty()) {
+      std::optional<Pid> holder = co_await detail::claim_name(name);
+      if (holder) {
+        send(parent, detail::StartAck{tag, StartResult::already_started(*holder)});
+        co_return;
+      }
     }
     std::optional<Reason> failed;
     try {

@@ -21,8 +21,10 @@ inline constexpr Duration infinity = Duration::max();
 struct Options {
   // Scheduler threads; 0 means one per hardware thread.
   unsigned threads = 0;
-  // Deterministic test mode: one scheduler thread and a virtual clock that only
-  // moves when the test calls Runtime::advance().
+  // A virtual clock that only moves when the test calls Runtime::advance():
+  // timers fire then, and nowhere else. With one thread (deterministic()) a
+  // test is also repeatable; with more, scheduling stays parallel while time
+  // is the test's to move (0 threads means one here).
   bool virtual_clock = false;
   // How long shutdown() lets processes stop after the `shutdown` signal before
   // it kills the rest.

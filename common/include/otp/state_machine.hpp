@@ -397,10 +397,12 @@ class StateMachine {
     base.parent_ = parent;
     base.name_ = name.to_string();
     detail::set_describer(&describer, &d);
-    if (!name.empty() && !name.register_pid(self())) {
-      send(parent,
-           detail::StartAck{tag, StartResult::already_started(name.whereis().value_or(Pid{}))});
-      co_return;
+    if (!name.empty()) {
+      std::optional<Pid> holder = co_await detail::claim_name(name);
+      if (holder) {
+        send(parent, detail::StartAck{tag, StartResult::already_started(*holder)});
+        co_return;
+      }
     }
     std::exception_ptr error;
     try {
