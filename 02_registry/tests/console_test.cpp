@@ -38,7 +38,7 @@ TEST(Console, BoomKeepsTheLoginButLosesTheCount) {
   EXPECT_EQ(hang_ten("count eric"), ":ok");
   EXPECT_EQ(hang_ten("count eric"), ":ok");
   EXPECT_EQ(hang_ten("show eric"), "%User{login: \"eric\", request_count: 2}");
-  EXPECT_TRUE(starts_with(hang_ten("boom eric"), "** (exit) exited in: GenServer.call({:via, \"eric_server\"}"));
+  EXPECT_TRUE(starts_with(hang_ten("boom eric"), "** (exit) exited in: GenServer.call({:via, HangTen.Registry, \"eric_server\"}, HangTen.Server.Boom, 5000)"));
   std::string shown = hang_ten("show eric");
   for (int i = 0; i < 1000 && starts_with(shown, "** (exit)"); ++i) shown = hang_ten("show eric");  // until restarted
   EXPECT_EQ(shown, "%User{login: \"eric\", request_count: 0}");

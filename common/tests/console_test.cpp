@@ -145,7 +145,7 @@ TEST_F(ConsoleFixture, SleepMovesTheVirtualClock) {
 }
 
 TEST_F(ConsoleFixture, RunsAScriptGivenWithDashE) {
-  EXPECT_EQ(run({"test", "-e", "echo a; nope; echo b c; quit; echo d"}), 0);
+  EXPECT_EQ(run({"test", "-e", "echo a; nope; echo b c; quit; echo d"}), 1);  // nope failed
   std::string text = out.str();
   EXPECT_EQ(text.rfind("a\n** (UndefinedFunctionError)", 0), 0u) << text;
   EXPECT_TRUE(text.ends_with("\nb+c\n")) << text;
