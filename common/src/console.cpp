@@ -327,9 +327,10 @@ Pid Console::pid_arg(std::string_view text, std::string_view module, std::string
   auto info = me_.await(observer::info(pid));
   if (!info) throw ExitError(Reason::noproc(), fmt::format("** (exit) no process: {} is not alive", text));
   if (info->module != module) {
-    std::string what = info->module.empty() ? info->behaviour : module_name(info->module);
-    if (!info->name.empty()) what = info->name + ", a " + what;
-    throw ConsoleError(fmt::format("{} is not a {}: it is {}", text, label, what));
+    std::string kind = info->behaviour.empty() ? std::string("process") : info->behaviour;
+    if (!info->module.empty()) kind += " " + module_name(info->module);
+    throw ConsoleError(fmt::format("{} is not a {}: it is {}({})", text, label,
+                                   info->name.empty() ? "" : info->name + " ", kind));
   }
   return pid;
 }

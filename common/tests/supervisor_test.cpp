@@ -404,3 +404,40 @@ TEST(Supervisor, FunctionsTakeANameAsWellAsAPid) {
 }
 
 }  // namespace
+
+// As Erlang's supervisor: every exit of a permanent child is reported (it is restarted), a
+// transient or temporary child's orderly exit is not.
+TEST(Supervisor, ReportsEveryExitOfAPermanentChildButOnlyAbnormalOnesOfOthers) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto sup = me.await(otp::Supervisor::start_link(
+      {worker("p", me.pid()), worker("t", me.pid(), otp::Restart::transient), worker("q", me.pid(), otp::Restart::temporary)}));
+  const otp::Pid p = await_started(me, "p").pid;
+  const otp::Pid t = await_started(me, "t").pid;
+  const otp::Pid q = await_started(me, "q").pid;
+  exit_child(me, t, otp::Reason::shutdown("idle"));
+  exit_child(me, q, otp::Reason::normal());
+  exit_child(me, p, otp::Reason::normal());
+  await_started(me, "p");
+  ASSERT_EQ(logs.count(otp::LogRecord::Kind::supervisor_report), 1u);
+  EXPECT_TRUE(logs.contains("child_terminated of child p"));
+  EXPECT_TRUE(logs.contains("reason: normal"));
+}
+
+// A supervisor names itself the way the tree does, a via name included, and no "<0.0.0>".
+TEST(Supervisor, ReportsNameAViaNamedSupervisorAsTheTreeDoes) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  otp::Registry<> registry{otp::Keys::unique, "Users"};
+  auto sup = me.await(otp::Supervisor::start_link(otp::Via{&registry, "eric_sup"}, {worker("w", me.pid())},
+                                                  {.max_restarts = 0}));
+  auto ref = me.monitor(sup.pid());
+  exit_child(me, await_started(me, "w").pid, otp::Reason::other("boom"));
+  ASSERT_TRUE(otp_test::await_down(me, ref));
+  EXPECT_TRUE(logs.contains(fmt::format("supervisor {} eric_sup: child_terminated of child w (", sup.pid())));
+  EXPECT_TRUE(logs.contains(fmt::format("supervisor {} eric_sup: reached_max_restart_intensity of child w\n",
+                                        sup.pid())));
+  EXPECT_FALSE(logs.contains("<0.0.0>"));
+}
