@@ -95,6 +95,23 @@ TEST_F(KillChildren, AnIdleSessionVanishesWithAllItsProcesses) {
   EXPECT_EQ(rt.process_count(), idle_processes);
 }
 
+// Each session its Timer ends says so in one info line: whose, and which timeout.
+TEST_F(KillChildren, ATimedOutSessionIsLoggedOnce) {
+  me.await(hang_ten::create("eric"));
+  me.await(hang_ten::create("jose"));
+  for (int i = 0; i < 5; ++i) {  // jose makes a request every 10 minutes
+    rt.advance(10min);
+    hang_ten::count_request("jose");
+  }
+  EXPECT_TRUE(logs.contains("eric: session ended, idle for 15m (inactive timeout)"));
+  EXPECT_FALSE(logs.contains("jose: session ended"));
+  rt.advance(10min);
+  EXPECT_TRUE(logs.contains("jose: session ended, 60m old (absolute timeout)"));
+  std::size_t lines = 0;
+  for (const auto& r : logs.records()) lines += r.text.find("session ended") != std::string::npos ? 1 : 0;
+  EXPECT_EQ(lines, 2u);
+}
+
 TEST_F(KillChildren, RequestsKeepASessionAlive) {
   me.await(hang_ten::create("eric"));
   for (int i = 0; i < 4; ++i) {
