@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -112,6 +114,11 @@ struct RestartCase {
   otp::Reason reason;
   bool restarted;
 };
+// How ctest and gtest show a case (instead of its bytes).
+void PrintTo(const RestartCase& c, std::ostream* os) {
+  *os << (c.restart == otp::Restart::permanent ? "permanent" : c.restart == otp::Restart::transient ? "transient" : "temporary")
+      << " child, exit " << c.reason.to_string() << (c.restarted ? ": restarted" : ": not restarted");
+}
 
 class SupervisorRestart : public testing::TestWithParam<RestartCase> {};
 
@@ -146,7 +153,25 @@ INSTANTIATE_TEST_SUITE_P(
                     RestartCase{otp::Restart::transient, otp::Reason::other("boom"), true},
                     RestartCase{otp::Restart::temporary, otp::Reason::normal(), false},
                     RestartCase{otp::Restart::temporary, otp::Reason::shutdown(), false},
-                    RestartCase{otp::Restart::temporary, otp::Reason::other("boom"), false}));
+                    RestartCase{otp::Restart::temporary, otp::Reason::other("boom"), false}),
+    // Readable names: Supervisor/SupervisorRestart.TransientAfterShutdownBye, ...
+    [](const testing::TestParamInfo<RestartCase>& info) {
+      const char* restart = info.param.restart == otp::Restart::permanent   ? "Permanent"
+                            : info.param.restart == otp::Restart::transient ? "Transient"
+                                                                            : "Temporary";
+      std::string reason = otp::module_name(info.param.reason.to_string());
+      std::string name = std::string(restart) + "After";
+      bool up = true;
+      for (char c : reason) {
+        if (std::isalnum(static_cast<unsigned char>(c)) == 0) {
+          up = true;
+          continue;
+        }
+        name += up ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
+        up = false;
+      }
+      return name;
+    });
 
 TEST(Supervisor, OneForOneRestartsOnlyTheFailedChild) {
   otp::Runtime rt({.threads = 2});
