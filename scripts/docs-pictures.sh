@@ -5,8 +5,8 @@
 #   scripts/docs-pictures.sh 01_master=build/dev/01_master/hang_ten 02_registry=... ...
 #
 # (the build target docs-pictures passes every stage's hang_ten). Each picture is one console
-# session: the commands below are typed one at a time, `{pid}` in a command stands for the pid
-# that the last `new` printed, and `tree dot` at the end gives the picture.
+# session: the commands below are typed one at a time, `{eric}` in a command stands for the pid
+# that `new eric` printed (the same for any login), and `tree dot` at the end gives the picture.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,17 +19,19 @@ for arg in "$@"; do binary["${arg%%=*}"]="${arg#*=}"; done
 
 # draw <stage> <what> <flags> <command>...
 draw() {
-  local stage="$1" what="$2" flags="$3" cmd line pid="" dot_text=""
+  local stage="$1" what="$2" flags="$3" cmd line login dot_text=""
+  local -A pid=()
   shift 3
   [[ -n "${binary[$stage]:-}" ]] || { echo "skipping $stage: no hang_ten given" >&2; return; }
   # shellcheck disable=SC2086  # the flags are words
   coproc HANG_TEN { "${binary[$stage]}" $flags 2>/dev/null; }
   for cmd in "$@"; do
-    echo "${cmd//\{pid\}/$pid}" >&"${HANG_TEN[1]}"
+    for login in "${!pid[@]}"; do cmd="${cmd//\{$login\}/${pid[$login]}}"; done
+    echo "$cmd" >&"${HANG_TEN[1]}"
     read -r line <&"${HANG_TEN[0]}"
-    if [[ "$line" == "{:ok, <"* ]]; then
-      pid="${line#"{:ok, "}"
-      pid="${pid%"}"}"
+    if [[ "$cmd" == "new "* && "$line" == "{:ok, <"* ]]; then
+      line="${line#"{:ok, "}"
+      pid["${cmd#new }"]="${line%"}"}"
     fi
   done
   echo "tree dot" >&"${HANG_TEN[1]}"
@@ -46,7 +48,7 @@ draw() {
 
 draw 01_master started "" 
 draw 01_master two-users "" "new eric" "new jose"
-draw 01_master after-boom "" "new eric" "new jose" "boom {pid}"
+draw 01_master after-boom "" "new eric" "new jose" "boom {eric}"
 
 draw 02_registry two-users "" "new eric" "new jose"
 draw 02_registry after-boom "" "new eric" "new jose" "boom eric"

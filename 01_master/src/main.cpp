@@ -15,11 +15,12 @@ int main(int argc, char** argv) {
     return started.to_string();
   });
   console.command("boom", "<pid>", "crashes the Server", [&](const Args& a) {
-    return fmt::format("{}", me.await(hang_ten::boom(console.pid_arg(a[0]))));
+    return fmt::format("{}", me.await(hang_ten::boom(console.pid_arg<hang_ten::Server>(a[0]))));
   });
   console.command("state", "<pid>", "prints the Server's state: its login", [&](const Args& a) {
-    return fmt::format("\"{}\"", me.await(hang_ten::state(console.pid_arg(a[0]))));
+    return fmt::format("\"{}\"", me.await(hang_ten::state(console.pid_arg<hang_ten::Server>(a[0]))));
   });
 
-  return console.run(argc, argv, [&] { me.await(hang_ten::Application::start()); });
+  console.application("hang_ten", [&] { return me.await(hang_ten::Application::start()); });
+  return console.run(argc, argv);
 }

@@ -1,8 +1,10 @@
 // What a user of the application calls (the console's commands, the tests).
 #pragma once
 
+#include <algorithm>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "login.hpp"
 #include "otp/otp.hpp"
@@ -21,7 +23,17 @@ inline auto boom(const std::string& login) { return Server::call(via(login, "ser
 
 // Ends the user's session; false when there is none.
 inline otp::Co<bool> stop(const std::string& login) {
-  return Supervisor::terminate_child(*otp::whereis(Supervisor::name), via(login, "sup").whereis().value_or(otp::Pid{}));
+  return Supervisor::terminate_child(Supervisor::name, via(login, "sup").whereis().value_or(otp::Pid{}));
+}
+
+// The logins of the live sessions, sorted.
+inline otp::Co<std::vector<std::string>> logins() {
+  std::vector<std::string> out;
+  for (const auto& child : co_await Supervisor::which_children(Supervisor::name)) {
+    for (const std::string& key : registry.keys(child.pid)) out.push_back(key.substr(0, key.rfind('_')));
+  }
+  std::ranges::sort(out);
+  co_return out;
 }
 
 }  // namespace hang_ten

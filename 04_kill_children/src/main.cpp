@@ -6,9 +6,11 @@
 
 using Args = otp::Console::Args;
 
-// The login of a running session, or a console error.
+// The login of a running session, or a console error (the same for every command).
 static std::string known(const std::string& login) {
-  if (!hang_ten::whereis(login)) throw otp::ConsoleError(fmt::format("no session for \"{}\"", login));
+  if (!hang_ten::whereis(hang_ten::check_login(login))) {
+    throw otp::ConsoleError(fmt::format("no session for \"{}\" (new {} starts one)", login, login));
+  }
   return login;
 }
 
@@ -30,10 +32,10 @@ int main(int argc, char** argv) {
     return ":ok";
   });
   console.command("show", "<login>", "prints the user", [&](const Args& a) {
-    return fmt::format("{}", me.await(hang_ten::show(a[0])));
+    return fmt::format("{}", me.await(hang_ten::show(known(a[0]))));
   });
   console.command("boom", "<login>", "crashes the user's Server", [&](const Args& a) {
-    return fmt::format("{}", me.await(hang_ten::boom(a[0])));
+    return fmt::format("{}", me.await(hang_ten::boom(known(a[0]))));
   });
   console.command("stop", "<login>", "ends the session", [&](const Args& a) {
     me.await(hang_ten::stop(known(a[0])));
@@ -44,8 +46,11 @@ int main(int argc, char** argv) {
     return pid ? pid->to_string() : "nil";
   });
   console.command("ls", "", "lists the logins of the live sessions", [&](const Args&) {
-    return fmt::format("{}", fmt::join(me.await(hang_ten::logins()), "\n"));
+    auto logins = me.await(hang_ten::logins());
+    return logins.empty() ? std::string("no sessions") : fmt::format("{}", fmt::join(logins, "\n"));
   });
 
-  return console.run(argc, argv, [&] { me.await(hang_ten::Application::start(timeouts)); });
+  console.application("hang_ten", [&] { return me.await(hang_ten::Application::start(timeouts)); });
+  console.completions([&] { return me.await(hang_ten::logins()); });
+  return console.run(argc, argv);
 }

@@ -51,9 +51,16 @@ class Timer : public otp::GenServer<Timer, Clock> {
 
   // The whole session goes, this Timer with it, through the top-level supervisor.
   otp::Co<void> handle_info(Idle idle) {
-    if (idle.touches == state().touches) co_await hang_ten::stop(state().login);
+    if (idle.touches != state().touches) co_return;
+    otp::log::info("{}: session ended, idle for {} (inactive timeout)", state().login,
+                   otp::format_duration(timeouts.inactive));
+    co_await hang_ten::stop(state().login);
   }
-  otp::Co<void> handle_info(TooOld) { co_await hang_ten::stop(state().login); }
+  otp::Co<void> handle_info(TooOld) {
+    otp::log::info("{}: session ended, {} old (absolute timeout)", state().login,
+                   otp::format_duration(timeouts.absolute));
+    co_await hang_ten::stop(state().login);
+  }
 };
 
 }  // namespace hang_ten

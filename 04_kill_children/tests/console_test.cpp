@@ -38,9 +38,9 @@ TEST(Console, BoomKeepsTheCount) {
   EXPECT_EQ(hang_ten("count eric"), ":ok");
   EXPECT_EQ(hang_ten("count eric"), ":ok");
   EXPECT_EQ(hang_ten("show eric"), "%User{login: \"eric\", request_count: 2}");
-  EXPECT_TRUE(starts_with(hang_ten("boom eric"), "** (exit) exited in: GenServer.call({:via, \"eric_server\"}"));
+  EXPECT_TRUE(starts_with(hang_ten("boom eric"), "** (exit) exited in: GenServer.call({:via, HangTen.Registry, \"eric_server\"}, HangTen.Server.Boom, 5000)"));
   std::string shown = hang_ten("show eric");
-  for (int i = 0; i < 1000 && starts_with(shown, "** (exit)"); ++i) shown = hang_ten("show eric");  // until restarted
+  for (int i = 0; i < 1000 && starts_with(shown, "** ("); ++i) shown = hang_ten("show eric");  // until restarted
   EXPECT_EQ(shown, "%User{login: \"eric\", request_count: 2}");
   EXPECT_NE(hang_ten("whereis eric"), server);
 }
@@ -81,10 +81,45 @@ TEST(Console, AbsoluteTimeoutFlagAndDefaults) {
   EXPECT_NE(text.find("(default 15m)"), std::string::npos) << text;
   EXPECT_NE(text.find("(default 60m)"), std::string::npos) << text;
   auto out = console::run("--absolute-timeout 100ms -e 'new eric; count eric; sleep 400ms; ls; whereis eric'");
-  ASSERT_EQ(out.size(), 4u);
+  ASSERT_EQ(out.size(), 5u);
   EXPECT_EQ(out[2], ":ok");
-  EXPECT_EQ(out[3], "nil");
+  EXPECT_EQ(out[3], "no sessions");
+  EXPECT_EQ(out[4], "nil");
   EXPECT_EQ(console::run("--inactive-timeout soon").size(), 1u);
+}
+
+}  // namespace
+
+namespace {
+
+// Whatever the command, a login without a session gets the same answer.
+TEST(Console, AnUnknownLoginIsTheSameErrorForEveryCommand) {
+  console::Session hang_ten;
+  for (const char* command : {"count", "show", "boom", "stop"}) {
+    EXPECT_EQ(hang_ten(std::string(command) + " bob"), "** (ArgumentError) no session for \"bob\" (new bob starts one)")
+        << command;
+  }
+  EXPECT_EQ(hang_ten("whereis bob"), "nil");
+}
+
+// {shutdown, idle} is an exit reason, not a string: an orderly exit.
+TEST(Console, KillTakesAShutdownReasonWithATerm) {
+  console::Session hang_ten;
+  ASSERT_TRUE(starts_with(hang_ten("new eric"), "{:ok, <0."));
+  EXPECT_EQ(hang_ten("kill eric_server \"{shutdown, idle}\""), "true");
+  std::string shown = hang_ten("show eric");
+  for (int i = 0; i < 1000 && starts_with(shown, "** ("); ++i) shown = hang_ten("show eric");  // until restarted
+  EXPECT_TRUE(starts_with(shown, "%User{login: \"eric\"")) << shown;
+}
+
+// Once the top supervisor is gone, commands say that the application is not running.
+TEST(Console, SaysWhenTheApplicationStops) {
+  auto out = console::run("-e 'new eric; kill HangTen.Supervisor; whereis eric; stop eric; tree'");
+  ASSERT_EQ(out.size(), 6u);
+  EXPECT_EQ(out[2], "** (exit) the application hang_ten stopped: killed (start starts it again)");
+  EXPECT_EQ(out[3], "** (RuntimeError) the application hang_ten is not running (start starts it again)");
+  EXPECT_EQ(out[4], out[3]);
+  EXPECT_EQ(out[5], "(empty: the application is not running)");
 }
 
 }  // namespace

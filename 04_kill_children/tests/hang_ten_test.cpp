@@ -1,5 +1,5 @@
 // Stage 4's lesson: idle and old sessions vanish with all their processes, and crashes of the
-// Server never restart the Stash. On the virtual clock: minutes pass at once.
+// Server never restart the Stash (within the supervisors' intensities). On the virtual clock: minutes pass at once.
 #include <chrono>
 
 #include <gtest/gtest.h>
@@ -95,6 +95,23 @@ TEST_F(KillChildren, AnIdleSessionVanishesWithAllItsProcesses) {
   EXPECT_EQ(rt.process_count(), idle_processes);
 }
 
+// Each session its Timer ends says so in one info line: whose, and which timeout.
+TEST_F(KillChildren, ATimedOutSessionIsLoggedOnce) {
+  me.await(hang_ten::create("eric"));
+  me.await(hang_ten::create("jose"));
+  for (int i = 0; i < 5; ++i) {  // jose makes a request every 10 minutes
+    rt.advance(10min);
+    hang_ten::count_request("jose");
+  }
+  EXPECT_TRUE(logs.contains("eric: session ended, idle for 15m (inactive timeout)"));
+  EXPECT_FALSE(logs.contains("jose: session ended"));
+  rt.advance(10min);
+  EXPECT_TRUE(logs.contains("jose: session ended, 60m old (absolute timeout)"));
+  std::size_t lines = 0;
+  for (const auto& r : logs.records()) lines += r.text.find("session ended") != std::string::npos ? 1 : 0;
+  EXPECT_EQ(lines, 2u);
+}
+
 TEST_F(KillChildren, RequestsKeepASessionAlive) {
   me.await(hang_ten::create("eric"));
   for (int i = 0; i < 4; ++i) {
@@ -146,13 +163,36 @@ TEST_F(KillChildren, SessionsEndSeparatelyAndNothingLeaks) {
   EXPECT_EQ(rt.process_count(), idle_processes);
 }
 
+// The tree's promise, with every supervisor at the default intensity (3 restarts in 5 s): a
+// SubSupervisor absorbs 3 crashes and gives up at the 4th, eric_sup restarts it 3 times, so up to
+// 15 crashes of the Server in 5 s leave the Stash alone; and every 5 s the count starts over.
 TEST_F(KillChildren, ServerCrashesNeverRestartTheStash) {
   me.await(hang_ten::create("eric"));
   const auto stash = hang_ten::via("eric", "stash").whereis();
   hang_ten::count_request("eric");
-  for (int i = 0; i < 5; ++i) crash("eric");  // more than the SubSupervisor's 3 restarts in 5 s
+  for (int i = 0; i < 15; ++i) crash("eric");
+  EXPECT_EQ(hang_ten::via("eric", "stash").whereis(), stash);
+  rt.advance(6s);  // out of every supervisor's window
+  for (int i = 0; i < 15; ++i) crash("eric");
   EXPECT_EQ(hang_ten::via("eric", "stash").whereis(), stash);
   EXPECT_EQ(me.await(hang_ten::show("eric")).request_count, 1);
+}
+
+// Past the promise the crashes escalate: the 16th in 5 s takes eric_sup down (HangTen.Supervisor
+// starts a new session, with a new Stash: the count is lost), and each 16 more take another
+// eric_sup down, until the 4th such restart in 5 s (the 64th crash) takes the application down.
+TEST_F(KillChildren, TooManyServerCrashesEscalate) {
+  me.await(hang_ten::create("eric"));
+  const auto stash = hang_ten::via("eric", "stash").whereis();
+  hang_ten::count_request("eric");
+  for (int i = 0; i < 16; ++i) crash("eric");
+  EXPECT_NE(hang_ten::via("eric", "stash").whereis(), stash);
+  EXPECT_EQ(me.await(hang_ten::show("eric")).request_count, 0);
+  for (int i = 16; i < 63; ++i) crash("eric");
+  EXPECT_TRUE(rt.whereis(hang_ten::Supervisor::name).has_value());
+  crash("eric");
+  EXPECT_FALSE(rt.whereis(hang_ten::Supervisor::name).has_value());
+  EXPECT_TRUE(logs.contains("supervisor report: supervisor <0.2.0> HangTen.Supervisor: reached_max_restart_intensity"));
 }
 
 TEST_F(KillChildren, InvalidLoginsAreRefused) {

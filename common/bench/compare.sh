@@ -39,7 +39,11 @@ WORKLOADS=${*:-$ALL}
 for w in $WORKLOADS; do
   case " $ALL " in *" $w "*) ;; *) echo "unknown workload: $w (compare knows: $ALL)" >&2; exit 2 ;; esac
 done
-[ -x "$ANCHORS/run.sh" ] || { echo "no anchors at $ANCHORS (set ANCHORS=dir)" >&2; exit 1; }
+[ -x "$ANCHORS/run.sh" ] || {
+  echo "no anchors at $ANCHORS: they live beside the repository, not in it (shared/anchors next to" >&2
+  echo "the checkout's folder); point ANCHORS=dir at them, e.g. ANCHORS=/work/shared/anchors $0" >&2
+  exit 1
+}
 
 # anchor_of WORKLOAD -> the anchors' workload that ours is compared with
 anchor_of() {

@@ -1,11 +1,19 @@
 #include "otp/console.hpp"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <iterator>
 #include <thread>
@@ -14,7 +22,9 @@
 #include <fmt/format.h>
 
 #include "otp/observer.hpp"
+#include "otp/logger.hpp"
 #include "otp/process.hpp"
+#include "otp/receive.hpp"
 #include "otp/scoped.hpp"
 
 namespace otp {
@@ -41,21 +51,120 @@ std::string error_line(std::string_view kind, std::string_view message) {
   return one_line(fmt::format("** ({}) {}", kind, message));
 }
 
+bool is_error(std::string_view result) { return result.starts_with("** ("); }
+
+// Ctrl-C: a flag, and a byte in a pipe that a sleep waits on (a signal handler may only write).
+volatile std::sig_atomic_t g_interrupted = 0;
+int g_interrupt_pipe[2] = {-1, -1};
+
+extern "C" void on_interrupt(int) {
+  g_interrupted = 1;
+  if (g_interrupt_pipe[1] >= 0) {
+    const char byte = 'i';
+    [[maybe_unused]] auto n = write(g_interrupt_pipe[1], &byte, 1);
+  }
+}
+
+void catch_interrupts() {
+  if (g_interrupt_pipe[0] < 0 && pipe(g_interrupt_pipe) == 0) {
+    for (int fd : g_interrupt_pipe) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  }
+  struct sigaction sa {};
+  sa.sa_handler = on_interrupt;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: a read at the prompt returns with EINTR
+  sigaction(SIGINT, &sa, nullptr);
+}
+
+void drain_interrupts() {
+  char buf[64];
+  if (g_interrupt_pipe[0] >= 0) {
+    while (read(g_interrupt_pipe[0], buf, sizeof buf) > 0) {
+    }
+  }
+  g_interrupted = 0;
+}
+
+// Sleeps `d` on the real clock; false when Ctrl-C interrupted it.
+bool interruptible_sleep(Duration d) {
+  const auto until = std::chrono::steady_clock::now() + d;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<milliseconds>(until - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return true;
+    if (g_interrupt_pipe[0] < 0) {
+      std::this_thread::sleep_for(left);
+      return true;
+    }
+    pollfd p{g_interrupt_pipe[0], POLLIN, 0};
+    const int wait = static_cast<int>(std::min<std::int64_t>(left.count(), 1'000'000));
+    if (poll(&p, 1, wait) > 0 || g_interrupted != 0) {
+      drain_interrupts();
+      return false;
+    }
+  }
+}
+
+// $XDG_STATE_HOME/<program>/history, else ~/.local/state/<program>/history; empty without a home.
+std::string history_file(const std::string& program) {
+  std::filesystem::path dir;
+  if (const char* state = std::getenv("XDG_STATE_HOME"); state != nullptr && *state == '/') {
+    dir = state;
+  } else if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    dir = std::filesystem::path(home) / ".local" / "state";
+  } else {
+    return "";
+  }
+  dir /= program;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return "";
+  return (dir / "history").string();
+}
+
+// Tab completion: the console whose prompt is running, and its candidates for a word.
+const std::vector<std::string>* g_candidates = nullptr;
+
+char* next_candidate(const char* text, int state) {
+  static std::size_t index = 0;
+  if (state == 0) index = 0;
+  const std::string_view prefix = text;
+  while (g_candidates != nullptr && index < g_candidates->size()) {
+    const std::string& c = (*g_candidates)[index++];
+    if (c.starts_with(prefix)) return strdup(c.c_str());  // NOLINT(cppcoreguidelines-no-malloc): readline frees it
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+namespace {
+// The unit's length in ms, 0 when `text` is not digits and a unit.
+std::uint64_t duration_scale(std::string_view text) {
+  const std::size_t unit = text.find_first_not_of("0123456789");
+  if (unit == std::string_view::npos || unit == 0) return 0;
+  std::string_view suffix = text.substr(unit);
+  if (suffix == "ms") return 1;
+  if (suffix == "s") return 1000;
+  if (suffix == "m") return 60'000;
+  return 0;
+}
 }  // namespace
 
 std::optional<Duration> parse_duration(std::string_view text) {
-  const std::size_t unit = text.find_first_not_of("0123456789");
-  if (unit == std::string_view::npos || unit == 0) return std::nullopt;
-  std::string_view suffix = text.substr(unit);
-  std::uint64_t scale = 0;
-  if (suffix == "ms") scale = 1;
-  if (suffix == "s") scale = 1000;
-  if (suffix == "m") scale = 60'000;
+  const std::uint64_t scale = duration_scale(text);
   if (scale == 0) return std::nullopt;
   // At most about a year: enough for any timeout, far from overflowing nanoseconds.
-  auto n = parse_count(text.substr(0, unit), std::uint64_t{366} * 24 * 3600 * 1000 / scale);
+  const auto max_ms = static_cast<std::uint64_t>(std::chrono::duration_cast<milliseconds>(max_duration).count());
+  auto n = parse_count(text.substr(0, text.find_first_not_of("0123456789")), max_ms / scale);
   if (!n) return std::nullopt;
   return milliseconds(static_cast<std::int64_t>(*n * scale));
+}
+
+std::string duration_error(std::string_view text) {
+  if (duration_scale(text) != 0) {
+    return fmt::format("duration too long: {} (at most {}, 366 days)", text, format_duration(max_duration));
+  }
+  return fmt::format("not a duration: \"{}\" (use e.g. 300ms, 2s or 1m)", text);
 }
 
 std::string format_duration(Duration d) {
@@ -84,6 +193,35 @@ void Console::command(std::string name, std::string synopsis, std::string help, 
   commands_.push_back(std::move(c));
 }
 
+void Console::application(std::string name, std::function<StartResult()> start) {
+  app_name_ = std::move(name);
+  app_start_ = std::move(start);
+  command("start", "", "starts the application again after it stopped", [this](const Args&) {
+    if (app_) throw ConsoleError(fmt::format("the application {} is already running", app_name_));
+    return start_application();
+  });
+}
+
+void Console::completions(std::function<std::vector<std::string>()> words) { completions_ = std::move(words); }
+
+std::string Console::start_application() {
+  StartResult r = app_start_();
+  if (!r.ok()) throw ConsoleError(fmt::format("could not start {}: {}", app_name_, r), "RuntimeError");
+  app_ = r.pid();
+  return ":ok";
+}
+
+// One line when the application's top process has exited (its Exit reaches the console, which
+// traps exits as a Scoped does); empty otherwise.
+std::string Console::watch_application() {
+  if (!app_) return "";
+  const Pid top = *app_;
+  auto e = me_.receive<Exit>([&](const Exit& x) { return x.from == top; }, Duration::zero());
+  if (!e) return "";
+  app_.reset();
+  return fmt::format("** (exit) the application {} stopped: {} (start starts it again)", app_name_, e->reason);
+}
+
 void Console::flag(std::string name, std::string help, Duration& value) {
   flags_.push_back(Flag{std::move(name), std::move(help), &value});
 }
@@ -105,6 +243,7 @@ void Console::builtins() {
     forest = std::move(shown);
     std::string text = a.empty() ? observer::render_text(forest) : observer::render_dot(forest);
     if (text.ends_with('\n')) text.pop_back();
+    if (text.empty()) text = stopped() ? "(empty: the application is not running)" : "(empty)";
     return text;
   });
   command("ps", "", "prints the process table", [this](const Args&) {
@@ -116,11 +255,11 @@ void Console::builtins() {
           [this](const Args& a) { return kill(a); });
   command("sleep", "<duration>", "waits, e.g. 300ms, 2s or 1m", [this](const Args& a) {
     auto d = parse_duration(a[0]);
-    if (!d) throw ConsoleError(fmt::format("not a duration: \"{}\" (use e.g. 300ms, 2s or 1m)", a[0]));
+    if (!d) throw ConsoleError(duration_error(a[0]));
     if (me_.runtime().deterministic()) {
       me_.runtime().advance(*d);
-    } else {
-      std::this_thread::sleep_for(*d);
+    } else if (!interruptible_sleep(*d)) {
+      return std::string(":interrupted");
     }
     return std::string(":ok");
   });
@@ -128,6 +267,7 @@ void Console::builtins() {
     done_ = true;
     return std::string();
   });
+  builtin_count_ = commands_.size();
 }
 
 std::optional<Pid> Console::find_pid(std::string_view text) const {
@@ -162,8 +302,37 @@ std::string Console::kill(const Args& args) {
   }
   if (!pid) throw ConsoleError(fmt::format("no process: {}", args[0]));
   if (*pid == me_.pid()) throw ConsoleError(fmt::format("{} is the console's own process", args[0]));
+  const Ref mref = me_.monitor(*pid);
   otp::exit(*pid, args.size() > 1 ? Reason::parse(args[1]) : Reason::kill());
+  wait_for_signal(*pid, mref);
   return "true";
+}
+
+// Until the exit signal sent to `pid` has taken effect: it died (its Down came), or it has taken
+// every message and waits again (it trapped the signal or ignored it). A few seconds at most.
+void Console::wait_for_signal(const Pid& pid, Ref mref) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (Duration step = std::chrono::milliseconds(1); std::chrono::steady_clock::now() < give_up;) {
+    if (me_.receive<Down>([&](const Down& d) { return d.ref == mref; }, step)) return;
+    auto info = me_.await(observer::info(pid));
+    if (!info) break;
+    if (info->status == ProcessInfo::Status::waiting && info->mailbox == 0) break;
+    step = std::min<Duration>(step * 2, std::chrono::milliseconds(50));
+  }
+  me_.demonitor(mref, true);
+}
+
+Pid Console::pid_arg(std::string_view text, std::string_view module, std::string_view label) const {
+  const Pid pid = pid_arg(text);
+  auto info = me_.await(observer::info(pid));
+  if (!info) throw ExitError(Reason::noproc(), fmt::format("** (exit) no process: {} is not alive", text));
+  if (info->module != module) {
+    std::string kind = info->behaviour.empty() ? std::string("process") : info->behaviour;
+    if (!info->module.empty()) kind += " " + module_name(info->module);
+    throw ConsoleError(fmt::format("{} is not a {}: it is {}({})", text, label,
+                                   info->name.empty() ? "" : info->name + " ", kind));
+  }
+  return pid;
 }
 
 std::string Console::run_command(const Command& c, Args args) {
@@ -171,6 +340,11 @@ std::string Console::run_command(const Command& c, Args args) {
     std::string expected = c.synopsis.empty() ? c.name : c.name + " " + c.synopsis;
     throw ConsoleError(fmt::format("wrong number of arguments: {} (usage: {})",
                                    args.size() < c.required ? "missing" : "too many", expected));
+  }
+  const bool builtin = static_cast<std::size_t>(&c - commands_.data()) < builtin_count_ || c.name == "start";
+  if (!builtin && stopped()) {
+    throw ConsoleError(fmt::format("the application {} is not running (start starts it again)", app_name_),
+                       "RuntimeError");
   }
   return c.handler(args);
 }
@@ -255,13 +429,93 @@ std::string Console::usage() const {
       "else those typed at the prompt (with line editing and history).\n\n"
       "Options:\n"
       "  {:<32} {}\n",
-      program_, "-e \"cmd; cmd\"", "runs these commands, then exits");
+      program_, "-e \"cmd; cmd\"", "runs these commands, then exits (status 1 when one failed)");
+  out += fmt::format("  {:<32} {}\n", "-q, --quiet",
+                     "prints only what tree, ps and help draw; errors go to stderr");
   for (const Flag& f : flags_) {
     out += fmt::format("  {:<32} {} (default {})\n", f.name + " <duration>", f.help, format_duration(*f.value));
   }
   out += fmt::format("  {:<32} {}\n\n", "-h, --help", "prints this help, then exits");
   out += "Durations are written 300ms, 2s or 1m.\n\n";
   return out + help() + "\n";
+}
+
+void Console::perform(std::string_view line) {
+  std::vector<std::string> commands;
+  try {
+    commands = split_script(line);
+  } catch (const ConsoleError& e) {
+    commands = {std::string(line)};  // execute reports the error
+  }
+  for (const std::string& c : commands) {
+    if (done_) break;
+    if (std::string news = watch_application(); !news.empty()) out_ << news << '\n';
+    std::string result = execute(c);
+    const bool error = is_error(result);
+    failed_ = failed_ || error;
+    std::vector<std::string> words;
+    try {
+      words = split_words(c);
+    } catch (const ConsoleError&) {
+    }
+    const bool drawing = !words.empty() && (words[0] == "tree" || words[0] == "ps" || words[0] == "help");
+    if (quiet_ && error) {
+      std::cerr << result << std::endl;
+    } else if (!result.empty() && (!quiet_ || drawing)) {
+      out_ << result << '\n';
+    }
+    if (std::string news = watch_application(); !news.empty()) (quiet_ ? std::cerr : out_) << news << '\n';
+    out_ << std::flush;
+  }
+}
+
+int Console::prompt() {
+  const std::string history = history_file(program_);
+  using_history();
+  if (!history.empty()) read_history(history.c_str());
+  std::vector<std::string> candidates;
+  g_candidates = &candidates;
+  rl_attempted_completion_function = [](const char* text, int start, int) -> char** {
+    rl_attempted_completion_over = 1;  // no file names
+    (void)start;
+    return rl_completion_matches(text, next_candidate);
+  };
+  catch_interrupts();
+  for (int n = 1; !done_;) {
+    candidates.clear();
+    for (const Command& c : commands_) candidates.push_back(c.name);
+    if (completions_ && !stopped()) {
+      try {
+        std::ranges::move(completions_(), std::back_inserter(candidates));
+      } catch (const std::exception&) {  // nothing to complete
+      }
+    }
+    const std::string prompt = fmt::format("{}({})> ", program_, n);
+    drain_interrupts();
+    char* raw = readline(prompt.c_str());
+    if (raw == nullptr) {
+      if (g_interrupted != 0) {  // Ctrl-C: the line is dropped, a fresh prompt
+        out_ << '\n' << std::flush;
+        continue;
+      }
+      out_ << '\n' << std::flush;  // Ctrl-D: leave on a line of our own
+      break;
+    }
+    std::string line = raw;
+    std::free(raw);  // NOLINT(cppcoreguidelines-no-malloc): readline's buffer
+    if (g_interrupted != 0) {
+      out_ << '\n' << std::flush;
+      continue;
+    }
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    add_history(line.c_str());
+    if (!history.empty()) write_history(history.c_str());
+    perform(line);
+    ++n;
+  }
+  g_candidates = nullptr;
+  signal(SIGINT, SIG_DFL);
+  return 0;
 }
 
 int Console::run(int argc, char** argv, const std::function<void()>& start) {
@@ -272,6 +526,10 @@ int Console::run(int argc, char** argv, const std::function<void()>& start) {
       out_ << usage() << std::flush;
       return 0;
     }
+    if (arg == "-q" || arg == "--quiet") {
+      quiet_ = true;
+      continue;
+    }
     std::string_view name = arg.substr(0, arg.find('='));
     std::optional<std::string_view> value;
     if (name.size() < arg.size()) {
@@ -281,8 +539,9 @@ int Console::run(int argc, char** argv, const std::function<void()>& start) {
     }
     const bool inline_value = name.size() < arg.size();
     if (name == "-e") {
-      if (!value) {
-        out_ << error_line("ArgumentError", "-e needs the commands to run (see --help)") << std::endl;
+      if (!value || (!inline_value && value->starts_with("-"))) {
+        out_ << error_line("ArgumentError", "-e needs the commands to run, e.g. -e \"new eric; tree\" (see --help)")
+             << std::endl;
         return 2;
       }
       script = std::string(*value);
@@ -296,7 +555,8 @@ int Console::run(int argc, char** argv, const std::function<void()>& start) {
     }
     std::optional<Duration> d = value ? parse_duration(*value) : std::nullopt;
     if (!d) {
-      out_ << error_line("ArgumentError", fmt::format("{} needs a value like 300ms, 2s or 1m (see --help)", name))
+      const std::string why = value ? duration_error(*value) : std::string("missing value");
+      out_ << error_line("ArgumentError", fmt::format("{} needs a value like 300ms, 2s or 1m: {} (see --help)", name, why))
            << std::endl;
       return 2;
     }
@@ -304,47 +564,24 @@ int Console::run(int argc, char** argv, const std::function<void()>& start) {
     if (!inline_value) ++i;
   }
 
-  if (start) {
-    try {
-      start();
-    } catch (const std::exception& e) {
-      out_ << error_line("RuntimeError", fmt::format("could not start: {}", e.what())) << std::endl;
-      return 1;
-    }
+  try {
+    if (start) start();
+    if (app_start_) start_application();
+  } catch (const std::exception& e) {
+    out_ << error_line("RuntimeError", fmt::format("could not start: {}", e.what())) << std::endl;
+    return 1;
   }
 
-  auto perform = [this](std::string_view line) {
-    std::string result = execute(line);
-    if (!result.empty()) out_ << result << '\n';
-    out_ << std::flush;
-  };
   if (script) {
-    for (const std::string& c : split_script(*script)) {
-      perform(c);
-      if (done_) break;
-    }
-    return 0;
+    perform(*script);
+    return failed_ ? 1 : 0;
   }
   if (isatty(STDIN_FILENO) == 0) {
     std::string line;
     while (!done_ && std::getline(std::cin, line)) perform(line);
     return 0;
   }
-  using_history();
-  for (int n = 1; !done_; ++n) {
-    const std::string prompt = fmt::format("{}({})> ", program_, n);
-    char* raw = readline(prompt.c_str());
-    if (raw == nullptr) break;  // end of input (Ctrl-D)
-    std::string line = raw;
-    std::free(raw);  // NOLINT(cppcoreguidelines-no-malloc): readline's buffer
-    if (line.find_first_not_of(" \t") == std::string::npos) {
-      --n;
-      continue;
-    }
-    add_history(line.c_str());
-    perform(line);
-  }
-  return 0;
+  return prompt();
 }
 
 }  // namespace otp

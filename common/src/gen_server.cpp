@@ -41,7 +41,7 @@ void call_failed(Reason reason, std::string what) {
   } else {
     why = reason.to_string();
   }
-  std::string message = fmt::format("** (exit) exited in: {} ** (EXIT) {}", what, why);
+  std::string message = fmt::format("** (exit) exited in: {} ** (EXIT) {}", module_name(what), why);
   throw ExitError(std::move(reason), message);
 }
 

@@ -1,7 +1,10 @@
 #include "otp/logger.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cstdio>
+#include <vector>
 
 namespace otp {
 
@@ -23,7 +26,86 @@ std::string_view level_name(Level l) {
   return "none";
 }
 
+bool ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; }
+
+// snake_case -> SnakeCase; a name with a capital letter is kept.
+std::string camel(std::string_view segment) {
+  if (std::ranges::any_of(segment, [](char c) { return std::isupper(static_cast<unsigned char>(c)) != 0; }))
+    return std::string(segment);
+  std::string out;
+  bool up = true;
+  for (char c : segment) {
+    if (c == '_') {
+      up = true;
+      continue;
+    }
+    out += up ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
+    up = false;
+  }
+  return out;
+}
+
+// CallMsg<Server, Request> -> Request (the same for CastMsg).
+std::string unwrap_messages(std::string s) {
+  for (std::string_view wrapper : {"CallMsg<", "CastMsg<"}) {
+    for (std::size_t at; (at = s.find(wrapper)) != std::string::npos;) {
+      std::size_t begin = at;  // take the qualification (otp::detail::) with it
+      while (begin > 0 && (ident_char(s[begin - 1]) || s[begin - 1] == ':')) --begin;
+      std::size_t i = at + wrapper.size();
+      int depth = 1;
+      std::size_t comma = std::string::npos;
+      for (; i < s.size() && depth > 0; ++i) {
+        if (s[i] == '<') ++depth;
+        if (s[i] == '>') --depth;
+        if (s[i] == ',' && depth == 1 && comma == std::string::npos) comma = i;
+      }
+      if (depth != 0 || comma == std::string::npos) return s;
+      std::string request = s.substr(comma + 1, i - 1 - (comma + 1));
+      request.erase(0, request.find_first_not_of(' '));
+      s.replace(begin, i - begin, request);
+    }
+  }
+  return s;
+}
+
 }  // namespace
+
+std::string module_name(std::string_view type) {
+  std::string s(type);
+  for (std::string_view junk : {"(anonymous namespace)::", "{anonymous}::"}) {
+    for (std::size_t at; (at = s.find(junk)) != std::string::npos;) s.erase(at, junk.size());
+  }
+  s = unwrap_messages(std::move(s));
+  std::string out;
+  for (std::size_t i = 0; i < s.size();) {
+    if (!ident_char(s[i]) || (i > 0 && ident_char(s[i - 1]))) {
+      out += s[i++];
+      continue;
+    }
+    std::vector<std::string_view> path;  // identifiers joined by ::
+    std::size_t end = i;
+    for (;;) {
+      std::size_t j = end;
+      while (j < s.size() && ident_char(s[j])) ++j;
+      path.emplace_back(s.data() + end, j - end);
+      end = j;
+      if (end + 2 < s.size() && s.compare(end, 2, "::") == 0 && ident_char(s[end + 2])) {
+        end += 2;
+      } else {
+        break;
+      }
+    }
+    if (path.size() == 1 || path.front() == "std") {
+      out.append(s, i, end - i);
+    } else {
+      std::size_t first = 0;
+      while (first + 1 < path.size() && (path[first] == "otp" || path[first] == "detail")) ++first;
+      for (std::size_t k = first; k < path.size(); ++k) out += (k > first ? "." : "") + camel(path[k]);
+    }
+    i = end;
+  }
+  return out;
+}
 
 namespace log {
 
@@ -51,8 +133,9 @@ void write(LogRecord record) {
 void report(const CrashReport& r) {
   if (!log::enabled(Level::error)) return;
   std::string text = fmt::format("crash report: process {} ({}) exited\n    reason: {}", r.process,
-                                 r.behaviour.empty() ? "process" : r.behaviour, r.reason);
-  if (!r.last_message.empty()) text += fmt::format("\n    last message: {}", r.last_message);
+                                 r.behaviour.empty() ? "process" : module_name(r.behaviour),
+                                 module_name(r.reason.to_string()));
+  if (!r.last_message.empty()) text += fmt::format("\n    last message: {}", module_name(r.last_message));
   if (!r.state.empty()) text += fmt::format("\n    state: {}", r.state);
   log::write(LogRecord{Level::error, LogRecord::Kind::crash_report, std::move(text)});
 }
@@ -61,7 +144,8 @@ void report(const SupervisorReport& r) {
   if (!log::enabled(Level::error)) return;
   log::write(LogRecord{Level::error, LogRecord::Kind::supervisor_report,
                        fmt::format("supervisor report: supervisor {}: {} of child {}\n    reason: {}\n    action: {}",
-                                   r.supervisor, r.context, r.child, r.reason, r.action)});
+                                   r.supervisor, r.context, module_name(r.child), module_name(r.reason.to_string()),
+                                   r.action)});
 }
 
 LogCapture::LogCapture() : old_level_(log::level()) {

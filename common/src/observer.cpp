@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "otp/detail/type_name.hpp"
 #include "internal.hpp"
 
 namespace otp {
@@ -90,13 +91,20 @@ std::vector<TreeNode> build_forest(std::vector<ProcessInfo> all) {
   return forest;
 }
 
+// What tells an unnamed server apart from its siblings: its state, when that is short.
+std::string short_state(const ProcessInfo& p) {
+  if (!p.name.empty() || p.behaviour != "GenServer" || p.state.empty() || p.state.size() > 32) return "";
+  return p.state;
+}
+
 std::string label(const ProcessInfo& p) {
   std::string out = p.pid.to_string();
   if (!p.name.empty()) out += " " + p.name;
   std::string kind = p.behaviour.empty() ? std::string("process") : p.behaviour;
-  if (!p.module.empty()) kind += " " + p.module;
+  if (!p.module.empty()) kind += " " + module_name(p.module);
   if (p.status == ProcessInfo::Status::busy) kind = "busy";
-  return fmt::format("{} ({})", out, kind);
+  std::string state = short_state(p);
+  return state.empty() ? fmt::format("{} ({})", out, kind) : fmt::format("{} ({}) state: {}", out, kind, state);
 }
 
 void text_node(const TreeNode& n, const std::string& prefix, bool last, bool root, std::string& out) {
@@ -154,8 +162,9 @@ bool is_supervisor(const ProcessInfo& p) {
 void dot_node(const TreeNode& n, std::string& out) {
   // The label's lines, each escaped, joined with DOT's own \n.
   std::string text = n.info.name.empty() ? n.info.pid.to_string() : dot_escape(n.info.name) + "\\n" + n.info.pid.to_string();
-  std::string kind = n.info.module.empty() ? n.info.behaviour : n.info.module;
+  std::string kind = n.info.module.empty() ? n.info.behaviour : module_name(n.info.module);
   if (!kind.empty()) text += "\\n" + dot_escape(kind);
+  if (std::string state = short_state(n.info); !state.empty()) text += "\\nstate: " + dot_escape(state);
   out += fmt::format("  \"{}\" [label=\"{}\", shape={}];\n", n.info.pid.to_string(), text,
                      is_supervisor(n.info) ? "box" : "ellipse");
   for (const auto& c : n.children) {
@@ -202,7 +211,7 @@ std::string render_table(const std::vector<ProcessInfo>& processes) {
   std::string out = fmt::format("{:<14} {:<24} {:<30} {:<8} {:>7} {:>9}\n", "PID", "NAME", "BEHAVIOUR", "STATUS",
                                 "MAILBOX", "HANDLED");
   for (const auto& p : processes) {
-    std::string kind = p.behaviour + (p.module.empty() ? "" : " " + p.module);
+    std::string kind = p.behaviour + (p.module.empty() ? "" : " " + module_name(p.module));
     out += fmt::format("{:<14} {:<24} {:<30} {:<8} {:>7} {:>9}\n", p.pid.to_string(), p.name.empty() ? "-" : p.name,
                        kind, to_string(p.status), p.mailbox, p.handled);
   }

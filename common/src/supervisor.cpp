@@ -191,7 +191,9 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
     c.pid = Pid{};
     const bool restart = c.spec.restart == Restart::permanent ||
                          (c.spec.restart == Restart::transient && !e.reason.is_orderly());
-    if (!e.reason.is_orderly())
+    // As Erlang's supervisor: every exit of a permanent child is reported (it is restarted, even
+    // after `normal` or `shutdown`), those of transient and temporary ones only when abnormal.
+    if (c.spec.restart == Restart::permanent || !e.reason.is_orderly())
       report(SupervisorReport{describe_self(), child_text(c, e.from), e.reason, "child_terminated",
                               restart ? "restarting" : "not restarting"});
     if (!restart) {
@@ -211,11 +213,13 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
  private:
   bool dynamic_ = false;
 
+  // As the tree names it: "<0.5.0> eric_sup".
   std::string describe_self() {
-    std::string name = registered_name();
-    return name.empty() ? self().to_string() : fmt::format("{} ({})", self(), name);
+    std::string name = server_name().empty() ? registered_name() : server_name();
+    return name.empty() ? self().to_string() : fmt::format("{} {}", self(), name);
   }
   static std::string child_text(const Child& c, const Pid& pid) {
+    if (!pid) return c.spec.id;
     return c.spec.id.empty() ? pid.to_string() : fmt::format("{} ({})", c.spec.id, pid);
   }
 

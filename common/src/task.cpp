@@ -11,7 +11,7 @@ namespace detail {
 void report_task_crash(const Reason& reason, const Pid& owner) {
   if (reason.is_orderly()) return;
   std::string name = registered_name();
-  report(CrashReport{name.empty() ? self().to_string() : fmt::format("{} ({})", self(), name),
+  report(CrashReport{name.empty() ? self().to_string() : fmt::format("{} {}", self(), name),
                      "Task", reason, fmt::format("(started from {})", owner), "(none)"});
 }
 

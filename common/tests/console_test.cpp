@@ -13,6 +13,9 @@ using otp::Console;
 struct Sleeper : otp::GenServer<Sleeper, int> {
   int init() { return 0; }
 };
+struct Other : otp::GenServer<Other, int> {
+  int init() { return 0; }
+};
 
 // A console with an `echo <a> [b]` command, on a deterministic runtime.
 struct ConsoleFixture : ::testing::Test {
@@ -145,7 +148,7 @@ TEST_F(ConsoleFixture, SleepMovesTheVirtualClock) {
 }
 
 TEST_F(ConsoleFixture, RunsAScriptGivenWithDashE) {
-  EXPECT_EQ(run({"test", "-e", "echo a; nope; echo b c; quit; echo d"}), 0);
+  EXPECT_EQ(run({"test", "-e", "echo a; nope; echo b c; quit; echo d"}), 1);  // nope failed
   std::string text = out.str();
   EXPECT_EQ(text.rfind("a\n** (UndefinedFunctionError)", 0), 0u) << text;
   EXPECT_TRUE(text.ends_with("\nb+c\n")) << text;
@@ -177,3 +180,76 @@ TEST_F(ConsoleFixture, HelpFlagPrintsUsageFlagsAndCommands) {
 }
 
 }  // namespace
+
+// ---- what a newcomer tripped on (issue 9) ----
+
+TEST(ConsoleReason, ParsesShutdownWithATerm) {
+  EXPECT_EQ(otp::Reason::parse("{shutdown, idle}"), otp::Reason::shutdown("idle"));
+  EXPECT_EQ(otp::Reason::parse("{:shutdown, :idle}"), otp::Reason::shutdown("idle"));
+  EXPECT_TRUE(otp::Reason::parse("{shutdown, idle}").is_orderly());
+  EXPECT_EQ(otp::Reason::parse("{boom, 1}"), otp::Reason::other("{boom, 1}"));
+  EXPECT_EQ(otp::Reason::parse("{shutdown}"), otp::Reason::other("{shutdown}"));
+}
+
+TEST_F(ConsoleFixture, SleepPastTheLimitSaysItIsTooLong) {
+  EXPECT_EQ(console.execute("sleep 99999999999m"),
+            "** (ArgumentError) duration too long: 99999999999m (at most 527040m, 366 days)");
+  EXPECT_EQ(console.execute("sleep soon").rfind("** (ArgumentError) not a duration", 0), 0u);
+}
+
+TEST_F(ConsoleFixture, DashEExitsWithZeroOnlyWhenEveryCommandWorked) {
+  EXPECT_EQ(run({"test", "-e", "echo a; echo b"}), 0);
+  EXPECT_EQ(run({"test", "-e", "echo a; echo"}), 1);
+}
+
+TEST_F(ConsoleFixture, DashETakesNoOptionForItsCommands) {
+  EXPECT_EQ(run({"test", "-e", "--help"}), 2);
+  EXPECT_EQ(out.str().rfind("** (ArgumentError) -e needs the commands", 0), 0u) << out.str();
+  EXPECT_EQ(out.str().find("Usage"), std::string::npos) << out.str();
+}
+
+TEST_F(ConsoleFixture, KillReturnsOnceTheSignalTookEffect) {
+  auto a = me.await(Sleeper::start(otp::Name::local("sleeper")));
+  EXPECT_EQ(console.execute("kill sleeper normal"), "true");  // ignored: it does not trap exits
+  EXPECT_TRUE(otp::is_alive(a.pid()));
+  EXPECT_EQ(console.execute("kill sleeper"), "true");
+  EXPECT_FALSE(otp::is_alive(a.pid()));
+}
+
+TEST_F(ConsoleFixture, APidOfTheWrongKindIsRefusedBeforeAnythingIsSent) {
+  console.command("poke", "<pid>", "", [this](const Console::Args& a) { return console.pid_arg<Sleeper>(a[0]).to_string(); });
+  auto sleeper = me.await(Sleeper::start());
+  auto other = me.await(Other::start(otp::Name::local("other")));
+  EXPECT_EQ(console.execute("poke " + sleeper.pid().to_string()), sleeper.pid().to_string());
+  EXPECT_EQ(console.execute("poke " + other.pid().to_string()),
+            fmt::format("** (ArgumentError) {} is not a Sleeper: it is other (GenServer Other)", other.pid()));
+  EXPECT_EQ(console.execute("poke <0.999.0>").rfind("** (exit) no process", 0), 0u);
+}
+
+// The application the console started stops: one line says so, with the reason; commands of
+// the application are refused, tree shows the empty tree, and start starts it again.
+TEST_F(ConsoleFixture, SaysWhenTheApplicationStoppedAndStartsItAgain) {
+  int starts = 0;
+  console.application("app", [&] {
+    ++starts;
+    return me.await(otp::Supervisor::start_link(otp::Name::local("App.Supervisor"), {}));
+  });
+  EXPECT_EQ(run({"test", "-e", "echo a; kill App.Supervisor; echo b; tree; start; echo c; start"}), 1);
+  EXPECT_EQ(out.str(),
+            "a\n"
+            "true\n"
+            "** (exit) the application app stopped: killed (start starts it again)\n"
+            "** (RuntimeError) the application app is not running (start starts it again)\n"
+            "(empty: the application is not running)\n"
+            ":ok\n"
+            "c\n"
+            "** (ArgumentError) the application app is already running\n");
+  EXPECT_EQ(starts, 2);
+  EXPECT_TRUE(rt.whereis("App.Supervisor").has_value());
+}
+
+TEST_F(ConsoleFixture, QuietPrintsOnlyWhatTreeDraws) {
+  EXPECT_EQ(run({"test", "-q", "-e", "echo a; tree dot; nope"}), 1);
+  EXPECT_EQ(out.str().rfind("digraph", 0), 0u) << out.str();
+  EXPECT_TRUE(out.str().ends_with("}\n")) << out.str();
+}

@@ -89,3 +89,59 @@ TEST(Logger, OrderlyExitsAreNotCrashes) {
 }
 
 }  // namespace
+
+namespace hang_ten_like {
+struct Holder : otp::GenServer<Holder, int> {
+  struct Boom {};
+  int init() { return 1; }
+  void handle_call(Boom) { otp::exit(otp::Reason::other("kaput")); }
+};
+}  // namespace hang_ten_like
+
+TEST(ModuleName, NamesTypesTheWayAReaderKnowsThem) {
+  EXPECT_EQ(otp::module_name("hang_ten::Server"), "HangTen.Server");
+  EXPECT_EQ(otp::module_name("hang_ten::Server::Boom"), "HangTen.Server.Boom");
+  EXPECT_EQ(otp::module_name("otp::{anonymous}::SupervisorServer"), "SupervisorServer");
+  EXPECT_EQ(otp::module_name("(anonymous namespace)::Holder"), "Holder");
+  EXPECT_EQ(otp::module_name("otp::detail::CallMsg<hang_ten::Server, hang_ten::Server::Boom>"), "HangTen.Server.Boom");
+  EXPECT_EQ(otp::module_name("{bad_call, otp::detail::CastMsg<a::B, a::B::C>}"), "{bad_call, A.B.C}");
+  EXPECT_EQ(otp::module_name("std::string"), "std::string");
+  EXPECT_EQ(otp::module_name("boom"), "boom");
+}
+
+// No C++ internals, no doubled parentheses: "process <0.N.0> holder (HangTenLike.Holder)".
+TEST(Logger, CrashReportNamesTheModuleAsAReaderKnowsIt) {
+  otp::Runtime rt({.threads = 1});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  using hang_ten_like::Holder;
+  auto pid = me.await(Holder::start(otp::Name::local("holder"))).pid();
+  auto ref = me.monitor(pid);
+  EXPECT_THROW(me.await(Holder::call(pid, Holder::Boom{})), otp::ExitError);
+  ASSERT_TRUE(otp_test::await_down(me, ref));
+  auto records = logs.records();
+  ASSERT_EQ(records.size(), 1u);
+  const std::string& t = records[0].text;
+  EXPECT_EQ(t.rfind(fmt::format("crash report: process {} holder (HangTenLike.Holder) exited", pid), 0), 0u) << t;
+  EXPECT_NE(t.find("last message: HangTenLike.Holder.Boom\n"), std::string::npos) << t;
+  EXPECT_EQ(t.find("::"), std::string::npos) << t;
+}
+
+TEST(Logger, CallExitsNameTheRequestAndTheRegistryOfAViaName) {
+  otp::Runtime rt({.threads = 1});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  otp::Registry<> registry{otp::Keys::unique, "HangTen.Registry"};
+  using hang_ten_like::Holder;
+  ASSERT_TRUE(me.await(Holder::start(otp::Name(otp::Via{&registry, "eric_server"}))).ok());
+  try {
+    me.await(Holder::call(otp::Via{&registry, "eric_server"}, Holder::Boom{}));
+    FAIL() << "no exit";
+  } catch (const otp::ExitError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("** (exit) exited in: GenServer.call({:via, HangTen.Registry, \"eric_server\"}, "
+                                          "HangTenLike.Holder.Boom, 5000) ** (EXIT) kaput",
+                                          0),
+              0u)
+        << e.what();
+  }
+}

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -112,6 +114,11 @@ struct RestartCase {
   otp::Reason reason;
   bool restarted;
 };
+// How ctest and gtest show a case (instead of its bytes).
+void PrintTo(const RestartCase& c, std::ostream* os) {
+  *os << (c.restart == otp::Restart::permanent ? "permanent" : c.restart == otp::Restart::transient ? "transient" : "temporary")
+      << " child, exit " << c.reason.to_string() << (c.restarted ? ": restarted" : ": not restarted");
+}
 
 class SupervisorRestart : public testing::TestWithParam<RestartCase> {};
 
@@ -146,7 +153,25 @@ INSTANTIATE_TEST_SUITE_P(
                     RestartCase{otp::Restart::transient, otp::Reason::other("boom"), true},
                     RestartCase{otp::Restart::temporary, otp::Reason::normal(), false},
                     RestartCase{otp::Restart::temporary, otp::Reason::shutdown(), false},
-                    RestartCase{otp::Restart::temporary, otp::Reason::other("boom"), false}));
+                    RestartCase{otp::Restart::temporary, otp::Reason::other("boom"), false}),
+    // Readable names: Supervisor/SupervisorRestart.TransientAfterShutdownBye, ...
+    [](const testing::TestParamInfo<RestartCase>& info) {
+      const char* restart = info.param.restart == otp::Restart::permanent   ? "Permanent"
+                            : info.param.restart == otp::Restart::transient ? "Transient"
+                                                                            : "Temporary";
+      std::string reason = otp::module_name(info.param.reason.to_string());
+      std::string name = std::string(restart) + "After";
+      bool up = true;
+      for (char c : reason) {
+        if (std::isalnum(static_cast<unsigned char>(c)) == 0) {
+          up = true;
+          continue;
+        }
+        name += up ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
+        up = false;
+      }
+      return name;
+    });
 
 TEST(Supervisor, OneForOneRestartsOnlyTheFailedChild) {
   otp::Runtime rt({.threads = 2});
@@ -404,3 +429,40 @@ TEST(Supervisor, FunctionsTakeANameAsWellAsAPid) {
 }
 
 }  // namespace
+
+// As Erlang's supervisor: every exit of a permanent child is reported (it is restarted), a
+// transient or temporary child's orderly exit is not.
+TEST(Supervisor, ReportsEveryExitOfAPermanentChildButOnlyAbnormalOnesOfOthers) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto sup = me.await(otp::Supervisor::start_link(
+      {worker("p", me.pid()), worker("t", me.pid(), otp::Restart::transient), worker("q", me.pid(), otp::Restart::temporary)}));
+  const otp::Pid p = await_started(me, "p").pid;
+  const otp::Pid t = await_started(me, "t").pid;
+  const otp::Pid q = await_started(me, "q").pid;
+  exit_child(me, t, otp::Reason::shutdown("idle"));
+  exit_child(me, q, otp::Reason::normal());
+  exit_child(me, p, otp::Reason::normal());
+  await_started(me, "p");
+  ASSERT_EQ(logs.count(otp::LogRecord::Kind::supervisor_report), 1u);
+  EXPECT_TRUE(logs.contains("child_terminated of child p"));
+  EXPECT_TRUE(logs.contains("reason: normal"));
+}
+
+// A supervisor names itself the way the tree does, a via name included, and no "<0.0.0>".
+TEST(Supervisor, ReportsNameAViaNamedSupervisorAsTheTreeDoes) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  otp::Registry<> registry{otp::Keys::unique, "Users"};
+  auto sup = me.await(otp::Supervisor::start_link(otp::Via{&registry, "eric_sup"}, {worker("w", me.pid())},
+                                                  {.max_restarts = 0}));
+  auto ref = me.monitor(sup.pid());
+  exit_child(me, await_started(me, "w").pid, otp::Reason::other("boom"));
+  ASSERT_TRUE(otp_test::await_down(me, ref));
+  EXPECT_TRUE(logs.contains(fmt::format("supervisor {} eric_sup: child_terminated of child w (", sup.pid())));
+  EXPECT_TRUE(logs.contains(fmt::format("supervisor {} eric_sup: reached_max_restart_intensity of child w\n",
+                                        sup.pid())));
+  EXPECT_FALSE(logs.contains("<0.0.0>"));
+}

@@ -5,19 +5,30 @@
 //   otp::Console console("hang_ten", me);
 //   console.command("new", "<login>", "starts a session for <login>",
 //                   [&](const otp::Console::Args& a) { return me.await(create(a[0])).to_string(); });
-//   return console.run(argc, argv, [&] { me.await(Application::start()); });
+//   console.application("hang_ten", [&] { return me.await(Application::start()); });
+//   return console.run(argc, argv);
 //
-// run() parses the flags, calls `start`, then reads commands: from `-e "cmd; cmd"`, from
-// stdin line by line when it is not a terminal, or at a prompt (`hang_ten(1)> `) with line
-// editing and history when it is. Every console has the commands help, tree [dot] (the
-// supervision tree as text, or as Graphviz DOT), ps,
-// kill <pid|name> [reason], sleep <duration> and quit.
+// run() parses the flags, starts the application, then reads commands: from `-e "cmd; cmd"`,
+// from stdin line by line when it is not a terminal, or at a prompt (`hang_ten(1)> `) with line
+// editing, Tab completion (command names, and the words `completions` gives) and history kept in
+// $XDG_STATE_HOME/<program>/history (~/.local/state/... when unset). Everywhere, `;` separates
+// commands on a line. Every console has the commands help, tree [dot] (the supervision tree as
+// text, or as Graphviz DOT), ps, kill <pid|name> [reason], sleep <duration> and quit, and with
+// an application, start. With -q only what tree, ps and help draw goes to stdout (errors go to
+// stderr), so `hang_ten -q -e "new eric; tree dot" | dot -Tsvg > tree.svg` draws a picture.
+//
+// The console starts the application (it is the parent of its top process) and watches it:
+// when the application stops, the console prints one line with the reason, and from then on
+// the commands it did not build in answer that the application is not running; `start`
+// starts it again. `kill` waits until the signal has taken effect (the process died, or went
+// on waiting), so what the next command shows is the world after the signal.
 //
 // A command is a name and words; a word may be double-quoted to hold spaces. A handler
 // returns its result as text (printed with a newline unless empty). Bad input (an unknown
 // command, a wrong number of arguments, an exception from a handler: ExitError, ConsoleError,
 // std::invalid_argument, any std::exception) prints one line starting with `** (` and the
-// console goes on. Handlers run on the thread that called run(), as the Scoped process.
+// console goes on; with -e the exit status is then 1. Ctrl-C clears the line at the prompt and
+// interrupts a sleep. Handlers run on the thread that called run(), as the Scoped process.
 #pragma once
 
 #include <functional>
@@ -28,6 +39,8 @@
 #include <string_view>
 #include <vector>
 
+#include "otp/detail/type_name.hpp"
+#include "otp/gen_server.hpp"
 #include "otp/pid.hpp"
 #include "otp/runtime.hpp"
 
@@ -35,8 +48,12 @@ namespace otp {
 
 class Scoped;
 
-// "300ms", "2s", "1m": a count and a unit (ms, s or m); nullopt for anything else.
+// "300ms", "2s", "1m": a count and a unit (ms, s or m), at most max_duration; nullopt for
+// anything else.
 std::optional<Duration> parse_duration(std::string_view text);
+inline constexpr Duration max_duration = std::chrono::hours(24 * 366);
+// Why `text` is not a duration, as a console error message.
+std::string duration_error(std::string_view text);
 // The shortest of those forms that is exact: 900000ms -> "15m".
 std::string format_duration(Duration d);
 
@@ -58,18 +75,26 @@ class Console {
   // Adds a command. The synopsis names its arguments, `<required>` and `[optional]`, in order,
   // and the console checks their number before calling the handler.
   void command(std::string name, std::string synopsis, std::string help, Handler handler);
+  // The application the console starts (before the first command) and watches; `start`
+  // returns its top process, which is linked to the console's.
+  void application(std::string name, std::function<StartResult()> start);
+  // Words that Tab completes after a command name (a stage's live logins, say).
+  void completions(std::function<std::vector<std::string>()> words);
+
   // Adds a flag `--name <duration>` (or `--name=<duration>`) that sets `value`; the value's
   // initial content is the default shown by --help.
   void flag(std::string name, std::string help, Duration& value);
 
   // Runs the console as described above; returns the process's exit status (0, or 2 for bad
-  // flags, 1 when `start` throws).
+  // flags, 1 when `start` throws or, with -e, when a command failed).
   int run(int argc, char** argv, const std::function<void()>& start = {});
 
   // Runs one line (one command) and returns what it prints, without the final newline.
   std::string execute(std::string_view line);
   // Whether `quit` has been run.
   bool done() const { return done_; }
+  // Whether the application was started and has stopped since.
+  bool stopped() const { return app_start_ && !app_; }
 
   // The words of a line; a double-quoted word may hold spaces. Throws ConsoleError
   // (SyntaxError) on an unterminated quote.
@@ -81,6 +106,13 @@ class Console {
   // For handlers taking a pid: find_pid, or throws ConsoleError for text that is not a pid or
   // is the console's own, and ExitError (noproc) for a pid that is not alive.
   Pid pid_arg(std::string_view text) const;
+  // As pid_arg, and refuses (ConsoleError) a process that is not a `module`, e.g.
+  // pid_arg<Server>(text): a command aimed at a process of the wrong kind never reaches it.
+  Pid pid_arg(std::string_view text, std::string_view module, std::string_view label) const;
+  template <class T>
+  Pid pid_arg(std::string_view text) const {
+    return pid_arg(text, detail::type_name_v<T>, module_name(detail::type_name_v<T>));
+  }
 
  private:
   struct Command {
@@ -98,6 +130,11 @@ class Console {
   std::string usage() const;
   std::string kill(const Args& args);
   std::string run_command(const Command& c, Args args);
+  std::string start_application();
+  std::string watch_application();
+  void wait_for_signal(const Pid& pid, Ref mref);
+  void perform(std::string_view line);
+  int prompt();
 
   std::string program_;
   Scoped& me_;
@@ -105,6 +142,13 @@ class Console {
   std::vector<Command> commands_;
   std::vector<Flag> flags_;
   bool done_ = false;
+  bool failed_ = false;
+  bool quiet_ = false;
+  std::string app_name_;
+  std::function<StartResult()> app_start_;
+  std::optional<Pid> app_;
+  std::function<std::vector<std::string>()> completions_;
+  std::size_t builtin_count_ = 0;
 };
 
 }  // namespace otp

@@ -375,7 +375,9 @@ inline std::optional<Pid> whereis_dest(const Via& via) { return via.whereis(); }
 inline std::optional<Pid> whereis_dest(const Name& name) { return name.whereis(); }
 inline std::optional<Pid> whereis_dest(std::string_view name) { return otp::whereis(name); }
 inline std::string dest_text(const Pid& pid) { return pid.to_string(); }
-inline std::string dest_text(const Via& via) { return fmt::format("{{:via, \"{}\"}}", via.key); }
+inline std::string dest_text(const Via& via) {
+  return fmt::format("{{:via, {}, \"{}\"}}", via.registry->registry_name(), via.key);
+}
 inline std::string dest_text(const Name& name) { return name.to_string(); }
 inline std::string dest_text(std::string_view name) { return std::string(name); }
 
@@ -600,6 +602,8 @@ class GenServer {
   void stop(Reason reason = Reason::normal()) { stop_ = std::move(reason); }
   // The process that started this server.
   const Pid& parent() const { return parent_; }
+  // The name it was started with (a local name or a via key, as the observer shows it), or empty.
+  const std::string& server_name() const { return name_; }
 
  private:
   template <class... A>
@@ -771,10 +775,11 @@ class GenServer {
 
   void report_crash(const Reason& reason, std::string_view last) {
     if (!log::enabled(Level::error)) return;
-    std::string name = registered_name();
-    report(CrashReport{name.empty() ? self().to_string() : fmt::format("{} ({})", self(), name),
-                       std::string(detail::type_name<Derived>()), reason, std::string(last),
-                       state_ ? describe_state() : std::string("(none)")});
+    std::string name = name_.empty() ? registered_name() : name_;
+    std::string module = describe_module(static_cast<Derived*>(this));
+    report(CrashReport{name.empty() ? self().to_string() : fmt::format("{} {}", self(), name),
+                       module.empty() ? describe_behaviour(static_cast<Derived*>(this)) : module, reason,
+                       std::string(last), state_ ? describe_state() : std::string("(none)")});
   }
 
   std::string describe_state() {

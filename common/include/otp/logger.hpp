@@ -64,7 +64,7 @@ void error(fmt::format_string<A...> f, A&&... args) { at(Level::error, f, std::f
 
 // A process died with a reason other than normal/shutdown.
 struct CrashReport {
-  std::string process;       // "<0.12.0>" or "<0.12.0> (name)"
+  std::string process;       // "<0.12.0>" or "<0.12.0> name"
   std::string behaviour;     // "GenServer", "Task", ...
   Reason reason;
   std::string last_message;  // the message being handled, as far as it can be shown

@@ -18,6 +18,8 @@ class NameRegistry {
   // False when the key is taken.
   virtual bool register_name(std::string key, Pid pid) = 0;
   virtual void unregister_name(std::string_view key) = 0;
+  // How reports name the registry ({:via, HangTen.Registry, "key"}).
+  virtual std::string registry_name() const { return "Registry"; }
 };
 
 // A {via, registry, key} name.

@@ -341,6 +341,7 @@ class Registry : public NameRegistry {
 
   Keys kind() const { return kind_; }
   const std::string& name() const { return name_; }
+  std::string registry_name() const override { return name_.empty() ? "Registry" : name_; }
 
   // ---- NameRegistry, for Via names: unique registries only (std::logic_error
   // for a duplicate one, as Elixir raises). ----

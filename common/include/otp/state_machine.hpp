@@ -586,7 +586,7 @@ class StateMachine {
         state = detail::describe(*data_);
       }
     }
-    report(CrashReport{name.empty() ? self().to_string() : fmt::format("{} ({})", self(), name),
+    report(CrashReport{name.empty() ? self().to_string() : fmt::format("{} {}", self(), name),
                        std::string(detail::type_name<Derived>()), reason,
                        last_.empty() ? std::string("(init)") : std::string(last_),
                        std::move(state)});
