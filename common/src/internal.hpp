@@ -224,8 +224,8 @@ class Worker {
 
  private:
   friend class RuntimeImpl;
-  void run(Proc* p);
-  Proc* find_work();
+  void run(Proc* p, bool inherit);
+  Proc* find_work(bool& inherit);
   void fire_timers();
   void sleep();
   void enqueue_locked(Proc* p);
@@ -238,6 +238,7 @@ class Worker {
   std::atomic<std::size_t> q_len_{0};
   Proc* runnext_ = nullptr;
   unsigned runnext_streak_ = 0;
+  std::atomic<bool> bypassing_{false};  // running runnext while processes wait in the queue
   unsigned tick_ = 0;
   std::uint64_t rng_ = 0x9E3779B97F4A7C15ull;
   TimerWheel wheel_;
@@ -337,6 +338,9 @@ struct Tls {
 extern thread_local Tls tls;
 
 constexpr int slice_budget = 2000;
+// The longest chain of processes run from `runnext` on one time slice, before the
+// worker serves its queue (see runtime.cpp).
+constexpr unsigned runnext_chain = 16;
 
 // Process-side helpers (process.cpp).
 void drain(Proc* p) noexcept;                        // inbox -> private queue, handling signals

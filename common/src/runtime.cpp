@@ -5,19 +5,27 @@
 // a one-slot `runnext`. A process woken by a message sent from a worker goes to
 // that worker's runnext, so that the receiver runs next, on the same core, with
 // the message still in cache: a ping-pong or a ring never leaves its core and
-// never wakes another thread. A worker takes runnext at most 64 times in a row
-// before it serves its queue, so two chatty processes cannot starve the rest.
+// never wakes another thread.
+//
+// Fairness. A process run from runnext inherits what its waker left of the
+// time slice (as in Go's scheduler): a chain of processes handing work to each
+// other shares one slice, and ends after `runnext_chain` (16) processes or when
+// the slice (2,000 receives) is used up; then the worker serves its queue. So a
+// runnable process waits for at most 16 runnext processes per process ahead of
+// it in its worker's queue, however busy the chain. When a chain starts while
+// processes wait in the queue, the worker wakes an idle one, which may then
+// steal even a lone waiting process from it.
 // Work from other threads (main, tests, Scoped handles) goes through a global
 // injection queue.
 //
 // Idle workers try to steal half of another worker's queue when two or more
-// processes wait in it (never its runnext),
+// processes wait in it, or one waits behind a runnext chain (never its runnext),
 // then sleep on their own condition variable. A sleeping worker is woken only
 // when queued work appears that its owner is not about to run: a push to a
-// local queue that leaves two or more processes waiting, or to the injection
-// queue, wakes one sleeper. The push and the
-// sleeper's final check are ordered by seq_cst operations on the queue lengths
-// and on `sleepers` (a Dekker pattern), so a wake-up cannot be lost.
+// local queue that leaves two or more processes waiting, a runnext chain that
+// passes queued work, or a push to the injection queue, wakes one sleeper. The
+// push and the sleeper's final check are ordered by seq_cst operations on the
+// queue lengths and on `sleepers` (a Dekker pattern), so a wake-up cannot be lost.
 //
 // Timers live in per-worker wheels (timer_wheel.cpp); a worker advances its own
 // wheel between processes and sleeps no longer than its next expiry.
@@ -269,15 +277,17 @@ Proc* Worker::pop_local() {
 }
 
 std::size_t Worker::steal_into(Worker& thief) {
-  // A lone queued process runs here soon enough (see push_back); steal only excess.
-  if (q_len_.load(std::memory_order_relaxed) < 2) return 0;
+  // A lone queued process runs here soon enough (see push_back): steal only excess,
+  // or what waits behind a chain of runnext processes.
+  const std::size_t queued = q_len_.load(std::memory_order_relaxed);
+  if (queued == 0 || (queued < 2 && !bypassing_.load(std::memory_order_relaxed))) return 0;
   Proc* head = nullptr;
   Proc* tail = nullptr;
   std::size_t n = 0;
   {
     std::unique_lock lock(qlock_, std::try_to_lock);
     if (!lock.owns_lock()) return 0;
-    std::size_t want = q_len_.load(std::memory_order_relaxed) / 2;
+    std::size_t want = std::max<std::size_t>(1, q_len_.load(std::memory_order_relaxed) / 2);
     while (n < want && q_head_ != nullptr) {
       Proc* p = q_head_;
       q_head_ = p->next_run;
@@ -324,16 +334,29 @@ void Worker::notify() {
   sleep_cv_.notify_one();
 }
 
-Proc* Worker::find_work() {
+Proc* Worker::find_work(bool& inherit) {
   Proc* p;
+  inherit = false;
   if (tick_ % 61 == 0 && (p = rt_->take_injected()) != nullptr) return p;
-  if (runnext_ != nullptr && runnext_streak_ < 64) {
+  if (runnext_ != nullptr && runnext_streak_ < runnext_chain && tls.budget > 0) {
     ++runnext_streak_;
+    inherit = true;  // what the waker left of its time slice
+    if (has_queued() && !bypassing_.exchange(true, std::memory_order_relaxed)) {
+      // Processes wait behind this chain: an idle worker may take them (steal_into).
+      rt_->wake_one();
+    }
     return std::exchange(runnext_, nullptr);
   }
   runnext_streak_ = 0;
-  if ((p = pop_local()) != nullptr) return p;
-  if (runnext_ != nullptr) return std::exchange(runnext_, nullptr);
+  if ((p = pop_local()) != nullptr) {
+    bypassing_.store(false, std::memory_order_relaxed);
+    return p;
+  }
+  bypassing_.store(false, std::memory_order_relaxed);
+  if (runnext_ != nullptr) {
+    runnext_streak_ = 1;
+    return std::exchange(runnext_, nullptr);
+  }
   if ((p = rt_->take_injected()) != nullptr) return p;
   auto& ws = rt_->workers;
   if (ws.size() > 1) {
@@ -359,9 +382,9 @@ void Worker::fire_timers() {
   fired_.clear();
 }
 
-void Worker::run(Proc* p) {
+void Worker::run(Proc* p, bool inherit) {
   tls.current = p;
-  tls.budget = slice_budget;
+  if (!inherit) tls.budget = slice_budget;
   tls.outcome = Tls::Outcome::none;
   if (p->waiter != nullptr) {
     if (!poll_waiter(p)) {
@@ -451,8 +474,9 @@ void Worker::loop() {
   tls.rt = rt_;
   while (!rt_->quit.load(std::memory_order_acquire)) {
     if ((++tick_ & 63) == 0) fire_timers();
-    if (Proc* p = find_work()) {
-      run(p);
+    bool inherit = false;
+    if (Proc* p = find_work(inherit)) {
+      run(p, inherit);
       continue;
     }
     fire_timers();
@@ -462,11 +486,11 @@ void Worker::loop() {
     Proc* p = nullptr;
     for (int i = 0; i < 64 && p == nullptr && !rt_->quit.load(std::memory_order_relaxed); ++i) {
       for (int k = 0; k < 32; ++k) SpinLock::cpu_relax();
-      p = find_work();
+      p = find_work(inherit);
     }
     rt_->spinners.fetch_sub(1, std::memory_order_seq_cst);
     if (p != nullptr) {
-      run(p);
+      run(p, inherit);
       continue;
     }
     sleep();

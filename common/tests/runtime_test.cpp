@@ -224,6 +224,27 @@ TEST(Runtime, VirtualClockMovesOnlyWithAdvance) {
   EXPECT_EQ(rt.now(), otp::Duration(90s));
 }
 
+TEST(Runtime, VirtualClockWorksOnSeveralThreads) {
+  otp::Runtime rt{otp::Options{.threads = 2, .virtual_clock = true}};
+  otp::Scoped me{rt};
+  const otp::Pid to = me.pid();
+  constexpr int n = 40;
+  for (int i = 0; i < n; ++i) {
+    rt.spawn([to]() -> otp::Co<void> {
+      // The receive timer lives on the wheel of whichever thread runs this.
+      if (!co_await otp::receive<Never>(10s)) otp::send(to, TimedOut{otp::now()});
+    });
+  }
+  rt.advance(10s - 1ms);
+  EXPECT_FALSE(me.receive<TimedOut>(0s).has_value());
+  rt.advance(1ms);
+  for (int i = 0; i < n; ++i) {
+    auto t = me.receive<TimedOut>(0s);
+    ASSERT_TRUE(t.has_value()) << i;
+    EXPECT_EQ(t->at, otp::Duration(10s));
+  }
+}
+
 TEST(Runtime, FifteenMinuteInactivityTimeoutIsTestedInstantly) {
   otp::Runtime rt{otp::Options::deterministic()};
   otp::Scoped me{rt};
