@@ -1,9 +1,11 @@
 // Runtime internals shared by the .cpp files of common/src. Not installed.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <coroutine>
+#include <memory>
 #include <cstdint>
 #include <mutex>
 #include <semaphore>
@@ -73,12 +75,64 @@ struct ExternalWait {
   std::binary_semaphore sem{0};
 };
 
+// A map from ids (pid serials, monitor refs) to pids, small first: most
+// processes have a link or two and a monitor now and then, so the entries sit in
+// one vector, searched linearly; past `index_from` entries (a supervisor of many
+// children) a hash index over the vector keeps every operation O(1).
+class PidMap {
+ public:
+  using Item = std::pair<std::uint64_t, Pid>;
+  using iterator = std::vector<Item>::iterator;
+
+  iterator begin() { return items_.begin(); }
+  iterator end() { return items_.end(); }
+  bool empty() const { return items_.empty(); }
+  std::size_t size() const { return items_.size(); }
+
+  iterator find(std::uint64_t key) {
+    if (index_) {
+      auto it = index_->find(key);
+      return it == index_->end() ? end() : items_.begin() + it->second;
+    }
+    return std::find_if(items_.begin(), items_.end(), [key](const Item& i) { return i.first == key; });
+  }
+  std::pair<iterator, bool> emplace(std::uint64_t key, const Pid& pid) {
+    if (auto it = find(key); it != end()) return {it, false};
+    items_.emplace_back(key, pid);
+    if (index_) {
+      index_->emplace(key, items_.size() - 1);
+    } else if (items_.size() > index_from) {
+      index_ = std::make_unique<std::unordered_map<std::uint64_t, std::size_t>>();
+      for (std::size_t i = 0; i < items_.size(); ++i) index_->emplace(items_[i].first, i);
+    }
+    return {items_.end() - 1, true};
+  }
+  void erase(iterator it) {
+    if (index_) index_->erase(it->first);
+    if (it != items_.end() - 1) {
+      *it = std::move(items_.back());
+      if (index_) (*index_)[it->first] = static_cast<std::size_t>(it - items_.begin());
+    }
+    items_.pop_back();
+  }
+  std::size_t erase(std::uint64_t key) {
+    auto it = find(key);
+    if (it == end()) return 0;
+    erase(it);
+    return 1;
+  }
+
+ private:
+  static constexpr std::size_t index_from = 16;
+  std::vector<Item> items_;
+  std::unique_ptr<std::unordered_map<std::uint64_t, std::size_t>> index_;
+};
+
 // Rarely used per-process data, allocated on first use.
 struct Extras {
-  std::unordered_map<std::uint64_t, Pid> links;     // by pid serial
-  std::unordered_map<std::uint64_t, Pid> monitors;  // monitors I hold: ref -> target
-  std::unordered_map<std::uint64_t, Pid> watchers;  // monitors on me: ref -> watcher
-  std::string name;
+  PidMap links;     // by pid serial
+  PidMap monitors;  // monitors I hold: ref -> target
+  PidMap watchers;  // monitors on me: ref -> watcher
 };
 
 // The process control block.
