@@ -448,6 +448,9 @@ void do_exit(Proc* p) {
     p->timer = TimerRef{};
   }
   p->waiter = nullptr;
+  // Ending without a signal (the body returned or threw): the signals already
+  // here still count, so exit(self(), r) just before the end ends it with r.
+  if (!p->pending_exit) drain(p);
   const Reason reason = p->exit_reason;
 
   // Close the inbox, then answer what was waiting in it and in the private queue.

@@ -32,6 +32,7 @@ using namespace std::chrono_literals;
 struct Child {
   ChildSpec spec;
   Pid pid;
+  bool restarting = false;  // its restart failed; a TryAgainRestart is on its way
 };
 
 struct SupState {
@@ -67,6 +68,11 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
   struct DeleteChild {
     std::string id;
   };
+  // Sent to itself after a failed restart of child `seq`.
+  struct TryAgainRestart {
+    std::uint64_t seq;
+  };
+  using Info = Messages<TryAgainRestart>;
 
   std::string observer_behaviour() const { return dynamic_ ? "DynamicSupervisor" : "Supervisor"; }
   std::string observer_module() const { return ""; }
@@ -97,7 +103,8 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
         st.by_pid.emplace(c.pid.id(), seq);
         ++it;
       } else if (r.kind() == StartResult::Kind::ignore) {
-        ++it;
+        // Kept without a process, unless temporary: that one would never run.
+        it = c.spec.restart == Restart::temporary ? st.children.erase(it) : std::next(it);
       } else {
         report(SupervisorReport{describe_self(), c.spec.id, r.reason(), "start_error", "shutting down"});
         std::string why = reason_text("failed_to_start_child", c.spec.id, r.reason());
@@ -142,7 +149,7 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
       std::uint64_t seq = st.next_seq++;
       st.by_pid.emplace(r.pid().id(), seq);
       st.children.emplace(seq, Child{std::move(spec), r.pid()});
-    } else if (r.kind() == StartResult::Kind::ignore && !st.dynamic) {
+    } else if (r.kind() == StartResult::Kind::ignore && !st.dynamic && spec.restart != Restart::temporary) {
       st.children.emplace(st.next_seq++, Child{std::move(spec), Pid{}});
     }
     co_return r;
@@ -152,6 +159,7 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
     Child* c = find(req.id);
     if (c == nullptr) co_return false;
     if (c->pid) co_await stop_child(*c);
+    c->restarting = false;  // a pending retry finds nothing to do
     if (c->spec.restart == Restart::temporary) erase(req.id);
     co_return true;
   }
@@ -169,6 +177,7 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
   Co<StartResult> handle_call(RestartChild req) {
     Child* c = find(req.id);
     if (c == nullptr) co_return StartResult::error(Reason::other("not_found"));
+    if (c->restarting) co_return StartResult::error(Reason::other("restarting"));
     if (c->pid) co_return StartResult::error(Reason::other("running"));
     co_return co_await start_one(*c);
   }
@@ -176,6 +185,7 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
   std::optional<Reason> handle_call(DeleteChild req) {
     Child* c = find(req.id);
     if (c == nullptr) return Reason::other("not_found");
+    if (c->restarting) return Reason::other("restarting");
     if (c->pid) return Reason::other("running");
     erase(req.id);
     return std::nullopt;
@@ -200,7 +210,13 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
       if (c.spec.restart == Restart::temporary || st.dynamic) st.children.erase(seq);
       co_return;
     }
-    co_await restart_from(seq);
+    co_await restart_child(seq);
+  }
+
+  Co<void> handle_info(TryAgainRestart t) {
+    auto it = state().children.find(t.seq);
+    if (it == state().children.end() || !it->second.restarting) co_return;  // stopped or restarted meanwhile
+    co_await restart_child(t.seq);
   }
 
   Co<void> terminate(const Reason&) {
@@ -254,56 +270,70 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
     StartResult r = co_await c.spec.start();
     if (r.kind() == StartResult::Kind::ok) {
       c.pid = r.pid();
+      c.restarting = false;
       for (auto& [seq, other] : state().children)
         if (&other == &c) state().by_pid.emplace(c.pid.id(), seq);
     }
     co_return r;
   }
 
-  // Restarts after child `seq` exited, per the strategy; gives up (exits with
-  // `shutdown`) past the intensity.
-  Co<void> restart_from(std::uint64_t seq) {
+  // Restarts child `seq` (which exited, or whose restart failed) and, per the
+  // strategy, its siblings. Every attempt counts against the intensity; past it
+  // the supervisor gives up (exits with `shutdown`). A failed start is not retried
+  // here but through a TryAgainRestart to itself (Erlang's try_again_restart), so
+  // that what waits in the mailbox -- other children's exits, calls, a dying
+  // process that still holds a name the child wants -- gets its turn in between.
+  Co<void> restart_child(std::uint64_t seq) {
     auto& st = state();
-    std::vector<std::uint64_t> todo;  // children to (re)start, in order
+    if (!add_restart()) {
+      report(SupervisorReport{describe_self(), child_text(st.children.at(seq), Pid{}), Reason::shutdown(),
+                              "reached_max_restart_intensity", "shutting down"});
+      otp::exit(Reason::shutdown());
+    }
+    st.children.at(seq).restarting = false;
     if (st.flags.strategy == Strategy::one_for_one || st.dynamic) {
-      todo.push_back(seq);
-    } else {
-      auto first = st.flags.strategy == Strategy::one_for_all ? st.children.begin() : st.children.find(seq);
-      for (auto it = st.children.end(); it != first;) {
-        --it;
-        if (it->second.pid) {
-          co_await shutdown_child(it->second);
-          st.by_pid.erase(it->second.pid.id());
-          it->second.pid = Pid{};
-        }
+      StartResult r = co_await start_one(st.children.at(seq));
+      if (r.kind() == StartResult::Kind::ignore && st.dynamic) {
+        st.children.erase(seq);  // Elixir's DynamicSupervisor forgets a child whose restart is ignored
+      } else if (!r.ok() && r.kind() != StartResult::Kind::ignore) {
+        try_again_later(seq, r.reason());
       }
-      for (auto it = first; it != st.children.end(); ++it) todo.push_back(it->first);
-      // Temporary children stopped for a sibling are not restarted.
-      std::erase_if(todo, [&](std::uint64_t s) {
-        if (s == seq || st.children.at(s).spec.restart != Restart::temporary) return false;
-        st.children.erase(s);
-        return true;
-      });
+      co_return;
     }
-    for (;;) {
-      if (!add_restart()) {
-        report(SupervisorReport{describe_self(), child_text(st.children.at(seq), Pid{}), Reason::shutdown(),
-                                "reached_max_restart_intensity", "shutting down"});
-        otp::exit(Reason::shutdown());
+    // one_for_all: every child; rest_for_one: this one and those after it. Stop
+    // those still running (some restarted by a previous, failed attempt), in reverse.
+    auto first = st.flags.strategy == Strategy::one_for_all ? st.children.begin() : st.children.find(seq);
+    for (auto it = st.children.end(); it != first;) {
+      --it;
+      if (it->second.pid) {
+        co_await shutdown_child(it->second);
+        st.by_pid.erase(it->second.pid.id());
+        it->second.pid = Pid{};
       }
-      bool failed = false;
-      for (std::uint64_t s : todo) {
-        auto it = st.children.find(s);
-        if (it == st.children.end() || it->second.pid) continue;
-        StartResult r = co_await start_one(it->second);
-        if (!r.ok() && r.kind() != StartResult::Kind::ignore) {
-          report(SupervisorReport{describe_self(), it->second.spec.id, r.reason(), "start_error", "restarting"});
-          failed = true;
-          break;
-        }
-      }
-      if (!failed) co_return;
     }
+    // Temporary children stopped for a sibling are not restarted.
+    for (auto it = first; it != st.children.end();) {
+      if (it->first != seq && it->second.spec.restart == Restart::temporary) {
+        if (it == first) ++first;
+        it = st.children.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (auto it = first; it != st.children.end(); ++it) {
+      StartResult r = co_await start_one(it->second);
+      if (!r.ok() && r.kind() != StartResult::Kind::ignore) {
+        try_again_later(it->first, r.reason());
+        co_return;
+      }
+    }
+  }
+
+  void try_again_later(std::uint64_t seq, const Reason& why) {
+    Child& c = state().children.at(seq);
+    report(SupervisorReport{describe_self(), c.spec.id, why, "start_error", "restarting"});
+    c.restarting = true;
+    otp::send(self(), TryAgainRestart{seq});
   }
 
   // Stops a running child as its shutdown says (Erlang's supervisor:shutdown/2).

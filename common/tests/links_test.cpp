@@ -284,6 +284,25 @@ TEST(Links, ExitSelfNormalEndsTheCaller) {
   EXPECT_FALSE(me.receive<Done>(0ms).has_value());
 }
 
+TEST(Links, ExitSelfIsNotLostWhenTheBodyReturnsBeforeItsNextWait) {
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  otp::Pid parent = spawn_parent_of(
+      rt, me.pid(),
+      []() -> otp::Co<void> {
+        otp::exit(otp::self(), otp::Reason::other("bye"));
+        co_return;  // no wait point between the signal and the end
+      },
+      true);
+  auto linked = me.receive<Linked>(kWait);
+  ASSERT_TRUE(linked.has_value());
+  auto trapped = me.receive<Trapped>(kWait);
+  ASSERT_TRUE(trapped.has_value());
+  EXPECT_EQ(trapped->from, linked->partner);
+  EXPECT_EQ(trapped->reason, otp::Reason::other("bye"));
+  otp::exit(parent, otp::Reason::kill());
+}
+
 TEST(Links, ExitShutdownKillsANonTrappingProcess) {
   otp::Runtime rt{otp::Options{.threads = 2}};
   otp::Scoped me{rt};

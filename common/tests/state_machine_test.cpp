@@ -306,6 +306,112 @@ TEST(StateMachine, EventTimeoutIsCancelledByAnEvent) {
   EXPECT_EQ(seen(me), "idle");
 }
 
+// A machine for time-outs zero: each Go{n} sets up scenario n; every event it
+// handles is told to the watcher as "<state> <event>".
+class Zero : public otp::StateMachine<Zero, otp::Pid> {
+ public:
+  struct Go {
+    int scenario;
+  };
+  struct Later {};
+  struct Inserted {};
+  struct Leave {};
+  struct T1 {};
+  struct T2 {};
+  struct E {};
+
+  otp::Pid init(otp::Pid watcher) {
+    set_state(&Zero::a);
+    return watcher;
+  }
+
+  void a(otp::Event& ev) {
+    tell("a", ev);
+    auto* go = ev.get<Go>();
+    if (go == nullptr) return;
+    switch (go->scenario) {
+      case 1:  // a state change with a state time-out zero and an inserted event
+        next_state(&Zero::b);
+        state_timeout(0ms, T1{});
+        next_event(Inserted{});
+        break;
+      case 2:  // the state time-out zero is queued first: it cancels the event time-out
+        state_timeout(0ms, T1{});
+        event_timeout(0ms, E{});
+        break;
+      case 3:  // the event time-out zero is queued first: both fire
+        event_timeout(0ms, E{});
+        state_timeout(0ms, T1{});
+        break;
+      case 4:  // the inserted event changes the state before the state time-out zero comes
+        next_state(&Zero::b);
+        state_timeout(0ms, T1{});
+        next_event(Leave{});
+        break;
+      case 5:
+        event_timeout(0ms, E{});
+        break;
+    }
+  }
+  void b(otp::Event& ev) {
+    tell("b", ev);
+    if (ev.is_state_timeout<T1>()) {
+      next_state(&Zero::c);
+      state_timeout(0ms, T2{});
+    } else if (ev.is_internal<Leave>()) {
+      next_state(&Zero::a);
+    }
+  }
+  void c(otp::Event& ev) { tell("c", ev); }
+
+ private:
+  void tell(const std::string& state, const otp::Event& ev) {
+    std::string what = ev.is<Go>() ? "Go" : ev.is<Later>() ? "Later" : ev.is<Inserted>() ? "Inserted"
+                     : ev.is<Leave>() ? "Leave" : ev.is<T1>() ? "T1" : ev.is<T2>() ? "T2" : ev.is<E>() ? "E" : "?";
+    otp::send(data(), Seen{state + " " + what});
+  }
+};
+
+// Runs scenario n on a fresh Zero with a Later message already in its mailbox
+// behind the Go; returns what it handled, in order.
+std::vector<std::string> zero_scenario(int n) {
+  otp::Runtime rt{otp::Options::deterministic()};
+  otp::Scoped me{rt};
+  const otp::Pid to = me.pid();
+  rt.spawn([to]() -> otp::Co<void> {
+    auto started = co_await Zero::start(to);
+    otp::send(to, started.pid());
+  });
+  rt.run_until_idle();
+  auto zero = me.receive<otp::Pid>(0ms);
+  EXPECT_TRUE(zero.has_value());
+  Zero::cast(*zero, Zero::Go{n});
+  Zero::cast(*zero, Zero::Later{});
+  rt.run_until_idle();
+  rt.advance(1s);
+  std::vector<std::string> out;
+  while (auto s = seen(me)) out.push_back(*s);
+  return out;
+}
+
+using Log = std::vector<std::string>;
+
+TEST(StateMachine, StateTimeoutZeroComesAfterInsertedEventsAndBeforeTheMailbox) {
+  // Each state change's state time-out zero fires in the state it was set for.
+  EXPECT_EQ(zero_scenario(1), (Log{"a Go", "b Inserted", "b T1", "c T2", "c Later"}));
+  // A state change before a queued state time-out zero cancels it.
+  EXPECT_EQ(zero_scenario(4), (Log{"a Go", "b Leave", "a Later"}));
+}
+
+TEST(StateMachine, EventTimeoutZeroComesBeforeTheMailbox) {
+  EXPECT_EQ(zero_scenario(5), (Log{"a Go", "a E", "a Later"}));
+}
+
+TEST(StateMachine, QueuedStateTimeoutZeroCancelsALaterEventTimeoutZero) {
+  EXPECT_EQ(zero_scenario(2), (Log{"a Go", "a T1", "a Later"}));
+  EXPECT_EQ(zero_scenario(3), (Log{"a Go", "a E", "a T1", "a Later"}));
+}
+
 TEST(StateMachine, ParentShutdownRunsTerminateWhenTrappingExits) {
   otp::Runtime rt({.threads = 2});
   otp::Scoped me(rt);

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -79,6 +80,51 @@ otp::Pid child_pid(otp::Scoped& me, otp::Pid sup, const std::string& id) {
   for (auto& c : me.await(otp::Supervisor::which_children(sup)))
     if (c.id == id) return c.pid;
   return {};
+}
+
+// A child whose start follows a script, one outcome per attempt (past the end: ok),
+// and tells an observer of every attempt. The start runs in the supervisor, so the
+// attempts arrive in the order the supervisor made them.
+struct Attempt {
+  std::string id;
+  int n;
+};
+enum class Outcome { ok, fail, ignore, wait_for_go_then_fail };
+struct Script {
+  std::vector<Outcome> outcomes;
+  int attempts = 0;  // touched only by the supervisor
+};
+
+otp::Co<otp::StartResult> scripted_start(std::string id, otp::Pid observer, std::shared_ptr<Script> script) {
+  const int n = ++script->attempts;
+  otp::send(observer, Attempt{id, n});
+  const auto at = static_cast<std::size_t>(n - 1);
+  const Outcome outcome = at < script->outcomes.size() ? script->outcomes[at] : Outcome::ok;
+  switch (outcome) {
+    case Outcome::ok:
+      co_return co_await Worker::start_link(id, observer, false, true);
+    case Outcome::ignore:
+      co_return otp::StartResult::ignore();
+    case Outcome::wait_for_go_then_fail:
+      co_await otp::receive<otp_test::Go>();
+      [[fallthrough]];
+    case Outcome::fail:
+      break;
+  }
+  co_return otp::StartResult::error(otp::Reason::other("busy"));
+}
+
+otp::ChildSpec scripted(const std::string& id, otp::Pid observer, std::vector<Outcome> outcomes,
+                        otp::Restart restart = otp::Restart::permanent) {
+  auto script = std::make_shared<Script>();
+  script->outcomes = std::move(outcomes);
+  return {.id = id, .start = [=] { return scripted_start(id, observer, script); }, .restart = restart};
+}
+
+// The next start attempt, as "<id><n>".
+std::string next_attempt(otp::Scoped& me) {
+  auto a = me.receive<Attempt>(kWait);
+  return a ? a->id + std::to_string(a->n) : "none";
 }
 
 TEST(Supervisor, StartsChildrenInOrder) {
@@ -357,6 +403,116 @@ TEST(Supervisor, SupervisorReportNamesChildReasonAndAction) {
   EXPECT_EQ(logs.count(otp::LogRecord::Kind::crash_report), 1u);  // the worker's own
 }
 
+TEST(Supervisor, RetriesAFailedRestartAfterOtherMessagesAndGivesUpPastTheIntensity) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  const otp::Pid observer = me.pid();
+  using enum Outcome;
+  auto sup = me.await(otp::Supervisor::start_link(
+      {scripted("f", observer, {ok, wait_for_go_then_fail, fail, fail, fail}), scripted("o", observer, {})},
+      {.max_restarts = 3, .max_seconds = 1h}));
+  ASSERT_TRUE(sup.ok()) << sup.to_string();
+  auto sup_ref = me.monitor(sup.pid());
+  EXPECT_EQ(next_attempt(me), "f1");
+  EXPECT_EQ(next_attempt(me), "o1");
+  otp::Pid f = await_started(me, "f").pid;
+  otp::Pid o = await_started(me, "o").pid;
+
+  Worker::cast(f, Worker::ExitWith{otp::Reason::other("boom")});  // restart 1: f2, which waits
+  EXPECT_EQ(next_attempt(me), "f2");
+  // While f2 runs, o dies: its Exit waits in the supervisor's mailbox, then f2 fails.
+  auto o_ref = me.monitor(o);
+  otp::exit(o, otp::Reason::kill());
+  ASSERT_TRUE(otp_test::await_down(me, o_ref));
+  otp::send(sup.pid(), otp_test::Go{});
+
+  EXPECT_EQ(next_attempt(me), "o2") << "the Exit of o is handled before f is tried again";  // restart 2
+  EXPECT_EQ(next_attempt(me), "f3");                                                      // restart 3
+  auto down = otp_test::await_down(me, sup_ref);  // a 4th restart is one too many
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->reason, otp::Reason::shutdown());
+  EXPECT_FALSE(me.receive<Attempt>(0ms)) << "no attempt past the intensity";
+  EXPECT_TRUE(logs.contains("reached_max_restart_intensity"));
+}
+
+TEST(Supervisor, TemporaryChildWhoseStartIsIgnoredIsNotKept) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  using enum Outcome;
+  auto sup = me.await(otp::Supervisor::start_link({scripted("t", me.pid(), {ignore}, otp::Restart::temporary),
+                                                   scripted("p", me.pid(), {ignore})}));
+  ASSERT_TRUE(sup.ok()) << sup.to_string();
+  auto r = me.await(otp::Supervisor::start_child(sup.pid(), scripted("t2", me.pid(), {ignore}, otp::Restart::temporary)));
+  EXPECT_EQ(r.kind(), otp::StartResult::Kind::ignore);
+  // A permanent (or transient) child whose start is ignored is kept, without a process.
+  auto children = me.await(otp::Supervisor::which_children(sup.pid()));
+  ASSERT_EQ(children.size(), 1u);
+  EXPECT_EQ(children[0].id, "p");
+  EXPECT_FALSE(children[0].pid);
+  auto counts = me.await(otp::Supervisor::count_children(sup.pid()));
+  EXPECT_EQ(counts.specs, 1u);
+  EXPECT_EQ(counts.active, 0u);
+}
+
+TEST(Supervisor, OneForAllStopsTheRestartedChildrenAndRetriesWhenALaterStartFails) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  const otp::Pid observer = me.pid();
+  using enum Outcome;
+  auto sup = me.await(otp::Supervisor::start_link(
+      {scripted("a", observer, {}), scripted("b", observer, {ok, fail}), scripted("c", observer, {})},
+      {.strategy = otp::Strategy::one_for_all, .max_seconds = 1h}));
+  ASSERT_TRUE(sup.ok()) << sup.to_string();
+  for (const char* id : {"a1", "b1", "c1"}) EXPECT_EQ(next_attempt(me), id);
+  await_started(me, "a");
+  await_started(me, "b");
+  otp::Pid c = await_started(me, "c").pid;
+
+  Worker::cast(c, Worker::ExitWith{otp::Reason::other("boom")});
+  std::vector<std::string> attempts;
+  for (int i = 0; i < 5; ++i) attempts.push_back(next_attempt(me));
+  // b2 fails after a2 started: a2 is stopped and the whole restart is made again.
+  EXPECT_EQ(attempts, (std::vector<std::string>{"a2", "b2", "a3", "b3", "c2"}));
+  auto a2 = await_started(me, "a");
+  auto stopped = me.receive<Stopped>([&](const Stopped& s) { return s.id == "a"; }, kWait);
+  ASSERT_TRUE(stopped);
+  EXPECT_EQ(stopped->reason, otp::Reason::shutdown());
+  otp::Pid a3 = await_started(me, "a").pid;
+  EXPECT_FALSE(otp::is_alive(a2.pid));
+  EXPECT_EQ(child_pid(me, sup.pid(), "a"), a3);
+  EXPECT_TRUE(child_pid(me, sup.pid(), "b"));
+  EXPECT_TRUE(child_pid(me, sup.pid(), "c"));
+}
+
+TEST(Supervisor, RestForOneRetriesFromTheChildThatFailedToStart) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  const otp::Pid observer = me.pid();
+  using enum Outcome;
+  auto sup = me.await(otp::Supervisor::start_link(
+      {scripted("a", observer, {}), scripted("b", observer, {}), scripted("c", observer, {ok, fail})},
+      {.strategy = otp::Strategy::rest_for_one, .max_seconds = 1h}));
+  ASSERT_TRUE(sup.ok()) << sup.to_string();
+  for (const char* id : {"a1", "b1", "c1"}) EXPECT_EQ(next_attempt(me), id);
+  otp::Pid a = await_started(me, "a").pid;
+  otp::Pid b = await_started(me, "b").pid;
+  await_started(me, "c");
+
+  Worker::cast(b, Worker::ExitWith{otp::Reason::other("boom")});
+  std::vector<std::string> attempts;
+  for (int i = 0; i < 3; ++i) attempts.push_back(next_attempt(me));
+  // c2 fails after b2 started: the retry restarts c and what follows it; b2 keeps running.
+  EXPECT_EQ(attempts, (std::vector<std::string>{"b2", "c2", "c3"}));
+  otp::Pid b2 = await_started(me, "b").pid;
+  await_started(me, "c");
+  EXPECT_EQ(child_pid(me, sup.pid(), "a"), a);
+  EXPECT_EQ(child_pid(me, sup.pid(), "b"), b2);
+  EXPECT_TRUE(child_pid(me, sup.pid(), "c"));
+}
+
 TEST(DynamicSupervisor, StartsAndTerminatesChildren) {
   otp::Runtime rt({.threads = 2});
   otp::Scoped me(rt);
@@ -399,6 +555,23 @@ TEST(DynamicSupervisor, RestartsAPermanentChildAndForgetsATemporaryOne) {
   auto counts = me.await(otp::DynamicSupervisor::count_children(sup.pid()));
   EXPECT_EQ(counts.specs, 1u);
   EXPECT_EQ(counts.active, 1u);
+}
+
+TEST(DynamicSupervisor, ChildWhoseRestartIsIgnoredIsRemoved) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  using enum Outcome;
+  auto sup = me.await(otp::DynamicSupervisor::start_link());
+  auto d = me.await(otp::DynamicSupervisor::start_child(sup.pid(), scripted("d", me.pid(), {ok, ignore})));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(next_attempt(me), "d1");
+  exit_child(me, d.pid(), otp::Reason::other("boom"));
+  EXPECT_EQ(next_attempt(me), "d2");
+  auto counts = me.await(otp::DynamicSupervisor::count_children(sup.pid()));
+  EXPECT_EQ(counts.specs, 0u);
+  EXPECT_EQ(counts.active, 0u);
+  EXPECT_TRUE(me.await(otp::DynamicSupervisor::which_children(sup.pid())).empty());
 }
 
 TEST(DynamicSupervisor, ChildStartErrorIsReturned) {

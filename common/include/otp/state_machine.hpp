@@ -44,6 +44,9 @@
 //                           setting it again restarts it
 //   event_timeout(d, msg)   a timeout event after d, unless some event comes first
 //                           (never started while events are queued)
+// A time-out of zero is not a timer: its event is queued at once, after the
+// inserted and replayed events and before any message in the mailbox; a state
+// change (or a new state_timeout) still cancels a queued state time-out zero.
 //   stop(reason)            terminate(reason), then exit
 // Timeouts run on the runtime's clock (the virtual one in deterministic mode).
 //
@@ -349,7 +352,7 @@ class StateMachine {
   template <class T>
   void state_timeout(Duration after, T msg) {
     pending_state_timer_.emplace(
-        Pending{after, detail::EventAccess::own(EventType::state_timeout, std::move(msg))});
+        Pending{after, detail::EventAccess::own(EventType::state_timeout, std::move(msg)), ++action_seq_});
   }
   void cancel_state_timeout() {
     pending_state_timer_.reset();
@@ -358,7 +361,7 @@ class StateMachine {
   template <class T>
   void event_timeout(Duration after, T msg) {
     pending_event_timer_.emplace(
-        Pending{after, detail::EventAccess::own(EventType::timeout, std::move(msg))});
+        Pending{after, detail::EventAccess::own(EventType::timeout, std::move(msg)), ++action_seq_});
   }
   // Asks the machine to stop with `reason` once the running callback returns.
   void stop(Reason reason = Reason::normal()) { stop_ = std::move(reason); }
@@ -373,11 +376,13 @@ class StateMachine {
   struct Pending {
     Duration after;
     Event ev;
+    std::uint64_t order;  // when the action was made, among the transition's timeouts
   };
   struct Running {
     std::uint64_t id;
     TimerRef ref;
     Event ev;
+    bool zero = false;  // a time-out zero: no timer, its id waits in zero_queue_
   };
 
 
@@ -463,7 +468,7 @@ class StateMachine {
     if (!queue_.empty()) {
       ev = std::move(queue_.front());
       queue_.pop_front();
-    } else if (!classify(co_await detail::ReceiveRaw{}, ev)) {
+    } else if (!take_zero_timeout(ev) && !classify(co_await detail::ReceiveRaw{}, ev)) {
       co_return;
     }
     if (ev.type() != EventType::timeout) cancel(event_timer_);
@@ -478,6 +483,26 @@ class StateMachine {
     current_ = nullptr;
     if (postpone_) postponed_.push_back(std::move(ev));
     apply_actions();
+  }
+
+  // The oldest time-out zero still live (a state change or a newer time-out of
+  // its kind cancels one by resetting its slot; its id is then skipped here).
+  bool take_zero_timeout(Event& ev) {
+    while (!zero_queue_.empty()) {
+      std::uint64_t id = zero_queue_.front();
+      zero_queue_.pop_front();
+      for (auto* timer : {&state_timer_, &event_timer_}) {
+        if (*timer && (*timer)->zero && (*timer)->id == id) {
+          ev = std::move((*timer)->ev);
+          timer->reset();
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+  bool zero_timeout_queued() const {
+    return (state_timer_ && state_timer_->zero) || (event_timer_ && event_timer_->zero);
   }
 
   // Makes an event of a message; false when there is none to handle.
@@ -535,28 +560,43 @@ class StateMachine {
     for (auto it = inserted_.rbegin(); it != inserted_.rend(); ++it)
       queue_.push_front(std::move(*it));
     inserted_.clear();
+    // In the order they were asked for: a state time-out zero queued first is an
+    // event that comes before the event time-out, which it therefore cancels.
+    const bool event_first = pending_event_timer_ && pending_state_timer_ &&
+                             pending_event_timer_->order < pending_state_timer_->order;
+    if (event_first) start_event_timeout();
     if (pending_state_timer_) {
       Pending p = std::move(*pending_state_timer_);
       pending_state_timer_.reset();
       start(state_timer_, std::move(p));
     }
-    if (pending_event_timer_) {
-      Pending p = std::move(*pending_event_timer_);
-      pending_event_timer_.reset();
-      if (queue_.empty()) start(event_timer_, std::move(p));
-    }
+    if (pending_event_timer_) start_event_timeout();
   }
 
+  // Any event cancels the event time-out, so none starts while events are queued.
+  void start_event_timeout() {
+    Pending p = std::move(*pending_event_timer_);
+    pending_event_timer_.reset();
+    if (queue_.empty() && !zero_timeout_queued()) start(event_timer_, std::move(p));
+  }
+
+  // A time-out zero starts no timer: it is queued after the events already queued
+  // and before the mailbox (gen_statem's time-out zero queue).
   void start(std::optional<Running>& timer, Pending p) {
     cancel(timer);
     if (p.after == infinity) return;
     std::uint64_t id = ++timer_seq_;
+    if (p.after <= Duration::zero()) {
+      zero_queue_.push_back(id);
+      timer.emplace(Running{id, TimerRef{}, std::move(p.ev), true});
+      return;
+    }
     TimerRef ref = send_after(p.after, self(), detail::StateTimer{id});
     timer.emplace(Running{id, ref, std::move(p.ev)});
   }
   static void cancel(std::optional<Running>& timer) {
     if (!timer) return;
-    cancel_timer(timer->ref);
+    if (!timer->zero) cancel_timer(timer->ref);
     timer.reset();
   }
 
@@ -621,7 +661,9 @@ class StateMachine {
   std::optional<Pending> pending_event_timer_;
   std::optional<Running> state_timer_;
   std::optional<Running> event_timer_;
+  std::deque<std::uint64_t> zero_queue_;  // ids of time-outs zero, oldest first
   std::uint64_t timer_seq_ = 0;
+  std::uint64_t action_seq_ = 0;
   const Event* current_ = nullptr;
   bool postpone_ = false;
   std::optional<Reason> stop_;

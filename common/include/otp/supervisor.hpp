@@ -18,8 +18,10 @@
 // stop in reverse order. A child's exit is handled by its restart type:
 // permanent children are always restarted, transient ones unless the reason is
 // normal, shutdown or {shutdown, _}, temporary ones never (and are forgotten).
-// More than max_restarts restarts within max_seconds make the supervisor stop
-// its children and exit with `shutdown`, leaving the decision to its own
+// A restart whose start fails is tried again through the supervisor's mailbox,
+// after what is already there; every attempt counts as a restart. More than
+// max_restarts restarts within max_seconds make the supervisor stop its
+// children and exit with `shutdown`, leaving the decision to its own
 // supervisor. A supervisor traps exits; its parent's exit signal stops it.
 #pragma once
 
