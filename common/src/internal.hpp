@@ -75,13 +75,15 @@ struct ExternalWait {
   std::binary_semaphore sem{0};
 };
 
-// A map from ids (pid serials, monitor refs) to pids, small first: most
+// A map from ids (pid serials, monitor refs) to values, small first: most
 // processes have a link or two and a monitor now and then, so the entries sit in
 // one vector, searched linearly; past `index_from` entries (a supervisor of many
-// children) a hash index over the vector keeps every operation O(1).
-class PidMap {
+// children) a hash index over the vector keeps every operation O(1). Erasing
+// moves the last entry into the hole: no order is kept.
+template <class V>
+class SmallMap {
  public:
-  using Item = std::pair<std::uint64_t, Pid>;
+  using Item = std::pair<std::uint64_t, V>;
   using iterator = std::vector<Item>::iterator;
 
   iterator begin() { return items_.begin(); }
@@ -96,9 +98,9 @@ class PidMap {
     }
     return std::find_if(items_.begin(), items_.end(), [key](const Item& i) { return i.first == key; });
   }
-  std::pair<iterator, bool> emplace(std::uint64_t key, const Pid& pid) {
+  std::pair<iterator, bool> emplace(std::uint64_t key, const V& value) {
     if (auto it = find(key); it != end()) return {it, false};
-    items_.emplace_back(key, pid);
+    items_.emplace_back(key, value);
     if (index_) {
       index_->emplace(key, items_.size() - 1);
     } else if (items_.size() > index_from) {
@@ -121,12 +123,17 @@ class PidMap {
     erase(it);
     return 1;
   }
+  void clear() {
+    items_.clear();
+    index_.reset();
+  }
 
  private:
   static constexpr std::size_t index_from = 16;
   std::vector<Item> items_;
   std::unique_ptr<std::unordered_map<std::uint64_t, std::size_t>> index_;
 };
+using PidMap = SmallMap<Pid>;
 
 // Rarely used per-process data, allocated on first use.
 struct Extras {

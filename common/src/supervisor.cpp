@@ -3,7 +3,7 @@
 // One GenServer serves both. Children live in a map ordered by a start
 // sequence number (the order of the child list, or of start_child calls), so
 // "start in order", "stop in reverse order" and rest_for_one's "the children
-// after this one" are walks over that map; an index by pid finds the child of
+// after this one" are walks over that map; an index by pid (small first) finds the child of
 // an Exit in O(1). Restart times are kept in a vector whose entries older than
 // max_seconds are skipped and, once they are half of it, dropped, so checking
 // the intensity costs amortized O(1). (Not a std::deque: an empty deque already
@@ -15,7 +15,6 @@
 #include "otp/supervisor.hpp"
 
 #include <map>
-#include <unordered_map>
 #include <vector>
 
 #include "otp/logger.hpp"
@@ -40,7 +39,7 @@ struct SupState {
   bool dynamic = false;
   std::uint64_t next_seq = 0;
   std::map<std::uint64_t, Child> children;          // by start sequence
-  std::unordered_map<std::uint64_t, std::uint64_t> by_pid;  // pid id -> sequence
+  detail::SmallMap<std::uint64_t> by_pid;             // pid id -> sequence
   std::vector<Duration> restarts;   // restart times; those before `first_restart` are out of the window
   std::size_t first_restart = 0;
 };
