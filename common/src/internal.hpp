@@ -8,6 +8,7 @@
 #include <memory>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <semaphore>
 #include <shared_mutex>
 #include <string>
@@ -142,6 +143,35 @@ struct Extras {
   PidMap watchers;  // monitors on me: ref -> watcher
 };
 
+// The active aliases of a process (otp::alias, monitor aliases), kept apart
+// from Extras and allocated on first use. Owner only: the process adds and
+// removes them, and drain() checks each aliased message against them. Sorted
+// by id: a process takes its refs from the runtime's increasing counter, so a
+// new alias almost always goes at the end, a lookup is a binary search, and a
+// process waiting on one call holds one entry (the vector keeps its capacity,
+// so a call allocates nothing here after the first).
+struct AliasSet {
+  struct Entry {
+    std::uint64_t id;
+    AliasMode mode;
+  };
+  std::vector<Entry> active;
+
+  Entry* find(std::uint64_t id) noexcept {
+    auto it = std::lower_bound(active.begin(), active.end(), id, [](const Entry& e, std::uint64_t v) { return e.id < v; });
+    return it != active.end() && it->id == id ? &*it : nullptr;
+  }
+  void add(std::uint64_t id, AliasMode mode) {
+    if (active.empty() || active.back().id < id) {
+      active.push_back(Entry{id, mode});
+    } else {
+      auto it = std::lower_bound(active.begin(), active.end(), id, [](const Entry& e, std::uint64_t v) { return e.id < v; });
+      active.insert(it, Entry{id, mode});
+    }
+  }
+  void remove(Entry* e) noexcept { active.erase(active.begin() + (e - active.data())); }
+};
+
 // The process control block.
 //
 // Blocks are type-stable: they come from RuntimeImpl's pool and go back to it,
@@ -175,6 +205,7 @@ struct Proc {
   std::uint32_t timeout_seq = 0;
   TimerRef timer;                // the pending receive timeout, if any
   Extras* ext = nullptr;
+  AliasSet* aliases = nullptr;
   const Describer* describer = nullptr;  // owner only
   const void* describer_self = nullptr;
   // Exit hooks (detail::on_exit): any thread adds under hooks_lock until the
@@ -422,7 +453,10 @@ bool register_in(RuntimeImpl& rt, std::string name, const Pid& pid);
 // The same operations as otp::link & co., acting as process `p` (a Scoped's, or the current one).
 void link_as(Proc* p, const Pid& pid);
 void unlink_as(Proc* p, const Pid& pid);
-Ref monitor_as(Proc* p, const Pid& pid);
+// With `alias`, the monitor's ref is also an alias of p's, ending as that mode says.
+Ref monitor_as(Proc* p, const Pid& pid, std::optional<AliasMode> alias = std::nullopt);
 void demonitor_as(Proc* p, Ref ref, bool flush);
+Alias alias_as(Proc* p, AliasMode mode);
+bool unalias_as(Proc* p, Ref ref) noexcept;
 
 }  // namespace otp::detail

@@ -84,9 +84,20 @@ bool unwatch(Ref ref) noexcept {
   return p != nullptr && p->ext != nullptr && p->ext->watchers.erase(ref.id) != 0;
 }
 
+namespace {
+
+// The monitor `ref` of p has ended: so does its alias, unless explicit_unalias.
+void monitor_ended(Proc* p, std::uint64_t ref) noexcept {
+  if (p->aliases == nullptr) return;
+  if (AliasSet::Entry* e = p->aliases->find(ref); e != nullptr && e->mode != AliasMode::explicit_unalias)
+    p->aliases->remove(e);
+}
+
+}  // namespace
+
 void forget_monitor(Ref ref) noexcept {
   Proc* p = tls.current;
-  if (p != nullptr && p->ext != nullptr) p->ext->monitors.erase(ref.id);
+  if (p != nullptr && p->ext != nullptr && p->ext->monitors.erase(ref.id) != 0) monitor_ended(p, ref.id);
 }
 
 ProcessInfo describe(Proc* p) {
@@ -208,7 +219,32 @@ bool apply_bookkeeping(Proc* p, Msg* m) {
   }
 }
 
+// Whether p takes message `m`, sent to one of its aliases: only while the
+// alias is active. A reply alias ends with the message it takes.
+bool alias_takes(Proc* p, Msg* m) {
+  AliasSet::Entry* e = p->aliases != nullptr ? p->aliases->find(m->alias) : nullptr;
+  if (e == nullptr) return false;
+  if (e->mode == AliasMode::reply) {
+    p->aliases->remove(e);
+  } else if (e->mode == AliasMode::reply_demonitor) {
+    p->aliases->remove(e);
+    if (p->ext != nullptr) {
+      auto it = p->ext->monitors.find(m->alias);
+      if (it != p->ext->monitors.end()) {
+        Pid target = it->second;
+        p->ext->monitors.erase(it);
+        send_signal(target, make_msg<DemonitorSig>(DemonitorSig{Ref{m->alias}}));
+      }
+    }
+  }
+  return true;
+}
+
 void handle(Proc* p, Msg* m) {
+  if (m->alias != 0 && !p->pending_exit && !alias_takes(p, m)) {
+    free_msg(m);  // sent to an alias that is no longer active
+    return;
+  }
   if (m->type->kind == SigKind::message || p->pending_exit) {
     p->append(m);  // a message; or, once exiting, a signal that do_exit will answer
     return;
@@ -220,8 +256,10 @@ void handle(Proc* p, Msg* m) {
         break;
       case SigKind::down: {
         auto& s = value_of<DownSig>(m);
-        if (p->ext != nullptr && p->ext->monitors.erase(s.ref.id) != 0)
+        if (p->ext != nullptr && p->ext->monitors.erase(s.ref.id) != 0) {
+          monitor_ended(p, s.ref.id);
           p->append(make_msg<Down>(Down{s.ref, s.pid, std::move(s.reason)}));
+        }
         break;
       }
       case SigKind::timeout:
@@ -312,6 +350,13 @@ bool wait_ready(Waiter& w) noexcept {
   // A used-up time slice turns even a ready receive into a yield.
   if (--tls.budget <= 0) return false;
   return w.found != nullptr || w.timed_out;
+}
+
+Msg* take_now(Waiter& w) noexcept {
+  Proc* p = tls.current;
+  assert(p != nullptr && "take_now outside a process");
+  drain(p);
+  return scan(p, w);
 }
 
 bool wait_suspend(Waiter& w, std::coroutine_handle<> h) noexcept {
@@ -505,6 +550,7 @@ void do_exit(Proc* p) {
     }
     delete hooks;
   }
+  delete std::exchange(p->aliases, nullptr);
   if (Extras* x = std::exchange(p->ext, nullptr)) {
     for (auto& [id, pid] : x->links) send_signal(pid, make_msg<ExitSig>(ExitSig{self, reason, true}));
     for (auto& [ref, watcher] : x->watchers) send_signal(watcher, make_msg<DownSig>(DownSig{Ref{ref}, self, reason}));
@@ -607,9 +653,13 @@ Ref make_ref() {
 
 namespace otp::detail {
 
-Ref monitor_as(Proc* p, const Pid& pid) {
+Ref monitor_as(Proc* p, const Pid& pid, std::optional<AliasMode> alias) {
   Ref ref{p->rt->next_ref.fetch_add(1, std::memory_order_relaxed)};
   p->extras().monitors.emplace(ref.id, pid);
+  if (alias) {
+    if (p->aliases == nullptr) p->aliases = new AliasSet;
+    p->aliases->add(ref.id, *alias);
+  }
   send_signal(pid, make_msg<MonitorSig>(MonitorSig{ref, p->pid()}));
   return ref;
 }
@@ -620,6 +670,7 @@ void demonitor_as(Proc* p, Ref ref, bool flush) {
   if (it != p->ext->monitors.end()) {
     Pid target = it->second;
     p->ext->monitors.erase(it);
+    monitor_ended(p, ref.id);
     send_signal(target, make_msg<DemonitorSig>(DemonitorSig{ref}));
   }
   if (!flush) return;
@@ -639,9 +690,43 @@ void demonitor_as(Proc* p, Ref ref, bool flush) {
   }
 }
 
+Alias alias_as(Proc* p, AliasMode mode) {
+  Ref ref{p->rt->next_ref.fetch_add(1, std::memory_order_relaxed)};
+  if (p->aliases == nullptr) p->aliases = new AliasSet;
+  p->aliases->add(ref.id, mode);
+  return Alias{p->pid(), ref};
+}
+
+bool unalias_as(Proc* p, Ref ref) noexcept {
+  AliasSet::Entry* e = p->aliases != nullptr ? p->aliases->find(ref.id) : nullptr;
+  if (e == nullptr) return false;
+  p->aliases->remove(e);
+  return true;
+}
+
+Ref monitor_alias(const Pid& pid) { return monitor_as(current_or_throw("monitor"), pid, AliasMode::demonitor); }
+
 }  // namespace otp::detail
 
 namespace otp {
+
+Alias monitor(const Pid& pid, MonitorAlias mode) {
+  Proc* p = current_or_throw("monitor");
+  const AliasMode m = mode == MonitorAlias::explicit_unalias ? AliasMode::explicit_unalias
+                      : mode == MonitorAlias::demonitor      ? AliasMode::demonitor
+                                                             : AliasMode::reply_demonitor;
+  return Alias{p->pid(), monitor_as(p, pid, m)};
+}
+
+Alias alias(AliasOption option) {
+  return alias_as(current_or_throw("alias"),
+                  option == AliasOption::reply ? AliasMode::reply : AliasMode::explicit_unalias);
+}
+
+bool unalias(const Alias& a) {
+  Proc* p = current_or_throw("unalias");
+  return a.pid == p->pid() && unalias_as(p, a.ref);
+}
 
 void exit(const Pid& pid, Reason reason) {
   Pid from = tls.current != nullptr ? tls.current->pid() : Pid{};

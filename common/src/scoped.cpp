@@ -51,6 +51,16 @@ void Scoped::link(const Pid& pid) { link_as(alive_or_throw(pid_), pid); }
 void Scoped::unlink(const Pid& pid) { unlink_as(alive_or_throw(pid_), pid); }
 Ref Scoped::monitor(const Pid& pid) { return monitor_as(alive_or_throw(pid_), pid); }
 void Scoped::demonitor(Ref ref, bool flush) { demonitor_as(alive_or_throw(pid_), ref, flush); }
+Alias Scoped::monitor(const Pid& pid, MonitorAlias mode) {
+  const AliasMode m = mode == MonitorAlias::explicit_unalias ? AliasMode::explicit_unalias
+                      : mode == MonitorAlias::demonitor      ? AliasMode::demonitor
+                                                             : AliasMode::reply_demonitor;
+  return Alias{pid_, monitor_as(alive_or_throw(pid_), pid, m)};
+}
+Alias Scoped::alias(AliasOption option) {
+  return alias_as(alive_or_throw(pid_), option == AliasOption::reply ? AliasMode::reply : AliasMode::explicit_unalias);
+}
+bool Scoped::unalias(const Alias& a) { return a.pid == pid_ && unalias_as(alive_or_throw(pid_), a.ref); }
 
 std::size_t Scoped::mailbox_size() {
   Proc* p = alive_or_throw(pid_);

@@ -181,10 +181,12 @@ struct CallReply {
   bool unwatched = false;  // the callee dropped the caller's monitor
 };
 
+// The reply goes to the caller's alias (the call's monitor ref), so that it is
+// dropped if the call has already given up.
 template <class R>
 void send_reply(const From<R>& to, R value) {
   const bool unwatched = unwatch(to.ref);
-  send(to.caller, CallReply<R>{to.ref, std::move(value), unwatched});
+  send(Alias{to.caller, to.ref}, CallReply<R>{to.ref, std::move(value), unwatched});
 }
 
 }  // namespace detail
@@ -451,7 +453,8 @@ using stored_dest_t =
     std::conditional_t<std::is_convertible_v<Dest, std::string_view> && !std::is_same_v<Dest, Pid>, std::string, Dest>;
 
 // A call in flight, as an awaitable: resolving the destination, monitoring the
-// server (the monitor's ref tags the call), sending, and waiting for the reply,
+// server (the monitor's ref tags the call and is the alias the reply is sent
+// to; the alias ends with the monitor, so a late reply is dropped), sending, and waiting for the reply,
 // the Down or the timeout all happen in the caller's frame, with no coroutine
 // frame of its own. A failure is thrown once, from await_resume, straight into
 // the caller.
@@ -476,7 +479,7 @@ class [[nodiscard]] CallOp : public Waiter {
       return true;
     }
     try {
-      ref_ = monitor(*pid);
+      ref_ = monitor_alias(*pid);
       msg_.from = From<R>{self(), ref_};
       send(*pid, std::move(msg_));
     } catch (...) {

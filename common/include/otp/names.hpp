@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <string_view>
 
 #include "otp/pid.hpp"
@@ -24,6 +25,11 @@ class NameRegistry {
 
 // A {via, registry, key} name.
 struct Via {
+  // Constructors, not an aggregate: GCC 12 destroys an aggregate temporary twice
+  // when it lives in a co_await expression (co_await Server::call(Via{&reg, key}, ...)).
+  Via() = default;
+  Via(NameRegistry* r, std::string k) : registry(r), key(std::move(k)) {}
+
   NameRegistry* registry = nullptr;
   std::string key;
 

@@ -1,4 +1,5 @@
-// otp::Pid and otp::Ref — identities of processes and of monitors/timers.
+// otp::Pid, otp::Ref and otp::Alias — identities of processes, of monitors/timers, and
+// of a process's switchable names.
 #pragma once
 
 #include <compare>
@@ -47,6 +48,20 @@ struct Ref {
   friend auto operator<=>(const Ref&, const Ref&) = default;
 };
 
+// A process alias (Erlang's alias/0, or a monitor made with an alias option):
+// another name for process `pid` that it can switch off. A message sent to an
+// alias reaches the process while the alias is active and is dropped once it
+// is not, so a reply that comes too late never lands in the mailbox. Its
+// reference is unique like any Ref (for a monitor alias, the monitor's).
+struct Alias {
+  Pid pid;
+  Ref ref;
+  explicit operator bool() const { return static_cast<bool>(ref); }
+  std::string to_string() const { return ref.to_string(); }
+  friend bool operator==(const Alias& a, const Alias& b) { return a.ref == b.ref; }
+  friend auto operator<=>(const Alias& a, const Alias& b) { return a.ref <=> b.ref; }
+};
+
 }  // namespace otp
 
 template <>
@@ -56,6 +71,10 @@ struct std::hash<otp::Pid> {
 template <>
 struct std::hash<otp::Ref> {
   std::size_t operator()(const otp::Ref& r) const noexcept { return std::hash<std::uint64_t>{}(r.id); }
+};
+template <>
+struct std::hash<otp::Alias> {
+  std::size_t operator()(const otp::Alias& a) const noexcept { return std::hash<otp::Ref>{}(a.ref); }
 };
 
 template <>
@@ -69,4 +88,8 @@ struct fmt::formatter<otp::Ref> : fmt::formatter<std::string_view> {
   auto format(const otp::Ref& r, fmt::format_context& ctx) const {
     return fmt::formatter<std::string_view>::format(r.to_string(), ctx);
   }
+};
+template <>
+struct fmt::formatter<otp::Alias> : fmt::formatter<otp::Ref> {
+  auto format(const otp::Alias& a, fmt::format_context& ctx) const { return fmt::formatter<otp::Ref>::format(a.ref, ctx); }
 };

@@ -54,7 +54,19 @@ Pid self();
 bool in_process();
 bool is_alive(const Pid& pid);
 
+// How an alias made by alias() ends: only by unalias (explicit_unalias), or
+// also once one message sent through it has been received (reply).
+enum class AliasOption : unsigned char { explicit_unalias, reply };
+// The alias option of monitor(pid, ...): the monitor's ref is also an alias,
+// which ends only by unalias (explicit_unalias); or when the monitor ends, by
+// demonitor or its Down (demonitor); or, in addition, once one message sent
+// through it has been received, which also removes the monitor (reply_demonitor).
+enum class MonitorAlias : unsigned char { explicit_unalias, demonitor, reply_demonitor };
+
 namespace detail {
+// All alias kinds: AliasOption's and MonitorAlias's.
+enum class AliasMode : unsigned char { explicit_unalias, reply, demonitor, reply_demonitor };
+
 template <class F, class... A>
 Co<void> run_body(F f, A... a) {
   co_await std::invoke(std::move(f), std::move(a)...);
@@ -83,12 +95,20 @@ Co<void> make_body(F&& f, A&&... a) {
 }
 
 void deliver(const Pid& to, Msg* m) noexcept;
+inline void deliver(const Alias& to, Msg* m) noexcept {
+  m->alias = to.ref.id;
+  deliver(to.pid, m);
+}
+// monitor(pid) whose ref is also an alias of the calling process, ended with
+// the monitor (MonitorAlias::demonitor): how calls and tasks wait for replies.
+Ref monitor_alias(const Pid& pid);
 // The reason the calling process exits with when its body returns (instead of
 // normal): ends a process with a reason without the cost of an exception.
 void set_exit_reason(Reason reason);
 // Call protocol shortcuts: the callee drops the caller's monitor `ref` on
 // itself before replying (true when it held it), so no Down can follow; the
-// caller, told so by the reply, then forgets its side without a signal.
+// caller, told so by the reply, then forgets its side without a signal (and
+// with it the monitor's alias).
 bool unwatch(Ref ref) noexcept;
 void forget_monitor(Ref ref) noexcept;
 // The calling process or Scoped handle; an empty Pid on any other thread.
@@ -141,6 +161,13 @@ void send(const Via& via, T&& msg) {
   send(via.resolve(), std::forward<T>(msg));
 }
 
+// Sends to an alias: the message reaches the alias's process if the alias is
+// still active when the process takes it in, and is dropped otherwise.
+template <class T>
+void send(const Alias& to, T&& msg) {
+  detail::deliver(to, detail::make_msg<T>(std::forward<T>(msg)));
+}
+
 // Links the calling process with `pid` (both ways). Linking to a process that
 // does not exist delivers an exit signal with reason `noproc` to the caller.
 void link(const Pid& pid);
@@ -149,9 +176,20 @@ void unlink(const Pid& pid);
 // Monitors `pid`: one Down{ref, pid, reason} arrives when it ends (at once, with
 // `noproc`, when it does not exist).
 Ref monitor(const Pid& pid);
+// monitor(pid) whose ref is also an alias of the calling process (Erlang's
+// monitor(process, Pid, [{alias, Mode}])); Down{ref = alias.ref, ...} as usual.
+Alias monitor(const Pid& pid, MonitorAlias mode);
 // Removes the monitor. With flush, also removes a Down for it already in the
-// mailbox. After this returns no Down for `ref` will be received.
+// mailbox. After this returns no Down for `ref` will be received. A monitor
+// alias made with MonitorAlias::demonitor or reply_demonitor ends too.
 void demonitor(Ref ref, bool flush = false);
+
+// A new alias of the calling process (Erlang's alias/0,1).
+Alias alias(AliasOption option = AliasOption::explicit_unalias);
+// Ends an alias of the calling process: messages sent to it from now on, and
+// those on their way not yet taken in, are dropped; messages already in the
+// mailbox stay. True when it was an active alias of this process.
+bool unalias(const Alias& alias);
 
 // Sends an exit signal to `pid` (Erlang's exit/2). See docs/semantics.md.
 void exit(const Pid& pid, Reason reason);

@@ -43,6 +43,9 @@ struct Waiter {
 
 bool wait_ready(Waiter& w) noexcept;
 bool wait_suspend(Waiter& w, std::coroutine_handle<> h) noexcept;
+// Takes the first message that `w` matches, without waiting: null when none
+// (the calling process or Scoped only).
+Msg* take_now(Waiter& w) noexcept;
 // Ends the calling Scoped's process and throws ExitError with its exit reason.
 [[noreturn]] void raise_exit();
 

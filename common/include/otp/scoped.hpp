@@ -58,6 +58,10 @@ class Scoped {
     otp::send(to, std::forward<T>(msg));
   }
   template <class T>
+  void send(const Alias& to, T&& msg) {
+    otp::send(to, std::forward<T>(msg));
+  }
+  template <class T>
   void send(std::string_view name, T&& msg) {
     auto p = rt_.whereis(name);
     if (!p) throw BadArg("send to unregistered name " + std::string(name));
@@ -67,7 +71,11 @@ class Scoped {
   void link(const Pid& pid);
   void unlink(const Pid& pid);
   Ref monitor(const Pid& pid);
+  Alias monitor(const Pid& pid, MonitorAlias mode);
   void demonitor(Ref ref, bool flush = false);
+  // Aliases of this process (otp::alias, otp::unalias).
+  Alias alias(AliasOption option = AliasOption::explicit_unalias);
+  bool unalias(const Alias& alias);
 
   // Blocks until a T (satisfying pred) arrives.
   template <class T>

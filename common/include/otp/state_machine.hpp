@@ -98,7 +98,7 @@ void send_reply_as(const Pid& to, Ref ref, const MsgType* type, void* value) {
     otp::exit(
         Reason::other(fmt::format("{{bad_reply, {}, expected {}}}", type->name, type_name<R>())));
   }
-  send(to, CallReply<R>{ref, std::move(*static_cast<R*>(value))});
+  send(Alias{to, ref}, CallReply<R>{ref, std::move(*static_cast<R*>(value))});
 }
 }  // namespace detail
 

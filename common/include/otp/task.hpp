@@ -107,7 +107,7 @@ template <class V, class F>
 Co<void> replying_task(F fn) {
   TaskGo go = co_await receive<TaskGo>();
   V value = co_await task_work<V>(fn, go.owner);
-  send(go.owner, CallReply<V>{go.ref, std::move(value)});
+  send(Alias{go.owner, go.ref}, CallReply<V>{go.ref, std::move(value)});
 }
 
 // The body of a fire-and-forget task.
@@ -165,6 +165,21 @@ class Task {
     return shutdown_impl(*this, infinity, true);
   }
 
+  // Lets the task run on, done with by its owner (Elixir's Task.ignore): it is
+  // unlinked and unmonitored, and its reply, should it come, is dropped.
+  // Returns the reply if it had already arrived, nullopt otherwise.
+  std::optional<reply_type> ignore() const {
+    detail::check_task_owner(owner_, pid_, "ignore");
+    detail::CallWait<reply_type> w(ref_, Duration::zero());
+    detail::Msg* m = detail::take_now(w);
+    unlink(pid_);
+    demonitor(ref_, true);
+    if (m == nullptr) return std::nullopt;
+    detail::MsgGuard guard{m};
+    if (detail::is<Down>(m)) return std::nullopt;
+    return std::move(detail::value_of<detail::CallReply<reply_type>>(m).value);
+  }
+
   const Pid& pid() const { return pid_; }
   const Ref& ref() const { return ref_; }
   const Pid& owner() const { return owner_; }
@@ -178,7 +193,7 @@ class Task {
 
   // Monitors a task started with replying_task and lets it run.
   static Task started(Pid pid) {
-    Ref ref = monitor(pid);
+    Ref ref = detail::monitor_alias(pid);  // the reply comes through it; dropped once the monitor is gone
     send(pid, detail::TaskGo{self(), ref});
     return Task(self(), pid, ref);
   }

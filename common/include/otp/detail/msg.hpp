@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <new>
 #include <string_view>
 #include <type_traits>
@@ -39,6 +40,9 @@ struct MsgType {
 struct Msg {
   Msg* next = nullptr;
   const MsgType* type = nullptr;
+  // Nonzero when sent to a process alias (otp::Alias): the receiver takes the
+  // message only while that alias is active, and drops it otherwise.
+  std::uint64_t alias = 0;
 };
 
 template <class T>
