@@ -12,9 +12,9 @@
 // other shares one slice, and ends after `runnext_chain` (16) processes or when
 // the slice (2,000 receives) is used up; then the worker serves its queue. So a
 // runnable process waits for at most 16 runnext processes per process ahead of
-// it in its worker's queue, however busy the chain. When a chain starts while
-// processes wait in the queue, the worker wakes an idle one, which may then
-// steal even a lone waiting process from it.
+// it in its worker's queue, however busy the chain. When a chain reaches 8
+// processes while others wait in the queue, the worker wakes an idle one, which
+// may then steal even a lone waiting process from it.
 // Work from other threads (main, tests, Scoped handles) goes through a global
 // injection queue.
 //
@@ -22,8 +22,8 @@
 // processes wait in it, or one waits behind a runnext chain (never its runnext),
 // then sleep on their own condition variable. A sleeping worker is woken only
 // when queued work appears that its owner is not about to run: a push to a
-// local queue that leaves two or more processes waiting, a runnext chain that
-// passes queued work, or a push to the injection queue, wakes one sleeper. The
+// local queue that leaves two or more processes waiting, a long runnext chain
+// that passes queued work, or a push to the injection queue, wakes one sleeper. The
 // push and the sleeper's final check are ordered by seq_cst operations on the
 // queue lengths and on `sleepers` (a Dekker pattern), so a wake-up cannot be lost.
 //
@@ -341,8 +341,11 @@ Proc* Worker::find_work(bool& inherit) {
   if (runnext_ != nullptr && runnext_streak_ < runnext_chain && tls.budget > 0) {
     ++runnext_streak_;
     inherit = true;  // what the waker left of its time slice
-    if (has_queued() && !bypassing_.exchange(true, std::memory_order_relaxed)) {
-      // Processes wait behind this chain: an idle worker may take them (steal_into).
+    if (runnext_streak_ == runnext_chain / 2 && has_queued()) {
+      // A long chain while processes wait behind it: an idle worker may take them
+      // (steal_into). Not sooner: a producer and its consumer, whose chains are
+      // short, stay on one core and share its cache.
+      bypassing_.store(true, std::memory_order_relaxed);
       rt_->wake_one();
     }
     return std::exchange(runnext_, nullptr);
