@@ -627,12 +627,36 @@ class GenServer {
     return detail::await_start(child, tag);
   }
 
-  // The process: the start (a frame of its own, freed when init is over), then the receive loop.
+  // The process: the start (a frame of its own, freed when init is over), then
+  // the receive loop, here rather than in a coroutine of its own: this frame
+  // lives as long as the process anyway, and a second one would cost its header.
   template <class... A>
   static Co<void> server_main(std::unique_ptr<Start<A...>> start) {
     Derived d;
     GenServer& base = d;
-    if (co_await base.begin(d, std::move(start))) co_await base.serve(d);
+    if (!co_await base.begin(d, std::move(start))) co_return;
+    for (;;) {
+      detail::Msg* m = co_await detail::ReceiveRaw{};
+      base.last_ = m->type;
+      try {
+        Co<void> wait;
+        if (base.dispatch(d, m, wait)) co_await std::move(wait);
+      } catch (const ExitError& e) {
+        base.stop_ = e.reason;  // caught by type: classifying by a rethrow would cost another throw
+      } catch (const std::exception& e) {
+        base.stop_ = Reason::exception(e.what());
+      } catch (...) {
+        base.stop_ = Reason::exception("unknown exception");
+      }
+      if (base.stop_) {
+        // A crash, stop(reason), otp::stop or the parent's exit: terminate, report, exit.
+        Reason reason = std::move(*base.stop_);
+        co_await base.run_terminate(d, reason);
+        if (!reason.is_orderly()) base.report_crash(reason, base.last_->name);
+        detail::set_exit_reason(std::move(reason));
+        co_return;
+      }
+    }
   }
 
   // Claims the name, runs init and acknowledges the start; false when the process is to end.
@@ -681,32 +705,6 @@ class GenServer {
       static_assert(sizeof...(A) == 0 && std::is_default_constructible_v<State>,
                     "the server has no init taking these arguments");
       state_.emplace();
-    }
-  }
-
-  // The receive loop.
-  Co<void> serve(Derived& d) {
-    for (;;) {
-      detail::Msg* m = co_await detail::ReceiveRaw{};
-      last_ = m->type;
-      try {
-        Co<void> wait;
-        if (dispatch(d, m, wait)) co_await std::move(wait);
-      } catch (const ExitError& e) {
-        stop_ = e.reason;  // caught by type: classifying by a rethrow would cost another throw
-      } catch (const std::exception& e) {
-        stop_ = Reason::exception(e.what());
-      } catch (...) {
-        stop_ = Reason::exception("unknown exception");
-      }
-      if (stop_) {
-        // A crash, stop(reason), otp::stop or the parent's exit: terminate, report, exit.
-        Reason reason = std::move(*stop_);
-        co_await run_terminate(d, reason);
-        if (!reason.is_orderly()) report_crash(reason, last_->name);
-        detail::set_exit_reason(std::move(reason));
-        co_return;
-      }
     }
   }
 
