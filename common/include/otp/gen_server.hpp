@@ -42,6 +42,7 @@
 
 #include <chrono>
 #include <exception>
+#include <memory>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -609,32 +610,74 @@ class GenServer {
   const std::string& server_name() const { return name_; }
 
  private:
+  // What a start hands to the new process. It travels on the heap and dies once
+  // init has returned, so the process's own frame, which lives as long as the
+  // process, holds only a pointer to it.
+  template <class... A>
+  struct Start {
+    Pid parent;
+    Ref tag;
+    Name name;
+    std::tuple<A...> args;
+  };
+
   template <class... A>
   static Co<StartResult> start_impl(bool link, Name name, std::tuple<A...> args) {
     Pid me = self();
     Ref tag = make_ref();
-    Pid child = link ? spawn_link(&server_main<A...>, me, tag, std::move(name), std::move(args))
-                     : spawn(&server_main<A...>, me, tag, std::move(name), std::move(args));
+    auto start = std::make_unique<Start<A...>>(Start<A...>{me, tag, std::move(name), std::move(args)});
+    Pid child = link ? spawn_link(&server_main<A...>, std::move(start)) : spawn(&server_main<A...>, std::move(start));
     return detail::await_start(child, tag);
   }
 
+  // The process: the start (a frame of its own, freed when init is over), then
+  // the receive loop, here rather than in a coroutine of its own: this frame
+  // lives as long as the process anyway, and a second one would cost its header.
   template <class... A>
-  static Co<void> server_main(Pid parent, Ref tag, Name name, std::tuple<A...> args) {
+  static Co<void> server_main(std::unique_ptr<Start<A...>> start) {
     Derived d;
     GenServer& base = d;
-    base.parent_ = parent;
-    base.name_ = name.to_string();
-    detail::set_describer(&describer, &d);
-    if (!name.empty()) {
-      std::optional<Pid> holder = co_await detail::claim_name(name);
-      if (holder) {
-        send(parent, detail::StartAck{tag, StartResult::already_started(*holder)});
+    if (!co_await base.begin(d, std::move(start))) co_return;
+    for (;;) {
+      detail::Msg* m = co_await detail::ReceiveRaw{};
+      base.last_ = m->type;
+      try {
+        Co<void> wait;
+        if (base.dispatch(d, m, wait)) co_await std::move(wait);
+      } catch (const ExitError& e) {
+        base.stop_ = e.reason;  // caught by type: classifying by a rethrow would cost another throw
+      } catch (const std::exception& e) {
+        base.stop_ = Reason::exception(e.what());
+      } catch (...) {
+        base.stop_ = Reason::exception("unknown exception");
+      }
+      if (base.stop_) {
+        // A crash, stop(reason), otp::stop or the parent's exit: terminate, report, exit.
+        Reason reason = std::move(*base.stop_);
+        co_await base.run_terminate(d, reason);
+        if (!reason.is_orderly()) base.report_crash(reason, base.last_->name);
+        detail::set_exit_reason(std::move(reason));
         co_return;
+      }
+    }
+  }
+
+  // Claims the name, runs init and acknowledges the start; false when the process is to end.
+  template <class... A>
+  Co<bool> begin(Derived& d, std::unique_ptr<Start<A...>> start) {
+    parent_ = start->parent;
+    name_ = start->name.to_string();
+    detail::set_describer(&describer, &d);
+    if (!start->name.empty()) {
+      std::optional<Pid> holder = co_await detail::claim_name(start->name);
+      if (holder) {
+        send(start->parent, detail::StartAck{start->tag, StartResult::already_started(*holder)});
+        co_return false;
       }
     }
     std::optional<Reason> failed;
     try {
-      co_await base.run_init(d, args);
+      co_await run_init(d, start->args);
     } catch (const ExitError& e) {
       failed = e.reason;
     } catch (const std::exception& e) {
@@ -643,13 +686,13 @@ class GenServer {
       failed = Reason::exception("unknown exception");
     }
     if (failed) {
-      send(parent, detail::StartAck{tag, StartResult::error(*failed)});
-      if (!failed->is_orderly()) base.report_crash(*failed, "(init)");
+      send(start->parent, detail::StartAck{start->tag, StartResult::error(*failed)});
+      if (!failed->is_orderly()) report_crash(*failed, "(init)");
       detail::set_exit_reason(std::move(*failed));
-      co_return;
+      co_return false;
     }
-    send(parent, detail::StartAck{tag, StartResult::ok(self())});
-    co_await base.serve(d);
+    send(start->parent, detail::StartAck{start->tag, StartResult::ok(self())});
+    co_return true;
   }
 
   template <class... A>
@@ -665,32 +708,6 @@ class GenServer {
       static_assert(sizeof...(A) == 0 && std::is_default_constructible_v<State>,
                     "the server has no init taking these arguments");
       state_.emplace();
-    }
-  }
-
-  // The receive loop.
-  Co<void> serve(Derived& d) {
-    for (;;) {
-      detail::Msg* m = co_await detail::ReceiveRaw{};
-      last_ = m->type;
-      try {
-        Co<void> wait;
-        if (dispatch(d, m, wait)) co_await std::move(wait);
-      } catch (const ExitError& e) {
-        stop_ = e.reason;  // caught by type: classifying by a rethrow would cost another throw
-      } catch (const std::exception& e) {
-        stop_ = Reason::exception(e.what());
-      } catch (...) {
-        stop_ = Reason::exception("unknown exception");
-      }
-      if (stop_) {
-        // A crash, stop(reason), otp::stop or the parent's exit: terminate, report, exit.
-        Reason reason = std::move(*stop_);
-        co_await run_terminate(d, reason);
-        if (!reason.is_orderly()) report_crash(reason, last_->name);
-        detail::set_exit_reason(std::move(reason));
-        co_return;
-      }
     }
   }
 

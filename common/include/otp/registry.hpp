@@ -197,26 +197,33 @@ class FlatTable {
 template <class E>
 class EntryList {
  public:
+  EntryList() = default;
+  EntryList(EntryList&&) noexcept = default;
+  EntryList& operator=(EntryList&&) noexcept = default;
+  EntryList(const EntryList& o) : first_(o.first_), rest_(o.rest_ ? std::make_unique<std::vector<E>>(*o.rest_) : nullptr) {}
+  EntryList& operator=(const EntryList& o) { return *this = EntryList(o); }
+
   bool empty() const { return !first_.has_value(); }
-  std::size_t size() const { return first_ ? 1 + rest_.size() : 0; }
+  std::size_t size() const { return first_ ? 1 + rest_size() : 0; }
   const E& front() const { return *first_; }
   void push_back(E e) {
     if (!first_) {
       first_.emplace(std::move(e));
     } else {
-      rest_.push_back(std::move(e));
+      if (!rest_) rest_ = std::make_unique<std::vector<E>>();
+      rest_->push_back(std::move(e));
     }
   }
   void clear() {
     first_.reset();
-    rest_.clear();
+    rest_.reset();
   }
   std::vector<E> to_vector() const {
     std::vector<E> out;
     if (!first_) return out;
-    out.reserve(1 + rest_.size());
+    out.reserve(1 + rest_size());
     out.push_back(*first_);
-    out.insert(out.end(), rest_.begin(), rest_.end());
+    if (rest_) out.insert(out.end(), rest_->begin(), rest_->end());
     return out;
   }
   // Removes the entries that satisfy `pred`, keeping the order; how many.
@@ -231,8 +238,10 @@ class EntryList {
   }
 
  private:
+  std::size_t rest_size() const { return rest_ ? rest_->size() : 0; }
+
   std::optional<E> first_;
-  std::vector<E> rest_;
+  std::unique_ptr<std::vector<E>> rest_;  // a pointer, not a vector: most lists hold one entry
 };
 
 // The calling process or Scoped handle; throws std::logic_error elsewhere.
