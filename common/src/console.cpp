@@ -121,7 +121,11 @@ std::string history_file(const std::string& program) {
   return (dir / "history").string();
 }
 
-// Tab completion: the console whose prompt is running, and its candidates for a word.
+// Tab completion while a prompt runs: the first word of a line is a command, the others its
+// arguments (the console's completions, live logins say); g_candidates is the list for the word
+// being completed.
+const std::vector<std::string>* g_command_names = nullptr;
+const std::vector<std::string>* g_arguments = nullptr;
 const std::vector<std::string>* g_candidates = nullptr;
 
 char* next_candidate(const char* text, int state) {
@@ -473,28 +477,34 @@ int Console::prompt() {
   const std::string history = history_file(program_);
   using_history();
   if (!history.empty()) read_history(history.c_str());
-  std::vector<std::string> candidates;
-  g_candidates = &candidates;
+  std::vector<std::string> command_names;
+  for (const Command& c : commands_) command_names.push_back(c.name);
+  std::vector<std::string> arguments;
+  g_command_names = &command_names;
+  g_arguments = &arguments;
   rl_attempted_completion_function = [](const char* text, int start, int) -> char** {
     rl_attempted_completion_over = 1;  // no file names
-    (void)start;
+    const std::string_view before(rl_line_buffer, static_cast<std::size_t>(start));
+    g_candidates = before.find_first_not_of(" \t") == std::string_view::npos ? g_command_names : g_arguments;
     return rl_completion_matches(text, next_candidate);
   };
   catch_interrupts();
   for (int n = 1; !done_;) {
-    candidates.clear();
-    for (const Command& c : commands_) candidates.push_back(c.name);
+    arguments.clear();
     if (completions_ && !stopped()) {
       try {
-        std::ranges::move(completions_(), std::back_inserter(candidates));
+        arguments = completions_();
       } catch (const std::exception&) {  // nothing to complete
       }
     }
     const std::string prompt = fmt::format("{}({})> ", program_, n);
     drain_interrupts();
+    errno = 0;
     char* raw = readline(prompt.c_str());
     if (raw == nullptr) {
-      if (g_interrupted != 0) {  // Ctrl-C: the line is dropped, a fresh prompt
+      // Ctrl-C: the line is dropped, a fresh prompt. The line editor's own handler passes the
+      // signal on to ours, which another thread may run a moment later: EINTR tells it as well.
+      if (g_interrupted != 0 || errno == EINTR) {
         out_ << '\n' << std::flush;
         continue;
       }
@@ -503,17 +513,15 @@ int Console::prompt() {
     }
     std::string line = raw;
     std::free(raw);  // NOLINT(cppcoreguidelines-no-malloc): readline's buffer
-    if (g_interrupted != 0) {
-      out_ << '\n' << std::flush;
-      continue;
-    }
+    // A Ctrl-C that came once the line was entered is the command's: it stays pending, so a
+    // `sleep` ends at once, instead of the line being dropped.
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
     add_history(line.c_str());
     if (!history.empty()) write_history(history.c_str());
     perform(line);
     ++n;
   }
-  g_candidates = nullptr;
+  g_command_names = g_arguments = g_candidates = nullptr;
   signal(SIGINT, SIG_DFL);
   return 0;
 }

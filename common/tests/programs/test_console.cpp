@@ -1,0 +1,34 @@
+// A console like a stage's hang_ten, without its application: `new <login>`, `show <login>` and
+// `ls` over a set of logins, which Tab completes. console_terminal_test.cpp drives it on a terminal.
+#include <set>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "otp/otp.hpp"
+
+int main(int argc, char** argv) {
+  otp::Runtime rt;
+  otp::Scoped me(rt);
+  otp::Console console("hang_ten", me);
+  std::set<std::string> logins;
+  auto known = [&](const std::string& login) {
+    if (!logins.contains(login)) throw otp::ConsoleError(fmt::format("no session for \"{}\"", login));
+    return login;
+  };
+
+  console.command("new", "<login>", "starts a session for <login>", [&](const otp::Console::Args& a) {
+    if (!logins.insert(a[0]).second) throw otp::ConsoleError("already started", "MatchError");
+    return std::string(":ok");
+  });
+  console.command("show", "<login>", "prints the user", [&](const otp::Console::Args& a) {
+    return fmt::format("%User{{login: \"{}\"}}", known(a[0]));
+  });
+  console.command("ls", "", "lists the logins", [&](const otp::Console::Args&) {
+    return logins.empty() ? std::string("no sessions") : fmt::format("{}", fmt::join(logins, "\n"));
+  });
+  console.completions([&] { return std::vector<std::string>(logins.begin(), logins.end()); });
+  return console.run(argc, argv);
+}
