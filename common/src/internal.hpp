@@ -85,7 +85,7 @@ template <class V>
 class SmallMap {
  public:
   using Item = std::pair<std::uint64_t, V>;
-  using iterator = std::vector<Item>::iterator;
+  using iterator = typename std::vector<Item>::iterator;
 
   iterator begin() { return items_.begin(); }
   iterator end() { return items_.end(); }

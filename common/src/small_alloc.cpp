@@ -161,7 +161,7 @@ void small_free(void* p, std::size_t size) noexcept {
   std::size_t c = (size + step - 1) / step;
   if (c == 0) c = 1;
   if (c > classes) {
-    ::operator delete(p, size);
+    ::operator delete(p);  // unsized: valid for any ::operator new(size) block
     return;
   }
   --c;
