@@ -474,6 +474,24 @@ void Console::perform(std::string_view line) {
 }
 
 int Console::prompt() {
+  // The line editor reads its keys through this (set before its first use, which reads it).
+  // It also wakes on Ctrl-C's byte in the interrupt pipe and then ends the line as at end of
+  // input (the loop below tells the two apart), where a plain read() may retry after EINTR
+  // and swallow the Ctrl-C. Keys come byte by byte: the commands are ASCII.
+  rl_getc_function = [](FILE* in) -> int {
+    for (;;) {
+      if (g_interrupted != 0) return EOF;
+      pollfd fds[2] = {{fileno(in), POLLIN, 0}, {g_interrupt_pipe[0], POLLIN, 0}};
+      if (poll(fds, g_interrupt_pipe[0] >= 0 ? 2 : 1, -1) < 0 && errno != EINTR) return EOF;
+      if (g_interrupted != 0 || (fds[1].revents & POLLIN) != 0) return EOF;
+      if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+      unsigned char c = 0;
+      const ssize_t n = read(fileno(in), &c, 1);
+      if (n == 1) return c;
+      if (n < 0 && errno == EINTR) continue;
+      return EOF;
+    }
+  };
   const std::string history = history_file(program_);
   using_history();
   if (!history.empty()) read_history(history.c_str());

@@ -32,10 +32,13 @@
 //
 // Process blocks come from a type-stable pool (see Proc in internal.hpp).
 #include <algorithm>
+#include <csignal>
 #include <cmath>
 #include <stdexcept>
 
 #include <unordered_set>
+
+#include <pthread.h>
 
 #include "internal.hpp"
 
@@ -234,7 +237,19 @@ void RuntimeImpl::stop_workers() {
 
 // ---- workers --------------------------------------------------------------------
 
-void Worker::start() { thread_ = std::thread([this] { loop(); }); }
+// Scheduler threads block the asynchronous signals (Ctrl-C's SIGINT, SIGTERM, ...), so
+// the kernel delivers them to the program's own threads: a console waiting in its line
+// editor, a service waiting for SIGTERM. A thread inherits its creator's mask.
+void Worker::start() {
+  sigset_t block;
+  sigset_t old;
+  sigemptyset(&block);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGCHLD, SIGWINCH, SIGPIPE})
+    sigaddset(&block, sig);
+  pthread_sigmask(SIG_BLOCK, &block, &old);
+  thread_ = std::thread([this] { loop(); });
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+}
 void Worker::join() {
   if (thread_.joinable()) thread_.join();
 }
