@@ -65,8 +65,12 @@ Co<std::optional<Pid>> claim_name(Name name) {
     const auto fate = holder ? rt.fate(*holder) : RuntimeImpl::Fate::gone;
     if (fate == RuntimeImpl::Fate::alive) co_return holder;
     if (fate == RuntimeImpl::Fate::gone) {
-      // Released in between: try again (a registry that refuses with no holder: give up).
-      if (++vanished < 16) continue;
+      // The holder has exited and its exit, on another thread, is removing the name: let it
+      // run, then try again. (A registry that refuses with no holder at all: give up.)
+      if (++vanished < 10'000) {
+        co_await otp::yield();
+        continue;
+      }
       co_return holder.value_or(Pid{});
     }
     // Bound to exit: its names go before its Down is sent (see do_exit).
