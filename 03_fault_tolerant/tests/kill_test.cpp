@@ -15,16 +15,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-otp::Options virtual_clock(unsigned threads) {
-  otp::Options o;
-  o.threads = threads;
-  o.virtual_clock = true;
-  return o;
-}
-
 struct Kills : ::testing::TestWithParam<unsigned> {
   otp::LogCapture logs;
-  otp::Runtime rt{virtual_clock(GetParam())};
+  otp::Runtime rt{otp::Options{.threads = GetParam(), .virtual_clock = true}};
   otp::Scoped me{rt};
 
   void SetUp() override { ASSERT_TRUE(me.await(hang_ten::Application::start()).ok()); }

@@ -29,16 +29,9 @@ struct Middle : otp::Supervisor {
   }
 };
 
-otp::Options virtual_clock(unsigned threads) {
-  otp::Options o;
-  o.threads = threads;
-  o.virtual_clock = true;
-  return o;
-}
-
 struct RestartNames : ::testing::TestWithParam<unsigned> {
   otp::LogCapture logs;
-  otp::Runtime rt{virtual_clock(GetParam())};
+  otp::Runtime rt{otp::Options{.threads = GetParam(), .virtual_clock = true}};
   otp::Scoped me{rt};
 };
 
