@@ -223,7 +223,34 @@ std::string Console::watch_application() {
   auto e = me_.receive<Exit>([&](const Exit& x) { return x.from == top; }, Duration::zero());
   if (!e) return "";
   app_.reset();
+  // What it leaves behind (supervisors still stopping their children) ends at once: wait for
+  // that, so that the next command sees the application gone. Bounded, in case a process
+  // ignores its shutdown.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (auto left = application_forest(); !left.empty(); left = application_forest()) {
+    for (const auto& node : left) {
+      const Ref ref = me_.monitor(node.info.pid);
+      const auto remaining = deadline - std::chrono::steady_clock::now();
+      if (remaining <= std::chrono::steady_clock::duration::zero()) break;
+      me_.receive<Down>([ref](const Down& d) { return d.ref == ref; },
+                        std::chrono::duration_cast<Duration>(remaining));
+    }
+    if (std::chrono::steady_clock::now() >= deadline) break;
+  }
   return fmt::format("** (exit) the application {} stopped: {} (start starts it again)", app_name_, e->reason);
+}
+
+std::vector<TreeNode> Console::application_forest() {
+  auto forest = me_.await(observer::tree());
+  std::vector<TreeNode> shown;
+  for (TreeNode& n : forest) {
+    if (n.info.pid != me_.pid()) {
+      shown.push_back(std::move(n));
+    } else {
+      std::ranges::move(n.children, std::back_inserter(shown));
+    }
+  }
+  return shown;
 }
 
 void Console::flag(std::string name, std::string help, Duration& value) {
@@ -234,17 +261,7 @@ void Console::builtins() {
   command("help", "", "lists the commands", [this](const Args&) { return help(); });
   command("tree", "[dot]", "prints the supervision tree (as Graphviz DOT with `dot`)", [this](const Args& a) {
     if (!a.empty() && a[0] != "dot") throw ConsoleError(fmt::format("unknown tree format: {} (use dot)", a[0]));
-    auto forest = me_.await(observer::tree());
-    // The console's own process is no part of the application: what it started stands in its place.
-    std::vector<TreeNode> shown;
-    for (TreeNode& n : forest) {
-      if (n.info.pid != me_.pid()) {
-        shown.push_back(std::move(n));
-      } else {
-        std::ranges::move(n.children, std::back_inserter(shown));
-      }
-    }
-    forest = std::move(shown);
+    auto forest = application_forest();
     std::string text = a.empty() ? observer::render_text(forest) : observer::render_dot(forest);
     if (text.ends_with('\n')) text.pop_back();
     if (text.empty()) text = stopped() ? "(empty: the application is not running)" : "(empty)";

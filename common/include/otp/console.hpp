@@ -132,6 +132,8 @@ class Console {
   std::string run_command(const Command& c, Args args);
   std::string start_application();
   std::string watch_application();
+  // The supervision tree without the console's own process (what it started stands in its place).
+  std::vector<TreeNode> application_forest();
   void wait_for_signal(const Pid& pid, Ref mref);
   void perform(std::string_view line);
   int prompt();
