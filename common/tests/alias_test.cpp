@@ -15,57 +15,40 @@ using otp_test::Go;
 using otp_test::kWait;
 using otp_test::Never;
 
-// Parks callers until Release, then answers them all (deferred replies).
-struct Parker : otp::GenServer<Parker, std::vector<otp::From<int>>> {
-  struct Wait {};
-  struct Count {};
-  struct Release {
-    int value;
-  };
-  std::vector<otp::From<int>> init() { return {}; }
-  otp::Reply<int> handle_call(Wait, otp::From<int> from) {
-    state().push_back(from);
-    return otp::noreply;
-  }
-  std::size_t handle_call(Count) { return state().size(); }
-  void handle_cast(Release r) {
-    for (auto& f : state()) otp::reply(f, r.value);
-    state().clear();
-  }
-};
+using otp_test::Gate;
 
-// Times out a call to `parker`, then has the reply sent; a call made after it
+// Times out a call to `gate`, then has the reply sent; a call made after it
 // returns once the late reply has reached the caller (one sender's order).
 template <class Await>
-void time_out_then_release(Await await, const otp::Pid& parker) {
+void time_out_then_release(Await await, const otp::Pid& gate) {
   try {
-    await(Parker::call(parker, Parker::Wait{}, 10ms));
+    await(Gate::call(gate, Gate::Wait{}, 10ms));
     ADD_FAILURE() << "the call returned";
   } catch (const otp::ExitError& e) {
     EXPECT_EQ(e.reason, otp::Reason::other("timeout"));
   }
-  Parker::cast(parker, Parker::Release{1});
-  EXPECT_EQ(await(Parker::call(parker, Parker::Count{})), 0u);
+  Gate::cast(gate, Gate::Release{1});
+  EXPECT_EQ(await(Gate::call(gate, Gate::Count{})), 0u);
 }
 
 TEST(Alias, LateReplyOfATimedOutCallNeverReachesTheMailbox) {
   otp::Runtime rt({.threads = 2});
   otp::Scoped me(rt);
-  auto parker = me.await(Parker::start_link()).pid();
-  time_out_then_release([&](auto call) { return me.await(std::move(call)); }, parker);
+  auto gate = me.await(Gate::start_link()).pid();
+  time_out_then_release([&](auto call) { return me.await(std::move(call)); }, gate);
   EXPECT_EQ(me.mailbox_size(), 0u) << "the late reply was delivered";
 }
 
-// A GenServer that calls the Parker from a handler: a late reply would reach its
+// A GenServer that calls the Gate from a handler: a late reply would reach its
 // handle_info and be logged as unexpected.
 struct Caller : otp::GenServer<Caller, otp::Pid> {
   struct TimeOutACall {};
   struct Ping {};
-  otp::Pid init(otp::Pid parker) { return parker; }
+  otp::Pid init(otp::Pid gate) { return gate; }
   otp::Co<bool> handle_call(TimeOutACall) {
-    auto r = co_await Parker::try_call(state(), Parker::Wait{}, 10ms);
-    Parker::cast(state(), Parker::Release{1});
-    co_await Parker::call(state(), Parker::Count{});  // the late reply is in our mailbox by now
+    auto r = co_await Gate::try_call(state(), Gate::Wait{}, 10ms);
+    Gate::cast(state(), Gate::Release{1});
+    co_await Gate::call(state(), Gate::Count{});  // the late reply is in our mailbox by now
     co_return !r.ok();
   }
   bool handle_call(Ping) { return true; }
@@ -75,8 +58,8 @@ TEST(Alias, LateReplyNeverReachesAGenServerThatCalled) {
   otp::Runtime rt({.threads = 2});
   otp::Scoped me(rt);
   otp::LogCapture logs;
-  auto parker = me.await(Parker::start_link()).pid();
-  auto caller = me.await(Caller::start_link(parker)).pid();
+  auto gate = me.await(Gate::start_link()).pid();
+  auto caller = me.await(Caller::start_link(gate)).pid();
   EXPECT_TRUE(me.await(Caller::call(caller, Caller::TimeOutACall{})));
   EXPECT_TRUE(me.await(Caller::call(caller, Caller::Ping{})));  // handled after anything left over
   EXPECT_FALSE(logs.contains("unexpected message")) << "the late reply reached the caller";
@@ -85,17 +68,17 @@ TEST(Alias, LateReplyNeverReachesAGenServerThatCalled) {
 TEST(Alias, KilledCalleeLeavesNoDownAfterTheCallFailed) {
   otp::Runtime rt({.threads = 2});
   otp::Scoped me(rt);
-  auto parker = me.await(Parker::start()).pid();
-  otp::Ref watch = me.monitor(parker);
-  auto [client, ref] = otp_test::spawn_monitored(me, [parker]() -> otp::Co<void> {
-    auto r = co_await Parker::try_call(parker, Parker::Wait{}, otp::infinity);
+  auto gate = me.await(Gate::start()).pid();
+  otp::Ref watch = me.monitor(gate);
+  auto [client, ref] = otp_test::spawn_monitored(me, [gate]() -> otp::Co<void> {
+    auto r = co_await Gate::try_call(gate, Gate::Wait{}, otp::infinity);
     if (r.ok() || !(r.reason() == otp::Reason::killed())) otp::exit(otp::Reason::other("wrong outcome"));
     // Anything left from the call would be here now: the Down came with the failure.
     auto stray = co_await otp::receive<otp::Down>(0ms);
     if (stray) otp::exit(otp::Reason::other("stray Down"));
   });
-  while (me.await(Parker::call(parker, Parker::Count{})) == 0) (void)me.receive<Never>(1ms);
-  otp::exit(parker, otp::Reason::kill());
+  while (me.await(Gate::call(gate, Gate::Count{})) == 0) (void)me.receive<Never>(1ms);
+  otp::exit(gate, otp::Reason::kill());
   ASSERT_TRUE(otp_test::await_down(me, watch));
   (void)client;
   auto down = otp_test::await_down(me, ref);

@@ -9,6 +9,7 @@
 namespace {
 
 using namespace std::chrono_literals;
+using otp_test::Gate;
 using otp_test::kWait;
 
 struct Counter : otp::GenServer<Counter, int> {
@@ -105,29 +106,6 @@ TEST(GenServer, HandlerCanAskToStop) {
   ASSERT_TRUE(down);
   EXPECT_EQ(down->reason, otp::Reason::other("asked"));
 }
-
-}  // namespace
-
-namespace {
-
-// Holds callers until a Release arrives, then answers them all (deferred replies).
-struct Gate : otp::GenServer<Gate, std::vector<otp::From<int>>> {
-  struct Wait {};
-  struct Count {};
-  struct Release {
-    int value;
-  };
-  std::vector<otp::From<int>> init() { return {}; }
-  otp::Reply<int> handle_call(Wait, otp::From<int> from) {
-    state().push_back(from);
-    return otp::noreply;
-  }
-  std::size_t handle_call(Count) { return state().size(); }
-  void handle_cast(Release r) {
-    for (auto& f : state()) otp::reply(f, r.value);
-    state().clear();
-  }
-};
 
 TEST(GenServer, DeferredReplyReachesTheCaller) {
   otp::Runtime rt({.threads = 2});

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "otp/otp.hpp"
 
@@ -46,6 +47,25 @@ struct DtorCounter {
   DtorCounter& operator=(const DtorCounter&) = delete;
   ~DtorCounter() { count->fetch_add(1); }
   std::atomic<int>* count;
+};
+
+// A GenServer that holds callers until a Release arrives, then answers them all (deferred replies).
+struct Gate : otp::GenServer<Gate, std::vector<otp::From<int>>> {
+  struct Wait {};
+  struct Count {};
+  struct Release {
+    int value;
+  };
+  std::vector<otp::From<int>> init() { return {}; }
+  otp::Reply<int> handle_call(Wait, otp::From<int> from) {
+    state().push_back(from);
+    return otp::noreply;
+  }
+  std::size_t handle_call(Count) { return state().size(); }
+  void handle_cast(Release r) {
+    for (auto& f : state()) otp::reply(f, r.value);
+    state().clear();
+  }
 };
 
 }  // namespace otp_test
