@@ -228,14 +228,7 @@ bool alias_takes(Proc* p, Msg* m) {
     p->aliases->remove(e);
   } else if (e->mode == AliasMode::reply_demonitor) {
     p->aliases->remove(e);
-    if (p->ext != nullptr) {
-      auto it = p->ext->monitors.find(m->alias);
-      if (it != p->ext->monitors.end()) {
-        Pid target = it->second;
-        p->ext->monitors.erase(it);
-        send_signal(target, make_msg<DemonitorSig>(DemonitorSig{Ref{m->alias}}));
-      }
-    }
+    demonitor_as(p, Ref{m->alias}, false);
   }
   return true;
 }
