@@ -78,8 +78,8 @@ TEST(Console, SemicolonsSeparateCommandsOnStdinToo) {
 }
 
 TEST(Console, DashEFailsWhenACommandFailedAndQuietDrawsOnlyTheTree) {
-  EXPECT_EQ(std::system(HANG_TEN_BINARY " -e 'new eric; frob' >/dev/null 2>&1"), 256);  // exit status 1
-  EXPECT_EQ(std::system(HANG_TEN_BINARY " -e 'new eric; tree' >/dev/null 2>&1"), 0);
+  EXPECT_EQ(std::system(OTP_PROGRAM " -e 'new eric; frob' >/dev/null 2>&1"), 256);  // exit status 1
+  EXPECT_EQ(std::system(OTP_PROGRAM " -e 'new eric; tree' >/dev/null 2>&1"), 0);
   auto out = console::run("-q -e 'new eric; new jose; tree dot'");
   ASSERT_FALSE(out.empty());
   EXPECT_EQ(out.front().rfind("digraph", 0), 0u) << out.front();

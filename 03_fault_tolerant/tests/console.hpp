@@ -8,10 +8,10 @@
 
 namespace console {
 
-inline std::vector<std::string> run(const std::string& args) { return otp::testing::run_console(HANG_TEN_BINARY, args); }
+inline std::vector<std::string> run(const std::string& args) { return otp::testing::run_console(OTP_PROGRAM, args); }
 
 struct Session : otp::testing::ConsoleSession {
-  explicit Session(const std::string& args = "") : ConsoleSession(HANG_TEN_BINARY, args) {}
+  explicit Session(const std::string& args = "") : ConsoleSession(OTP_PROGRAM, args) {}
 };
 
 using otp::testing::pid_of;

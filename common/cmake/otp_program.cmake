@@ -1,0 +1,54 @@
+# otp_warnings(target): the project's warning set.
+# otp_program(...): a program built on the runtime, with its tests — what each tutorial stage
+# and each lab is. One call in the folder's CMakeLists.txt:
+#
+#   otp_program(NAME hang_ten LABEL stage
+#               SOURCES src/main.cpp
+#               TESTS tests/console_test.cpp tests/hang_ten_test.cpp)
+#
+# builds
+#   * <NAME>_<folder>, the program (its file is called NAME), linked with otp::console;
+#   * <NAME>_<folder>_tests, its GoogleTest tests, with the folder's src/ on the include path and
+#     OTP_PROGRAM naming the program's file; each test is a ctest test named
+#     <folder>.<Suite>.<Test> with the ctest label LABEL (stage, lab, ...).
+# Tests are left out when OTP_PROGRAM_TESTS is OFF (a build of the program alone).
+include_guard(GLOBAL)
+
+function(otp_warnings target)
+  target_compile_options(${target} PRIVATE
+    $<$<CXX_COMPILER_ID:GNU,Clang,AppleClang>:-Wall -Wextra -Wpedantic>)
+endfunction()
+
+function(otp_program)
+  cmake_parse_arguments(PARSE_ARGV 0 arg "" "NAME;LABEL" "SOURCES;TESTS")
+  if(NOT arg_NAME OR NOT arg_LABEL OR NOT arg_SOURCES)
+    message(FATAL_ERROR "otp_program: NAME, LABEL and SOURCES are required")
+  endif()
+  get_filename_component(folder "${CMAKE_CURRENT_SOURCE_DIR}" NAME)
+  set(program ${arg_NAME}_${folder})
+
+  add_executable(${program} ${arg_SOURCES})
+  set_target_properties(${program} PROPERTIES OUTPUT_NAME ${arg_NAME})
+  target_link_libraries(${program} PRIVATE otp::console)
+  otp_warnings(${program})
+
+  if(NOT DEFINED OTP_PROGRAM_TESTS)
+    set(OTP_PROGRAM_TESTS ON)
+  endif()
+  if(OTP_PROGRAM_TESTS AND arg_TESTS)
+    enable_testing()
+    find_package(GTest REQUIRED)
+    include(GoogleTest)
+    add_executable(${program}_tests ${arg_TESTS})
+    target_include_directories(${program}_tests PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}/src")
+    target_link_libraries(${program}_tests PRIVATE otp::console otp::testing GTest::gtest_main)
+    target_compile_definitions(${program}_tests PRIVATE
+      OTP_PROGRAM="$<TARGET_FILE:${program}>")
+    add_dependencies(${program}_tests ${program})
+    otp_warnings(${program}_tests)
+    gtest_discover_tests(${program}_tests
+      TEST_PREFIX "${folder}."
+      DISCOVERY_TIMEOUT 60
+      PROPERTIES LABELS ${arg_LABEL})
+  endif()
+endfunction()
