@@ -36,7 +36,7 @@ void call_failed(Reason reason, std::string what) {
   std::string why;
   if (reason.kind() == Reason::Kind::noproc) {
     why = "no process: the process is not alive or no process is registered under that name";
-  } else if (reason.kind() == Reason::Kind::other && reason.detail() == "timeout") {
+  } else if (reason.is_timeout()) {
     why = "time out";
   } else {
     why = reason.to_string();

@@ -23,6 +23,8 @@ std::string Reason::to_string() const {
       return "killed";
     case Kind::noproc:
       return "noproc";
+    case Kind::timeout:
+      return "timeout";
     case Kind::exception:
       return fmt::format("{{exception, \"{}\"}}", detail());
     case Kind::other:
@@ -37,6 +39,7 @@ Reason Reason::parse(std::string_view text) {
   if (text == "kill") return kill();
   if (text == "killed") return killed();
   if (text == "noproc") return noproc();
+  if (text == "timeout") return timeout();
   // {shutdown, term} (also written {:shutdown, term}), as Reason::to_string writes it.
   if (text.starts_with('{') && text.ends_with('}')) {
     std::string_view inner = text.substr(1, text.size() - 2);

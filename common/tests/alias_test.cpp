@@ -25,7 +25,7 @@ void time_out_then_release(Await await, const otp::Pid& gate) {
     await(Gate::call(gate, Gate::Wait{}, 10ms));
     ADD_FAILURE() << "the call returned";
   } catch (const otp::ExitError& e) {
-    EXPECT_EQ(e.reason, otp::Reason::other("timeout"));
+    EXPECT_EQ(e.reason, otp::Reason::timeout());
   }
   Gate::cast(gate, Gate::Release{1});
   EXPECT_EQ(await(Gate::call(gate, Gate::Count{})), 0u);

@@ -90,7 +90,7 @@ TEST(GenServer, CallTimesOut) {
     me.await(Counter::call(pid, Counter::Slow{}, 20ms));
     FAIL() << "the call returned";
   } catch (const otp::ExitError& e) {
-    EXPECT_EQ(e.reason, otp::Reason::other("timeout"));
+    EXPECT_EQ(e.reason, otp::Reason::timeout());
     EXPECT_NE(std::string(e.what()).find("time out"), std::string::npos) << e.what();
   }
 }

@@ -351,3 +351,29 @@ TEST(Process, UndeliveredMessagesAreDestroyedWhenTheReceiverExits) {
 }
 
 }  // namespace
+
+TEST(Process, ExitTakesTheReasonAsErlangWritesIt) {
+  otp::Runtime rt({.threads = 1});
+  otp::Scoped me(rt);
+  auto [boom, boom_ref] = spawn_monitored(me, []() -> otp::Co<void> {
+    otp::exit("boom");
+    co_return;
+  });
+  auto down = otp_test::await_down(me, boom_ref);
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->reason, otp::Reason::other("boom"));
+
+  auto [sleeper, sleeper_ref] = spawn_monitored(me, []() -> otp::Co<void> { co_await otp::sleep(1h); });
+  otp::exit(sleeper, "kill");
+  down = otp_test::await_down(me, sleeper_ref);
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->reason, otp::Reason::killed());
+}
+
+TEST(Reason, TimeoutIsAKindOfItsOwn) {
+  EXPECT_TRUE(otp::Reason::timeout().is_timeout());
+  EXPECT_EQ(otp::Reason::timeout().to_string(), "timeout");
+  EXPECT_EQ(otp::Reason::parse("timeout"), otp::Reason::timeout());
+  EXPECT_FALSE(otp::Reason::other("timeout").is_timeout());
+  EXPECT_FALSE(otp::Reason::other("boom") == otp::Reason::timeout());
+}

@@ -88,7 +88,7 @@ TEST(Task, AwaitTimesOutWithAnExit) {
     me.await(t.await(20ms));
     FAIL() << "await returned";
   } catch (const otp::ExitError& e) {
-    EXPECT_EQ(e.reason, otp::Reason::other("timeout"));
+    EXPECT_EQ(e.reason, otp::Reason::timeout());
     std::string what = e.what();
     EXPECT_NE(what.find("Task.await("), std::string::npos) << what;
     EXPECT_NE(what.find("** (EXIT) time out"), std::string::npos) << what;
@@ -208,7 +208,7 @@ TEST(Task, AsyncStreamExitsWhenATaskTakesTooLong) {
         otp::async_stream(std::vector<int>{1, 2, 3}, job, {.max_concurrency = 2, .timeout = 30ms}));
     FAIL() << "async_stream returned";
   } catch (const otp::ExitError& e) {
-    EXPECT_EQ(e.reason, otp::Reason::other("timeout"));
+    EXPECT_EQ(e.reason, otp::Reason::timeout());
     EXPECT_NE(std::string(e.what()).find("Task.async_stream("), std::string::npos) << e.what();
   }
 }

@@ -156,7 +156,7 @@ class CallResult {
   explicit operator bool() const { return ok(); }
   R& value() { return *value_; }
   const R& value() const { return *value_; }
-  // timeout as other("timeout"), noproc, or the server's exit reason.
+  // timeout as Reason::timeout(), noproc, or the server's exit reason.
   const Reason& reason() const { return reason_; }
 
  private:
@@ -496,7 +496,7 @@ class [[nodiscard]] CallOp : public Waiter {
     if (failure_) return fail(std::move(*failure_));
     if (found == nullptr) {
       demonitor(ref_, true);
-      return fail(Reason::other("timeout"));
+      return fail(Reason::timeout());
     }
     MsgGuard guard{found};
     if (is<Down>(found)) return fail(value_of<Down>(found).reason);
@@ -861,7 +861,7 @@ Co<void> stop(Dest dest, Reason reason = Reason::normal(), Duration timeout = in
   auto down = co_await receive<Down>([ref](const Down& d) { return d.ref == ref; }, timeout);
   if (!down) {
     demonitor(ref, true);
-    detail::call_failed(Reason::other("timeout"), text());
+    detail::call_failed(Reason::timeout(), text());
   }
   if (!(down->reason == reason)) detail::call_failed(down->reason, text());
 }

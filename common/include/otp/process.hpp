@@ -195,6 +195,10 @@ bool unalias(const Alias& alias);
 void exit(const Pid& pid, Reason reason);
 // Ends the calling process with `reason` (Erlang's exit/1), by throwing ExitError.
 [[noreturn]] void exit(Reason reason);
+// The same with the reason written as Erlang writes it: otp::exit("boom") is exit(boom), and
+// the built-in names mean their reasons (Reason::parse): otp::exit(pid, "kill") kills.
+[[noreturn]] inline void exit(std::string_view reason) { exit(Reason::parse(reason)); }
+inline void exit(const Pid& pid, std::string_view reason) { exit(pid, Reason::parse(reason)); }
 
 // Turns exit signals into Exit messages for the calling process. Returns the old value.
 bool trap_exit(bool on);

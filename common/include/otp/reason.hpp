@@ -2,7 +2,7 @@
 //
 // Erlang's exit reasons are terms; ours are a small closed set of kinds plus a
 // text for the open-ended ones. The common reasons (normal, shutdown, kill,
-// killed, noproc) carry no heap data, so copying a Reason is cheap.
+// killed, noproc, timeout) carry no heap data, so copying a Reason is cheap.
 #pragma once
 
 #include <memory>
@@ -21,6 +21,7 @@ class Reason {
     kill,           // the untrappable signal sent with exit(pid, Reason::kill())
     killed,         // how a process killed by `kill` is seen by others
     noproc,         // the target did not exist
+    timeout,        // a wait ran out: a call, an await, a recv
     exception,      // `{exception, what}`: a C++ exception escaped the process
     other,          // any other term, e.g. `boom` or `{bad_return, ...}`
   };
@@ -33,6 +34,7 @@ class Reason {
   static Reason kill() { return Reason{Kind::kill}; }
   static Reason killed() { return Reason{Kind::killed}; }
   static Reason noproc() { return Reason{Kind::noproc}; }
+  static Reason timeout() { return Reason{Kind::timeout}; }
   static Reason exception(std::string what) { return Reason{Kind::exception, std::move(what)}; }
   // Any other reason, written as an Erlang term: `boom`, `{timeout, 5000}`.
   static Reason other(std::string term) { return Reason{Kind::other, std::move(term)}; }
@@ -45,6 +47,7 @@ class Reason {
   // shutdown or {shutdown, term}
   bool is_shutdown() const { return kind_ == Kind::shutdown; }
   bool is_kill() const { return kind_ == Kind::kill; }
+  bool is_timeout() const { return kind_ == Kind::timeout; }
   // normal, shutdown and {shutdown, _}: the reasons a transient child is not restarted for,
   // and that are not logged as crashes.
   bool is_orderly() const { return is_normal() || is_shutdown(); }

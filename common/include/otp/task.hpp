@@ -207,7 +207,7 @@ class Task {
     detail::Msg* m = co_await detail::CallWait<reply_type>(t.ref_, timeout);
     if (m == nullptr) {
       demonitor(t.ref_, true);
-      fail(Reason::other("timeout"));
+      fail(Reason::timeout());
     }
     detail::MsgGuard guard{m};
     if (detail::is<Down>(m)) fail(detail::value_of<Down>(m).reason);
@@ -333,7 +333,7 @@ auto async_stream(Items items, F fn, StreamOptions opts = {}) {
                       [&](Down d) { failure = std::move(d.reason); }),
           match<detail::StreamTimeout>(
               [&](const detail::StreamTimeout& t) { return t.stream == stream && ours(t.task); },
-              [&](detail::StreamTimeout) { failure = Reason::other("timeout"); }));
+              [&](detail::StreamTimeout) { failure = Reason::timeout(); }));
     }
     for (Running& r : running) {
       unlink(r.task.pid());
