@@ -126,23 +126,18 @@ class RedisServer {
 
   // Forks redis-server on port_ and waits until it answers; false if it exited first.
   bool launch() {
-    std::vector<std::string> args = {options_.binary,
-                                     "--port",
-                                     std::to_string(port_),
-                                     "--bind",
-                                     host_,
-                                     "--save",
-                                     "",
-                                     "--appendonly",
-                                     "no",
-                                     "--dir",
-                                     dir_.string(),
-                                     "--logfile",
-                                     (dir_ / "redis.log").string(),
-                                     "--daemonize",
-                                     "no",
-                                     "--protected-mode",
-                                     "yes"};
+    // clang-format off
+    std::vector<std::string> args = {
+        options_.binary,
+        "--port", std::to_string(port_),
+        "--bind", host_,
+        "--save", "",
+        "--appendonly", "no",
+        "--dir", dir_.string(),
+        "--logfile", (dir_ / "redis.log").string(),
+        "--daemonize", "no",
+        "--protected-mode", "yes"};
+    // clang-format on
     args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
     std::vector<char*> argv;
     for (auto& arg : args) argv.push_back(arg.data());
