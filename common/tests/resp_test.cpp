@@ -291,6 +291,44 @@ TEST(Resp, RepliesBeforeAFaultAreKeptAndTheFaultStays) {
   EXPECT_THROW(parser.next(), ProtocolError);
 }
 
+TEST(Resp, EveryPrefixOfAValidStreamIsIncompleteNotAFault) {
+  const Sample sample = mixed_sample(1);
+  for (std::size_t length = 0; length < sample.wire.size(); ++length) {
+    Parser parser;
+    parser.feed(std::string_view(sample.wire).substr(0, length));
+    ASSERT_FALSE(parser.failed()) << "prefix of " << length << " bytes";
+  }
+}
+
+TEST(Resp, RandomBytesGiveRepliesOrAProtocolErrorNeverACrash) {
+  // Valid replies with random bytes flipped, in random pieces (fixed seed): each stream ends in
+  // replies or a clean ProtocolError. Run under the asan preset, this also checks for UB.
+  const Sample sample = mixed_sample(2);
+  std::mt19937 random(7);
+  for (int round = 0; round < 300; ++round) {
+    std::string wire = sample.wire;
+    const int flips = 1 + round % 5;
+    for (int f = 0; f < flips; ++f) {
+      const auto at = std::uniform_int_distribution<std::size_t>(0, wire.size() - 1)(random);
+      wire[at] = static_cast<char>(std::uniform_int_distribution<int>(0, 255)(random));
+    }
+    Parser parser;
+    std::string_view rest = wire;
+    while (!rest.empty()) {
+      const auto n =
+          std::min(std::uniform_int_distribution<std::size_t>(1, 64)(random), rest.size());
+      parser.feed(rest.substr(0, n));
+      rest.remove_prefix(n);
+    }
+    try {
+      while (parser.next()) {
+      }
+    } catch (const ProtocolError& e) {
+      EXPECT_NE(std::string(e.what()).find("RESP protocol error at byte"), std::string::npos);
+    }
+  }
+}
+
 TEST(Resp, DeepNestingWithinTheLimitIsFine) {
   std::string wire;
   for (int i = 0; i < 500; ++i) wire += "*1\r\n";
