@@ -11,8 +11,8 @@ namespace otp::redis {
 
 namespace {
 
-constexpr std::size_t kCompactAt = 4096;     // drop a consumed prefix at least this long...
-constexpr std::size_t kArrayReserve = 1024;  // ...and never trust an array length for memory
+constexpr std::size_t compact_at = 4096;     // drop a consumed prefix at least this long...
+constexpr std::size_t array_reserve = 1024;  // ...and never trust an array length for memory
 
 // A whole line as a decimal int64 (optional leading '-'), or nullopt.
 std::optional<std::int64_t> parse_int(std::string_view text) {
@@ -185,7 +185,7 @@ void Parser::parse() {
     dropped_ += read_;
     buffer_.clear();
     read_ = scan_ = 0;
-  } else if (read_ >= kCompactAt && read_ > buffer_.size() / 2) {
+  } else if (read_ >= compact_at && read_ > buffer_.size() / 2) {
     dropped_ += read_;
     buffer_.erase(0, read_);
     scan_ = scan_ > read_ ? scan_ - read_ : 0;
@@ -267,7 +267,7 @@ bool Parser::parse_header() {
       } else {
         Frame frame{Reply::Array{}, *length};
         frame.items.reserve(static_cast<std::size_t>(
-            std::min<std::int64_t>(*length, static_cast<std::int64_t>(kArrayReserve))));
+            std::min<std::int64_t>(*length, static_cast<std::int64_t>(array_reserve))));
         stack_.push_back(std::move(frame));
       }
       return true;

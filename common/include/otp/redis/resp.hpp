@@ -113,7 +113,7 @@ class ProtocolError : public std::runtime_error {
 class Parser {
  public:
   struct Limits {
-    std::size_t max_line = 64 * 1024 * 1024;           // a header, simple string or error line
+    std::size_t max_line = std::size_t{64} << 20;      // a header, simple string or error line
     std::int64_t max_bulk = 512LL * 1024 * 1024;       // Redis's own proto-max-bulk-len
     std::int64_t max_array = (std::int64_t{1} << 32);  // elements of one array
     std::size_t max_depth = 512;                       // arrays within arrays
