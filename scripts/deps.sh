@@ -16,6 +16,8 @@ packages=(
   nlohmann-json3-dev
   libedit-dev
   graphviz
+  redis-server   # the `redis` tests start their own server on a free loopback port
+  redis-tools    # redis-benchmark and redis-cli, for common/bench/run.sh redis
 )
 
 installed() {

@@ -9,6 +9,11 @@
 #                       to show how the cost grows with the number of processes;
 #                       at n = 1000 a spawn region lasts about 1 ms, the polling
 #                       resolution, so that row is only indicative)
+#              redis   (not an anchor workload: a redis-server of its own on a
+#                       free loopback port, driven by redis-benchmark GET and SET at
+#                       -c 1 -P 1, -c 50 -P 1 and -c 1 -P 16 (-n 100000*SCALE, and
+#                       1000000*SCALE pipelined); needs redis-server and redis-tools
+#                       (scripts/deps.sh); builds nothing)
 #   Programs: bench_spawn, bench_ring, bench_pingpong, bench_counting (counting,
 #   fanin), bench_call (call, call_par), bench_restart (restart, and
 #   restart_batched with batch=100), bench_registry, bench_table, bench_hangten
@@ -30,6 +35,8 @@
 # Output: one line per figure, tagged like the anchors' run.sh, e.g.
 #   [ours] RESULT ring ns_per_hop 85.2 ns
 #   [ours] PEAK_RSS ring 61234 KiB          (from /usr/bin/time -v)
+#   [redis-benchmark] RESULT redis.get.c50.P1 req_per_s 81234.5 req/s
+#                                           (redis: workload redis.<command>.c<clients>.P<depth>)
 # The workload field is the name given here (restart_batched stays
 # restart_batched whatever name bench_restart prints).
 # Lines starting with "#" are commands, INFO and ERROR lines.
@@ -44,7 +51,7 @@ RUNS=${RUNS:-1}
 THREADS=${THREADS:-$(nproc)}
 TIMEOUT=${TIMEOUT:-600}
 ALL="spawn ring pingpong counting fanin call call_par restart restart_batched registry table hangten"
-KNOWN="$ALL growth"
+KNOWN="$ALL growth redis"
 
 case "${1:-}" in -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;; esac
 WORKLOADS=${*:-$ALL}
@@ -57,6 +64,9 @@ case "$RUNS" in ''|*[!0-9]*|0) echo "RUNS must be a positive integer" >&2; exit 
 if [ -n "${HANGTEN_BENCH_DIR:-}" ]; then
   BENCH=$HANGTEN_BENCH_DIR
   BUILD=${BUILD:-0}
+elif [ "$WORKLOADS" = redis ]; then
+  BENCH=$REPO/build/release/bench
+  BUILD=${BUILD:-0}  # nothing of ours to build yet for redis
 else
   BENCH=$REPO/build/release/bench
   BUILD=${BUILD:-1}
@@ -85,6 +95,8 @@ N_TAB=$(sz 1000000 1000); L_TAB=$(sz 1000000 1000)
 U_HT=$(sz 100000 10)
 M_GROWTH=$(sz 1000000 1000)
 GROWTH_N="1000 100000 1000000"
+N_REDIS=$(sz 100000 1000)
+N_REDIS_PIPELINED=$(sz 1000000 10000)
 
 # prog WORKLOAD -> the program that runs it
 prog() {
@@ -116,7 +128,16 @@ cmd() {
 }
 
 # --------------------------------------------------------------------- run ---
-if [ -n "${LOG_DIR:-}" ]; then mkdir -p "$LOG_DIR"; LOGS=$LOG_DIR; else LOGS=$(mktemp -d); trap 'rm -rf "$LOGS"' EXIT; fi
+REDIS_PID=
+REDIS_DIR=
+cleanup() {
+  if [ -n "$REDIS_PID" ]; then kill "$REDIS_PID" 2>/dev/null; wait "$REDIS_PID" 2>/dev/null; fi
+  if [ -n "$REDIS_DIR" ]; then rm -rf "$REDIS_DIR"; fi
+  if [ -z "${LOG_DIR:-}" ]; then rm -rf "$LOGS"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+if [ -n "${LOG_DIR:-}" ]; then mkdir -p "$LOG_DIR"; LOGS=$LOG_DIR; else LOGS=$(mktemp -d); fi
 SUMMARY="$LOGS/all-results.txt"
 : >"$SUMMARY"
 status=0
@@ -151,8 +172,84 @@ run_one() {
   done
 }
 
+# redis_start: a redis-server of our own on a free loopback port (never the machine's 6379),
+# no persistence; sets REDIS_PID, REDIS_DIR and REDIS_PORT. A port someone else holds makes
+# redis exit at once, and another is tried; "ready" is read from our server's own log.
+redis_start() {
+  local attempt i
+  REDIS_DIR=$(mktemp -d)
+  for attempt in 1 2 3 4 5 6 7 8 9 10; do
+    REDIS_PORT=$((20000 + RANDOM % 40000))
+    rm -f "$REDIS_DIR/redis.log"
+    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
+      --dir "$REDIS_DIR" --logfile "$REDIS_DIR/redis.log" --daemonize no &
+    REDIS_PID=$!
+    for i in $(seq 1 500); do
+      kill -0 "$REDIS_PID" 2>/dev/null || break
+      if grep -q "Ready to accept connections" "$REDIS_DIR/redis.log" 2>/dev/null &&
+         [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; then
+        return 0
+      fi
+      sleep 0.02
+    done
+    kill "$REDIS_PID" 2>/dev/null; wait "$REDIS_PID" 2>/dev/null
+    REDIS_PID=
+  done
+  echo "# [redis-benchmark] ERROR redis: redis-server did not start; its log:"
+  sed 's/^/#   /' "$REDIS_DIR/redis.log" 2>/dev/null
+  return 1
+}
+
+redis_stop() {
+  if [ -n "$REDIS_PID" ]; then kill "$REDIS_PID" 2>/dev/null; wait "$REDIS_PID" 2>/dev/null; fi
+  REDIS_PID=
+  rm -rf "$REDIS_DIR"; REDIS_DIR=
+}
+
+# run_redis: GET and SET at three (clients, pipeline depth) settings, RUNS times each.
+run_redis() {
+  local tool config c p n run out rc
+  for tool in redis-server redis-cli redis-benchmark; do
+    command -v "$tool" >/dev/null || {
+      echo "run.sh: skipping redis: no $tool (bash scripts/deps.sh installs redis-server and redis-tools)" >&2
+      return 0
+    }
+  done
+  redis_start || { status=1; redis_stop; return; }
+  echo "# [redis-benchmark] INFO redis-server $(redis-server --version | awk '{print $3}') on 127.0.0.1:$REDIS_PORT"
+  for config in "1 1" "50 1" "1 16"; do
+    set -- $config; c=$1; p=$2
+    if [ "$p" -gt 1 ]; then n=$N_REDIS_PIPELINED; else n=$N_REDIS; fi
+    for run in $(seq 1 "$RUNS"); do
+      out="$LOGS/redis-benchmark-c$c-P$p-$run.csv"
+      echo "# [redis-benchmark] redis run $run: redis-benchmark -c $c -P $p -n $n -t get,set --csv"
+      timeout "$TIMEOUT" redis-benchmark -h 127.0.0.1 -p "$REDIS_PORT" -c "$c" -P "$p" -n "$n" \
+        -t get,set --csv >"$out" 2>&1
+      rc=$?
+      # CSV: "test","rps",... then one row per command, e.g. "GET","81234.55",...
+      awk -F'"' -v c="$c" -v p="$p" '$2 == "GET" || $2 == "SET" {
+          printf "[redis-benchmark] RESULT redis.%s.c%s.P%s req_per_s %.1f req/s\n", tolower($2), c, p, $4
+        }' "$out" | tee -a "$SUMMARY"
+      if [ $rc -ne 0 ] || ! grep -q '^"GET"' "$out"; then
+        status=1
+        echo "[redis-benchmark] FAILED redis -c $c -P $p rc=$rc (124 = timeout)"; tail -n 20 "$out" | sed 's/^/#   /'
+      fi
+    done
+  done
+  # ---- our client ------------------------------------------------------------------------------
+  # The same three settings with the runtime's own Redis client (common/, otp::redis) go here,
+  # printed as "[ours] RESULT redis.<command>.c<clients>.P<depth> req_per_s <n> req/s", once that
+  # client exists. It does not exist yet: no figures are printed for it.
+  echo "# [ours] INFO redis: no figures yet, the runtime's Redis client is not written yet"
+  redis_stop
+}
+
 echo "# SCALE=$SCALE RUNS=$RUNS THREADS=$THREADS nproc=$(nproc) $(date -u +%FT%TZ)"
 for w in $WORKLOADS; do
+  if [ "$w" = redis ]; then
+    run_redis
+    continue
+  fi
   missing=
   for p in $(prog "$w"); do [ -x "$BENCH/$p" ] || missing="$missing $BENCH/$p"; done
   if [ -n "$missing" ]; then
