@@ -25,6 +25,7 @@ struct DoorData {
 class Door : public otp::StateMachine<Door, DoorData> {
  public:
   struct Code {
+    using Reply = bool;
     std::string digits;
   };
   struct Push {
@@ -35,9 +36,19 @@ class Door : public otp::StateMachine<Door, DoorData> {
   struct Step {
     int n;
   };
-  struct GetLog {};
-  struct Name {};
-  struct Boom {};
+  struct GetLog {
+    using Reply = std::vector<std::string>;
+  };
+  struct Name {
+    using Reply = std::string;
+  };
+  struct Boom {
+    using Reply = bool;
+  };
+  // Answered with ev.reply(true), unchecked: the caller expects an int.
+  struct Miscount {
+    using Reply = int;
+  };
 
   DoorData init(std::string code) {
     set_state(&Door::locked);
@@ -45,10 +56,10 @@ class Door : public otp::StateMachine<Door, DoorData> {
   }
 
   void locked(otp::Event& ev) {
-    if (auto* c = ev.get<Code>()) {
-      bool right = c->digits == data().code;
+    if (auto code = ev.call<Code>()) {
+      bool right = code->digits == data().code;
       note(right ? "unlocked" : "wrong code");
-      ev.reply(right);
+      code.reply(right);
       if (right) next_state(&Door::open);
     } else if (auto* p = ev.get<Push>()) {
       note("postponed push " + std::to_string(p->n));
@@ -77,10 +88,12 @@ class Door : public otp::StateMachine<Door, DoorData> {
     } else if (auto* s = ev.get<Step>()) {
       EXPECT_EQ(ev.type(), otp::EventType::internal);
       note("step " + std::to_string(s->n));
-    } else if (ev.is_call<GetLog>()) {
-      ev.reply(data().log);
-    } else if (ev.is_call<Name>()) {
-      ev.reply("door");
+    } else if (auto get_log = ev.call<GetLog>()) {
+      get_log.reply(data().log);
+    } else if (auto name = ev.call<Name>()) {
+      name.reply("door");
+    } else if (ev.is_call<Miscount>()) {
+      ev.reply(true);
     } else if (ev.is_call<Boom>()) {
       throw std::runtime_error("door broke");
     }
@@ -91,7 +104,7 @@ class Door : public otp::StateMachine<Door, DoorData> {
 };
 
 std::vector<std::string> log_of(otp::Scoped& me, otp::Pid door) {
-  return me.await(Door::call<std::vector<std::string>>(door, Door::GetLog{}));
+  return me.await(Door::call(door, Door::GetLog{}));
 }
 
 TEST(StateMachine, CallCastAndInfoEventsReachTheStateFunction) {
@@ -100,7 +113,7 @@ TEST(StateMachine, CallCastAndInfoEventsReachTheStateFunction) {
   auto started = me.await(Door::start_link(std::string("123")));
   ASSERT_TRUE(started.ok()) << started.to_string();
   otp::Pid door = started.pid();
-  EXPECT_FALSE(me.await(Door::call<bool>(door, Door::Code{"999"})));
+  EXPECT_FALSE(me.await(Door::call(door, Door::Code{"999"})));
   otp::send(door, Door::Knock{});
   Door::cast(door, Door::Twice{});
   EXPECT_EQ(log_of(me, door), (std::vector<std::string>{"wrong code", "knock while locked", "twice",
@@ -111,8 +124,8 @@ TEST(StateMachine, CallGetsTheReplyOfTheTypeItAskedFor) {
   otp::Runtime rt({.threads = 2});
   otp::Scoped me(rt);
   otp::Pid door = me.await(Door::start_link(std::string("123"))).pid();
-  EXPECT_TRUE(me.await(Door::call<bool>(door, Door::Code{"123"})));
-  EXPECT_EQ(me.await(Door::call<std::string>(door, Door::Name{})), "door");
+  EXPECT_TRUE(me.await(Door::call(door, Door::Code{"123"})));
+  EXPECT_EQ(me.await(Door::call(door, Door::Name{})), "door");
 }
 
 TEST(StateMachine, ReplyOfAnotherTypeThanTheCallersCrashesTheMachine) {
@@ -121,13 +134,27 @@ TEST(StateMachine, ReplyOfAnotherTypeThanTheCallersCrashesTheMachine) {
   otp::LogCapture logs;
   otp::Pid door = me.await(Door::start(std::string("123"))).pid();
   try {
-    me.await(Door::call<int>(door, Door::Code{"123"}));
+    me.await(Door::call(door, Door::Miscount{}));
     FAIL() << "the call returned";
   } catch (const otp::ExitError& e) {
     EXPECT_EQ(e.reason.kind(), otp::Reason::Kind::other);
     EXPECT_EQ(e.reason.detail().rfind("{bad_reply, bool", 0), 0u) << e.reason.to_string();
   }
 }
+
+// The reply type comes from the request: a request without one cannot be called, and a call
+// event's reply takes only that type.
+template <class Req>
+concept Callable = requires(otp::Pid pid, Req req) { Door::call(pid, req); };
+template <class Req, class V>
+concept Answerable = requires(otp::CallEvent<Req> call, V value) { call.reply(value); };
+static_assert(Callable<Door::Code> && Callable<Door::GetLog>);
+static_assert(!Callable<Door::Push> && !Callable<Door::Knock>);
+static_assert(Answerable<Door::Code, bool> && Answerable<Door::Name, const char*>);
+static_assert(!Answerable<Door::Code, std::string> && !Answerable<Door::GetLog, int>);
+static_assert(std::is_same_v<decltype(otp::Scoped(std::declval<otp::Runtime&>()).await(
+                                 Door::call(otp::Pid{}, Door::Code{}))),
+                             bool>);
 
 TEST(StateMachine, NextEventIsHandledBeforeQueuedMessages) {
   otp::Runtime rt({.threads = 2});
@@ -146,8 +173,8 @@ TEST(StateMachine, PostponedEventIsRetriedAfterStateChange) {
   Door::cast(door, Door::Push{1});
   Door::cast(door, Door::Push{2});
   otp::send(door, Door::Knock{});  // no state change: the pushes stay postponed
-  EXPECT_FALSE(me.await(Door::call<bool>(door, Door::Code{"000"})));
-  EXPECT_TRUE(me.await(Door::call<bool>(door, Door::Code{"123"})));
+  EXPECT_FALSE(me.await(Door::call(door, Door::Code{"000"})));
+  EXPECT_TRUE(me.await(Door::call(door, Door::Code{"123"})));
   EXPECT_EQ(log_of(me, door),
             (std::vector<std::string>{"postponed push 1", "postponed push 2", "knock while locked",
                                       "wrong code", "unlocked", "open push 1", "open push 2"}));
@@ -159,7 +186,7 @@ TEST(StateMachine, CrashGivesTheCallerAnExitWithTheReason) {
   otp::LogCapture logs;
   otp::Pid door = me.await(Door::start(std::string("123"))).pid();
   try {
-    me.await(Door::call<bool>(door, Door::Boom{}));
+    me.await(Door::call(door, Door::Boom{}));
     FAIL() << "the call returned";
   } catch (const otp::ExitError& e) {
     EXPECT_EQ(e.reason, otp::Reason::exception("door broke"));

@@ -6,15 +6,15 @@
 //   class Door : public otp::StateMachine<Door, DoorData> {
 //    public:
 //     struct Push {};
-//     struct Code { std::string digits; };
+//     struct Code { using Reply = bool; std::string digits; };   // a call, answered with a bool
 //     struct Relock {};
 //
 //     DoorData init(std::string code) { set_state(&Door::locked); return {code}; }
 //
 //     void locked(otp::Event& ev) {
-//       if (auto* c = ev.get<Code>()) {
-//         bool right = c->digits == data().code;
-//         ev.reply(right);
+//       if (auto code = ev.call<Code>()) {
+//         bool right = code->digits == data().code;
+//         code.reply(right);              // checked at compile time: a Code is answered with a bool
 //         if (right) { next_state(&Door::open); state_timeout(10s, Relock{}); }
 //       } else if (ev.is<Push>()) {
 //         postpone(ev);                    // handled again once the state changes
@@ -27,13 +27,16 @@
 //   };
 //
 //   auto door = co_await Door::start_link(std::string("123"));
-//   bool ok = co_await Door::call<bool>(door.pid(), Door::Code{"123"});   // the caller names the
-//   reply type Door::cast(door.pid(), Door::Push{}); otp::send(door.pid(), Knock{}); // an info
-//   event
+//   bool ok = co_await Door::call(door.pid(), Door::Code{"123"});   // a bool, from Code::Reply
+//   Door::cast(door.pid(), Door::Push{});
+//   otp::send(door.pid(), Knock{});                                 // an info event
 //
-// Events: call (Door::call, answered with ev.reply or later through
-// ev.reply_to()), cast, info (any other message, Exit and Down included),
-// state_timeout, timeout (the event timeout) and internal (next_event).
+// Events: call (Door::call; a request that can be called names its reply type
+// as a member `using Reply = T`, the caller gets a T, and the state function
+// answers through ev.call<Req>(), whose reply takes only a T; or later through
+// a copy of its reply_to()), cast, info (any other message, Exit and Down
+// included), state_timeout, timeout (the event timeout) and internal
+// (next_event).
 // Actions, made while handling an event (or in init):
 //   next_state(&D::s)       a change when s differs from the current state
 //   postpone(ev)            ev is handled again after the next state change; postponed
@@ -110,7 +113,7 @@ class ReplyTo {
   const Pid& caller() const { return caller_; }
 
   // Answers the call. The value's type must be the one the caller asked for
-  // (call<R>); a string literal answers a call<std::string>.
+  // (the request's Reply); a string literal answers a Reply of std::string.
   template <class V>
   void reply(V&& value) const {
     if (send_ == nullptr) throw std::logic_error("otp::ReplyTo::reply: the event is not a call");
@@ -130,6 +133,29 @@ class ReplyTo {
   Pid caller_;
   Ref ref_;
   detail::SendReply send_ = nullptr;
+};
+
+// A request that can be called: it names the type of its answer.
+template <class Req>
+concept CallRequest = requires { typename Req::Reply; };
+
+// A call event seen as a request of type Req (Event::call<Req>()); empty when the event is
+// something else. Its reply takes only a Req::Reply.
+template <CallRequest Req>
+class CallEvent {
+ public:
+  CallEvent() = default;
+  CallEvent(Req* req, ReplyTo to) : req_(req), to_(to) {}
+  explicit operator bool() const { return req_ != nullptr; }
+  Req* operator->() const { return req_; }
+  Req& operator*() const { return *req_; }
+  void reply(typename Req::Reply value) const { to_.reply(std::move(value)); }
+  // Keep a copy to answer from a later event.
+  const ReplyTo& reply_to() const { return to_; }
+
+ private:
+  Req* req_ = nullptr;
+  ReplyTo to_;
 };
 
 // What a state function handles: its type and its content (a message of any type).
@@ -178,6 +204,11 @@ class Event {
   bool is_call() const {
     return type_ == EventType::call && is<T>();
   }
+  // The call of a Req, answered through the result's reply; empty for any other event.
+  template <CallRequest Req>
+  CallEvent<Req> call() {
+    return is_call<Req>() ? CallEvent<Req>(get<Req>(), reply_to_) : CallEvent<Req>();
+  }
   template <class T>
   bool is_cast() const {
     return type_ == EventType::cast && is<T>();
@@ -201,7 +232,8 @@ class Event {
   // The content's type name (for logs).
   std::string_view name() const { return content_type_->name; }
 
-  // Answers a call event (see ReplyTo::reply); throws std::logic_error for other events.
+  // Answers a call event without the compile-time check of call<Req>().reply (see
+  // ReplyTo::reply); throws std::logic_error for other events.
   template <class V>
   void reply(V&& value) const {
     reply_to_.reply(std::forward<V>(value));
@@ -307,13 +339,14 @@ class StateMachine {
     return start_impl(false, std::move(name), std::tuple<A...>(std::move(args)...));
   }
 
-  // Sends `req` as a call event and waits for a reply of type R. Throws
-  // ExitError ("** (exit) exited in: :gen_statem.call(...)") on noproc, the
-  // machine's exit reason, or timeout.
-  // Returns an awaitable, like GenServer::call.
-  template <class R, detail::Destination Dest, class Req>
+  // Sends `req` as a call event and waits for its reply, a Req::Reply (see CallRequest).
+  // Throws ExitError ("** (exit) exited in: :gen_statem.call(...)") on noproc, the
+  // machine's exit reason, or timeout. Returns an awaitable, like GenServer::call.
+  template <detail::Destination Dest, class Req>
+  requires CallRequest<std::remove_cvref_t<Req>>
   static auto call(Dest dest, Req&& req, Duration timeout = default_call_timeout) {
     using Q = std::remove_cvref_t<Req>;
+    using R = typename Q::Reply;
     using D = detail::stored_dest_t<Dest>;
     return detail::CallOp<R, D, detail::StateCall<Derived, Q, R>>(
         D(std::move(dest)), detail::StateCall<Derived, Q, R>{std::forward<Req>(req), {}}, timeout,
