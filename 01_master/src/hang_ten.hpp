@@ -9,7 +9,7 @@
 
 namespace hang_ten {
 
-inline otp::Co<otp::StartResult> create(std::string login) { return Supervisor::start_child(check_login(login)); }
+inline otp::Start create(std::string login) { return Supervisor::start_child(check_login(login)); }
 
 inline auto boom(otp::Pid server) { return Server::call(server, Server::Boom{}); }
 inline auto state(otp::Pid server) { return Server::call(server, Server::State{}); }

@@ -12,7 +12,7 @@ class Server : public otp::GenServer<Server, std::string> {
   struct Boom {};
   struct State {};
 
-  static otp::Co<otp::StartResult> start_link(std::string login) { return GenServer::start_link(std::move(login)); }
+  static otp::Start start_link(std::string login) { return GenServer::start_link(std::move(login)); }
 
   std::string init(const std::string& login) { return login; }
 

@@ -11,11 +11,11 @@ namespace hang_ten {
 struct Supervisor : otp::DynamicSupervisor {
   static constexpr const char* name = "HangTen.Supervisor";
 
-  static otp::Co<otp::StartResult> start_link() {
+  static otp::Start start_link() {
     return DynamicSupervisor::start_link(otp::Name::local(name), {.strategy = otp::Strategy::one_for_one});
   }
 
-  static otp::Co<otp::StartResult> start_child(std::string login) {
+  static otp::Start start_child(std::string login) {
     return DynamicSupervisor::start_child(name, otp::child<Server>(std::move(login)));
   }
 };

@@ -7,7 +7,7 @@
 namespace hang_ten {
 
 struct Application {
-  static otp::Co<otp::StartResult> start() { return Supervisor::start_link(); }
+  static otp::Start start() { return Supervisor::start_link(); }
 };
 
 }  // namespace hang_ten

@@ -13,7 +13,7 @@
 
 namespace hang_ten {
 
-inline otp::Co<otp::StartResult> create(std::string login) { return Supervisor::start_child(check_login(login)); }
+inline otp::Start create(std::string login) { return Supervisor::start_child(check_login(login)); }
 
 inline std::optional<otp::Pid> whereis(const std::string& login) { return via(login, "server").whereis(); }
 

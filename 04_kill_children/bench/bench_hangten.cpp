@@ -44,7 +44,7 @@ class Server : public otp::GenServer<Server, User> {
   struct RequestCount {};
   struct Boom {};
 
-  static otp::Co<otp::StartResult> start_link(std::string login) {
+  static otp::Start start_link(std::string login) {
     return GenServer::start_link(via(login, "server"), login);
   }
 
@@ -67,14 +67,14 @@ class Server : public otp::GenServer<Server, User> {
 };
 
 struct SubSupervisor : otp::Supervisor {
-  static otp::Co<otp::StartResult> start_link(std::string login) {
+  static otp::Start start_link(std::string login) {
     return otp::Supervisor::start_link(via(login, "subsup"), {otp::child<Server>(login)},
                                        {.strategy = otp::Strategy::one_for_one});
   }
 };
 
 struct UserSupervisor : otp::Supervisor {
-  static otp::Co<otp::StartResult> start_link(std::string login) {
+  static otp::Start start_link(std::string login) {
     return otp::Supervisor::start_link(via(login, "sup"),
                                        {otp::child<Stash>(login), otp::child<Timer>(login), otp::child<SubSupervisor>(login)},
                                        {.strategy = otp::Strategy::one_for_one});

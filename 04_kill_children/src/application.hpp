@@ -7,7 +7,7 @@
 namespace hang_ten {
 
 struct Application {
-  static otp::Co<otp::StartResult> start(Timeouts t = {}) {
+  static otp::Start start(Timeouts t = {}) {
     timeouts = t;
     return Supervisor::start_link();
   }

@@ -18,7 +18,7 @@ class Server : public otp::GenServer<Server, User> {
   struct Show {};
   struct Boom {};
 
-  static otp::Co<otp::StartResult> start_link(std::string login) {
+  static otp::Start start_link(std::string login) {
     return GenServer::start_link(via(login, "server"), login);
   }
 

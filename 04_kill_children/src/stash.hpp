@@ -16,7 +16,7 @@ class Stash : public otp::GenServer<Stash, User> {
     User user;
   };
 
-  static otp::Co<otp::StartResult> start_link(std::string login) {
+  static otp::Start start_link(std::string login) {
     return GenServer::start_link(via(login, "stash"), login);
   }
 

@@ -34,7 +34,7 @@ class Timer : public otp::GenServer<Timer, Clock> {
   struct TooOld {};
   using Info = otp::Messages<Idle, TooOld>;
 
-  static otp::Co<otp::StartResult> start_link(std::string login) {
+  static otp::Start start_link(std::string login) {
     return GenServer::start_link(via(login, "timer"), login);
   }
   static void touch(const std::string& login) { cast(via(login, "timer"), Touch{}); }

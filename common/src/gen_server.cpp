@@ -47,7 +47,7 @@ void call_failed(Reason reason, std::string what) {
 
 Reason reason_of(const std::exception_ptr& e) { return exit_reason_of(e); }
 
-Co<StartResult> await_start(Pid child, Ref tag) {
+Start await_start(Pid child, Ref tag) {
   Ref mref = monitor(child);
   StartResult result = co_await receive(
       match<StartAck>([tag](const StartAck& a) { return a.ref == tag; }, [](StartAck a) { return std::move(a.result); }),

@@ -132,7 +132,7 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
     return n;
   }
 
-  Co<StartResult> handle_call(StartChild req) {
+  Start handle_call(StartChild req) {
     auto& st = state();
     ChildSpec& spec = req.spec;
     if (!spec.shutdown) spec.shutdown = spec.type == ChildType::supervisor ? Shutdown::infinity() : Shutdown::after(5s);
@@ -173,7 +173,7 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
     co_return true;
   }
 
-  Co<StartResult> handle_call(RestartChild req) {
+  Start handle_call(RestartChild req) {
     Child* c = find(req.id);
     if (c == nullptr) co_return StartResult::error(Reason::other("not_found"));
     if (c->restarting) co_return StartResult::error(Reason::other("restarting"));
@@ -265,7 +265,7 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
     return static_cast<int>(st.restarts.size() - st.first_restart) <= st.flags.max_restarts;
   }
 
-  Co<StartResult> start_one(Child& c) {
+  Start start_one(Child& c) {
     StartResult r = co_await c.spec.start();
     if (r.kind() == StartResult::Kind::ok) {
       c.pid = r.pid();
@@ -371,26 +371,26 @@ auto as_co(Op op) -> Co<decltype(op.await_resume())> {
   co_return co_await std::move(op);
 }
 
-Co<StartResult> start_sup(bool link, Name name, SupFlags flags, std::vector<ChildSpec> specs, bool dynamic) {
+Start start_sup(bool link, Name name, SupFlags flags, std::vector<ChildSpec> specs, bool dynamic) {
   if (link) return SupervisorServer::start_link(std::move(name), std::move(flags), std::move(specs), dynamic);
   return SupervisorServer::start(std::move(name), std::move(flags), std::move(specs), dynamic);
 }
 
 }  // namespace
 
-Co<StartResult> Supervisor::start_link(std::vector<ChildSpec> children, SupFlags flags) {
+Start Supervisor::start_link(std::vector<ChildSpec> children, SupFlags flags) {
   return start_sup(true, Name{}, flags, std::move(children), false);
 }
-Co<StartResult> Supervisor::start_link(Name name, std::vector<ChildSpec> children, SupFlags flags) {
+Start Supervisor::start_link(Name name, std::vector<ChildSpec> children, SupFlags flags) {
   return start_sup(true, std::move(name), flags, std::move(children), false);
 }
-Co<StartResult> Supervisor::start_child(ServerRef sup, ChildSpec spec) {
+Start Supervisor::start_child(ServerRef sup, ChildSpec spec) {
   return as_co(SupervisorServer::call(std::move(sup), SupervisorServer::StartChild{std::move(spec)}, infinity));
 }
 Co<bool> Supervisor::terminate_child(ServerRef sup, std::string id) {
   return as_co(SupervisorServer::call(std::move(sup), SupervisorServer::TerminateChild{std::move(id)}, infinity));
 }
-Co<StartResult> Supervisor::restart_child(ServerRef sup, std::string id) {
+Start Supervisor::restart_child(ServerRef sup, std::string id) {
   return as_co(SupervisorServer::call(std::move(sup), SupervisorServer::RestartChild{std::move(id)}, infinity));
 }
 Co<std::optional<Reason>> Supervisor::delete_child(ServerRef sup, std::string id) {
@@ -403,11 +403,11 @@ Co<ChildCounts> Supervisor::count_children(ServerRef sup) {
   return as_co(SupervisorServer::call(std::move(sup), SupervisorServer::CountChildren{}, infinity));
 }
 
-Co<StartResult> DynamicSupervisor::start_link(SupFlags flags) { return start_sup(true, Name{}, flags, {}, true); }
-Co<StartResult> DynamicSupervisor::start_link(Name name, SupFlags flags) {
+Start DynamicSupervisor::start_link(SupFlags flags) { return start_sup(true, Name{}, flags, {}, true); }
+Start DynamicSupervisor::start_link(Name name, SupFlags flags) {
   return start_sup(true, std::move(name), flags, {}, true);
 }
-Co<StartResult> DynamicSupervisor::start_child(ServerRef sup, ChildSpec spec) {
+Start DynamicSupervisor::start_child(ServerRef sup, ChildSpec spec) {
   return as_co(SupervisorServer::call(std::move(sup), SupervisorServer::StartChild{std::move(spec)}, infinity));
 }
 Co<bool> DynamicSupervisor::terminate_child(ServerRef sup, Pid child) {

@@ -12,19 +12,19 @@ otp::Registry<> names{otp::Keys::unique, "Names"};
 
 // A server with a local name and one with a Via name, started under Middle.
 struct Local : otp::GenServer<Local, int> {
-  static otp::Co<otp::StartResult> start_link() { return GenServer::start_link(otp::Name::local("local_worker")); }
+  static otp::Start start_link() { return GenServer::start_link(otp::Name::local("local_worker")); }
 };
 struct Viaed : otp::GenServer<Viaed, int> {
-  static otp::Co<otp::StartResult> start_link() { return GenServer::start_link(otp::Via{&names, "via_worker"}); }
+  static otp::Start start_link() { return GenServer::start_link(otp::Via{&names, "via_worker"}); }
 };
 struct Lower : otp::Supervisor {
-  static otp::Co<otp::StartResult> start_link() {
+  static otp::Start start_link() {
     return otp::Supervisor::start_link(otp::Name::local("lower"), {otp::child<Viaed>()});
   }
 };
 // Middle: the workers directly, and one more level down.
 struct Middle : otp::Supervisor {
-  static otp::Co<otp::StartResult> start_link() {
+  static otp::Start start_link() {
     return otp::Supervisor::start_link(otp::Name::local("middle"), {otp::child<Local>(), otp::child<Lower>()});
   }
 };

@@ -95,7 +95,7 @@ struct Script {
   int attempts = 0;  // touched only by the supervisor
 };
 
-otp::Co<otp::StartResult> scripted_start(std::string id, otp::Pid observer, std::shared_ptr<Script> script) {
+otp::Start scripted_start(std::string id, otp::Pid observer, std::shared_ptr<Script> script) {
   const int n = ++script->attempts;
   otp::send(observer, Attempt{id, n});
   const auto at = static_cast<std::size_t>(n - 1);

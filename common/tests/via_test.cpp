@@ -18,7 +18,7 @@ struct Named : otp::GenServer<Named, int> {
   struct Bump {};
   using Info = otp::Messages<Bump>;
 
-  static otp::Co<otp::StartResult> start_link(otp::Registry<>* reg, std::string key) {
+  static otp::Start start_link(otp::Registry<>* reg, std::string key) {
     return GenServer::start_link(otp::Via{reg, std::move(key)}, 0);
   }
   int init(int n) { return n; }

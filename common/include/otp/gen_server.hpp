@@ -6,7 +6,7 @@
 //     struct Get {};
 //     struct Put { User user; };
 //
-//     static otp::Co<otp::StartResult> start_link(std::string login) {
+//     static otp::Start start_link(std::string login) {
 //       return GenServer::start_link(otp::Via{&registry, login + "_stash"}, std::move(login));
 //     }
 //
@@ -120,6 +120,10 @@ class StartResult {
   Pid pid_;
   Reason reason_;
 };
+
+// What a start function returns: a coroutine that gives the StartResult, as in
+// `static otp::Start start_link(std::string login)` (the same as otp::Start).
+using Start = Co<StartResult>;
 
 // The caller of a deferred call; answer it with otp::reply.
 template <class R>
@@ -353,7 +357,7 @@ struct StartAck {
 
 // The starter's half of the start protocol: waits for the new process's
 // StartAck tagged `tag`, or for its Down when it dies first.
-Co<StartResult> await_start(Pid child, Ref tag);
+Start await_start(Pid child, Ref tag);
 // Registers the calling process under `name`. When the holder is a process
 // that a supervisor above it has already let go (it is bound to exit), waits
 // for it to exit and takes the name then. The holder when the name stays taken.
@@ -544,21 +548,21 @@ class GenServer {
   // when init failed (the new process then exits with that reason).
   template <class... A>
     requires(!std::is_same_v<std::remove_cvref_t<A>, Name> && ...) && (!std::is_same_v<std::remove_cvref_t<A>, Via> && ...)
-  static Co<StartResult> start_link(A... args) {
+  static Start start_link(A... args) {
     return start_impl(true, Name{}, std::tuple<A...>(std::move(args)...));
   }
   template <class... A>
-  static Co<StartResult> start_link(Name name, A... args) {
+  static Start start_link(Name name, A... args) {
     return start_impl(true, std::move(name), std::tuple<A...>(std::move(args)...));
   }
   // As start_link, without the link.
   template <class... A>
     requires(!std::is_same_v<std::remove_cvref_t<A>, Name> && ...) && (!std::is_same_v<std::remove_cvref_t<A>, Via> && ...)
-  static Co<StartResult> start(A... args) {
+  static Start start(A... args) {
     return start_impl(false, Name{}, std::tuple<A...>(std::move(args)...));
   }
   template <class... A>
-  static Co<StartResult> start(Name name, A... args) {
+  static Start start(Name name, A... args) {
     return start_impl(false, std::move(name), std::tuple<A...>(std::move(args)...));
   }
 
@@ -614,7 +618,7 @@ class GenServer {
   // init has returned, so the process's own frame, which lives as long as the
   // process, holds only a pointer to it.
   template <class... A>
-  struct Start {
+  struct StartArgs {
     Pid parent;
     Ref tag;
     Name name;
@@ -622,10 +626,10 @@ class GenServer {
   };
 
   template <class... A>
-  static Co<StartResult> start_impl(bool link, Name name, std::tuple<A...> args) {
+  static Start start_impl(bool link, Name name, std::tuple<A...> args) {
     Pid me = self();
     Ref tag = make_ref();
-    auto start = std::make_unique<Start<A...>>(Start<A...>{me, tag, std::move(name), std::move(args)});
+    auto start = std::make_unique<StartArgs<A...>>(StartArgs<A...>{me, tag, std::move(name), std::move(args)});
     Pid child = link ? spawn_link(&server_main<A...>, std::move(start)) : spawn(&server_main<A...>, std::move(start));
     return detail::await_start(child, tag);
   }
@@ -634,7 +638,7 @@ class GenServer {
   // the receive loop, here rather than in a coroutine of its own: this frame
   // lives as long as the process anyway, and a second one would cost its header.
   template <class... A>
-  static Co<void> server_main(std::unique_ptr<Start<A...>> start) {
+  static Co<void> server_main(std::unique_ptr<StartArgs<A...>> start) {
     Derived d;
     GenServer& base = d;
     if (!co_await base.begin(d, std::move(start))) co_return;
@@ -664,7 +668,7 @@ class GenServer {
 
   // Claims the name, runs init and acknowledges the start; false when the process is to end.
   template <class... A>
-  Co<bool> begin(Derived& d, std::unique_ptr<Start<A...>> start) {
+  Co<bool> begin(Derived& d, std::unique_ptr<StartArgs<A...>> start) {
     parent_ = start->parent;
     name_ = start->name.to_string();
     detail::set_describer(&describer, &d);

@@ -321,21 +321,21 @@ class StateMachine {
   template <class... A>
   requires(!std::is_same_v<std::remove_cvref_t<A>, Name> && ...) &&
       (!std::is_same_v<std::remove_cvref_t<A>, Via> &&
-       ...) static Co<StartResult> start_link(A... args) {
+       ...) static Start start_link(A... args) {
     return start_impl(true, Name{}, std::tuple<A...>(std::move(args)...));
   }
   template <class... A>
-  static Co<StartResult> start_link(Name name, A... args) {
+  static Start start_link(Name name, A... args) {
     return start_impl(true, std::move(name), std::tuple<A...>(std::move(args)...));
   }
   template <class... A>
   requires(!std::is_same_v<std::remove_cvref_t<A>, Name> && ...) &&
       (!std::is_same_v<std::remove_cvref_t<A>, Via> &&
-       ...) static Co<StartResult> start(A... args) {
+       ...) static Start start(A... args) {
     return start_impl(false, Name{}, std::tuple<A...>(std::move(args)...));
   }
   template <class... A>
-  static Co<StartResult> start(Name name, A... args) {
+  static Start start(Name name, A... args) {
     return start_impl(false, std::move(name), std::tuple<A...>(std::move(args)...));
   }
 
@@ -420,7 +420,7 @@ class StateMachine {
 
 
   template <class... A>
-  static Co<StartResult> start_impl(bool link, Name name, std::tuple<A...> args) {
+  static Start start_impl(bool link, Name name, std::tuple<A...> args) {
     Pid me = self();
     Ref tag = make_ref();
     Pid child = link ? spawn_link(&machine_main<A...>, me, tag, std::move(name), std::move(args))

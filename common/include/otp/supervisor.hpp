@@ -2,7 +2,7 @@
 // restart other processes (Erlang's supervisor, Elixir's DynamicSupervisor).
 //
 //   struct UserSupervisor : otp::Supervisor {
-//     static otp::Co<otp::StartResult> start_link(std::string login) {
+//     static otp::Start start_link(std::string login) {
 //       return Supervisor::start_link(otp::Via{&registry, login + "_sup"},
 //                                     {otp::child<Stash>(login), otp::child<Server>(login)},
 //                                     {.strategy = otp::Strategy::one_for_one});
@@ -64,7 +64,7 @@ class Shutdown {
 
 struct ChildSpec {
   std::string id{};
-  std::function<Co<StartResult>()> start{};  // starts the child linked to the caller
+  std::function<Start()> start{};  // starts the child linked to the caller
   Restart restart = Restart::permanent;
   std::optional<Shutdown> shutdown{};  // default: after(5s) for a worker, infinity for a supervisor
   ChildType type = ChildType::worker;
@@ -97,16 +97,16 @@ struct ChildCounts {
 // supervisor that does not exist makes these calls exit with noproc.
 class Supervisor {
  public:
-  static Co<StartResult> start_link(std::vector<ChildSpec> children, SupFlags flags = {});
-  static Co<StartResult> start_link(Name name, std::vector<ChildSpec> children, SupFlags flags = {});
+  static Start start_link(std::vector<ChildSpec> children, SupFlags flags = {});
+  static Start start_link(Name name, std::vector<ChildSpec> children, SupFlags flags = {});
 
   // Adds a child and starts it; already_started when the id is running,
   // error({already_present, id}) when it is known but not running.
-  static Co<StartResult> start_child(ServerRef sup, ChildSpec spec);
+  static Start start_child(ServerRef sup, ChildSpec spec);
   // Stops a child but keeps its spec; false when no child has that id.
   static Co<bool> terminate_child(ServerRef sup, std::string id);
   // Starts a stopped child again; error(running | not_found) otherwise.
-  static Co<StartResult> restart_child(ServerRef sup, std::string id);
+  static Start restart_child(ServerRef sup, std::string id);
   // Forgets a stopped child's spec; error(running | not_found) as reason.
   static Co<std::optional<Reason>> delete_child(ServerRef sup, std::string id);
   static Co<std::vector<ChildInfo>> which_children(ServerRef sup);
@@ -115,11 +115,11 @@ class Supervisor {
 
 class DynamicSupervisor {
  public:
-  static Co<StartResult> start_link(SupFlags flags = {});
-  static Co<StartResult> start_link(Name name, SupFlags flags = {});
+  static Start start_link(SupFlags flags = {});
+  static Start start_link(Name name, SupFlags flags = {});
 
   // Starts a child under `sup`; error(max_children) when it is full.
-  static Co<StartResult> start_child(ServerRef sup, ChildSpec spec);
+  static Start start_child(ServerRef sup, ChildSpec spec);
   // Stops the child; false when it is not a child of `sup`.
   static Co<bool> terminate_child(ServerRef sup, Pid child);
   static Co<std::vector<ChildInfo>> which_children(ServerRef sup);

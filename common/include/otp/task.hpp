@@ -367,14 +367,14 @@ class TaskSupervisor : public GenServer<TaskSupervisor, TaskSupervisorState> {
  public:
   std::string observer_behaviour() const { return "TaskSupervisor"; }
   std::string observer_module() const { return ""; }
-  static Co<StartResult> start_link(Name name = {}) {
+  static Start start_link(Name name = {}) {
     return GenServer::start_link(std::move(name));
   }
-  static Co<StartResult> start(Name name = {}) { return GenServer::start(std::move(name)); }
+  static Start start(Name name = {}) { return GenServer::start(std::move(name)); }
 
   // Starts fn() under the supervisor, linked to it only; nobody awaits it.
   template <detail::Destination Dest, class F>
-  static Co<StartResult> start_child(Dest sup, F fn) {
+  static Start start_child(Dest sup, F fn) {
     return start_child_impl(std::move(sup), std::move(fn));
   }
   // As Task::async, under the supervisor: the task is linked to both.
@@ -407,7 +407,7 @@ class TaskSupervisor : public GenServer<TaskSupervisor, TaskSupervisorState> {
 
  private:
   template <class Dest, class F>
-  static Co<StartResult> start_child_impl(Dest sup, F fn) {
+  static Start start_child_impl(Dest sup, F fn) {
     // Named, not a temporary of the co_await's expression: GCC 12 would destroy
     // that temporary's coroutine handle as well.
     StartChild start{detail::detached_task<F>(std::move(fn), self())};
