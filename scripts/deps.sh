@@ -15,6 +15,7 @@ packages=(
   libbenchmark-dev
   nlohmann-json3-dev
   libedit-dev
+  libboost-dev
   graphviz
 )
 
