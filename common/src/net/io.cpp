@@ -112,6 +112,7 @@ bool Io::adopt(const std::shared_ptr<Owned>& s, const Pid& owner) {
   std::lock_guard lock(m_);
   if (stopped_) return false;
   auto [it, fresh] = owned_.try_emplace(owner.id());
+  if (it->second.exited) return false;
   if (fresh) {
     std::weak_ptr<Io> weak = weak_from_this();
     bool armed = otp::detail::on_exit(owner, [weak](const Pid& pid, const Reason&) {
@@ -122,7 +123,7 @@ bool Io::adopt(const std::shared_ptr<Owned>& s, const Pid& owner) {
       return false;
     }
   }
-  it->second.emplace(s.get(), s);
+  it->second.states.emplace(s.get(), s);
   return true;
 }
 
@@ -131,36 +132,42 @@ void Io::disown(const Owned* s, const Pid& owner) {
   std::lock_guard lock(m_);
   auto it = owned_.find(owner.id());
   if (it == owned_.end()) return;
-  auto found = it->second.find(s);
-  if (found == it->second.end()) return;
+  auto found = it->second.states.find(s);
+  if (found == it->second.states.end()) return;
   keep = std::move(found->second);
-  it->second.erase(found);
+  it->second.states.erase(found);
+  if (it->second.exited && it->second.states.empty()) owned_.erase(it);
 }
 
 std::size_t Io::open_count() {
   std::lock_guard lock(m_);
   std::size_t n = 0;
-  for (auto& [pid, states] : owned_) n += states.size();
+  for (auto& [pid, owner] : owned_)
+    for (auto& [raw, s] : owner.states) n += s->closed.load(std::memory_order_acquire) ? 0 : 1;
   return n;
 }
 
 void Io::owner_exited(const Pid& pid) {
-  std::unordered_map<const Owned*, std::shared_ptr<Owned>> states;
+  std::vector<std::shared_ptr<Owned>> states;
   {
     std::lock_guard lock(m_);
     auto it = owned_.find(pid.id());
     if (it == owned_.end()) return;
-    states = std::move(it->second);
-    owned_.erase(it);
+    if (it->second.states.empty()) {
+      owned_.erase(it);
+      return;
+    }
+    it->second.exited = true;
+    for (auto& [raw, s] : it->second.states) {
+      s->closed.store(true, std::memory_order_release);
+      states.push_back(s);
+    }
   }
-  for (auto& [raw, s] : states) {
-    s->closed.store(true, std::memory_order_release);
-    post([s] { s->close_soon(); });
-  }
+  for (auto& s : states) post([s] { s->close_soon(); });
 }
 
 void Io::stop() noexcept {
-  std::unordered_map<std::uint64_t, std::unordered_map<const Owned*, std::shared_ptr<Owned>>> left;
+  std::unordered_map<std::uint64_t, Owner> left;
   {
     std::lock_guard lock(m_);
     if (stopped_) return;
@@ -172,8 +179,8 @@ void Io::stop() noexcept {
   ioc_->stop();
   if (thread_.joinable()) thread_.join();
   // The IO thread is gone: closing from here races nothing.
-  for (auto& [pid, states] : left)
-    for (auto& [raw, s] : states) s->close_now();
+  for (auto& [pid, owner] : left)
+    for (auto& [raw, s] : owner.states) s->close_now();
   left.clear();
   ioc_.reset();  // destroys the handlers still queued, and their references
 }

@@ -24,8 +24,9 @@
 // strongly by Io's table of owners (`owned_`, pid -> states) from creation
 // until it is closed, so its lifetime follows its owner, not its handles.
 // The first state a process owns arms one exit hook on it (detail::on_exit);
-// the hook takes the process's states out of the table and posts their
-// close. Handles (Socket, Listener) and asio handlers hold shared_ptrs, so a
+// the hook marks the process's states closed and posts their close; each
+// leaves the table when its close has run, so a stop finds every state that
+// still has an asio object. Handles (Socket, Listener) and asio handlers hold shared_ptrs, so a
 // handler that completes after the owner died finds its state alive, sees
 // it is done and returns; a reply to a dead pid is dropped by the runtime.
 //
@@ -244,7 +245,13 @@ class Io final : public otp::detail::Service, public std::enable_shared_from_thi
   bool stopped_ = false;
   bool scheduled_ = false;
   std::vector<std::function<void()>> queue_;
-  std::unordered_map<std::uint64_t, std::unordered_map<const Owned*, std::shared_ptr<Owned>>> owned_;
+  // A process's states, from adoption until each is closed (on the IO thread,
+  // or by stop); `exited` once its exit hook ran (the entry goes with its last state).
+  struct Owner {
+    bool exited = false;
+    std::unordered_map<const Owned*, std::shared_ptr<Owned>> states;
+  };
+  std::unordered_map<std::uint64_t, Owner> owned_;
   std::optional<asio::io_context> ioc_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::thread thread_;
