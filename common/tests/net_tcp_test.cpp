@@ -244,6 +244,37 @@ TEST(Tcp, ActiveOnDeliversEverythingThenTcpClosed) {
   EXPECT_EQ(r.reason(), net::error("closed"));
 }
 
+TEST(Tcp, ManyProcessesWaitInRecvOnOneSchedulerThread) {
+  otp::Runtime rt({.threads = 1});
+  otp::Scoped me(rt);
+  auto l = net::listen(0);
+  ASSERT_TRUE(l);
+  const std::uint16_t port = l->port();
+  constexpr int n = 100;
+  for (int i = 0; i < n; ++i) {
+    rt.spawn([to = me.pid(), port]() -> otp::Co<void> {
+      auto s = co_await net::connect("127.0.0.1", port, kWait);
+      if (!s) otp::exit(s.reason());
+      otp::send(to, Go{});
+      auto r = co_await net::recv(s.value(), 4);  // waits, holding no thread
+      otp::send(to, Report{r ? r.value() : r.to_string()});
+    });
+  }
+  std::vector<net::Socket> peers;
+  for (int i = 0; i < n; ++i) {
+    auto s = me.await(net::accept(l.value(), kWait));
+    ASSERT_TRUE(s);
+    peers.push_back(s.value());
+    ASSERT_TRUE(me.receive<Go>(kWait));
+  }
+  for (auto& p : peers) ASSERT_TRUE(net::send(p, "done"));
+  for (int i = 0; i < n; ++i) {
+    auto r = me.receive<Report>(kWait);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->text, "done");
+  }
+}
+
 TEST(Tcp, RecvInActiveModeIsRefused) {
   otp::Runtime rt({.threads = 2});
   otp::Scoped me(rt);
