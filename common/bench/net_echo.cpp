@@ -10,19 +10,19 @@
 //   RESULT net_idle cpu_ms <CPU used in 1 s by an idle runtime holding 2*clients sockets>
 // The echo server is a listener process that hands each connection to a
 // process of its own (active-once mode); a client is a process in passive mode.
-#include <sys/resource.h>
-
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/write.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <sys/resource.h>
 
 #include "otp/net/tcp.hpp"
 #include "otp/otp.hpp"
@@ -82,14 +82,16 @@ otp::Co<void> client(otp::Pid report_to, std::uint16_t port, int round_trips, st
 double cpu_ms() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
-  return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e3 + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e3;
+  return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e3 +
+         (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e3;
 }
 
 // otp::net: seconds for `clients` clients doing `round_trips` each.
 double run_otp(otp::Runtime& rt, otp::Scoped& me, std::uint16_t port, int clients, int round_trips,
                std::size_t bytes, std::vector<otp::Pid>& pids) {
   const auto start = Clock::now();
-  for (int c = 0; c < clients; ++c) pids.push_back(rt.spawn(client, me.pid(), port, round_trips, bytes));
+  for (int c = 0; c < clients; ++c)
+    pids.push_back(rt.spawn(client, me.pid(), port, round_trips, bytes));
   for (int c = 0; c < clients; ++c) me.receive<Done>();
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
@@ -110,7 +112,8 @@ double run_baseline(int clients, int round_trips, std::size_t bytes) {
       servers.emplace_back([s, bytes] {
         std::string buf(bytes, '\0');
         boost::system::error_code ec;
-        while (asio::read(*s, asio::buffer(buf), ec) == bytes && !ec) asio::write(*s, asio::buffer(buf), ec);
+        while (asio::read(*s, asio::buffer(buf), ec) == bytes && !ec)
+          asio::write(*s, asio::buffer(buf), ec);
       });
     }
     for (auto& t : servers) t.join();
@@ -155,10 +158,11 @@ int main(int argc, char** argv) {
   std::printf("RESULT net_echo_baseline rtt_us %.2f us\n", base_one / round_trips * 1e6);
 
   const double many = run_otp(rt, me, port, clients, round_trips, bytes, pids);
-  std::printf("RESULT net_echo msgs_per_s %.0f msg/s (%d clients)\n", clients * round_trips / many, clients);
-  const double base_many = run_baseline(clients, round_trips, bytes);
-  std::printf("RESULT net_echo_baseline msgs_per_s %.0f msg/s (%d clients)\n", clients * round_trips / base_many,
+  std::printf("RESULT net_echo msgs_per_s %.0f msg/s (%d clients)\n", clients * round_trips / many,
               clients);
+  const double base_many = run_baseline(clients, round_trips, bytes);
+  std::printf("RESULT net_echo_baseline msgs_per_s %.0f msg/s (%d clients)\n",
+              clients * round_trips / base_many, clients);
 
   // Idle: every client and connection process is waiting, its socket open.
   const double before = cpu_ms();

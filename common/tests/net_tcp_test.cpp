@@ -1,16 +1,14 @@
 // otp::net TCP sockets: modes, ownership, errors, and lifetimes that follow
 // processes. Loopback only, on ephemeral ports.
-#include "otp/net/tcp.hpp"
-
-#include <dirent.h>
-
 #include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include <dirent.h>
 #include <gtest/gtest.h>
 
+#include "otp/net/tcp.hpp"
 #include "otp/otp.hpp"
 #include "test_support.hpp"
 
@@ -384,7 +382,7 @@ TEST(Tcp, ControllingProcessMovesDeliveryAndRefusesNonOwners) {
     co_await otp::receive<Go>();
     auto before = co_await otp::receive<net::Tcp>();  // moved from the old owner's mailbox
     net::setopts(h.socket, net::active::once);
-    auto after = co_await otp::receive<net::Tcp>();   // delivered here directly
+    auto after = co_await otp::receive<net::Tcp>();  // delivered here directly
     otp::send(to, Report{before.data + "|" + after.data});
     co_await otp::receive<Never>();
   });
@@ -453,6 +451,4 @@ TEST(Tcp, RuntimeShutdownClosesSocketsAndStopsItsIoThread) {
   EXPECT_EQ(r.reason(), net::error("closed"));
 }
 
-TEST(Tcp, SocketCallsOutsideAProcessAreRefused) {
-  EXPECT_THROW(net::listen(0), std::logic_error);
-}
+TEST(Tcp, SocketCallsOutsideAProcessAreRefused) { EXPECT_THROW(net::listen(0), std::logic_error); }

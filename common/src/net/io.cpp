@@ -4,12 +4,11 @@
 #include <csignal>
 #include <stdexcept>
 
-#include <pthread.h>
-
 #include <boost/asio/connect.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <pthread.h>
 
 #include "otp/detail/exit_hook.hpp"
 
@@ -24,23 +23,38 @@ bool finite(Duration d) { return d != infinity && d.count() >= 0; }
 Reason error_of(const boost::system::error_code& ec) {
   namespace e = asio::error;
   if (ec == e::eof || ec == e::bad_descriptor || ec == e::not_connected) return error("closed");
-  if (ec == e::host_not_found || ec == e::host_not_found_try_again || ec == e::no_data) return error("nxdomain");
+  if (ec == e::host_not_found || ec == e::host_not_found_try_again || ec == e::no_data)
+    return error("nxdomain");
   if (ec == e::timed_out) return error("etimedout");
-  if (ec.category() == boost::system::system_category() || ec.category() == boost::system::generic_category()) {
+  if (ec.category() == boost::system::system_category() ||
+      ec.category() == boost::system::generic_category()) {
     switch (ec.value()) {
-      case ECONNREFUSED: return error("econnrefused");
-      case ECONNRESET: return error("econnreset");
-      case ECONNABORTED: return error("econnaborted");
-      case EPIPE: return error("epipe");
-      case EHOSTUNREACH: return error("ehostunreach");
-      case ENETUNREACH: return error("enetunreach");
-      case EADDRINUSE: return error("eaddrinuse");
-      case EADDRNOTAVAIL: return error("eaddrnotavail");
-      case EACCES: return error("eacces");
-      case EINVAL: return error("einval");
-      case ENOBUFS: return error("enobufs");
-      case EMFILE: return error("emfile");
-      default: break;
+      case ECONNREFUSED:
+        return error("econnrefused");
+      case ECONNRESET:
+        return error("econnreset");
+      case ECONNABORTED:
+        return error("econnaborted");
+      case EPIPE:
+        return error("epipe");
+      case EHOSTUNREACH:
+        return error("ehostunreach");
+      case ENETUNREACH:
+        return error("enetunreach");
+      case EADDRINUSE:
+        return error("eaddrinuse");
+      case EADDRNOTAVAIL:
+        return error("eaddrnotavail");
+      case EACCES:
+        return error("eacces");
+      case EINVAL:
+        return error("einval");
+      case ENOBUFS:
+        return error("enobufs");
+      case EMFILE:
+        return error("emfile");
+      default:
+        break;
     }
   }
   return error(fmt::format("{{{}, {}}}", ec.category().name(), ec.value()));
@@ -75,7 +89,9 @@ Io::~Io() { stop(); }
 std::shared_ptr<Io> Io::of_caller(const char* what) {
   static const char key = 0;
   Pid me = otp::detail::caller();
-  if (!me) throw std::logic_error(std::string("otp::net::") + what + " must be called from a process or an otp::Scoped handle");
+  if (!me)
+    throw std::logic_error(std::string("otp::net::") + what +
+                           " must be called from a process or an otp::Scoped handle");
   auto s = otp::detail::service_of(me, &key, [] { return std::make_shared<Io>(); });
   return std::static_pointer_cast<Io>(s);
 }
@@ -187,7 +203,8 @@ void Io::stop() noexcept {
 
 // ---- Owned -------------------------------------------------------------------
 
-Owned::Owned(std::shared_ptr<Io> io_, Pid owner) : io(std::move(io_)), id(io->next_id()), owner_(owner) {}
+Owned::Owned(std::shared_ptr<Io> io_, Pid owner)
+    : io(std::move(io_)), id(io->next_id()), owner_(owner) {}
 
 Result<void> Owned::transfer(const Pid& to, const std::function<void(const Pid&)>& forward) {
   const Pid me = otp::detail::caller();
@@ -207,8 +224,10 @@ Result<void> Owned::transfer(const Pid& to, const std::function<void(const Pid&)
 SocketState::SocketState(std::shared_ptr<Io> io_, Pid owner, SocketOptions options_)
     : Owned(std::move(io_), owner), options(std::move(options_)) {}
 
-void SocketState::start_connect(std::string host, std::uint16_t port, Duration timeout, Pid to, Ref ref) {
-  if (done_ || closed.load(std::memory_order_acquire)) return finish_connect(error("closed"), to, ref);
+void SocketState::start_connect(std::string host, std::uint16_t port, Duration timeout, Pid to,
+                                Ref ref) {
+  if (done_ || closed.load(std::memory_order_acquire))
+    return finish_connect(error("closed"), to, ref);
   auto self = std::static_pointer_cast<SocketState>(shared_from_this());
   auto& ioc = io->context();
   socket_.emplace(ioc);
@@ -227,26 +246,28 @@ void SocketState::start_connect(std::string host, std::uint16_t port, Duration t
   }
   resolver_->async_resolve(
       host, std::to_string(port),
-      [self, to, ref](const boost::system::error_code& ec, const tcp::resolver::results_type& results) {
+      [self, to, ref](const boost::system::error_code& ec,
+                      const tcp::resolver::results_type& results) {
         if (self->done_) return;
         if (ec || self->timed_out_) {
           return self->finish_connect(self->timed_out_ ? error("timeout") : error_of(ec), to, ref);
         }
-        asio::async_connect(*self->socket_, results,
-                            [self, to, ref](const boost::system::error_code& ec2, const tcp::endpoint&) {
-                              if (self->done_) return;
-                              if (ec2 || self->timed_out_) {
-                                return self->finish_connect(self->timed_out_ ? error("timeout") : error_of(ec2), to,
-                                                            ref);
-                              }
-                              boost::system::error_code ignored;
-                              auto local = self->socket_->local_endpoint(ignored);
-                              auto peer = self->socket_->remote_endpoint(ignored);
-                              self->local_port = local.port();
-                              self->peer_port = peer.port();
-                              self->peer_address = peer.address().to_string();
-                              self->finish_connect(self->handle(), to, ref);
-                            });
+        asio::async_connect(
+            *self->socket_, results,
+            [self, to, ref](const boost::system::error_code& ec2, const tcp::endpoint&) {
+              if (self->done_) return;
+              if (ec2 || self->timed_out_) {
+                return self->finish_connect(self->timed_out_ ? error("timeout") : error_of(ec2), to,
+                                            ref);
+              }
+              boost::system::error_code ignored;
+              auto local = self->socket_->local_endpoint(ignored);
+              auto peer = self->socket_->remote_endpoint(ignored);
+              self->local_port = local.port();
+              self->peer_port = peer.port();
+              self->peer_address = peer.address().to_string();
+              self->finish_connect(self->handle(), to, ref);
+            });
       });
 }
 
@@ -290,8 +311,9 @@ void SocketState::start_read() {
   if (!chunk_) chunk_ = std::make_unique<char[]>(chunk_size);
   reading_ = true;
   auto self = std::static_pointer_cast<SocketState>(shared_from_this());
-  socket_->async_read_some(asio::buffer(chunk_.get(), chunk_size),
-                           [self](const boost::system::error_code& ec, std::size_t n) { self->on_read(ec, n); });
+  socket_->async_read_some(
+      asio::buffer(chunk_.get(), chunk_size),
+      [self](const boost::system::error_code& ec, std::size_t n) { self->on_read(ec, n); });
 }
 
 void SocketState::on_read(const boost::system::error_code& ec, std::size_t n) {
@@ -401,18 +423,19 @@ void SocketState::start_write() {
   writing_.swap(pending_);
   writing_active_ = true;
   auto self = std::static_pointer_cast<SocketState>(shared_from_this());
-  asio::async_write(*socket_, asio::buffer(writing_), [self](const boost::system::error_code& ec, std::size_t) {
-    self->writing_active_ = false;
-    self->queued.fetch_sub(self->writing_.size(), std::memory_order_relaxed);
-    self->writing_.clear();
-    if (self->done_) return;
-    if (ec) {
-      if (ec == asio::error::operation_aborted) return;
-      return self->fail(error_of(ec));
-    }
-    if (!self->pending_.empty()) return self->start_write();
-    if (self->closing_) self->close_now();
-  });
+  asio::async_write(*socket_, asio::buffer(writing_),
+                    [self](const boost::system::error_code& ec, std::size_t) {
+                      self->writing_active_ = false;
+                      self->queued.fetch_sub(self->writing_.size(), std::memory_order_relaxed);
+                      self->writing_.clear();
+                      if (self->done_) return;
+                      if (ec) {
+                        if (ec == asio::error::operation_aborted) return;
+                        return self->fail(error_of(ec));
+                      }
+                      if (!self->pending_.empty()) return self->start_write();
+                      if (self->closing_) self->close_now();
+                    });
 }
 
 // The peer closed the stream (reason `closed`), or a read or write failed.

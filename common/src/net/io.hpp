@@ -168,25 +168,27 @@ class SocketState final : public Owned {
   std::optional<tcp::socket> socket_;
   std::optional<tcp::resolver> resolver_;
   std::optional<asio::steady_timer> timer_;  // connect timeout, recv timeout, linger
-  bool done_ = false;        // asio objects dropped
+  bool done_ = false;                        // asio objects dropped
   bool connecting_ = false;
   bool timed_out_ = false;
-  bool closing_ = false;     // close() called: drain writes, tell nothing
+  bool closing_ = false;  // close() called: drain writes, tell nothing
   bool reading_ = false;
   bool writing_active_ = false;
   Active mode_ = passive;
   std::optional<PendingRecv> recv_;
-  std::string in_;            // read, not yet delivered
+  std::string in_;  // read, not yet delivered
   std::unique_ptr<char[]> chunk_;
-  std::string writing_;       // being written
-  std::string pending_;       // queued behind it
+  std::string writing_;  // being written
+  std::string pending_;  // queued behind it
 };
 
 class ListenerState final : public Owned {
  public:
   ListenerState(std::shared_ptr<Io> io, Pid owner, ListenOptions options);
 
-  Listener handle() { return Listener{std::static_pointer_cast<ListenerState>(shared_from_this())}; }
+  Listener handle() {
+    return Listener{std::static_pointer_cast<ListenerState>(shared_from_this())};
+  }
 
   // IO thread.
   void accept(Pid to, Ref ref, Duration timeout);

@@ -65,7 +65,8 @@ struct SocketMessages : otp::detail::Waiter {
 
 }  // namespace
 
-Co<Result<Socket>> connect(std::string host, std::uint16_t port, Duration timeout, SocketOptions options) {
+Co<Result<Socket>> connect(std::string host, std::uint16_t port, Duration timeout,
+                           SocketOptions options) {
   auto io = Io::of_caller("connect");
   const Pid me = otp::detail::caller();
   auto st = std::make_shared<SocketState>(io, me, std::move(options));
@@ -94,7 +95,8 @@ Result<Listener> listen(std::uint16_t port, ListenOptions options) {
     const tcp::endpoint at(address, port);
     st->acceptor.emplace(ioc);
     st->acceptor->open(at.protocol(), ec);
-    if (!ec && st->options.reuse_address) st->acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec && st->options.reuse_address)
+      st->acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
     if (!ec) st->acceptor->bind(at, ec);
     if (!ec) st->acceptor->listen(st->options.backlog, ec);
     if (!ec) st->port = st->acceptor->local_endpoint(ec).port();
@@ -114,7 +116,8 @@ Co<Result<Socket>> accept(Listener listener, Duration timeout) {
   if (!st) co_return error("einval");
   const Ref ref = make_ref();
   if (st->closed.load(std::memory_order_acquire)) co_return error("closed");
-  if (!st->io->post([st, me, ref, timeout] { st->accept(me, ref, timeout); })) co_return error("closed");
+  if (!st->io->post([st, me, ref, timeout] { st->accept(me, ref, timeout); }))
+    co_return error("closed");
   auto reply = co_await receive<SocketReply>([ref](const SocketReply& r) { return r.ref == ref; });
   co_return std::move(reply.result);
 }
@@ -144,7 +147,8 @@ Co<Result<std::string>> recv(Socket socket, std::size_t n, Duration timeout) {
   if (st->closed.load(std::memory_order_acquire)) co_return failure_of(*st);
   if (st->owner() != me) co_return error("not_owner");
   const Ref ref = make_ref();
-  if (!st->io->post([st, me, ref, n, timeout] { st->recv(me, ref, n, timeout); })) co_return error("closed");
+  if (!st->io->post([st, me, ref, n, timeout] { st->recv(me, ref, n, timeout); }))
+    co_return error("closed");
   auto reply = co_await receive<RecvReply>([ref](const RecvReply& r) { return r.ref == ref; });
   co_return std::move(reply.result);
 }

@@ -21,8 +21,8 @@ inline Reason error(std::string atom) { return Reason::other(std::move(atom)); }
 template <class T>
 class Result {
  public:
-  Result(T value) : value_(std::move(value)) {}            // NOLINT(google-explicit-constructor)
-  Result(Reason reason) : reason_(std::move(reason)) {}    // NOLINT(google-explicit-constructor)
+  Result(T value) : value_(std::move(value)) {}          // NOLINT(google-explicit-constructor)
+  Result(Reason reason) : reason_(std::move(reason)) {}  // NOLINT(google-explicit-constructor)
   bool ok() const { return value_.has_value(); }
   explicit operator bool() const { return ok(); }
   T& value() & { return *value_; }
@@ -33,7 +33,9 @@ class Result {
   // Meaningful when !ok().
   const Reason& reason() const { return reason_; }
   // Erlang's rendering: {ok, ...} is not rendered; {error, econnrefused}.
-  std::string to_string() const { return ok() ? std::string("ok") : "{error, " + reason_.to_string() + "}"; }
+  std::string to_string() const {
+    return ok() ? std::string("ok") : "{error, " + reason_.to_string() + "}";
+  }
 
  private:
   std::optional<T> value_;
@@ -44,11 +46,14 @@ template <>
 class Result<void> {
  public:
   Result() = default;
-  Result(Reason reason) : failed_(true), reason_(std::move(reason)) {}  // NOLINT(google-explicit-constructor)
+  Result(Reason reason)
+      : failed_(true), reason_(std::move(reason)) {}  // NOLINT(google-explicit-constructor)
   bool ok() const { return !failed_; }
   explicit operator bool() const { return ok(); }
   const Reason& reason() const { return reason_; }
-  std::string to_string() const { return ok() ? std::string("ok") : "{error, " + reason_.to_string() + "}"; }
+  std::string to_string() const {
+    return ok() ? std::string("ok") : "{error, " + reason_.to_string() + "}";
+  }
 
  private:
   bool failed_ = false;
