@@ -15,6 +15,7 @@ packages=(
   libbenchmark-dev
   nlohmann-json3-dev
   libedit-dev
+  libboost-dev
   graphviz
   redis-server   # the `redis` tests start their own server on a free loopback port
   redis-tools    # redis-benchmark and redis-cli, for common/bench/run.sh redis

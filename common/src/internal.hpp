@@ -18,6 +18,7 @@
 
 #include "otp/detail/exit_hook.hpp"
 #include "otp/detail/mailbox.hpp"
+#include "otp/detail/runtime_service.hpp"
 #include "otp/observer.hpp"
 #include "otp/pid.hpp"
 #include "otp/process.hpp"
@@ -403,7 +404,9 @@ class RuntimeImpl {
   Worker& timer_home();  // the wheel for a timer started here
   void signal_idle();
   void wait_idle();
-  void stop_workers();
+  void stop_workers();  // stops the services first
+  // Per-runtime services (detail/runtime_service.hpp).
+  std::shared_ptr<Service> service(const void* key, const std::function<std::shared_ptr<Service>()>& make);
 
  private:
   std::mutex pool_m_;
@@ -416,6 +419,9 @@ class RuntimeImpl {
   };
   mutable Shard shards_[shard_count];
   std::atomic<bool> workers_stopped_{false};
+  std::mutex services_m_;
+  std::vector<std::pair<const void*, std::shared_ptr<Service>>> services_;
+  bool services_stopped_ = false;
 };
 
 // Thread-local scheduler context.

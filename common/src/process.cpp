@@ -143,6 +143,13 @@ void set_describer(const Describer* d, const void* self) noexcept {
 
 Pid caller() noexcept { return tls.current != nullptr ? tls.current->pid() : Pid{}; }
 
+std::shared_ptr<Service> service_of(const Pid& pid, const void* key,
+                                    const std::function<std::shared_ptr<Service>()>& make) {
+  // A block's runtime never changes while the runtime lives (blocks are type-stable).
+  if (!pid || pid.proc() == nullptr) return nullptr;
+  return pid.proc()->rt->service(key, make);
+}
+
 bool on_exit(const Pid& pid, ExitFn fn) {
   Proc* p = pid.proc();
   if (p == nullptr || !pin(p, pid.id())) return false;

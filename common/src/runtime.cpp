@@ -224,8 +224,30 @@ void RuntimeImpl::wait_idle() {
   });
 }
 
+std::shared_ptr<Service> RuntimeImpl::service(const void* key,
+                                              const std::function<std::shared_ptr<Service>()>& make) {
+  std::shared_ptr<Service> made;
+  {
+    std::lock_guard lock(services_m_);
+    for (auto& [k, s] : services_)
+      if (k == key) return s;
+    made = make();
+    services_.emplace_back(key, made);
+    if (!services_stopped_) return made;
+  }
+  made->stop();  // asked for after the runtime stopped its services
+  return made;
+}
+
 void RuntimeImpl::stop_workers() {
   if (workers_stopped_.exchange(true)) return;
+  std::vector<std::pair<const void*, std::shared_ptr<Service>>> services;
+  {
+    std::lock_guard lock(services_m_);
+    services_stopped_ = true;
+    services = services_;
+  }
+  for (auto& [key, s] : services) s->stop();
   quit.store(true, std::memory_order_seq_cst);
   for (auto& w : workers) w->notify();
   for (auto& w : workers) w->join();

@@ -181,13 +181,13 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
     co_return co_await start_one(*c);
   }
 
-  std::optional<Reason> handle_call(DeleteChild req) {
+  Result<void> handle_call(DeleteChild req) {
     Child* c = find(req.id);
     if (c == nullptr) return Reason::other("not_found");
     if (c->restarting) return Reason::other("restarting");
     if (c->pid) return Reason::other("running");
     erase(req.id);
-    return std::nullopt;
+    return {};
   }
 
   Co<void> handle_info(Exit e) {
@@ -393,7 +393,7 @@ Co<bool> Supervisor::terminate_child(ServerRef sup, std::string id) {
 Start Supervisor::restart_child(ServerRef sup, std::string id) {
   return as_co(SupervisorServer::call(std::move(sup), SupervisorServer::RestartChild{std::move(id)}, infinity));
 }
-Co<std::optional<Reason>> Supervisor::delete_child(ServerRef sup, std::string id) {
+Co<Result<void>> Supervisor::delete_child(ServerRef sup, std::string id) {
   return as_co(SupervisorServer::call(std::move(sup), SupervisorServer::DeleteChild{std::move(id)}, infinity));
 }
 Co<std::vector<ChildInfo>> Supervisor::which_children(ServerRef sup) {

@@ -36,6 +36,7 @@
 #include "otp/co.hpp"
 #include "otp/detail/type_name.hpp"
 #include "otp/gen_server.hpp"
+#include "otp/result.hpp"
 #include "otp/pid.hpp"
 #include "otp/reason.hpp"
 
@@ -107,8 +108,8 @@ class Supervisor {
   static Co<bool> terminate_child(ServerRef sup, std::string id);
   // Starts a stopped child again; error(running | not_found) otherwise.
   static Start restart_child(ServerRef sup, std::string id);
-  // Forgets a stopped child's spec; error(running | not_found) as reason.
-  static Co<std::optional<Reason>> delete_child(ServerRef sup, std::string id);
+  // Forgets a stopped child's spec: ok, or the error running, restarting or not_found.
+  static Co<Result<void>> delete_child(ServerRef sup, std::string id);
   static Co<std::vector<ChildInfo>> which_children(ServerRef sup);
   static Co<ChildCounts> count_children(ServerRef sup);
 };
