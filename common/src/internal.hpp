@@ -137,11 +137,44 @@ class SmallMap {
 };
 using PidMap = SmallMap<Pid>;
 
-// Rarely used per-process data, allocated on first use.
+// Rarely used per-process data, allocated on first use: the links, the
+// monitors the process holds (ref -> target) and those on it (ref -> watcher),
+// in one map whose keys carry the kind in their top two bits (serials and the
+// runtime's refs stay below 2^62), so that a process with a link or two costs
+// one small block and one vector. Each kind is seen through a View.
 struct Extras {
-  PidMap links;     // by pid serial
-  PidMap monitors;  // monitors I hold: ref -> target
-  PidMap watchers;  // monitors on me: ref -> watcher
+  enum class Kind : std::uint64_t { link = 0, monitor = 1, watcher = 2 };
+  class View {
+   public:
+    View(PidMap& items, Kind kind) : items_(items), tag_(static_cast<std::uint64_t>(kind) << 62) {}
+    // False when `id` is there already.
+    bool emplace(std::uint64_t id, const Pid& pid) { return valid(id) && items_.emplace(id | tag_, pid).second; }
+    std::size_t erase(std::uint64_t id) { return valid(id) ? items_.erase(id | tag_) : 0; }
+    // The pid under `id`, or null.
+    Pid* find(std::uint64_t id) {
+      if (!valid(id)) return nullptr;
+      auto it = items_.find(id | tag_);
+      return it == items_.end() ? nullptr : &it->second;
+    }
+    // f(id, pid) for each entry of this kind.
+    template <class F>
+    void for_each(F&& f) {
+      for (auto& [key, pid] : items_)
+        if ((key & ~id_mask) == tag_) f(key & id_mask, pid);
+    }
+
+   private:
+    static constexpr std::uint64_t id_mask = (std::uint64_t{1} << 62) - 1;
+    // A ref from outside any runtime (2^62 and up) is never a monitor's.
+    static bool valid(std::uint64_t id) { return (id & ~id_mask) == 0; }
+    PidMap& items_;
+    std::uint64_t tag_;
+  };
+  View links() { return {items, Kind::link}; }        // by pid serial
+  View monitors() { return {items, Kind::monitor}; }  // monitors I hold: ref -> target
+  View watchers() { return {items, Kind::watcher}; }  // monitors on me: ref -> watcher
+
+  PidMap items;
 };
 
 // The active aliases of a process (otp::alias, monitor aliases), kept apart
@@ -193,6 +226,10 @@ struct Proc {
   bool supervisor = false;         // a Supervisor's process: it ends its children when it ends
   bool parent_supervisor = false;  // spawned by a supervisor (read by others under the shard lock)
   std::atomic<bool> named{false};  // has a local name (guarded by names_m)
+  // Exit hooks (detail::on_exit): any thread adds under hooks_lock until the
+  // exiting process closes the list (`hooks`, below).
+  SpinLock hooks_lock;
+  bool hooks_closed = false;
   std::atomic<std::uint64_t> serial{0};
 
   Proc* next_run = nullptr;      // run queue link
@@ -209,10 +246,6 @@ struct Proc {
   AliasSet* aliases = nullptr;
   const Describer* describer = nullptr;  // owner only
   const void* describer_self = nullptr;
-  // Exit hooks (detail::on_exit): any thread adds under hooks_lock until the
-  // exiting process closes the list.
-  SpinLock hooks_lock;
-  bool hooks_closed = false;
   std::vector<ExitFn>* hooks = nullptr;
   ExternalWait* external = nullptr;
   Reason exit_reason;

@@ -81,7 +81,7 @@ void set_exit_reason(Reason reason) { current_or_throw("set_exit_reason")->exit_
 
 bool unwatch(Ref ref) noexcept {
   Proc* p = tls.current;
-  return p != nullptr && p->ext != nullptr && p->ext->watchers.erase(ref.id) != 0;
+  return p != nullptr && p->ext != nullptr && p->ext->watchers().erase(ref.id) != 0;
 }
 
 namespace {
@@ -97,7 +97,7 @@ void monitor_ended(Proc* p, std::uint64_t ref) noexcept {
 
 void forget_monitor(Ref ref) noexcept {
   Proc* p = tls.current;
-  if (p != nullptr && p->ext != nullptr && p->ext->monitors.erase(ref.id) != 0) monitor_ended(p, ref.id);
+  if (p != nullptr && p->ext != nullptr && p->ext->monitors().erase(ref.id) != 0) monitor_ended(p, ref.id);
 }
 
 ProcessInfo describe(Proc* p) {
@@ -111,9 +111,9 @@ ProcessInfo describe(Proc* p) {
   i.handled = p->handled;
   i.traps_exits = p->trap_exit;
   if (p->ext != nullptr) {
-    for (auto& [id, pid] : p->ext->links) i.links.push_back(pid);
-    for (auto& [ref, pid] : p->ext->monitors) i.monitors.push_back(pid);
-    for (auto& [ref, pid] : p->ext->watchers) i.monitored_by.push_back(pid);
+    p->ext->links().for_each([&](std::uint64_t, const Pid& pid) { i.links.push_back(pid); });
+    p->ext->monitors().for_each([&](std::uint64_t, const Pid& pid) { i.monitors.push_back(pid); });
+    p->ext->watchers().for_each([&](std::uint64_t, const Pid& pid) { i.monitored_by.push_back(pid); });
     std::sort(i.links.begin(), i.links.end());
     std::sort(i.monitors.begin(), i.monitors.end());
     std::sort(i.monitored_by.begin(), i.monitored_by.end());
@@ -187,7 +187,7 @@ void handle_exit(Proc* p, Msg* m) {
   auto& s = value_of<ExitSig>(m);
   if (s.linked) {
     // A signal from a link we have since removed is void (Erlang's unlink semantics).
-    if (p->ext == nullptr || p->ext->links.erase(s.from.id()) == 0) return;
+    if (p->ext == nullptr || p->ext->links().erase(s.from.id()) == 0) return;
   }
   if (!s.linked && s.reason.is_kill()) return die(p, Reason::killed());
   if (p->trap_exit) {
@@ -207,19 +207,19 @@ bool apply_bookkeeping(Proc* p, Msg* m) {
   switch (m->type->kind) {
     case SigKind::link: {
       Pid from = value_of<LinkSig>(m).from;
-      p->extras().links.emplace(from.id(), from);
+      p->extras().links().emplace(from.id(), from);
       return true;
     }
     case SigKind::unlink:
-      if (p->ext != nullptr) p->ext->links.erase(value_of<UnlinkSig>(m).from.id());
+      if (p->ext != nullptr) p->ext->links().erase(value_of<UnlinkSig>(m).from.id());
       return true;
     case SigKind::monitor: {
       auto& s = value_of<MonitorSig>(m);
-      p->extras().watchers.emplace(s.ref.id, s.watcher);
+      p->extras().watchers().emplace(s.ref.id, s.watcher);
       return true;
     }
     case SigKind::demonitor:
-      if (p->ext != nullptr) p->ext->watchers.erase(value_of<DemonitorSig>(m).ref.id);
+      if (p->ext != nullptr) p->ext->watchers().erase(value_of<DemonitorSig>(m).ref.id);
       return true;
     default:
       return false;
@@ -256,7 +256,7 @@ void handle(Proc* p, Msg* m) {
         break;
       case SigKind::down: {
         auto& s = value_of<DownSig>(m);
-        if (p->ext != nullptr && p->ext->monitors.erase(s.ref.id) != 0) {
+        if (p->ext != nullptr && p->ext->monitors().erase(s.ref.id) != 0) {
           monitor_ended(p, s.ref.id);
           p->append(make_msg<Down>(Down{s.ref, s.pid, std::move(s.reason)}));
         }
@@ -552,9 +552,13 @@ void do_exit(Proc* p) {
   }
   delete std::exchange(p->aliases, nullptr);
   if (Extras* x = std::exchange(p->ext, nullptr)) {
-    for (auto& [id, pid] : x->links) send_signal(pid, make_msg<ExitSig>(ExitSig{self, reason, true}));
-    for (auto& [ref, watcher] : x->watchers) send_signal(watcher, make_msg<DownSig>(DownSig{Ref{ref}, self, reason}));
-    for (auto& [ref, target] : x->monitors) send_signal(target, make_msg<DemonitorSig>(DemonitorSig{Ref{ref}}));
+    x->links().for_each([&](std::uint64_t, const Pid& pid) { send_signal(pid, make_msg<ExitSig>(ExitSig{self, reason, true})); });
+    x->watchers().for_each([&](std::uint64_t ref, const Pid& watcher) {
+      send_signal(watcher, make_msg<DownSig>(DownSig{Ref{ref}, self, reason}));
+    });
+    x->monitors().for_each([&](std::uint64_t ref, const Pid& target) {
+      send_signal(target, make_msg<DemonitorSig>(DemonitorSig{Ref{ref}}));
+    });
     delete x;
   }
   p->retired.store(true, std::memory_order_release);
@@ -583,13 +587,13 @@ Spawned spawn_co(RuntimeImpl* rt, Co<void> body, SpawnOpts opts) {
     c->parent_supervisor = opts.link && parent->supervisor;  // a supervisor's children are linked to it
   }
   if (opts.link) {
-    c->extras().links.emplace(parent->serial.load(std::memory_order_relaxed), parent->pid());
-    parent->extras().links.emplace(out.pid.id(), out.pid);
+    c->extras().links().emplace(parent->serial.load(std::memory_order_relaxed), parent->pid());
+    parent->extras().links().emplace(out.pid.id(), out.pid);
   }
   if (opts.monitor) {
     out.ref = Ref{rt->next_ref.fetch_add(1, std::memory_order_relaxed)};
-    parent->extras().monitors.emplace(out.ref.id, out.pid);
-    c->extras().watchers.emplace(out.ref.id, parent->pid());
+    parent->extras().monitors().emplace(out.ref.id, out.pid);
+    c->extras().watchers().emplace(out.ref.id, parent->pid());
   }
   rt->live.fetch_add(1, std::memory_order_acq_rel);
   rt->register_proc(c);
@@ -628,11 +632,11 @@ namespace otp::detail {
 
 void link_as(Proc* p, const Pid& pid) {
   if (pid == p->pid()) return;
-  if (p->extras().links.emplace(pid.id(), pid).second) send_signal(pid, make_msg<LinkSig>(LinkSig{p->pid()}));
+  if (p->extras().links().emplace(pid.id(), pid)) send_signal(pid, make_msg<LinkSig>(LinkSig{p->pid()}));
 }
 
 void unlink_as(Proc* p, const Pid& pid) {
-  if (p->ext != nullptr && p->ext->links.erase(pid.id()) != 0)
+  if (p->ext != nullptr && p->ext->links().erase(pid.id()) != 0)
     send_signal(pid, make_msg<UnlinkSig>(UnlinkSig{p->pid()}));
 }
 
@@ -655,7 +659,7 @@ namespace otp::detail {
 
 Ref monitor_as(Proc* p, const Pid& pid, std::optional<AliasMode> alias) {
   Ref ref{p->rt->next_ref.fetch_add(1, std::memory_order_relaxed)};
-  p->extras().monitors.emplace(ref.id, pid);
+  p->extras().monitors().emplace(ref.id, pid);
   if (alias) {
     if (p->aliases == nullptr) p->aliases = new AliasSet;
     p->aliases->add(ref.id, *alias);
@@ -666,10 +670,9 @@ Ref monitor_as(Proc* p, const Pid& pid, std::optional<AliasMode> alias) {
 
 void demonitor_as(Proc* p, Ref ref, bool flush) {
   if (p->ext == nullptr) return;
-  auto it = p->ext->monitors.find(ref.id);
-  if (it != p->ext->monitors.end()) {
-    Pid target = it->second;
-    p->ext->monitors.erase(it);
+  if (Pid* found = p->ext->monitors().find(ref.id)) {
+    Pid target = *found;
+    p->ext->monitors().erase(ref.id);
     monitor_ended(p, ref.id);
     send_signal(target, make_msg<DemonitorSig>(DemonitorSig{ref}));
   }

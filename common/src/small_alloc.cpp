@@ -22,7 +22,10 @@
 #include <mutex>
 #include <new>
 
+#include <sys/mman.h>
+
 #include "otp/detail/msg.hpp"
+#include "otp/detail/table_alloc.hpp"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define OTP_PLAIN_ALLOC 1
@@ -35,6 +38,9 @@
 namespace otp::detail {
 
 #ifdef OTP_PLAIN_ALLOC
+
+void* table_alloc(std::size_t size) { return ::operator new(size); }
+void table_free(void* p, std::size_t size) noexcept { ::operator delete(p, size); }
 
 void* small_alloc(std::size_t size) { return ::operator new(size); }
 void small_free(void* p, std::size_t size) noexcept { ::operator delete(p, size); }
@@ -141,6 +147,26 @@ void* carve(Heap* h, std::size_t bytes) {
 }
 
 }  // namespace
+
+// Large tables straight from the system, and back to it when they are freed: a
+// growing table frees its old array, and from the heap that memory would stay
+// in the resident set (or not, as the heap's mmap threshold happens to stand).
+constexpr std::size_t own_map_from = 256 * 1024;
+
+void* table_alloc(std::size_t size) {
+  if (size < own_map_from) return ::operator new(size);
+  void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  return p;
+}
+
+void table_free(void* p, std::size_t size) noexcept {
+  if (size < own_map_from) {
+    ::operator delete(p, size);
+  } else {
+    ::munmap(p, size);
+  }
+}
 
 void* small_alloc(std::size_t size) {
   std::size_t c = (size + step - 1) / step;

@@ -506,4 +506,25 @@ TEST(Registry, InternalTableAgreesWithAStdMapUnderRandomInsertsAndErases) {
   EXPECT_EQ(seen, model.size());
 }
 
+// Grown through sizes that are not powers of two (8, 12, 16, 24, ...), with the
+// consecutive hashes pids give (homes in consecutive slots, wrapping around the
+// end of the table): every key stays findable, erased ones are gone.
+TEST(Registry, InternalTableFindsConsecutiveHashesAcrossEveryGrowth) {
+  otp::detail::FlatTable<std::uint64_t, std::uint64_t> table;
+  constexpr std::uint64_t n = 3000;
+  for (std::uint64_t k = 1; k <= n; ++k) {
+    table.find_or_add(k, k).value = 2 * k;
+    if (k % 97 == 0) {
+      for (std::uint64_t j = 1; j <= k; ++j) {
+        const auto* slot = table.find(j, j);
+        ASSERT_NE(slot, nullptr) << "key " << j << " of " << k;
+        EXPECT_EQ(slot->value, 2 * j);
+      }
+    }
+  }
+  for (std::uint64_t k = 1; k <= n; k += 2) table.erase(table.find(k, k));
+  EXPECT_EQ(table.size(), n / 2);
+  for (std::uint64_t k = 1; k <= n; ++k) EXPECT_EQ(table.find(k, k) != nullptr, k % 2 == 0) << "key " << k;
+}
+
 }  // namespace

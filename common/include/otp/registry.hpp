@@ -6,8 +6,10 @@
 //     key -> entries [(pid, value), ...] in registration order, the first
 //     entry inside the table's slot (detail::EntryList);
 //   * pid shards (64, by the pid's hash): a std::mutex and a table pid -> the
-//     keys that pid holds, one per entry (so a key registered twice is listed
-//     twice). A pid is in this index from its first registration until it
+//     hashes of the keys that pid holds, one per entry (so a key registered
+//     twice is listed twice); the key itself is stored once, in its key shard,
+//     and a pid's entries are found again in the slots of those hashes that
+//     hold the pid. A pid is in this index from its first registration until it
 //     exits, even with no keys left: its presence means "this registry's exit
 //     hook is installed", so there is at most one hook per (process, registry).
 //
@@ -44,6 +46,7 @@
 // keys involved). count(): 64 relaxed loads.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <concepts>
@@ -63,6 +66,7 @@
 #include <vector>
 
 #include "otp/detail/exit_hook.hpp"
+#include "otp/detail/table_alloc.hpp"
 #include "otp/names.hpp"
 #include "otp/pid.hpp"
 #include "otp/process.hpp"
@@ -98,7 +102,11 @@ inline std::size_t shard_of(std::uint64_t hash) noexcept {
 
 // An open-addressing hash table from K to T, for the shards of Registry and
 // ProcessGroups: linear probing with Robin Hood insertion (a slot goes to the
-// key farther from its home), backward-shift deletion, load at most 3/4. Each
+// key farther from its home), backward-shift deletion, load at most 3/4. The
+// table grows by 3/2 and 4/3 in turn (8, 12, 16, 24, 32, ...), not by 2, so it
+// is on average about 2/3 full rather than 1/2: a key's home is the hash's low
+// 32 bits modulo the table's size (two multiplies, no division), which keeps
+// neighbouring low bits (consecutive serials) in neighbouring slots. Each
 // slot holds its hash, its key and its value, so a lookup that hits reads one
 // slot (a short key is held inside its std::string): one cache miss where a
 // node-based map takes three (bucket, previous node, node). Robin Hood order
@@ -117,13 +125,22 @@ class FlatTable {
 
   template <class Q>
   Slot* find(std::uint64_t hash, const Q& key) {
+    return find_if(hash, [&key](const Slot& s) { return s.key == key; });
+  }
+  // The first slot with this hash that satisfies `pred` (in probe order).
+  template <class Pred>
+  Slot* find_if(std::uint64_t hash, Pred pred) {
     if (slots_.empty()) return nullptr;
-    std::size_t i = hash & mask();
-    for (std::size_t dist = 0;; ++dist, i = (i + 1) & mask()) {
+    std::size_t i = home(hash);
+    for (std::size_t dist = 0;; ++dist, i = next(i)) {
       Slot& s = slots_[i];
       if (s.hash == 0 || distance(s, i) < dist) return nullptr;
-      if (s.hash == hash && s.key == key) return &s;
+      if (s.hash == hash && pred(s)) return &s;
     }
+  }
+  template <class Pred>
+  const Slot* find_if(std::uint64_t hash, Pred pred) const {
+    return const_cast<FlatTable*>(this)->find_if(hash, [&pred](const Slot& s) { return pred(s); });
   }
   template <class Q>
   const Slot* find(std::uint64_t hash, const Q& key) const {
@@ -141,7 +158,7 @@ class FlatTable {
 
   void erase(Slot* s) {
     std::size_t i = static_cast<std::size_t>(s - slots_.data());
-    for (std::size_t j = (i + 1) & mask();; j = (j + 1) & mask()) {
+    for (std::size_t j = next(i);; j = next(j)) {
       if (slots_[j].hash == 0 || distance(slots_[j], j) == 0) break;
       slots_[i] = std::move(slots_[j]);
       i = j;
@@ -158,15 +175,25 @@ class FlatTable {
   std::size_t size() const { return size_; }
 
  private:
-  std::size_t mask() const { return slots_.size() - 1; }
+  // The hash's low 32 bits modulo the size, by Lemire's multiply-only remainder
+  // (mod_magic_ is 2^64 / size rounded up).
+  std::size_t home(std::uint64_t hash) const {
+    __extension__ using U128 = unsigned __int128;
+    const std::uint64_t frac = mod_magic_ * static_cast<std::uint32_t>(hash);
+    return static_cast<std::size_t>((static_cast<U128>(frac) * slots_.size()) >> 64);
+  }
+  std::size_t next(std::size_t i) const { return i + 1 == slots_.size() ? 0 : i + 1; }
   // How far slot i is from the home of the key it holds.
-  std::size_t distance(const Slot& s, std::size_t i) const { return (i - s.hash) & mask(); }
+  std::size_t distance(const Slot& s, std::size_t i) const {
+    const std::size_t h = home(s.hash);
+    return i >= h ? i - h : i + slots_.size() - h;
+  }
 
   // Puts `in` (a key not in the table) in its Robin Hood place; returns its slot.
   Slot& place(Slot in) {
     Slot* placed = nullptr;
-    std::size_t i = in.hash & mask();
-    for (std::size_t dist = 0;; ++dist, i = (i + 1) & mask()) {
+    std::size_t i = home(in.hash);
+    for (std::size_t dist = 0;; ++dist, i = next(i)) {
       Slot& s = slots_[i];
       if (s.hash == 0) {
         s = std::move(in);
@@ -181,49 +208,85 @@ class FlatTable {
     }
   }
   void grow() {
-    std::vector<Slot> old(slots_.empty() ? 8 : slots_.size() * 2);
+    const std::size_t n = slots_.size();
+    // 8, 12, 16, 24, ...: a power of two grows by half, the size between by a third.
+    const std::size_t size = n == 0 ? 8 : (n & (n - 1)) == 0 ? n + n / 2 : n + n / 3;
+    mod_magic_ = ~std::uint64_t{0} / size + 1;
+    std::vector<Slot, TableAllocator<Slot>> old(size);
     old.swap(slots_);
     for (Slot& s : old)
       if (s.hash != 0) place(std::move(s));
   }
 
-  std::vector<Slot> slots_;
+  std::vector<Slot, TableAllocator<Slot>> slots_;
   std::size_t size_ = 0;
+  std::uint64_t mod_magic_ = 0;
 };
+
+// One entry under a key: the process and its value (a std::monostate value
+// takes no room). An empty pid marks "no entry": a registered pid never is.
+template <class V>
+struct Held {
+  Pid pid;
+  [[no_unique_address]] V value{};
+};
+template <class V>
+bool is_none(const Held<V>& e) noexcept {
+  return !e.pid;
+}
+// A key's hash (in a pid's list of keys) is never 0 (see hash_key).
+inline bool is_none(std::uint64_t key_hash) noexcept { return key_hash == 0; }
 
 // A list whose first element is kept inline, in the table's slot: the entries
 // under a key (a lookup of a unique key then reads no other memory; more
-// entries, in duplicate registries, go to the vector), the keys of a pid.
+// entries, in duplicate registries, go to the vector), the keys of a pid. The
+// first element's own value `E{}` (is_none) marks the list empty, so the list
+// costs the element and a pointer.
 template <class E>
 class EntryList {
  public:
   EntryList() = default;
-  EntryList(EntryList&&) noexcept = default;
-  EntryList& operator=(EntryList&&) noexcept = default;
+  EntryList(EntryList&& o) noexcept : first_(std::exchange(o.first_, E{})), rest_(std::move(o.rest_)) {}
+  EntryList& operator=(EntryList&& o) noexcept {
+    first_ = std::exchange(o.first_, E{});
+    rest_ = std::move(o.rest_);
+    return *this;
+  }
   EntryList(const EntryList& o) : first_(o.first_), rest_(o.rest_ ? std::make_unique<std::vector<E>>(*o.rest_) : nullptr) {}
   EntryList& operator=(const EntryList& o) { return *this = EntryList(o); }
 
-  bool empty() const { return !first_.has_value(); }
-  std::size_t size() const { return first_ ? 1 + rest_size() : 0; }
-  const E& front() const { return *first_; }
+  bool empty() const { return is_none(first_); }
+  std::size_t size() const { return empty() ? 0 : 1 + rest_size(); }
+  const E& front() const { return first_; }
   void push_back(E e) {
-    if (!first_) {
-      first_.emplace(std::move(e));
+    if (empty()) {
+      first_ = std::move(e);
     } else {
       if (!rest_) rest_ = std::make_unique<std::vector<E>>();
       rest_->push_back(std::move(e));
     }
   }
   void clear() {
-    first_.reset();
+    first_ = E{};
     rest_.reset();
+  }
+  template <class F>
+  void for_each(F&& f) const {
+    if (empty()) return;
+    f(first_);
+    if (rest_)
+      for (const E& e : *rest_) f(e);
+  }
+  template <class Pred>
+  std::size_t count_if(Pred pred) const {
+    std::size_t n = 0;
+    for_each([&](const E& e) { n += pred(e) ? 1 : 0; });
+    return n;
   }
   std::vector<E> to_vector() const {
     std::vector<E> out;
-    if (!first_) return out;
-    out.reserve(1 + rest_size());
-    out.push_back(*first_);
-    if (rest_) out.insert(out.end(), rest_->begin(), rest_->end());
+    out.reserve(size());
+    for_each([&out](const E& e) { out.push_back(e); });
     return out;
   }
   // Removes the entries that satisfy `pred`, keeping the order; how many.
@@ -240,7 +303,7 @@ class EntryList {
  private:
   std::size_t rest_size() const { return rest_ ? rest_->size() : 0; }
 
-  std::optional<E> first_;
+  E first_{};
   std::unique_ptr<std::vector<E>> rest_;  // a pointer, not a vector: most lists hold one entry
 };
 
@@ -304,7 +367,7 @@ class Registry : public NameRegistry {
     std::shared_lock lock(s.m);
     const auto* slot = s.map.find(h, key);
     if (slot == nullptr) return {};
-    return slot->value.to_vector();
+    return entries_of(slot->value);
   }
 
   // Calls `f(entries)` (a const std::vector<Entry>&) on the calling thread
@@ -330,7 +393,26 @@ class Registry : public NameRegistry {
     std::lock_guard lock(s.m);
     const auto* slot = s.map.find(h, pid);
     if (slot == nullptr) return {};
-    return slot->value.to_vector();
+    // The pid's list holds its keys' hashes, one per entry: the n-th time a hash
+    // comes up stands for the n-th entry of `pid` under a key with that hash.
+    const std::vector<std::uint64_t> hashes = slot->value.to_vector();
+    std::vector<std::string> out;
+    out.reserve(hashes.size());
+    for (std::size_t i = 0; i < hashes.size(); ++i) {
+      std::size_t nth = static_cast<std::size_t>(std::count(hashes.begin(), hashes.begin() + static_cast<std::ptrdiff_t>(i), hashes[i]));
+      const KeyShard& ks = table_->keys[detail::shard_of(hashes[i])];
+      std::shared_lock klock(ks.m);
+      ks.map.find_if(hashes[i], [&](const auto& key_slot) {
+        const std::size_t mine = key_slot.value.count_if([&](const Held& e) { return e.pid == pid; });
+        if (nth < mine) {
+          out.push_back(key_slot.key);
+          return true;
+        }
+        nth -= mine;
+        return false;
+      });
+    }
+    return out;
   }
 
   // Every entry in the registry (Elixir's count/1).
@@ -362,9 +444,9 @@ class Registry : public NameRegistry {
     const KeyShard& s = table_->keys[detail::shard_of(h)];
     std::shared_lock lock(s.m);
     const auto* slot = s.map.find(h, key);
-    if (slot == nullptr || slot->value.empty() || !is_alive(slot->value.front().first))
+    if (slot == nullptr || slot->value.empty() || !is_alive(slot->value.front().pid))
       return std::nullopt;
-    return slot->value.front().first;
+    return slot->value.front().pid;
   }
   // Registers `pid` (any live process, usually the caller) under `key` with a
   // default value. False when the key is taken or `pid` is dead.
@@ -387,14 +469,18 @@ class Registry : public NameRegistry {
   }
 
  private:
+  using Held = detail::Held<V>;
   struct alignas(64) KeyShard {
     mutable std::shared_mutex m;
-    detail::FlatTable<std::string, detail::EntryList<Entry>> map;
+    detail::FlatTable<std::string, detail::EntryList<Held>> map;
     std::atomic<std::size_t> entries{0};  // written under m, read without it by count()
   };
+  // A pid's keys are listed by their hashes (8 bytes each, the key itself is
+  // in the key shard's slot): the pid's entries are found again as those in
+  // the slots with these hashes.
   struct alignas(64) PidShard {
     mutable std::mutex m;
-    detail::FlatTable<Pid, detail::EntryList<std::string>> map;
+    detail::FlatTable<Pid, detail::EntryList<std::uint64_t>> map;
   };
   struct Table {
     std::array<KeyShard, detail::kShards> keys;
@@ -402,19 +488,26 @@ class Registry : public NameRegistry {
 
     // The exit hook: drops every entry of `pid`.
     void drop(const Pid& pid) {
-      detail::EntryList<std::string> held;
+      std::vector<std::uint64_t> held;
       {
         const std::uint64_t h = detail::hash_pid(pid);
         PidShard& ps = pids[detail::shard_of(h)];
         std::lock_guard lock(ps.m);
         auto* slot = ps.map.find(h, pid);
         if (slot == nullptr) return;
-        held = std::move(slot->value);
+        held = slot->value.to_vector();
         ps.map.erase(slot);
       }
       // A dead pid cannot register again (on_exit refuses it), so nothing new
       // for `pid` can appear once it has left the pid index.
-      for (const std::string& key : held.to_vector()) erase_entries(key, pid);
+      std::sort(held.begin(), held.end());
+      held.erase(std::unique(held.begin(), held.end()), held.end());
+      for (const std::uint64_t h : held) {
+        KeyShard& ks = keys[detail::shard_of(h)];
+        std::unique_lock lock(ks.m);
+        auto has_pid = [&](const auto& slot) { return slot.value.count_if([&](const Held& e) { return e.pid == pid; }) > 0; };
+        while (auto* slot = ks.map.find_if(h, has_pid)) erase_from(ks, slot, pid);
+      }
     }
 
     // Removes the entries of `pid` under `key`; how many there were.
@@ -424,14 +517,25 @@ class Registry : public NameRegistry {
       std::unique_lock lock(ks.m);
       auto* slot = ks.map.find(h, key);
       if (slot == nullptr) return 0;
+      return erase_from(ks, slot, pid);
+    }
+
+    // With ks.m held: removes `pid`'s entries in `slot`, and the slot when it is left empty.
+    static std::size_t erase_from(KeyShard& ks, typename decltype(KeyShard::map)::Slot* slot, const Pid& pid) {
       auto& v = slot->value;
-      const auto removed = v.erase_if([&](const Entry& e) { return e.first == pid; });
+      const auto removed = v.erase_if([&](const Held& e) { return e.pid == pid; });
       if (v.empty()) ks.map.erase(slot);
-      ks.entries.store(ks.entries.load(std::memory_order_relaxed) - removed,
-                       std::memory_order_relaxed);
+      ks.entries.store(ks.entries.load(std::memory_order_relaxed) - removed, std::memory_order_relaxed);
       return removed;
     }
   };
+
+  static std::vector<Entry> entries_of(const detail::EntryList<Held>& list) {
+    std::vector<Entry> out;
+    out.reserve(list.size());
+    list.for_each([&out](const Held& e) { out.emplace_back(e.pid, e.value); });
+    return out;
+  }
 
   void require_unique(const char* what) const {
     if (kind_ != Keys::unique)
@@ -459,17 +563,17 @@ class Registry : public NameRegistry {
       std::unique_lock klock(ks.m);
       auto& entries = ks.map.find_or_add(kh, std::string_view(key)).value;
       if (kind_ == Keys::unique && !entries.empty()) {
-        const Pid holder = entries.front().first;
+        const Pid holder = entries.front().pid;
         // A holder that has exited but whose hook has not run yet is gone
         // already: take the key over (its hook only removes its own entries).
         if (is_alive(holder)) return {false, holder};
         entries.clear();
         ks.entries.store(ks.entries.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
       }
-      entries.push_back(Entry(pid, std::move(value)));
+      entries.push_back(Held{pid, std::move(value)});
       ks.entries.store(ks.entries.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+      owned->value.push_back(kh);
     }
-    owned->value.push_back(std::move(key));
     return {true, pid};
   }
 
@@ -480,9 +584,14 @@ class Registry : public NameRegistry {
     const std::uint64_t h = detail::hash_pid(pid);
     PidShard& ps = table_->pids[detail::shard_of(h)];
     std::lock_guard plock(ps.m);
-    if (auto* owned = ps.map.find(h, pid))
-      owned->value.erase_if([&](const std::string& k) { return k == key; });
-    return table_->erase_entries(key, pid) > 0;
+    const std::size_t removed = table_->erase_entries(key, pid);
+    if (auto* owned = ps.map.find(h, pid)) {
+      // As many of the key's hash as entries went (other keys may share the hash).
+      std::size_t left = removed;
+      const std::uint64_t kh = detail::hash_key(key);
+      owned->value.erase_if([&](std::uint64_t k) { return k == kh && left > 0 && left-- > 0; });
+    }
+    return removed > 0;
   }
 
   std::shared_ptr<Table> table_;
