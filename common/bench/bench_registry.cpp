@@ -103,7 +103,7 @@ void run(const bench::Params& p) {
 
   if (hits != l) bench::fail(kWorkload, "{} of {} lookups returned the registered pid", hits, l);
   bench::info("n={} l={} readers={} registered={} hits={} shards={}", n, l, readers, count, hits,
-              otp::detail::kShards);
+              otp::detail::lock_shards);
   bench::result(kWorkload, "us_per_register",
                 static_cast<double>(t1 - t0) / 1000.0 / static_cast<double>(n), "us");
   bench::result(kWorkload, "ns_per_lookup",

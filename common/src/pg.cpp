@@ -20,8 +20,8 @@ struct ProcessGroups::State {
     std::mutex m;
     detail::FlatTable<Pid, std::vector<std::string>> map;
   };
-  std::array<GroupShard, detail::kShards> groups;
-  std::array<PidShard, detail::kShards> pids;
+  std::array<GroupShard, detail::lock_shards> groups;
+  std::array<PidShard, detail::lock_shards> pids;
 
   // The exit hook: `pid` leaves every group.
   void drop(const Pid& pid) {

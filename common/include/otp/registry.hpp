@@ -78,7 +78,9 @@ enum class Keys { unique, duplicate };
 
 namespace detail {
 
-inline constexpr std::size_t kShards = 64;  // a power of two
+// Registry and ProcessGroups split their tables into this many shards, each with its own lock
+// (a power of two: a hash's top bits pick the shard).
+inline constexpr std::size_t lock_shards = 64;
 
 // A 64-bit hash that is never 0 (0 marks an empty slot of a FlatTable).
 inline std::uint64_t hash_key(std::string_view key) noexcept {
@@ -97,7 +99,7 @@ inline std::uint64_t hash_pid(const Pid& pid) noexcept {
 
 // The shard takes the hash's top bits, the slot in the shard its low bits.
 inline std::size_t shard_of(std::uint64_t hash) noexcept {
-  return static_cast<std::size_t>(hash >> 58) & (kShards - 1);
+  return static_cast<std::size_t>(hash >> 58) & (lock_shards - 1);
 }
 
 // An open-addressing hash table from K to T, for the shards of Registry and
@@ -483,8 +485,8 @@ class Registry : public NameRegistry {
     detail::FlatTable<Pid, detail::EntryList<std::uint64_t>> map;
   };
   struct Table {
-    std::array<KeyShard, detail::kShards> keys;
-    std::array<PidShard, detail::kShards> pids;
+    std::array<KeyShard, detail::lock_shards> keys;
+    std::array<PidShard, detail::lock_shards> pids;
 
     // The exit hook: drops every entry of `pid`.
     void drop(const Pid& pid) {

@@ -93,9 +93,11 @@ class Runtime {
   // Options::shutdown_grace, then stops the threads. Idempotent.
   void shutdown();
 
-  detail::RuntimeImpl& impl() { return *impl_; }
 
  private:
+  friend class Scoped;  // a Scoped joins the runtime's process table
+  detail::RuntimeImpl& impl() { return *impl_; }
+
   std::unique_ptr<detail::RuntimeImpl> impl_;
 };
 
