@@ -17,6 +17,7 @@ packages=(
   libedit-dev
   libboost-dev
   graphviz
+  clang-format
   redis-server   # the `redis` tests start their own server on a free loopback port
   redis-tools    # redis-benchmark and redis-cli, for common/bench/run.sh redis
 )
