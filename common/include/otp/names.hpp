@@ -1,10 +1,11 @@
-// Names: local names (register_name/whereis) and {via, registry, key} names.
+// Names: local names (register_name/whereis), {via, registry, key} names (Via), and Name, how
+// a started process is named (nothing, a local name, or a Via).
 #pragma once
 
 #include <optional>
 #include <string>
-#include <utility>
 #include <string_view>
+#include <utility>
 
 #include "otp/pid.hpp"
 
@@ -35,6 +36,30 @@ struct Via {
 
   std::optional<Pid> whereis() const { return registry->whereis_name(key); }
   Pid resolve() const;  // throws BadArg when not registered
+};
+
+// How a started process is named: not at all, a local name, or a Via name.
+class Name {
+ public:
+  Name() = default;
+  Name(Via via) : via_(std::move(via)) {}  // NOLINT(google-explicit-constructor): a Via is a name
+  static Name local(std::string name) {
+    Name n;
+    n.local_ = std::move(name);
+    return n;
+  }
+
+  bool empty() const { return local_.empty() && via_.registry == nullptr; }
+  const std::string& local_name() const { return local_; }
+  const Via& via() const { return via_; }
+  std::optional<Pid> whereis() const;
+  // Registers `pid` under this name; false when the name is taken.
+  bool register_pid(const Pid& pid) const;
+  std::string to_string() const { return via_.registry != nullptr ? via_.key : local_; }
+
+ private:
+  std::string local_;
+  Via via_;
 };
 
 // Local names, for the calling process's runtime (any thread when given the Runtime).
