@@ -37,7 +37,7 @@ ConnectionData Connection::init(Options options) {
   set_state(&Connection::connecting);
   next_event(Connect{});
   Duration backoff = options.backoff_initial;
-  return ConnectionData{std::move(options), {}, {}, {}, backoff};
+  return ConnectionData{std::move(options), {}, {}, {}, backoff, {}};
 }
 
 Co<void> Connection::connecting(Event& ev) {
@@ -61,30 +61,23 @@ Co<void> Connection::connecting(Event& ev) {
 void Connection::connected(Event& ev) {
   auto& d = data();
   if (auto c = ev.call<Command>()) {
-    if (auto sent = net::send(d.socket, std::move(c->encoded)); !sent) {
-      c.reply(Result<Reply>(closed_error()));
-      lose_connection();
-      return;
-    }
     d.waiting.push_back(Waiting{c.reply_to(), 1, false, {}});
+    write(std::move(c->encoded));
   } else if (auto p = ev.call<Pipeline>()) {
     if (p->count == 0) {
       p.reply(std::vector<Reply>{});
       return;
     }
-    if (auto sent = net::send(d.socket, std::move(p->encoded)); !sent) {
-      p.reply(Result<std::vector<Reply>>(closed_error()));
-      lose_connection();
-      return;
-    }
     Waiting w{p.reply_to(), p->count, true, {}};
     w.replies.reserve(p->count);
     d.waiting.push_back(std::move(w));
+    write(std::move(p->encoded));
   } else if (auto* tcp = ev.get<net::Tcp>()) {
     if (!(tcp->socket == d.socket)) return;  // from a socket already given up
     d.parser.feed(tcp->data);
     deliver();
     if (d.socket) net::setopts(d.socket, net::active::once);
+    if (d.socket && !d.unsent.empty()) write({});
   } else if (auto* gone = ev.get<net::TcpClosed>()) {
     if (gone->socket == d.socket) lose_connection();
   } else if (auto* error = ev.get<net::TcpError>()) {
@@ -99,6 +92,22 @@ void Connection::disconnected(Event& ev) {
     return;
   }
   refuse(ev, closed_error());
+}
+
+// Writes `bytes` after what is held back. While the socket still has bytes queued for the IO
+// thread, new commands are held back here and go out together: with the next command that finds
+// the queue empty, or after the next packet of replies (one always comes, since every command
+// written has a caller waiting for its reply). Many callers' commands then travel in few writes,
+// and their replies in few packets.
+void Connection::write(std::string bytes) {
+  auto& d = data();
+  if (d.unsent.empty()) {
+    d.unsent = std::move(bytes);
+  } else {
+    d.unsent += bytes;
+  }
+  if (d.unsent.empty() || net::queued_bytes(d.socket) != 0) return;
+  if (auto sent = net::send(d.socket, std::exchange(d.unsent, {})); !sent) lose_connection();
 }
 
 // Hands every complete reply to the oldest waiting caller.
@@ -133,6 +142,7 @@ void Connection::lose_connection() {
   if (d.socket) net::close(d.socket);
   d.socket = net::Socket{};
   d.parser = Parser{};
+  d.unsent.clear();
   for (auto& w : d.waiting) {
     if (w.pipeline) {
       w.to.reply(Result<std::vector<Reply>>(disconnected_error()));

@@ -6,8 +6,9 @@
 //
 // Design. The connection is a StateMachine with three states:
 //   connecting    one net::connect in flight; requests are postponed and go out once connected.
-//   connected     the socket is in active::once. A request is encoded by its caller, written at
-//                 once by the machine (so requests of many callers are pipelined on the wire),
+//   connected     the socket is in active::once. A request is encoded by its caller and written by
+//                 the machine as it comes (held back only while the socket's send queue is not
+//                 yet empty, then written together), so requests of many callers are pipelined,
 //                 and its caller's ReplyTo joins a FIFO queue with the number of replies it
 //                 expects. Each Tcp message is fed to the RESP Parser, which may complete several
 //                 replies or none (a reply split over packets); completed replies answer the
@@ -67,6 +68,7 @@ struct ConnectionData {
   Parser parser;
   std::deque<Waiting> waiting;
   Duration backoff;
+  std::string unsent;  // commands held back while the socket's send queue is not empty
 };
 
 class Connection : public StateMachine<Connection, ConnectionData> {
@@ -93,6 +95,7 @@ class Connection : public StateMachine<Connection, ConnectionData> {
   std::string format_state();
 
  private:
+  void write(std::string bytes);
   void deliver();
   void lose_connection();
 };
