@@ -13,7 +13,8 @@
 #                       free loopback port, driven by redis-benchmark GET and SET at
 #                       -c 1 -P 1, -c 50 -P 1 and -c 1 -P 16 (-n 100000*SCALE, and
 #                       1000000*SCALE pipelined); needs redis-server and redis-tools
-#                       (scripts/deps.sh); builds nothing)
+#                       (scripts/deps.sh); then our client, bench_redis, in the
+#                       same settings on the same server (the only program built))
 #   Programs: bench_spawn, bench_ring, bench_pingpong, bench_counting (counting,
 #   fanin), bench_call (call, call_par), bench_restart (restart, and
 #   restart_batched with batch=100), bench_registry, bench_table, bench_hangten
@@ -66,15 +67,16 @@ if [ -n "${HANGTEN_BENCH_DIR:-}" ]; then
   BUILD=${BUILD:-0}
 elif [ "$WORKLOADS" = redis ]; then
   BENCH=$REPO/build/release/bench
-  BUILD=${BUILD:-0}  # nothing of ours to build yet for redis
+  BUILD=${BUILD:-1}
+  TARGETS="--target bench_redis"  # our client's program only
 else
   BENCH=$REPO/build/release/bench
   BUILD=${BUILD:-1}
 fi
 if [ "$BUILD" = 1 ]; then
-  ( cd "$REPO" && cmake --preset release >/dev/null && cmake --build --preset release -j2 >/dev/null ) || {
+  ( cd "$REPO" && cmake --preset release >/dev/null && cmake --build --preset release -j2 ${TARGETS:-} >/dev/null ) || {
     echo "build failed:" >&2
-    ( cd "$REPO" && cmake --build --preset release -j2 ) >&2
+    ( cd "$REPO" && cmake --build --preset release -j2 ${TARGETS:-} ) >&2
     exit 1
   }
 fi
@@ -237,10 +239,29 @@ run_redis() {
     done
   done
   # ---- our client ------------------------------------------------------------------------------
-  # The same three settings with the runtime's own Redis client (common/, otp::redis) go here,
-  # printed as "[ours] RESULT redis.<command>.c<clients>.P<depth> req_per_s <n> req/s", once that
-  # client exists. It does not exist yet: no figures are printed for it.
-  echo "# [ours] INFO redis: no figures yet, the runtime's Redis client is not written yet"
+  # The same settings with the runtime's own client (otp::redis::Connection, bench_redis): 50
+  # caller processes share one connection where redis-benchmark opens 50. Each RESULT line is
+  # followed by the ratio of our figure to redis-benchmark's mean for the same setting.
+  if [ ! -x "$BENCH/bench_redis" ]; then
+    echo "run.sh: skipping our redis client: no $BENCH/bench_redis (not built)" >&2
+  else
+    for run in $(seq 1 "$RUNS"); do
+      out="$LOGS/bench_redis-$run.txt"
+      echo "# [ours] redis run $run: bench_redis port=$REDIS_PORT n=$N_REDIS n_pipelined=$N_REDIS_PIPELINED threads=$THREADS"
+      timeout "$TIMEOUT" "$BENCH/bench_redis" port="$REDIS_PORT" n="$N_REDIS" \
+        n_pipelined="$N_REDIS_PIPELINED" threads="$THREADS" >"$out" 2>&1
+      rc=$?
+      grep '^RESULT' "$out" | while read -r _ workload metric value unit; do
+        echo "[ours] RESULT $workload $metric $value $unit" | tee -a "$SUMMARY"
+        awk -v w="$workload" -v ours="$value" '$1 == "[redis-benchmark]" && $3 == w { s += $5; k++ }
+          END { if (k) printf "# [ours] INFO %s ratio %.2f of redis-benchmark (%.1f req/s)\n", w, ours / (s / k), s / k }' "$SUMMARY"
+      done
+      if [ $rc -ne 0 ]; then
+        status=1
+        echo "[ours] FAILED redis rc=$rc (124 = timeout)"; grep -v '^RESULT' "$out" | tail -n 20 | sed 's/^/#   /'
+      fi
+    done
+  fi
   redis_stop
 }
 
