@@ -4,10 +4,12 @@
 #
 #   otp_program(NAME hang_ten LABEL stage
 #               SOURCES src/main.cpp
-#               TESTS tests/console_test.cpp tests/hang_ten_test.cpp)
+#               TESTS tests/console_test.cpp tests/hang_ten_test.cpp
+#               LIBRARIES otp::redis)          # optional: more than otp::console
 #
 # builds
-#   * <NAME>_<folder>, the program (its file is called NAME), linked with otp::console;
+#   * <NAME>_<folder>, the program (its file is called NAME), linked with otp::console and the
+#     LIBRARIES;
 #   * <NAME>_<folder>_tests, its GoogleTest tests, with the folder's src/ on the include path and
 #     OTP_PROGRAM naming the program's file; each test is a ctest test named
 #     <folder>.<Suite>.<Test> with the ctest label LABEL (stage, lab, ...).
@@ -20,7 +22,7 @@ function(otp_warnings target)
 endfunction()
 
 function(otp_program)
-  cmake_parse_arguments(PARSE_ARGV 0 arg "" "NAME;LABEL" "SOURCES;TESTS")
+  cmake_parse_arguments(PARSE_ARGV 0 arg "" "NAME;LABEL" "SOURCES;TESTS;LIBRARIES")
   if(NOT arg_NAME OR NOT arg_LABEL OR NOT arg_SOURCES)
     message(FATAL_ERROR "otp_program: NAME, LABEL and SOURCES are required")
   endif()
@@ -29,7 +31,7 @@ function(otp_program)
 
   add_executable(${program} ${arg_SOURCES})
   set_target_properties(${program} PROPERTIES OUTPUT_NAME ${arg_NAME})
-  target_link_libraries(${program} PRIVATE otp::console)
+  target_link_libraries(${program} PRIVATE otp::console ${arg_LIBRARIES})
   otp_warnings(${program})
 
   if(NOT DEFINED OTP_PROGRAM_TESTS)
@@ -41,7 +43,7 @@ function(otp_program)
     include(GoogleTest)
     add_executable(${program}_tests ${arg_TESTS})
     target_include_directories(${program}_tests PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}/src")
-    target_link_libraries(${program}_tests PRIVATE otp::console otp::testing GTest::gtest_main)
+    target_link_libraries(${program}_tests PRIVATE otp::console otp::testing ${arg_LIBRARIES} GTest::gtest_main)
     target_compile_definitions(${program}_tests PRIVATE
       OTP_PROGRAM="$<TARGET_FILE:${program}>")
     add_dependencies(${program}_tests ${program})
