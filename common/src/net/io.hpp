@@ -142,6 +142,11 @@ class SocketState final : public Owned {
 
   const SocketOptions options;
   std::atomic<std::size_t> queued{0};  // bytes send() queued, not yet written
+  // send()'s direct path (see the comment at the top): the connected socket's
+  // descriptor, -1 before it connects and from when it closes. Guarded by wm,
+  // which a direct write holds for its ::send, and close_now for the reset.
+  std::mutex wm;
+  int direct_fd = -1;
   // Set before the handle is published (before the reply that carries it).
   std::uint16_t local_port = 0;
   std::uint16_t peer_port = 0;
