@@ -526,6 +526,9 @@ void Worker::loop() {
     Proc* p = nullptr;
     for (int i = 0; i < 64 && p == nullptr && !rt_->quit.load(std::memory_order_relaxed); ++i) {
       for (int k = 0; k < 32; ++k) SpinLock::cpu_relax();
+      // Lets a thread waiting for this core run (the runtime's IO thread, an
+      // oversubscribed machine's others), where a busy spin would delay them.
+      if ((i & 7) == 7) std::this_thread::yield();
       p = find_work(inherit);
     }
     rt_->spinners.fetch_sub(1, std::memory_order_seq_cst);

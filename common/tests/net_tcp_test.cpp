@@ -413,6 +413,36 @@ TEST(Tcp, ControllingProcessMovesDeliveryAndRefusesNonOwners) {
   EXPECT_TRUE(net::send(p.b, "still mine"));
 }
 
+// A send writes directly while nothing is queued; what the kernel does not
+// take goes to the IO thread, and later sends queue behind it.
+TEST(Tcp, SendsKeepTheirOrderAcrossDirectAndQueuedWrites) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  Pair p = make_pair(me);
+  std::string expected;
+  std::string big(4 << 20, '\0');  // more than the kernel's buffers take at once
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i % 251);
+  expected += big;
+  ASSERT_TRUE(net::send(p.a, std::move(big)));
+  for (int i = 0; i < 1000; ++i) {
+    std::string small = std::to_string(i) + ";";
+    expected += small;
+    ASSERT_TRUE(net::send(p.a, std::move(small)));
+  }
+  net::close(p.a);  // after the queued bytes are written
+  EXPECT_EQ(recv_all(me, p.b, expected.size()), expected);
+  auto end = me.await(net::recv(p.b, 0, kWait));
+  ASSERT_FALSE(end.ok());
+  EXPECT_EQ(end.reason(), net::error("closed"));
+  // Once the queue drained, sends write directly again.
+  Pair q = make_pair(me);
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(net::send(q.a, "ping" + std::to_string(i)));
+    EXPECT_EQ(recv_all(me, q.b, 4 + std::to_string(i).size()), "ping" + std::to_string(i));
+    EXPECT_EQ(net::queued_bytes(q.a), 0u);
+  }
+}
+
 TEST(Tcp, SendBeyondTheLimitIsRefusedNotQueued) {
   otp::Runtime rt({.threads = 2});
   otp::Scoped me(rt);

@@ -296,6 +296,10 @@ void SocketState::opened(tcp::socket socket) {
 void SocketState::start_mode() {
   boost::system::error_code ignored;
   if (options.nodelay) socket_->set_option(tcp::no_delay(true), ignored);
+  {
+    std::lock_guard lock(wm);
+    direct_fd = socket_->native_handle();
+  }
   mode_ = Active{};
   setopts(options.active);
 }
@@ -426,7 +430,7 @@ void SocketState::start_write() {
   asio::async_write(*socket_, asio::buffer(writing_),
                     [self](const boost::system::error_code& ec, std::size_t) {
                       self->writing_active_ = false;
-                      self->queued.fetch_sub(self->writing_.size(), std::memory_order_relaxed);
+                      self->queued.fetch_sub(self->writing_.size(), std::memory_order_release);
                       self->writing_.clear();
                       if (self->done_) return;
                       if (ec) {
@@ -479,6 +483,10 @@ void SocketState::close_now() {
   closed.store(true, std::memory_order_release);
   connecting_ = false;
   if (recv_) reply_recv(error("closed"));
+  {
+    std::lock_guard lock(wm);  // no direct write is using the descriptor after this
+    direct_fd = -1;
+  }
   boost::system::error_code ignored;
   if (socket_) {
     socket_->shutdown(tcp::socket::shutdown_both, ignored);

@@ -14,11 +14,30 @@
 // The IO thread answers by otp::send, which is safe from any thread. An idle
 // IO thread sleeps in epoll_wait: no timers tick, no CPU is used.
 //
+// The direct send. A send whose socket has nothing queued (`queued` is 0: no
+// bytes posted, pending or being written) writes on the calling thread with
+// ::send(fd, MSG_DONTWAIT | MSG_NOSIGNAL), which never blocks whatever the
+// descriptor's mode, and never wakes the IO thread. What it leaves (a partial
+// write, a full buffer, an error) is counted in `queued` and posted as before;
+// the IO thread writes it, and reports an error as it would have. The state's
+// `wm` makes the check, the write and the post one step, so the bytes of
+// concurrent senders never interleave out of order, and a send that finds
+// bytes queued posts behind them. `direct_fd` is set (under wm) once the
+// connection is up (start_mode) and reset under wm by close_now before the
+// socket is closed, so no direct write can reach a closed or reused
+// descriptor. `queued` drops to 0 only after the IO thread's write completed,
+// so a direct write never overtakes queued bytes.
+//
+// Rejected after measuring (net_echo, docs/semantics.md "Sockets"): letting
+// the IO thread poll for 30-50 us after an event before it sleeps again made a
+// round trip 2-5 times slower on a 2-core machine, since it takes the core
+// from the schedulers that hand it work.
+//
 // Why one thread, not asio on the schedulers: a scheduler that ran
 // io_context::poll between processes would add a syscall to every slice and
 // still need a waker while the others sleep; a dedicated thread keeps the
-// scheduler loop as it is and costs one hop per event (measured in
-// docs/semantics.md, "Sockets").
+// scheduler loop as it is and costs one hop per event received, none per
+// send that writes directly (measured in docs/semantics.md, "Sockets").
 //
 // Ownership and lifetime. A state (SocketState, ListenerState) is held
 // strongly by Io's table of owners (`owned_`, pid -> states) from creation
@@ -42,8 +61,10 @@
 // Locks. Io::m_ guards the command queue, `owned_` and `stopped_`. A
 // state's `m` guards its owner; the IO thread holds it while it sends to the
 // owner, so controlling_process (which holds it while it moves the caller's
-// pending messages) cannot interleave with a delivery. Order: a state's `m`
-// before Io::m_. Exit hooks take Io::m_ only.
+// pending messages) cannot interleave with a delivery. A socket's `wm` guards
+// `direct_fd` and orders sends (see the direct send); it is never held
+// with `m`. Order: a state's `m`, or its `wm`, before Io::m_ (send posts
+// under wm). Exit hooks take Io::m_ only.
 #pragma once
 
 #include <atomic>
@@ -142,6 +163,11 @@ class SocketState final : public Owned {
 
   const SocketOptions options;
   std::atomic<std::size_t> queued{0};  // bytes send() queued, not yet written
+  // send()'s direct path (see the comment at the top): the connected socket's
+  // descriptor, -1 before it connects and from when it closes. Guarded by wm,
+  // which a direct write holds for its ::send, and close_now for the reset.
+  std::mutex wm;
+  int direct_fd = -1;
   // Set before the handle is published (before the reply that carries it).
   std::uint16_t local_port = 0;
   std::uint16_t peer_port = 0;
