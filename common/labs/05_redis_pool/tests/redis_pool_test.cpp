@@ -41,7 +41,8 @@ otp::Co<void> incr_caller(otp::Pid report) {
 }
 
 otp::Pid start_pool(otp::Scoped& me, const RedisServer& server, int size) {
-  return me.await(RedisPool::start_link({.host = server.host(), .port = server.port()}, size)).pid();
+  return me.await(RedisPool::start_link({.host = server.host(), .port = server.port()}, size))
+      .pid();
 }
 
 // The pid registered under `name` once it is there and differs from `old`, within 10 s.
