@@ -78,6 +78,7 @@ bool push(const Pid& to, Msg* m) noexcept {
 }  // namespace
 
 void set_exit_reason(Reason reason) { current_or_throw("set_exit_reason")->exit_reason = std::move(reason); }
+const Pid& self_parent() { return current_or_throw("parent")->parent; }
 
 bool unwatch(Ref ref) noexcept {
   Proc* p = tls.current;
