@@ -246,7 +246,7 @@ struct Proc {
   AliasSet* aliases = nullptr;
   const Describer* describer = nullptr;  // owner only
   const void* describer_self = nullptr;
-  std::vector<ExitFn>* hooks = nullptr;
+  ExitHook* hooks = nullptr;    // newest first
   ExternalWait* external = nullptr;
   Reason exit_reason;
   Pid parent;

@@ -78,6 +78,7 @@ bool push(const Pid& to, Msg* m) noexcept {
 }  // namespace
 
 void set_exit_reason(Reason reason) { current_or_throw("set_exit_reason")->exit_reason = std::move(reason); }
+const Pid& self_parent() { return current_or_throw("parent")->parent; }
 
 bool unwatch(Ref ref) noexcept {
   Proc* p = tls.current;
@@ -150,19 +151,23 @@ std::shared_ptr<Service> service_of(const Pid& pid, const void* key,
   return pid.proc()->rt->service(key, make);
 }
 
-bool on_exit(const Pid& pid, ExitFn fn) {
+bool add_exit_hook(const Pid& pid, ExitHook* hook) {
   Proc* p = pid.proc();
-  if (p == nullptr || !pin(p, pid.id())) return false;
+  if (p == nullptr || !pin(p, pid.id())) {
+    hook->destroy();
+    return false;
+  }
   bool added = false;
   {
     std::lock_guard lock(p->hooks_lock);
     if (!p->hooks_closed) {
-      if (p->hooks == nullptr) p->hooks = new std::vector<ExitFn>;
-      p->hooks->push_back(std::move(fn));
+      hook->next = p->hooks;  // newest first; reversed when they run
+      p->hooks = hook;
       added = true;
     }
   }
   p->rt->release(p);
+  if (!added) hook->destroy();
   return added;
 }
 
@@ -534,21 +539,27 @@ void do_exit(Proc* p) {
     }
     p->named.store(false, std::memory_order_relaxed);
   }
-  std::vector<ExitFn>* hooks;
+  ExitHook* hooks;
   {
     std::lock_guard lock(p->hooks_lock);
     p->hooks_closed = true;
     hooks = std::exchange(p->hooks, nullptr);
   }
-  if (hooks != nullptr) {
-    for (auto& fn : *hooks) {
-      try {
-        fn(self, reason);
-      } catch (...) {
-        // A hook only tidies tables; one that fails must not stop the exit.
-      }
+  ExitHook* in_order = nullptr;  // oldest first
+  while (hooks != nullptr) {
+    ExitHook* next = hooks->next;
+    hooks->next = in_order;
+    in_order = hooks;
+    hooks = next;
+  }
+  while (in_order != nullptr) {
+    ExitHook* h = std::exchange(in_order, in_order->next);
+    try {
+      h->run(self, reason);
+    } catch (...) {
+      // A hook only tidies tables; one that fails must not stop the exit.
     }
-    delete hooks;
+    h->destroy();
   }
   delete std::exchange(p->aliases, nullptr);
   if (Extras* x = std::exchange(p->ext, nullptr)) {

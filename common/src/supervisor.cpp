@@ -1,10 +1,15 @@
 // The supervisor process behind otp::Supervisor and otp::DynamicSupervisor.
 //
-// One GenServer serves both. Children live in a map ordered by a start
-// sequence number (the order of the child list, or of start_child calls), so
-// "start in order", "stop in reverse order" and rest_for_one's "the children
-// after this one" are walks over that map; an index by pid (small first) finds the child of
-// an Exit in O(1). Restart times are kept in a vector whose entries older than
+// One GenServer serves both. Children live in a vector in start order (the
+// order of the child list, or of start_child calls), each with a start sequence
+// number, so "start in order", "stop in reverse order" and rest_for_one's "the
+// children after this one" are walks over that vector. A forgotten child leaves
+// a hole (a tombstone) that later walks skip; once holes are half the vector it
+// is compacted, so erasing is amortized O(1) and the order never changes. The
+// sequence numbers rise along the vector: a binary search finds a child by its
+// number. The child of an Exit is found by a scan while there are few children,
+// and through an index pid -> sequence number once there are many (a dynamic
+// supervisor of every user session). Restart times are kept in a vector whose entries older than
 // max_seconds are skipped and, once they are half of it, dropped, so checking
 // the intensity costs amortized O(1). (Not a std::deque: an empty deque already
 // holds about 600 bytes, and there is a supervisor for every user session.)
@@ -14,7 +19,9 @@
 // its shutdown asks for and wait for the Down (killing it when a timeout runs out).
 #include "otp/supervisor.hpp"
 
-#include <map>
+#include <algorithm>
+#include <memory>
+#include <unordered_map>
 #include <vector>
 
 #include "otp/logger.hpp"
@@ -28,18 +35,116 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// A child as the supervisor keeps it: the spec's fields, packed.
 struct Child {
-  ChildSpec spec;
+  std::uint64_t seq = 0;
   Pid pid;
+  std::string id;
+  std::function<Start()> start;
+  Duration shutdown_timeout{};
+  Restart restart = Restart::permanent;
+  ChildType type = ChildType::worker;
+  Shutdown::Kind shutdown_kind = Shutdown::Kind::timeout;
   bool restarting = false;  // its restart failed; a TryAgainRestart is on its way
+  bool gone = false;        // forgotten: a hole until the next compaction
+
+  Shutdown shutdown() const {
+    switch (shutdown_kind) {
+      case Shutdown::Kind::brutal_kill: return Shutdown::brutal_kill();
+      case Shutdown::Kind::infinity: return Shutdown::infinity();
+      case Shutdown::Kind::timeout: break;
+    }
+    return Shutdown::after(shutdown_timeout);
+  }
+};
+
+Child make_child(std::uint64_t seq, ChildSpec&& spec) {
+  Child c;
+  c.seq = seq;
+  c.id = std::move(spec.id);
+  c.start = std::move(spec.start);
+  c.restart = spec.restart;
+  c.type = spec.type;
+  Shutdown how = spec.shutdown ? *spec.shutdown
+                               : (spec.type == ChildType::supervisor ? Shutdown::infinity() : Shutdown::after(5s));
+  c.shutdown_kind = how.kind();
+  c.shutdown_timeout = how.timeout();
+  return c;
+}
+
+// The children in start order, with holes; see the top of this file.
+class Children {
+ public:
+  using Vec = std::vector<Child>;
+  Vec& all() { return v_; }  // walks skip the holes (c.gone)
+  std::size_t size() const { return v_.size() - holes_; }
+
+  Child& add(Child c) {
+    if (index_) index_->emplace(c.pid.id(), c.seq);
+    v_.push_back(std::move(c));
+    if (!index_ && size() > index_from) build_index();
+    return v_.back();
+  }
+  // The child with sequence number `seq`, or nullptr.
+  Child* at_seq(std::uint64_t seq) {
+    auto it = std::lower_bound(v_.begin(), v_.end(), seq, [](const Child& c, std::uint64_t s) { return c.seq < s; });
+    return it == v_.end() || it->seq != seq || it->gone ? nullptr : &*it;
+  }
+  Child* by_pid(const Pid& pid) {
+    if (!pid) return nullptr;
+    if (index_) {
+      auto it = index_->find(pid.id());
+      return it == index_->end() ? nullptr : at_seq(it->second);
+    }
+    for (auto& c : v_)
+      if (!c.gone && c.pid == pid) return &c;
+    return nullptr;
+  }
+  Child* by_id(const std::string& id) {
+    for (auto& c : v_)
+      if (!c.gone && c.id == id) return &c;
+    return nullptr;
+  }
+  // Records that `c` runs as `pid` (or, with an empty pid, runs no more).
+  void set_pid(Child& c, Pid pid) {
+    if (index_ && c.pid) index_->erase(c.pid.id());
+    c.pid = pid;
+    if (index_ && pid) index_->emplace(pid.id(), c.seq);
+  }
+  // Forgets `c`, leaving a hole; references to children stay valid until compact().
+  void forget(Child& c) {
+    set_pid(c, Pid{});
+    c.gone = true;
+    c.id = std::string();
+    c.start = nullptr;
+    ++holes_;
+  }
+  // Drops the holes once they are half the vector (references to children become invalid).
+  void compact() {
+    if (holes_ == 0 || 2 * holes_ < v_.size()) return;
+    std::erase_if(v_, [](const Child& c) { return c.gone; });
+    holes_ = 0;
+    if (v_.capacity() > 2 * v_.size() + 8) Vec(std::make_move_iterator(v_.begin()), std::make_move_iterator(v_.end())).swap(v_);
+  }
+  void reserve(std::size_t n) { v_.reserve(n); }
+
+ private:
+  static constexpr std::size_t index_from = 16;
+  void build_index() {
+    index_ = std::make_unique<std::unordered_map<std::uint64_t, std::uint64_t>>();
+    for (auto& c : v_)
+      if (!c.gone && c.pid) index_->emplace(c.pid.id(), c.seq);
+  }
+  Vec v_;
+  std::size_t holes_ = 0;
+  std::unique_ptr<std::unordered_map<std::uint64_t, std::uint64_t>> index_;  // pid id -> seq, for many children
 };
 
 struct SupState {
   SupFlags flags;
   bool dynamic = false;
   std::uint64_t next_seq = 0;
-  std::map<std::uint64_t, Child> children;          // by start sequence
-  detail::SmallMap<std::uint64_t> by_pid;             // pid id -> sequence
+  Children children;
   std::vector<Duration> restarts;   // restart times; those before `first_restart` are out of the window
   std::size_t first_restart = 0;
 };
@@ -87,47 +192,46 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
     SupState st;
     st.flags = flags;
     st.dynamic = dynamic;
-    for (auto& spec : specs) {
-      if (!spec.shutdown)
-        spec.shutdown = spec.type == ChildType::supervisor ? Shutdown::infinity() : Shutdown::after(5s);
-      st.children.emplace(st.next_seq++, Child{std::move(spec), Pid{}});
-    }
+    st.children.reserve(specs.size());
+    for (auto& spec : specs) st.children.add(make_child(st.next_seq++, std::move(spec)));
     std::vector<ChildSpec>().swap(specs);  // the argument lives as long as the process; the specs moved out
     // Start in order; on a failure stop what was started, in reverse, and fail.
-    for (auto it = st.children.begin(); it != st.children.end();) {
-      auto& [seq, c] = *it;
-      StartResult r = co_await c.spec.start();
+    auto& all = st.children.all();
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      Child& c = all[i];
+      StartResult r = co_await c.start();
       if (r.kind() == StartResult::Kind::ok) {
-        c.pid = r.pid();
-        st.by_pid.emplace(c.pid.id(), seq);
-        ++it;
+        st.children.set_pid(c, r.pid());
       } else if (r.kind() == StartResult::Kind::ignore) {
         // Kept without a process, unless temporary: that one would never run.
-        it = c.spec.restart == Restart::temporary ? st.children.erase(it) : std::next(it);
+        if (c.restart == Restart::temporary) st.children.forget(c);
       } else {
-        report(SupervisorReport{describe_self(), c.spec.id, r.reason(), "start_error", "shutting down"});
-        std::string why = reason_text("failed_to_start_child", c.spec.id, r.reason());
-        for (auto back = std::make_reverse_iterator(it); back != st.children.rend(); ++back)
-          if (back->second.pid) co_await shutdown_child(back->second);
+        report(SupervisorReport{describe_self(), c.id, r.reason(), "start_error", "shutting down"});
+        std::string why = reason_text("failed_to_start_child", c.id, r.reason());
+        for (std::size_t j = i; j-- > 0;)
+          if (!all[j].gone && all[j].pid) co_await shutdown_child(all[j]);
         otp::exit(Reason::shutdown(std::move(why)));
       }
     }
+    st.children.compact();
     co_return st;
   }
 
   std::vector<ChildInfo> handle_call(WhichChildren) {
     std::vector<ChildInfo> out;
-    for (auto& [seq, c] : state().children)
-      out.push_back(ChildInfo{c.spec.id, c.pid, c.spec.type, c.spec.restart});
+    out.reserve(state().children.size());
+    for (auto& c : state().children.all())
+      if (!c.gone) out.push_back(ChildInfo{c.id, c.pid, c.type, c.restart});
     return out;
   }
 
   ChildCounts handle_call(CountChildren) {
     ChildCounts n;
-    for (auto& [seq, c] : state().children) {
+    for (auto& c : state().children.all()) {
+      if (c.gone) continue;
       ++n.specs;
       if (c.pid) ++n.active;
-      (c.spec.type == ChildType::supervisor ? n.supervisors : n.workers) += 1;
+      (c.type == ChildType::supervisor ? n.supervisors : n.workers) += 1;
     }
     return n;
   }
@@ -135,46 +239,52 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
   Start handle_call(StartChild req) {
     auto& st = state();
     ChildSpec& spec = req.spec;
-    if (!spec.shutdown) spec.shutdown = spec.type == ChildType::supervisor ? Shutdown::infinity() : Shutdown::after(5s);
     if (st.dynamic) {
       if (st.flags.max_children != 0 && st.children.size() >= st.flags.max_children)
         co_return StartResult::error(Reason::other("max_children"));
-    } else if (auto* c = find(spec.id)) {
+    } else if (auto* c = st.children.by_id(spec.id)) {
       if (c->pid) co_return StartResult::already_started(c->pid);
       co_return StartResult::error(Reason::other(fmt::format("{{already_present, {}}}", spec.id)));
     }
     StartResult r = co_await spec.start();
     if (r.kind() == StartResult::Kind::ok) {
-      std::uint64_t seq = st.next_seq++;
-      st.by_pid.emplace(r.pid().id(), seq);
-      st.children.emplace(seq, Child{std::move(spec), r.pid()});
+      Child c = make_child(st.next_seq++, std::move(spec));
+      c.pid = r.pid();
+      st.children.add(std::move(c));
     } else if (r.kind() == StartResult::Kind::ignore && !st.dynamic && spec.restart != Restart::temporary) {
-      st.children.emplace(st.next_seq++, Child{std::move(spec), Pid{}});
+      st.children.add(make_child(st.next_seq++, std::move(spec)));
     }
     co_return r;
   }
 
   Co<bool> handle_call(TerminateChild req) {
-    Child* c = find(req.id);
+    auto& st = state();
+    Child* c = st.children.by_id(req.id);
     if (c == nullptr) co_return false;
-    if (c->pid) co_await stop_child(*c);
+    if (c->pid) {
+      co_await shutdown_child(*c);
+      st.children.set_pid(*c, Pid{});
+    }
     c->restarting = false;  // a pending retry finds nothing to do
-    if (c->spec.restart == Restart::temporary) erase(req.id);
+    if (c->restart == Restart::temporary) {
+      st.children.forget(*c);
+      st.children.compact();
+    }
     co_return true;
   }
 
   Co<bool> handle_call(TerminatePid req) {
     auto& st = state();
-    auto it = st.by_pid.find(req.pid.id());
-    if (it == st.by_pid.end()) co_return false;
-    std::uint64_t seq = it->second;
-    co_await stop_child(st.children.at(seq));
-    st.children.erase(seq);
+    Child* c = st.children.by_pid(req.pid);
+    if (c == nullptr) co_return false;
+    co_await shutdown_child(*c);
+    st.children.forget(*c);
+    st.children.compact();
     co_return true;
   }
 
   Start handle_call(RestartChild req) {
-    Child* c = find(req.id);
+    Child* c = state().children.by_id(req.id);
     if (c == nullptr) co_return StartResult::error(Reason::other("not_found"));
     if (c->restarting) co_return StartResult::error(Reason::other("restarting"));
     if (c->pid) co_return StartResult::error(Reason::other("running"));
@@ -182,47 +292,48 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
   }
 
   Result<void> handle_call(DeleteChild req) {
-    Child* c = find(req.id);
+    Child* c = state().children.by_id(req.id);
     if (c == nullptr) return Reason::other("not_found");
     if (c->restarting) return Reason::other("restarting");
     if (c->pid) return Reason::other("running");
-    erase(req.id);
+    state().children.forget(*c);
+    state().children.compact();
     return {};
   }
 
   Co<void> handle_info(Exit e) {
     auto& st = state();
-    auto it = st.by_pid.find(e.from.id());
-    if (it == st.by_pid.end()) co_return;  // not (or no longer) a child
-    std::uint64_t seq = it->second;
-    st.by_pid.erase(it);
-    Child& c = st.children.at(seq);
-    c.pid = Pid{};
-    const bool restart = c.spec.restart == Restart::permanent ||
-                         (c.spec.restart == Restart::transient && !e.reason.is_orderly());
+    Child* found = st.children.by_pid(e.from);
+    if (found == nullptr) co_return;  // not (or no longer) a child
+    Child& c = *found;
+    st.children.set_pid(c, Pid{});
+    const bool restart = c.restart == Restart::permanent ||
+                         (c.restart == Restart::transient && !e.reason.is_orderly());
     // As Erlang's supervisor: every exit of a permanent child is reported (it is restarted, even
     // after `normal` or `shutdown`), those of transient and temporary ones only when abnormal.
-    if (c.spec.restart == Restart::permanent || !e.reason.is_orderly())
+    if (c.restart == Restart::permanent || !e.reason.is_orderly())
       report(SupervisorReport{describe_self(), child_text(c, e.from), e.reason, "child_terminated",
                               restart ? "restarting" : "not restarting"});
     if (!restart) {
-      if (c.spec.restart == Restart::temporary || st.dynamic) st.children.erase(seq);
+      if (c.restart == Restart::temporary || st.dynamic) {
+        st.children.forget(c);
+        st.children.compact();
+      }
       co_return;
     }
-    co_await restart_child(seq);
+    co_await restart_child(c.seq);
   }
 
   Co<void> handle_info(TryAgainRestart t) {
-    auto it = state().children.find(t.seq);
-    if (it == state().children.end() || !it->second.restarting) co_return;  // stopped or restarted meanwhile
+    Child* c = state().children.at_seq(t.seq);
+    if (c == nullptr || !c->restarting) co_return;  // stopped or restarted meanwhile
     co_await restart_child(t.seq);
   }
 
   Co<void> terminate(const Reason&) {
-    auto& st = state();
-    for (auto it = st.children.rbegin(); it != st.children.rend(); ++it)
-      if (it->second.pid) co_await shutdown_child(it->second);
-    st.by_pid.clear();
+    auto& all = state().children.all();
+    for (std::size_t i = all.size(); i-- > 0;)
+      if (!all[i].gone && all[i].pid) co_await shutdown_child(all[i]);
   }
 
  private:
@@ -234,22 +345,8 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
     return name.empty() ? self().to_string() : fmt::format("{} {}", self(), name);
   }
   static std::string child_text(const Child& c, const Pid& pid) {
-    if (!pid) return c.spec.id;
-    return c.spec.id.empty() ? pid.to_string() : fmt::format("{} ({})", c.spec.id, pid);
-  }
-
-  Child* find(const std::string& id) {
-    for (auto& [seq, c] : state().children)
-      if (c.spec.id == id) return &c;
-    return nullptr;
-  }
-  void erase(const std::string& id) {
-    auto& ch = state().children;
-    for (auto it = ch.begin(); it != ch.end(); ++it)
-      if (it->second.spec.id == id) {
-        ch.erase(it);
-        return;
-      }
+    if (!pid) return c.id;
+    return c.id.empty() ? pid.to_string() : fmt::format("{} ({})", c.id, pid);
   }
 
   // Counts a restart; false when that is one too many for the intensity.
@@ -266,12 +363,10 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
   }
 
   Start start_one(Child& c) {
-    StartResult r = co_await c.spec.start();
+    StartResult r = co_await c.start();
     if (r.kind() == StartResult::Kind::ok) {
-      c.pid = r.pid();
+      state().children.set_pid(c, r.pid());
       c.restarting = false;
-      for (auto& [seq, other] : state().children)
-        if (&other == &c) state().by_pid.emplace(c.pid.id(), seq);
     }
     co_return r;
   }
@@ -285,57 +380,56 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
   Co<void> restart_child(std::uint64_t seq) {
     auto& st = state();
     if (!add_restart()) {
-      report(SupervisorReport{describe_self(), child_text(st.children.at(seq), Pid{}), Reason::shutdown(),
+      report(SupervisorReport{describe_self(), child_text(*st.children.at_seq(seq), Pid{}), Reason::shutdown(),
                               "reached_max_restart_intensity", "shutting down"});
       otp::exit(Reason::shutdown());
     }
-    st.children.at(seq).restarting = false;
+    st.children.at_seq(seq)->restarting = false;
     if (st.flags.strategy == Strategy::one_for_one || st.dynamic) {
-      StartResult r = co_await start_one(st.children.at(seq));
+      Child& c = *st.children.at_seq(seq);
+      StartResult r = co_await start_one(c);
       if (r.kind() == StartResult::Kind::ignore && st.dynamic) {
-        st.children.erase(seq);  // Elixir's DynamicSupervisor forgets a child whose restart is ignored
+        st.children.forget(c);  // Elixir's DynamicSupervisor forgets a child whose restart is ignored
+        st.children.compact();
       } else if (!r.ok() && r.kind() != StartResult::Kind::ignore) {
-        try_again_later(seq, r.reason());
+        try_again_later(c, r.reason());
       }
       co_return;
     }
     // one_for_all: every child; rest_for_one: this one and those after it. Stop
     // those still running (some restarted by a previous, failed attempt), in reverse.
-    auto first = st.flags.strategy == Strategy::one_for_all ? st.children.begin() : st.children.find(seq);
-    for (auto it = st.children.end(); it != first;) {
-      --it;
-      if (it->second.pid) {
-        co_await shutdown_child(it->second);
-        st.by_pid.erase(it->second.pid.id());
-        it->second.pid = Pid{};
+    auto& all = st.children.all();
+    std::size_t first = 0;
+    if (st.flags.strategy == Strategy::rest_for_one)
+      first = static_cast<std::size_t>(st.children.at_seq(seq) - all.data());
+    for (std::size_t i = all.size(); i-- > first;) {
+      if (!all[i].gone && all[i].pid) {
+        co_await shutdown_child(all[i]);
+        st.children.set_pid(all[i], Pid{});
       }
     }
     // Temporary children stopped for a sibling are not restarted.
-    for (auto it = first; it != st.children.end();) {
-      if (it->first != seq && it->second.spec.restart == Restart::temporary) {
-        if (it == first) ++first;
-        it = st.children.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    for (auto it = first; it != st.children.end(); ++it) {
-      StartResult r = co_await start_one(it->second);
+    for (std::size_t i = first; i < all.size(); ++i)
+      if (!all[i].gone && all[i].seq != seq && all[i].restart == Restart::temporary) st.children.forget(all[i]);
+    for (std::size_t i = first; i < all.size(); ++i) {
+      if (all[i].gone) continue;
+      StartResult r = co_await start_one(all[i]);
       if (!r.ok() && r.kind() != StartResult::Kind::ignore) {
-        try_again_later(it->first, r.reason());
+        try_again_later(all[i], r.reason());
         co_return;
       }
     }
+    st.children.compact();
   }
 
-  void try_again_later(std::uint64_t seq, const Reason& why) {
-    Child& c = state().children.at(seq);
-    report(SupervisorReport{describe_self(), c.spec.id, why, "start_error", "restarting"});
+  void try_again_later(Child& c, const Reason& why) {
+    report(SupervisorReport{describe_self(), c.id, why, "start_error", "restarting"});
     c.restarting = true;
-    otp::send(self(), TryAgainRestart{seq});
+    otp::send(self(), TryAgainRestart{c.seq});
   }
 
   // Stops a running child as its shutdown says (Erlang's supervisor:shutdown/2).
+  // The caller forgets the pid (Children::set_pid or forget): this also runs in init, before there is a state.
   Co<void> shutdown_child(Child& c) {
     Pid pid = c.pid;
     Ref ref = monitor(pid);
@@ -343,26 +437,16 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
     // Already exited: its Exit is in the mailbox; then only the Down is left to wait for.
     auto gone = co_await receive<Exit>([pid](const Exit& e) { return e.from == pid; }, Duration::zero());
     if (!gone) {
-      const Shutdown how = *c.spec.shutdown;
+      const Shutdown how = c.shutdown();
       otp::exit(pid, how.kind() == Shutdown::Kind::brutal_kill ? Reason::kill() : Reason::shutdown());
       if (how.kind() == Shutdown::Kind::timeout) {
         auto down = co_await receive<Down>([ref](const Down& d) { return d.ref == ref; }, how.timeout());
-        if (down) {
-          c.pid = Pid{};
-          co_return;
-        }
+        if (down) co_return;
         otp::exit(pid, Reason::kill());
         report(SupervisorReport{describe_self(), child_text(c, pid), Reason::killed(), "shutdown_error", "killed"});
       }
     }
     co_await receive<Down>([ref](const Down& d) { return d.ref == ref; });
-    c.pid = Pid{};
-  }
-
-  Co<void> stop_child(Child& c) {
-    Pid pid = c.pid;
-    co_await shutdown_child(c);
-    state().by_pid.erase(pid.id());
   }
 };
 

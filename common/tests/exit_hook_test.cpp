@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <memory>
+#include <vector>
 
 #include "otp/detail/exit_hook.hpp"
 #include "otp/otp.hpp"
@@ -42,6 +44,21 @@ TEST(ExitHook, RefusedForADeadProcess) {
   bool ran = false;
   EXPECT_FALSE(otp::detail::on_exit(pid, [&](const otp::Pid&, const otp::Reason&) { ran = true; }));
   EXPECT_FALSE(ran);
+}
+
+TEST(ExitHook, HooksRunInTheOrderTheyWereAddedAndAreFreedWithTheirCaptures) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto order = std::make_shared<std::vector<int>>();
+  auto pid = me.spawn([]() -> otp::Co<void> { co_await otp::receive<otp_test::Go>(); });
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(otp::detail::on_exit(pid, [order, i](const otp::Pid&, const otp::Reason&) { order->push_back(i); }));
+  EXPECT_EQ(order.use_count(), 6);
+  auto ref = me.monitor(pid);
+  me.send(pid, otp_test::Go{});
+  ASSERT_TRUE(otp_test::await_down(me, ref));
+  EXPECT_EQ(*order, (std::vector<int>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(order.use_count(), 1);  // every hook destroyed, its capture with it
 }
 
 }  // namespace

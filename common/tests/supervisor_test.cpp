@@ -531,6 +531,63 @@ TEST(DynamicSupervisor, StartsAndTerminatesChildren) {
   EXPECT_EQ(children[0].pid, b.pid());
 }
 
+// Many children (past the size where the supervisor indexes them by pid), most of them
+// stopped: the others keep their start order, are still found by pid, and a stop of the
+// supervisor stops them in reverse start order.
+TEST(DynamicSupervisor, ManyChildrenKeepStartOrderAcrossTerminationsAndRestarts) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto sup = me.await(otp::DynamicSupervisor::start_link());
+  ASSERT_TRUE(sup.ok());
+  me.unlink(sup.pid());
+  constexpr int n = 60;
+  std::vector<otp::Pid> pids;
+  for (int i = 0; i < n; ++i) {
+    auto r = me.await(otp::DynamicSupervisor::start_child(
+        sup.pid(), worker("w" + std::to_string(i), me.pid(), otp::Restart::permanent, false, true)));
+    ASSERT_TRUE(r.ok());
+    pids.push_back(r.pid());
+    await_started(me, "w" + std::to_string(i));
+  }
+  // Terminate all but every third one, from the front: the holes outgrow the children.
+  std::vector<int> kept;
+  for (int i = 0; i < n; ++i) {
+    if (i % 3 == 2) {
+      kept.push_back(i);
+      continue;
+    }
+    EXPECT_TRUE(me.await(otp::DynamicSupervisor::terminate_child(sup.pid(), pids[i])));
+    EXPECT_FALSE(me.await(otp::DynamicSupervisor::terminate_child(sup.pid(), pids[i])));
+  }
+  auto children = me.await(otp::DynamicSupervisor::which_children(sup.pid()));
+  ASSERT_EQ(children.size(), kept.size());
+  for (std::size_t k = 0; k < kept.size(); ++k) {
+    EXPECT_EQ(children[k].id, "w" + std::to_string(kept[k]));
+    EXPECT_EQ(children[k].pid, pids[kept[k]]);
+  }
+  // A crash of a kept child is found by its pid: restarted in its place.
+  const int victim = kept[kept.size() / 2];
+  exit_child(me, pids[victim], otp::Reason::other("boom"));
+  const otp::Pid again = await_started(me, "w" + std::to_string(victim)).pid;
+  EXPECT_NE(again, pids[victim]);
+  pids[victim] = again;
+  children = me.await(otp::DynamicSupervisor::which_children(sup.pid()));
+  ASSERT_EQ(children.size(), kept.size());
+  for (std::size_t k = 0; k < kept.size(); ++k) EXPECT_EQ(children[k].pid, pids[kept[k]]);
+  EXPECT_TRUE(me.await(otp::DynamicSupervisor::terminate_child(sup.pid(), again)));
+  std::erase(kept, victim);
+  // Stopping the supervisor stops the rest in reverse start order.
+  while (me.receive<Stopped>(0ms)) {
+  }
+  me.await(otp::stop(sup.pid(), otp::Reason::shutdown()));
+  for (auto k = kept.rbegin(); k != kept.rend(); ++k) {
+    auto s = me.receive<Stopped>(kWait);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->id, "w" + std::to_string(*k));
+  }
+}
+
 TEST(DynamicSupervisor, RefusesChildrenPastMaxChildren) {
   otp::Runtime rt({.threads = 2});
   otp::Scoped me(rt);

@@ -142,8 +142,8 @@ class GenServer {
   const State& state() const { return *state_; }
   // Asks the server to stop with `reason` once the running callback returns.
   void stop(Reason reason = Reason::normal()) { stop_ = std::move(reason); }
-  // The process that started this server.
-  const Pid& parent() const { return parent_; }
+  // The process that started this server (the one that spawned it: kept in the process, not here).
+  const Pid& parent() const { return detail::self_parent(); }
   // The name it was started with (a local name or a via key, as the observer shows it), or empty.
   const std::string& server_name() const { return name_; }
 
@@ -190,11 +190,7 @@ class GenServer {
         base.stop_ = Reason::exception("unknown exception");
       }
       if (base.stop_) {
-        // A crash, stop(reason), otp::stop or the parent's exit: terminate, report, exit.
-        Reason reason = std::move(*base.stop_);
-        co_await base.run_terminate(d, reason);
-        if (!reason.is_orderly()) base.report_crash(reason, base.last_->name);
-        detail::set_exit_reason(std::move(reason));
+        co_await base.finish(d);
         co_return;
       }
     }
@@ -203,7 +199,6 @@ class GenServer {
   // Claims the name, runs init and acknowledges the start; false when the process is to end.
   template <class... A>
   Co<bool> begin(Derived& d, std::unique_ptr<StartArgs<A...>> start) {
-    parent_ = start->parent;
     name_ = start->name.to_string();
     detail::set_describer(&describer, &d);
     if (!start->name.empty()) {
@@ -266,7 +261,7 @@ class GenServer {
       }
       return proto->handle(&d, m, wait);
     }
-    if (detail::is<Exit>(m) && (detail::value_of<Exit>(m).from == parent_ || !detail::value_of<Exit>(m).from)) {
+    if (detail::is<Exit>(m) && (detail::value_of<Exit>(m).from == detail::self_parent() || !detail::value_of<Exit>(m).from)) {
       // The parent's (or the runtime's shutdown) exit signal, trapped: stop the way it asked.
       stop_ = detail::value_of<Exit>(m).reason;
       detail::free_msg(m);
@@ -314,6 +309,15 @@ class GenServer {
       detail::free_msg(m);
     }
     return waits;
+  }
+
+  // A crash, stop(reason), otp::stop or the parent's exit: terminate, report, exit. A
+  // coroutine of its own, so that the process's frame holds no reason of its own.
+  Co<void> finish(Derived& d) {
+    Reason reason = std::move(*stop_);
+    co_await run_terminate(d, reason);
+    if (!reason.is_orderly()) report_crash(reason, last_->name);
+    detail::set_exit_reason(std::move(reason));
   }
 
   Co<void> run_terminate(Derived& d, const Reason& reason) {
@@ -381,7 +385,6 @@ class GenServer {
 
   std::optional<State> state_;
   std::optional<Reason> stop_;
-  Pid parent_;
   std::string name_;
   const detail::MsgType* last_ = nullptr;
 };

@@ -105,6 +105,8 @@ Ref monitor_alias(const Pid& pid);
 // The reason the calling process exits with when its body returns (instead of
 // normal): ends a process with a reason without the cost of an exception.
 void set_exit_reason(Reason reason);
+// The process that spawned the calling one (empty for a process spawned from outside the runtime).
+const Pid& self_parent();
 // Call protocol shortcuts: the callee drops the caller's monitor `ref` on
 // itself before replying (true when it held it), so no Down can follow; the
 // caller, told so by the reply, then forgets its side without a signal (and
