@@ -5,7 +5,11 @@
 #include <utility>
 #include <vector>
 
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <gtest/gtest.h>
 
 #include "otp/net/tcp.hpp"
@@ -343,11 +347,19 @@ TEST(Tcp, OwnersKilledMidConnectLeaveNothingOpen) {
 TEST(Tcp, ConnectToAClosedPortIsRefused) {
   otp::Runtime rt({.threads = 2});
   otp::Scoped me(rt);
-  auto l = net::listen(0);
-  ASSERT_TRUE(l);
-  const std::uint16_t port = l->port();
-  net::close(l.value());
+  // A port bound by a socket that does not listen: the kernel refuses every connection to it for
+  // as long as the socket stays open (a closed listener's port could be taken again meanwhile).
+  const int bound = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(bound, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(bound, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::getsockname(bound, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::uint16_t port = ntohs(addr.sin_port);
   auto s = me.await(net::connect("127.0.0.1", port, kWait));
+  ::close(bound);
   ASSERT_FALSE(s);
   EXPECT_EQ(s.reason(), net::error("econnrefused"));
   EXPECT_EQ(s.to_string(), "{error, econnrefused}");

@@ -275,12 +275,12 @@ void SocketState::finish_connect(Result<Socket> result, Pid to, Ref ref) {
   connecting_ = false;
   resolver_.reset();
   if (timer_) timer_->cancel();
-  const bool ok = result.ok();
-  otp::send(to, SocketReply{ref, std::move(result)});
-  if (!ok) {
-    close_now();
+  if (!result.ok()) {
+    close_now();  // before the answer: a caller told "refused" finds no socket of it left open
+    otp::send(to, SocketReply{ref, std::move(result)});
     return;
   }
+  otp::send(to, SocketReply{ref, std::move(result)});
   start_mode();
 }
 
