@@ -11,14 +11,17 @@ int main(int argc, char** argv) {
 
   console.command("new", "<login>", "starts a Server for <login>", [&](const Args& a) {
     auto started = me.await(hang_ten::create(a[0]));
-    if (!started) throw otp::ConsoleError(fmt::format("no match of right hand side value: {}", started), "MatchError");
+    if (!started)
+      throw otp::ConsoleError(fmt::format("no match of right hand side value: {}", started),
+                              "MatchError");
     return started.to_string();
   });
   console.command("boom", "<pid>", "crashes the Server", [&](const Args& a) {
     return fmt::format("{}", me.await(hang_ten::boom(console.pid_arg<hang_ten::Server>(a[0]))));
   });
   console.command("state", "<pid>", "prints the Server's state: its login", [&](const Args& a) {
-    return fmt::format("\"{}\"", me.await(hang_ten::state(console.pid_arg<hang_ten::Server>(a[0]))));
+    return fmt::format("\"{}\"",
+                       me.await(hang_ten::state(console.pid_arg<hang_ten::Server>(a[0]))));
   });
 
   console.application("hang_ten", [&] { return me.await(hang_ten::Application::start()); });

@@ -12,14 +12,18 @@ class Server : public otp::GenServer<Server, std::string> {
   struct Boom {};
   struct State {};
 
-  static otp::Start start_link(std::string login) { return GenServer::start_link(std::move(login)); }
+  static otp::Start start_link(std::string login) {
+    return GenServer::start_link(std::move(login));
+  }
 
   std::string init(const std::string& login) { return login; }
 
   void handle_call(Boom) { otp::exit(otp::Reason::other("boom")); }
   std::string handle_call(State) { return state(); }
 
-  void terminate(const otp::Reason& reason) { otp::log::info("{} terminates: {}", state(), reason); }
+  void terminate(const otp::Reason& reason) {
+    otp::log::info("{} terminates: {}", state(), reason);
+  }
 };
 
 }  // namespace hang_ten

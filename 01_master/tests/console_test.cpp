@@ -1,11 +1,11 @@
 // The built `hang_ten` console, driven by scripts.
+#include "console.hpp"
+
 #include <cstdlib>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
-
-#include "console.hpp"
 
 namespace {
 
@@ -52,19 +52,22 @@ TEST(Console, APidOfTheWrongKindIsRefusedAndHurtsNobody) {
   const std::string eric = console::pid_of(hang_ten("new eric"));
   for (const char* command : {"state <0.2.0>", "boom <0.2.0>"}) {
     EXPECT_EQ(hang_ten(command),
-              "** (ArgumentError) <0.2.0> is not a HangTen.Server: it is HangTen.Supervisor (DynamicSupervisor)");
+              "** (ArgumentError) <0.2.0> is not a HangTen.Server: it is HangTen.Supervisor "
+              "(DynamicSupervisor)");
   }
   EXPECT_EQ(hang_ten("state " + eric), "\"eric\"");
 }
 
 // The console is the top supervisor's parent: an exit signal from it stops the application.
 TEST(Console, SaysWhenTheApplicationStopsAndStartsItAgain) {
-  auto out = console::run("-e 'new eric; kill <0.2.0> normal; tree; new jose; start; new jose; tree'");
+  auto out =
+      console::run("-e 'new eric; kill <0.2.0> normal; tree; new jose; start; new jose; tree'");
   ASSERT_EQ(out.size(), 9u);
   EXPECT_EQ(out[1], "true");
   EXPECT_EQ(out[2], "** (exit) the application hang_ten stopped: normal (start starts it again)");
   EXPECT_EQ(out[3], "(empty: the application is not running)");
-  EXPECT_EQ(out[4], "** (RuntimeError) the application hang_ten is not running (start starts it again)");
+  EXPECT_EQ(out[4],
+            "** (RuntimeError) the application hang_ten is not running (start starts it again)");
   EXPECT_EQ(out[5], ":ok");
   EXPECT_TRUE(starts_with(out[6], "{:ok, <0.")) << out[6];
   EXPECT_TRUE(starts_with(out[7], "<0.")) << out[7];

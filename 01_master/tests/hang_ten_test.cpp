@@ -1,8 +1,9 @@
 // Stage 1's lesson: a crashed Server is restarted with its initial state, under a new pid.
+#include "hang_ten.hpp"
+
 #include <gtest/gtest.h>
 
 #include "application.hpp"
-#include "hang_ten.hpp"
 
 namespace {
 
@@ -14,7 +15,8 @@ struct Master : ::testing::Test {
   void SetUp() override { ASSERT_TRUE(me.await(hang_ten::Application::start()).ok()); }
 
   std::vector<otp::ChildInfo> servers() {
-    return me.await(otp::DynamicSupervisor::which_children(*rt.whereis(hang_ten::Supervisor::name)));
+    return me.await(
+        otp::DynamicSupervisor::which_children(*rt.whereis(hang_ten::Supervisor::name)));
   }
 };
 
@@ -54,7 +56,8 @@ TEST_F(Master, TheOldPidIsUselessAfterACrash) {
 }
 
 TEST_F(Master, InvalidLoginsAreRefused) {
-  for (const std::string& bad : std::vector<std::string>{"", "a b", "eric!", std::string(65, 'a'), std::string("a\0b", 3)}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"", "a b", "eric!", std::string(65, 'a'), std::string("a\0b", 3)}) {
     EXPECT_THROW(me.await(hang_ten::create(bad)), std::invalid_argument) << bad;
   }
   EXPECT_TRUE(servers().empty());
@@ -63,4 +66,3 @@ TEST_F(Master, InvalidLoginsAreRefused) {
 }
 
 }  // namespace
-

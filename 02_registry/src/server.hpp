@@ -25,7 +25,9 @@ class Server : public otp::GenServer<Server, User> {
   User handle_call(Show) { return state(); }
   void handle_call(Boom) { otp::exit(otp::Reason::other("boom")); }
 
-  void terminate(const otp::Reason& reason) { otp::log::info("{} terminates: {}", state(), reason); }
+  void terminate(const otp::Reason& reason) {
+    otp::log::info("{} terminates: {}", state(), reason);
+  }
 };
 
 }  // namespace hang_ten

@@ -12,7 +12,8 @@ struct Supervisor : otp::DynamicSupervisor {
   static constexpr const char* name = "HangTen.Supervisor";
 
   static otp::Start start_link() {
-    return DynamicSupervisor::start_link(otp::Name::local(name), {.strategy = otp::Strategy::one_for_one});
+    return DynamicSupervisor::start_link(otp::Name::local(name),
+                                         {.strategy = otp::Strategy::one_for_one});
   }
 
   static otp::Start start_child(std::string login) {

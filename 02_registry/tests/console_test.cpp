@@ -1,10 +1,10 @@
 // The built `hang_ten` console, driven by scripts.
+#include "console.hpp"
+
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
-
-#include "console.hpp"
 
 namespace {
 
@@ -38,9 +38,12 @@ TEST(Console, BoomKeepsTheLoginButLosesTheCount) {
   EXPECT_EQ(hang_ten("count eric"), ":ok");
   EXPECT_EQ(hang_ten("count eric"), ":ok");
   EXPECT_EQ(hang_ten("show eric"), "%User{login: \"eric\", request_count: 2}");
-  EXPECT_TRUE(starts_with(hang_ten("boom eric"), "** (exit) exited in: GenServer.call({:via, HangTen.Registry, \"eric_server\"}, HangTen.Server.Boom, 5000)"));
+  EXPECT_TRUE(starts_with(hang_ten("boom eric"),
+                          "** (exit) exited in: GenServer.call({:via, HangTen.Registry, "
+                          "\"eric_server\"}, HangTen.Server.Boom, 5000)"));
   std::string shown = hang_ten("show eric");
-  for (int i = 0; i < 1000 && starts_with(shown, "** ("); ++i) shown = hang_ten("show eric");  // until restarted
+  for (int i = 0; i < 1000 && starts_with(shown, "** ("); ++i)
+    shown = hang_ten("show eric");  // until restarted
   EXPECT_EQ(shown, "%User{login: \"eric\", request_count: 0}");
   EXPECT_NE(hang_ten("whereis eric"), server);
 }
@@ -49,10 +52,13 @@ TEST(Console, StopAndWhereis) {
   console::Session hang_ten;
   EXPECT_EQ(hang_ten("whereis eric"), "nil");
   EXPECT_TRUE(starts_with(hang_ten("new eric"), "{:ok, <0."));
-  EXPECT_TRUE(starts_with(hang_ten("new eric"), "** (MatchError) no match of right hand side value: {:error, {:already_started, <0."));
+  EXPECT_TRUE(starts_with(
+      hang_ten("new eric"),
+      "** (MatchError) no match of right hand side value: {:error, {:already_started, <0."));
   EXPECT_EQ(hang_ten("stop eric"), ":ok");
   EXPECT_EQ(hang_ten("whereis eric"), "nil");
-  for (const char* bad : {"stop eric", "count eric", "show eric", "boom eric", "show \"a b\"", "whereis", "new e!"}) {
+  for (const char* bad :
+       {"stop eric", "count eric", "show eric", "boom eric", "show \"a b\"", "whereis", "new e!"}) {
     EXPECT_TRUE(starts_with(hang_ten(bad), "** (")) << bad;
   }
 }
@@ -65,7 +71,8 @@ namespace {
 TEST(Console, AnUnknownLoginIsTheSameErrorForEveryCommand) {
   console::Session hang_ten;
   for (const char* command : {"count", "show", "boom", "stop"}) {
-    EXPECT_EQ(hang_ten(std::string(command) + " bob"), "** (ArgumentError) no session for \"bob\" (new bob starts one)")
+    EXPECT_EQ(hang_ten(std::string(command) + " bob"),
+              "** (ArgumentError) no session for \"bob\" (new bob starts one)")
         << command;
   }
   EXPECT_EQ(hang_ten("whereis bob"), "nil");
@@ -77,7 +84,8 @@ TEST(Console, KillTakesAShutdownReasonWithATerm) {
   ASSERT_TRUE(starts_with(hang_ten("new eric"), "{:ok, <0."));
   EXPECT_EQ(hang_ten("kill eric_server \"{shutdown, idle}\""), "true");
   std::string shown = hang_ten("show eric");
-  for (int i = 0; i < 1000 && starts_with(shown, "** ("); ++i) shown = hang_ten("show eric");  // until restarted
+  for (int i = 0; i < 1000 && starts_with(shown, "** ("); ++i)
+    shown = hang_ten("show eric");  // until restarted
   EXPECT_TRUE(starts_with(shown, "%User{login: \"eric\"")) << shown;
 }
 
@@ -86,7 +94,8 @@ TEST(Console, SaysWhenTheApplicationStops) {
   auto out = console::run("-e 'new eric; kill HangTen.Supervisor; whereis eric; stop eric; tree'");
   ASSERT_EQ(out.size(), 6u);
   EXPECT_EQ(out[2], "** (exit) the application hang_ten stopped: killed (start starts it again)");
-  EXPECT_EQ(out[3], "** (RuntimeError) the application hang_ten is not running (start starts it again)");
+  EXPECT_EQ(out[3],
+            "** (RuntimeError) the application hang_ten is not running (start starts it again)");
   EXPECT_EQ(out[4], out[3]);
   EXPECT_EQ(out[5], "(empty: the application is not running)");
 }

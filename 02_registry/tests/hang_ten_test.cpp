@@ -1,9 +1,10 @@
 // Stage 2's lesson: a user's Server is found by login, even after a restart; but a crash
 // loses its request count.
+#include "hang_ten.hpp"
+
 #include <gtest/gtest.h>
 
 #include "application.hpp"
-#include "hang_ten.hpp"
 
 namespace {
 
@@ -15,7 +16,8 @@ struct Registry : ::testing::Test {
   void SetUp() override { ASSERT_TRUE(me.await(hang_ten::Application::start()).ok()); }
 
   std::vector<otp::ChildInfo> sessions() {
-    return me.await(otp::DynamicSupervisor::which_children(*rt.whereis(hang_ten::Supervisor::name)));
+    return me.await(
+        otp::DynamicSupervisor::which_children(*rt.whereis(hang_ten::Supervisor::name)));
   }
   void crash(const std::string& login) {
     try {
@@ -43,7 +45,8 @@ TEST_F(Registry, RequestsAreCounted) {
   me.await(hang_ten::create("eric"));
   hang_ten::count_request("eric");
   hang_ten::count_request("eric");
-  EXPECT_EQ(fmt::format("{}", me.await(hang_ten::show("eric"))), "%User{login: \"eric\", request_count: 2}");
+  EXPECT_EQ(fmt::format("{}", me.await(hang_ten::show("eric"))),
+            "%User{login: \"eric\", request_count: 2}");
 }
 
 TEST_F(Registry, ACrashLosesTheRequestCount) {
@@ -71,7 +74,8 @@ TEST_F(Registry, StopEndsTheSession) {
 }
 
 TEST_F(Registry, InvalidLoginsAreRefused) {
-  for (const std::string& bad : std::vector<std::string>{"", "a b", "eric!", std::string(65, 'a'), std::string("a\0b", 3)}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"", "a b", "eric!", std::string(65, 'a'), std::string("a\0b", 3)}) {
     EXPECT_THROW(me.await(hang_ten::create(bad)), std::invalid_argument) << bad;
     EXPECT_THROW(hang_ten::whereis(bad), std::invalid_argument) << bad;
     EXPECT_THROW(me.await(hang_ten::show(bad)), std::invalid_argument) << bad;

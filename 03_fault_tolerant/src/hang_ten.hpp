@@ -15,22 +15,32 @@ namespace hang_ten {
 
 inline otp::Start create(std::string login) { return Supervisor::start_child(check_login(login)); }
 
-inline std::optional<otp::Pid> whereis(const std::string& login) { return via(login, "server").whereis(); }
+inline std::optional<otp::Pid> whereis(const std::string& login) {
+  return via(login, "server").whereis();
+}
 
-inline void count_request(const std::string& login) { Server::cast(via(login, "server"), Server::CountRequest{}); }
-inline auto show(const std::string& login) { return Server::call(via(login, "server"), Server::Show{}); }
-inline auto boom(const std::string& login) { return Server::call(via(login, "server"), Server::Boom{}); }
+inline void count_request(const std::string& login) {
+  Server::cast(via(login, "server"), Server::CountRequest{});
+}
+inline auto show(const std::string& login) {
+  return Server::call(via(login, "server"), Server::Show{});
+}
+inline auto boom(const std::string& login) {
+  return Server::call(via(login, "server"), Server::Boom{});
+}
 
 // Ends the user's session; false when there is none.
 inline otp::Co<bool> stop(const std::string& login) {
-  return Supervisor::terminate_child(Supervisor::name, via(login, "sup").whereis().value_or(otp::Pid{}));
+  return Supervisor::terminate_child(Supervisor::name,
+                                     via(login, "sup").whereis().value_or(otp::Pid{}));
 }
 
 // The logins of the live sessions, sorted.
 inline otp::Co<std::vector<std::string>> logins() {
   std::vector<std::string> out;
   for (const auto& child : co_await Supervisor::which_children(Supervisor::name)) {
-    for (const std::string& key : registry.keys(child.pid)) out.push_back(key.substr(0, key.rfind('_')));
+    for (const std::string& key : registry.keys(child.pid))
+      out.push_back(key.substr(0, key.rfind('_')));
   }
   std::ranges::sort(out);
   co_return out;

@@ -17,7 +17,8 @@ inline std::string check_login(std::string login) {
            std::string_view("._@-").find(c) != std::string_view::npos;
   };
   if (login.empty() || login.size() > 64 || !std::ranges::all_of(login, ok)) {
-    throw std::invalid_argument(fmt::format("invalid login \"{}\": use 1 to 64 of A-Z a-z 0-9 . _ @ -", login));
+    throw std::invalid_argument(
+        fmt::format("invalid login \"{}\": use 1 to 64 of A-Z a-z 0-9 . _ @ -", login));
   }
   return login;
 }

@@ -17,6 +17,7 @@ struct User {
 template <>
 struct fmt::formatter<hang_ten::User> : fmt::formatter<std::string_view> {
   auto format(const hang_ten::User& u, fmt::format_context& ctx) const {
-    return fmt::format_to(ctx.out(), "%User{{login: \"{}\", request_count: {}}}", u.login, u.request_count);
+    return fmt::format_to(ctx.out(), "%User{{login: \"{}\", request_count: {}}}", u.login,
+                          u.request_count);
   }
 };

@@ -12,7 +12,8 @@ namespace hang_ten {
 
 struct UserSupervisor : otp::Supervisor {
   static otp::Start start_link(std::string login) {
-    return otp::Supervisor::start_link(via(login, "sup"), {otp::child<Stash>(login), otp::child<Server>(login)},
+    return otp::Supervisor::start_link(via(login, "sup"),
+                                       {otp::child<Stash>(login), otp::child<Server>(login)},
                                        {.strategy = otp::Strategy::one_for_one});
   }
 };

@@ -8,7 +8,9 @@
 
 namespace console {
 
-inline std::vector<std::string> run(const std::string& args) { return otp::testing::run_console(OTP_PROGRAM, args); }
+inline std::vector<std::string> run(const std::string& args) {
+  return otp::testing::run_console(OTP_PROGRAM, args);
+}
 
 struct Session : otp::testing::ConsoleSession {
   explicit Session(const std::string& args = "") : ConsoleSession(OTP_PROGRAM, args) {}

@@ -1,8 +1,9 @@
 // Stage 3's lesson: the request count survives a crash of the Server.
+#include "hang_ten.hpp"
+
 #include <gtest/gtest.h>
 
 #include "application.hpp"
-#include "hang_ten.hpp"
 
 namespace {
 
@@ -14,7 +15,8 @@ struct FaultTolerant : ::testing::Test {
   void SetUp() override { ASSERT_TRUE(me.await(hang_ten::Application::start()).ok()); }
 
   std::vector<otp::ChildInfo> sessions() {
-    return me.await(otp::DynamicSupervisor::which_children(*rt.whereis(hang_ten::Supervisor::name)));
+    return me.await(
+        otp::DynamicSupervisor::which_children(*rt.whereis(hang_ten::Supervisor::name)));
   }
   void crash(const std::string& login) {
     try {
@@ -42,7 +44,8 @@ TEST_F(FaultTolerant, RequestsAreCounted) {
   me.await(hang_ten::create("eric"));
   hang_ten::count_request("eric");
   hang_ten::count_request("eric");
-  EXPECT_EQ(fmt::format("{}", me.await(hang_ten::show("eric"))), "%User{login: \"eric\", request_count: 2}");
+  EXPECT_EQ(fmt::format("{}", me.await(hang_ten::show("eric"))),
+            "%User{login: \"eric\", request_count: 2}");
 }
 
 TEST_F(FaultTolerant, TheRequestCountSurvivesACrash) {
@@ -74,7 +77,8 @@ TEST_F(FaultTolerant, StopEndsTheSession) {
 }
 
 TEST_F(FaultTolerant, InvalidLoginsAreRefused) {
-  for (const std::string& bad : std::vector<std::string>{"", "a b", "eric!", std::string(65, 'a'), std::string("a\0b", 3)}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"", "a b", "eric!", std::string(65, 'a'), std::string("a\0b", 3)}) {
     EXPECT_THROW(me.await(hang_ten::create(bad)), std::invalid_argument) << bad;
     EXPECT_THROW(hang_ten::whereis(bad), std::invalid_argument) << bad;
     EXPECT_THROW(me.await(hang_ten::show(bad)), std::invalid_argument) << bad;

@@ -75,9 +75,10 @@ struct SubSupervisor : otp::Supervisor {
 
 struct UserSupervisor : otp::Supervisor {
   static otp::Start start_link(std::string login) {
-    return otp::Supervisor::start_link(via(login, "sup"),
-                                       {otp::child<Stash>(login), otp::child<Timer>(login), otp::child<SubSupervisor>(login)},
-                                       {.strategy = otp::Strategy::one_for_one});
+    return otp::Supervisor::start_link(
+        via(login, "sup"),
+        {otp::child<Stash>(login), otp::child<Timer>(login), otp::child<SubSupervisor>(login)},
+        {.strategy = otp::Strategy::one_for_one});
   }
 };
 
@@ -103,7 +104,8 @@ otp::Co<void> coordinator(std::shared_ptr<const std::vector<std::string>> logins
   r.mem0 = bench::rss_bytes();
   const auto t0 = bench::now_ns();
   for (const auto& login : *logins) {
-    auto started = co_await otp::DynamicSupervisor::start_child(kUsers, otp::child<UserSupervisor>(login));
+    auto started =
+        co_await otp::DynamicSupervisor::start_child(kUsers, otp::child<UserSupervisor>(login));
     if (!started.ok()) ++r.bad_start;
   }
   const auto t1 = bench::now_ns();
@@ -134,7 +136,8 @@ otp::Co<void> coordinator(std::shared_ptr<const std::vector<std::string>> logins
         break;
       }
       if (count.reason().kind() != otp::Reason::Kind::noproc) {
-        r.error = fmt::format("request_count of {} after the crash failed with {}", login, count.reason());
+        r.error = fmt::format("request_count of {} after the crash failed with {}", login,
+                              count.reason());
         break;
       }
       ++r.retries;
@@ -158,7 +161,8 @@ void run(const bench::Params& p) {
   otp::Runtime rt{bench::runtime_options(p)};
   otp::Scoped me{rt};
   bench::info_system(rt);
-  auto top = me.await(otp::DynamicSupervisor::start_link(otp::Name::local(kUsers), {.strategy = otp::Strategy::one_for_one}));
+  auto top = me.await(otp::DynamicSupervisor::start_link(otp::Name::local(kUsers),
+                                                         {.strategy = otp::Strategy::one_for_one}));
   if (!top.ok()) {
     bench::fail(kWorkload, "top supervisor start failed: {}", top.to_string());
     return;
@@ -167,7 +171,8 @@ void run(const bench::Params& p) {
   logins->reserve(static_cast<std::size_t>(u));
   for (long long i = 0; i < u; ++i) logins->push_back("user" + std::to_string(i));
 
-  const otp::Pid c = rt.spawn(coordinator, std::shared_ptr<const std::vector<std::string>>(logins), me.pid());
+  const otp::Pid c =
+      rt.spawn(coordinator, std::shared_ptr<const std::vector<std::string>>(logins), me.pid());
   me.send(c, Go{});
   const Report r = me.receive<Report>();
   const auto uu = static_cast<std::size_t>(u);
@@ -176,20 +181,27 @@ void run(const bench::Params& p) {
   if (r.bad_start != 0) bench::fail(kWorkload, "{} user starts did not return ok", r.bad_start);
   if (r.active != uu) bench::fail(kWorkload, "{} active users, expected {}", r.active, u);
   if (r.names != 5 * uu) bench::fail(kWorkload, "{} registered names, expected {}", r.names, 5 * u);
-  if (r.bad_request != 0) bench::fail(kWorkload, "{} users with request_count != 1 after one request", r.bad_request);
+  if (r.bad_request != 0)
+    bench::fail(kWorkload, "{} users with request_count != 1 after one request", r.bad_request);
   if (r.no_boom != 0) bench::fail(kWorkload, "{} boom calls did not exit with boom", r.no_boom);
-  if (r.bad_after != 0) bench::fail(kWorkload, "{} users lost their request_count across the crash", r.bad_after);
+  if (r.bad_after != 0)
+    bench::fail(kWorkload, "{} users lost their request_count across the crash", r.bad_after);
   if (!r.error.empty()) bench::fail(kWorkload, "{}", r.error);
 
-  bench::info("u={} active={} names={} retries(noproc)={} active_after={} procs={}", u, r.active, r.names, r.retries,
-              r.active_after, rt.process_count());
-  bench::info("memory: resident set (/proc/self/statm) before and after region A, taken by the coordinator: "
-              "mem0={} mem1={} bytes; the login strings were allocated before mem0",
-              r.mem0, r.mem1);
-  bench::result(kWorkload, "us_per_user_create", static_cast<double>(r.create_ns) / 1000.0 / ud, "us");
-  bench::result(kWorkload, "mem_bytes_per_user", static_cast<double>(r.mem1 - r.mem0) / ud, "bytes");
+  bench::info("u={} active={} names={} retries(noproc)={} active_after={} procs={}", u, r.active,
+              r.names, r.retries, r.active_after, rt.process_count());
+  bench::info(
+      "memory: resident set (/proc/self/statm) before and after region A, taken by the "
+      "coordinator: "
+      "mem0={} mem1={} bytes; the login strings were allocated before mem0",
+      r.mem0, r.mem1);
+  bench::result(kWorkload, "us_per_user_create", static_cast<double>(r.create_ns) / 1000.0 / ud,
+                "us");
+  bench::result(kWorkload, "mem_bytes_per_user", static_cast<double>(r.mem1 - r.mem0) / ud,
+                "bytes");
   bench::result(kWorkload, "us_per_request", static_cast<double>(r.request_ns) / 1000.0 / ud, "us");
-  bench::result(kWorkload, "us_per_crash_recover", static_cast<double>(r.crash_ns) / 1000.0 / ud, "us");
+  bench::result(kWorkload, "us_per_crash_recover", static_cast<double>(r.crash_ns) / 1000.0 / ud,
+                "us");
 
   me.unlink(top.pid());
   me.await(otp::stop(top.pid(), otp::Reason::shutdown()));

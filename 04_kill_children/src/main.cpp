@@ -1,8 +1,8 @@
 // hang_ten: the stage's console (hang_ten --help).
+#include <fmt/ranges.h>
+
 #include "application.hpp"
 #include "hang_ten.hpp"
-
-#include <fmt/ranges.h>
 
 using Args = otp::Console::Args;
 
@@ -24,7 +24,9 @@ int main(int argc, char** argv) {
 
   console.command("new", "<login>", "starts a session for <login>", [&](const Args& a) {
     auto started = me.await(hang_ten::create(a[0]));
-    if (!started) throw otp::ConsoleError(fmt::format("no match of right hand side value: {}", started), "MatchError");
+    if (!started)
+      throw otp::ConsoleError(fmt::format("no match of right hand side value: {}", started),
+                              "MatchError");
     return started.to_string();
   });
   console.command("count", "<login>", "counts a request (a cast)", [&](const Args& a) {
@@ -41,10 +43,11 @@ int main(int argc, char** argv) {
     me.await(hang_ten::stop(known(a[0])));
     return ":ok";
   });
-  console.command("whereis", "<login>", "prints the pid of the user's Server, or nil", [&](const Args& a) {
-    auto pid = hang_ten::whereis(a[0]);
-    return pid ? pid->to_string() : "nil";
-  });
+  console.command("whereis", "<login>", "prints the pid of the user's Server, or nil",
+                  [&](const Args& a) {
+                    auto pid = hang_ten::whereis(a[0]);
+                    return pid ? pid->to_string() : "nil";
+                  });
   console.command("ls", "", "lists the logins of the live sessions", [&](const Args&) {
     auto logins = me.await(hang_ten::logins());
     return logins.empty() ? std::string("no sessions") : fmt::format("{}", fmt::join(logins, "\n"));

@@ -22,7 +22,9 @@ class Server : public otp::GenServer<Server, User> {
     return GenServer::start_link(via(login, "server"), login);
   }
 
-  otp::Co<User> init(std::string login) { co_return co_await Stash::call(via(login, "stash"), Stash::Get{}); }
+  otp::Co<User> init(std::string login) {
+    co_return co_await Stash::call(via(login, "stash"), Stash::Get{});
+  }
 
   void handle_cast(CountRequest) {
     ++state().request_count;

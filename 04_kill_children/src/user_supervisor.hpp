@@ -14,8 +14,10 @@ namespace hang_ten {
 
 struct UserSupervisor : otp::Supervisor {
   static otp::Start start_link(std::string login) {
-    return otp::Supervisor::start_link(via(login, "sup"), {otp::child<Stash>(login), otp::child<Timer>(login), otp::child<SubSupervisor>(login)},
-                                       {.strategy = otp::Strategy::one_for_one});
+    return otp::Supervisor::start_link(
+        via(login, "sup"),
+        {otp::child<Stash>(login), otp::child<Timer>(login), otp::child<SubSupervisor>(login)},
+        {.strategy = otp::Strategy::one_for_one});
   }
 };
 

@@ -1,10 +1,10 @@
 // The built `hang_ten` console, driven by scripts.
+#include "console.hpp"
+
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
-
-#include "console.hpp"
 
 namespace {
 
@@ -38,9 +38,12 @@ TEST(Console, BoomKeepsTheCount) {
   EXPECT_EQ(hang_ten("count eric"), ":ok");
   EXPECT_EQ(hang_ten("count eric"), ":ok");
   EXPECT_EQ(hang_ten("show eric"), "%User{login: \"eric\", request_count: 2}");
-  EXPECT_TRUE(starts_with(hang_ten("boom eric"), "** (exit) exited in: GenServer.call({:via, HangTen.Registry, \"eric_server\"}, HangTen.Server.Boom, 5000)"));
+  EXPECT_TRUE(starts_with(hang_ten("boom eric"),
+                          "** (exit) exited in: GenServer.call({:via, HangTen.Registry, "
+                          "\"eric_server\"}, HangTen.Server.Boom, 5000)"));
   std::string shown = hang_ten("show eric");
-  for (int i = 0; i < 1000 && starts_with(shown, "** ("); ++i) shown = hang_ten("show eric");  // until restarted
+  for (int i = 0; i < 1000 && starts_with(shown, "** ("); ++i)
+    shown = hang_ten("show eric");  // until restarted
   EXPECT_EQ(shown, "%User{login: \"eric\", request_count: 2}");
   EXPECT_NE(hang_ten("whereis eric"), server);
 }
@@ -49,17 +52,21 @@ TEST(Console, StopAndWhereis) {
   console::Session hang_ten;
   EXPECT_EQ(hang_ten("whereis eric"), "nil");
   EXPECT_TRUE(starts_with(hang_ten("new eric"), "{:ok, <0."));
-  EXPECT_TRUE(starts_with(hang_ten("new eric"), "** (MatchError) no match of right hand side value: {:error, {:already_started, <0."));
+  EXPECT_TRUE(starts_with(
+      hang_ten("new eric"),
+      "** (MatchError) no match of right hand side value: {:error, {:already_started, <0."));
   EXPECT_EQ(hang_ten("stop eric"), ":ok");
   EXPECT_EQ(hang_ten("whereis eric"), "nil");
-  for (const char* bad : {"stop eric", "count eric", "show eric", "boom eric", "show \"a b\"", "whereis", "new e!"}) {
+  for (const char* bad :
+       {"stop eric", "count eric", "show eric", "boom eric", "show \"a b\"", "whereis", "new e!"}) {
     EXPECT_TRUE(starts_with(hang_ten(bad), "** (")) << bad;
   }
 }
 
 // Short real timeouts: the idle session's processes are gone from `ps`.
 TEST(Console, AnIdleSessionLeavesNoProcess) {
-  auto out = console::run("--inactive-timeout 100ms -e 'new eric; new bob; ls; sleep 400ms; ps; ls; whereis eric'");
+  auto out = console::run(
+      "--inactive-timeout 100ms -e 'new eric; new bob; ls; sleep 400ms; ps; ls; whereis eric'");
   ASSERT_GE(out.size(), 7u);
   EXPECT_TRUE(starts_with(out[0], "{:ok, <0."));
   EXPECT_EQ(out[2], "bob");
@@ -80,7 +87,8 @@ TEST(Console, AbsoluteTimeoutFlagAndDefaults) {
   EXPECT_NE(text.find("--inactive-timeout <duration>"), std::string::npos) << text;
   EXPECT_NE(text.find("(default 15m)"), std::string::npos) << text;
   EXPECT_NE(text.find("(default 60m)"), std::string::npos) << text;
-  auto out = console::run("--absolute-timeout 100ms -e 'new eric; count eric; sleep 400ms; ls; whereis eric'");
+  auto out = console::run(
+      "--absolute-timeout 100ms -e 'new eric; count eric; sleep 400ms; ls; whereis eric'");
   ASSERT_EQ(out.size(), 5u);
   EXPECT_EQ(out[2], ":ok");
   EXPECT_EQ(out[3], "no sessions");
@@ -96,7 +104,8 @@ namespace {
 TEST(Console, AnUnknownLoginIsTheSameErrorForEveryCommand) {
   console::Session hang_ten;
   for (const char* command : {"count", "show", "boom", "stop"}) {
-    EXPECT_EQ(hang_ten(std::string(command) + " bob"), "** (ArgumentError) no session for \"bob\" (new bob starts one)")
+    EXPECT_EQ(hang_ten(std::string(command) + " bob"),
+              "** (ArgumentError) no session for \"bob\" (new bob starts one)")
         << command;
   }
   EXPECT_EQ(hang_ten("whereis bob"), "nil");
@@ -108,7 +117,8 @@ TEST(Console, KillTakesAShutdownReasonWithATerm) {
   ASSERT_TRUE(starts_with(hang_ten("new eric"), "{:ok, <0."));
   EXPECT_EQ(hang_ten("kill eric_server \"{shutdown, idle}\""), "true");
   std::string shown = hang_ten("show eric");
-  for (int i = 0; i < 1000 && starts_with(shown, "** ("); ++i) shown = hang_ten("show eric");  // until restarted
+  for (int i = 0; i < 1000 && starts_with(shown, "** ("); ++i)
+    shown = hang_ten("show eric");  // until restarted
   EXPECT_TRUE(starts_with(shown, "%User{login: \"eric\"")) << shown;
 }
 
@@ -117,7 +127,8 @@ TEST(Console, SaysWhenTheApplicationStops) {
   auto out = console::run("-e 'new eric; kill HangTen.Supervisor; whereis eric; stop eric; tree'");
   ASSERT_EQ(out.size(), 6u);
   EXPECT_EQ(out[2], "** (exit) the application hang_ten stopped: killed (start starts it again)");
-  EXPECT_EQ(out[3], "** (RuntimeError) the application hang_ten is not running (start starts it again)");
+  EXPECT_EQ(out[3],
+            "** (RuntimeError) the application hang_ten is not running (start starts it again)");
   EXPECT_EQ(out[4], out[3]);
   EXPECT_EQ(out[5], "(empty: the application is not running)");
 }

@@ -1,11 +1,12 @@
 // Stage 4's lesson: idle and old sessions vanish with all their processes, and crashes of the
 // Server never restart the Stash (within the supervisors' intensities). On the virtual clock: minutes pass at once.
+#include "hang_ten.hpp"
+
 #include <chrono>
 
 #include <gtest/gtest.h>
 
 #include "application.hpp"
-#include "hang_ten.hpp"
 
 namespace {
 
@@ -24,7 +25,8 @@ struct KillChildren : ::testing::Test {
   }
 
   std::vector<otp::ChildInfo> sessions() {
-    return me.await(otp::DynamicSupervisor::which_children(*rt.whereis(hang_ten::Supervisor::name)));
+    return me.await(
+        otp::DynamicSupervisor::which_children(*rt.whereis(hang_ten::Supervisor::name)));
   }
   void crash(const std::string& login) {
     try {
@@ -52,7 +54,8 @@ TEST_F(KillChildren, RequestsAreCounted) {
   me.await(hang_ten::create("eric"));
   hang_ten::count_request("eric");
   hang_ten::count_request("eric");
-  EXPECT_EQ(fmt::format("{}", me.await(hang_ten::show("eric"))), "%User{login: \"eric\", request_count: 2}");
+  EXPECT_EQ(fmt::format("{}", me.await(hang_ten::show("eric"))),
+            "%User{login: \"eric\", request_count: 2}");
 }
 
 TEST_F(KillChildren, TheRequestCountSurvivesACrash) {
@@ -85,7 +88,8 @@ TEST_F(KillChildren, StopEndsTheSession) {
 
 TEST_F(KillChildren, AnIdleSessionVanishesWithAllItsProcesses) {
   me.await(hang_ten::create("eric"));
-  EXPECT_EQ(rt.process_count(), idle_processes + 5);  // Supervisor, Stash, Timer, SubSupervisor, Server
+  EXPECT_EQ(rt.process_count(),
+            idle_processes + 5);  // Supervisor, Stash, Timer, SubSupervisor, Server
   rt.advance(15min - 1ms);
   EXPECT_TRUE(hang_ten::whereis("eric").has_value());
   rt.advance(1ms);
@@ -108,7 +112,8 @@ TEST_F(KillChildren, ATimedOutSessionIsLoggedOnce) {
   rt.advance(10min);
   EXPECT_TRUE(logs.contains("jose: session ended, 60m old (absolute timeout)"));
   std::size_t lines = 0;
-  for (const auto& r : logs.records()) lines += r.text.find("session ended") != std::string::npos ? 1 : 0;
+  for (const auto& r : logs.records())
+    lines += r.text.find("session ended") != std::string::npos ? 1 : 0;
   EXPECT_EQ(lines, 2u);
 }
 
@@ -192,11 +197,13 @@ TEST_F(KillChildren, TooManyServerCrashesEscalate) {
   EXPECT_TRUE(rt.whereis(hang_ten::Supervisor::name).has_value());
   crash("eric");
   EXPECT_FALSE(rt.whereis(hang_ten::Supervisor::name).has_value());
-  EXPECT_TRUE(logs.contains("supervisor report: supervisor <0.2.0> HangTen.Supervisor: reached_max_restart_intensity"));
+  EXPECT_TRUE(logs.contains(
+      "supervisor report: supervisor <0.2.0> HangTen.Supervisor: reached_max_restart_intensity"));
 }
 
 TEST_F(KillChildren, InvalidLoginsAreRefused) {
-  for (const std::string& bad : std::vector<std::string>{"", "a b", "eric!", std::string(65, 'a'), std::string("a\0b", 3)}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"", "a b", "eric!", std::string(65, 'a'), std::string("a\0b", 3)}) {
     EXPECT_THROW(me.await(hang_ten::create(bad)), std::invalid_argument) << bad;
     EXPECT_THROW(hang_ten::whereis(bad), std::invalid_argument) << bad;
     EXPECT_THROW(me.await(hang_ten::show(bad)), std::invalid_argument) << bad;

@@ -28,7 +28,8 @@ struct Kills : ::testing::TestWithParam<unsigned> {
     return pid.value_or(otp::Pid{});
   }
   int stashed(const std::string& login) {
-    return me.await(hang_ten::Stash::call(hang_ten::via(login, "stash"), hang_ten::Stash::Get{})).request_count;
+    return me.await(hang_ten::Stash::call(hang_ten::via(login, "stash"), hang_ten::Stash::Get{}))
+        .request_count;
   }
   // Counts `n` requests and crashes the Server, whose terminate stashes the count.
   void stash_count(const std::string& login, int n) {
@@ -49,7 +50,8 @@ TEST_P(Kills, AThousandKillsRestartOnlyWhatWasKilled) {
   const auto sessions = rt.process_count();
 
   for (int i = 0; i < 1000; ++i) {
-    const std::string_view victim = std::array<std::string_view, 3>{"server", "subsup", "sup"}[i % 3];
+    const std::string_view victim =
+        std::array<std::string_view, 3>{"server", "subsup", "sup"}[i % 3];
     const otp::Pid stash = pid_of("eric", "stash");
     otp::exit(pid_of("eric", victim), otp::Reason::kill());
     rt.run_until_idle();
@@ -60,12 +62,14 @@ TEST_P(Kills, AThousandKillsRestartOnlyWhatWasKilled) {
       stash_count("eric", 2);
     } else {
       ASSERT_EQ(pid_of("eric", "stash"), stash) << "kill " << i << " of eric_" << victim;
-      EXPECT_EQ(me.await(hang_ten::show("eric")).request_count, 2);  // the new Server read the Stash
+      EXPECT_EQ(me.await(hang_ten::show("eric")).request_count,
+                2);  // the new Server read the Stash
     }
     rt.advance(2s);  // spaced so that no supervisor restarts more than 3 children in 5 s
   }
 
-  for (std::size_t k = 0; k < kinds.size(); ++k) EXPECT_EQ(pid_of("jose", kinds[k]), jose[k]) << kinds[k];
+  for (std::size_t k = 0; k < kinds.size(); ++k)
+    EXPECT_EQ(pid_of("jose", kinds[k]), jose[k]) << kinds[k];
   EXPECT_EQ(me.await(hang_ten::show("jose")).request_count, 3);
   EXPECT_FALSE(logs.contains("already_started"));
   EXPECT_FALSE(logs.contains("reached_max_restart_intensity"));

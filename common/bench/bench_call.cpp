@@ -86,7 +86,8 @@ void run(std::string_view workload, const bench::Params& p) {
     bench::fail(workload, "server counted {} calls, expected {}", final_count, k);
   if (violations != 0) bench::fail(workload, "{} non-monotonic or failed replies", violations);
   bench::info("k={} clients={} final={}", k, nc, final_count);
-  bench::result(workload, "ns_per_call", static_cast<double>(t1 - t0) / static_cast<double>(k), "ns");
+  bench::result(workload, "ns_per_call", static_cast<double>(t1 - t0) / static_cast<double>(k),
+                "ns");
 }
 
 std::string workload_name(long long clients) {

@@ -10,8 +10,6 @@
 // exit with status 1; a bad argument prints `ERROR <workload> ...` and exits 2.
 #pragma once
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -27,6 +25,7 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include "otp/otp.hpp"
 
@@ -40,7 +39,8 @@ inline int failed_checks = 0;
 
 inline void flush_line() { std::fflush(stdout); }
 
-[[noreturn]] inline void bad_argument(std::string_view workload, std::string_view arg, const Params& accepted) {
+[[noreturn]] inline void bad_argument(std::string_view workload, std::string_view arg,
+                                      const Params& accepted) {
   fmt::print("ERROR {} bad argument '{}'; accepted keys:", workload, arg);
   for (const auto& [key, value] : accepted) fmt::print(" {}={}", key, value);
   fmt::print("\n");
@@ -64,7 +64,8 @@ inline bool parse_integer(std::string_view text, long long& out) {
 // also accepts `threads=N`: the runtime's scheduler threads, by default one per
 // hardware thread (as the BEAM's scheduler count and the CAF anchors' default).
 inline Params parse_args(std::string_view workload, int argc, char** argv, Params defaults) {
-  defaults.emplace("threads", static_cast<long long>(std::max(1u, std::thread::hardware_concurrency())));
+  defaults.emplace("threads",
+                   static_cast<long long>(std::max(1u, std::thread::hardware_concurrency())));
   const Params accepted = defaults;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
@@ -89,7 +90,8 @@ inline otp::Options runtime_options(const Params& p) {
 
 // Monotonic clock (std::chrono::steady_clock), in nanoseconds.
 inline std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
 
@@ -115,7 +117,8 @@ void wait_until(Pred done) {
 
 // RESULT <workload> <metric> <value> <unit>: ns with one decimal, us with three,
 // bytes rounded to an integer (half away from zero, like Erlang's round/1).
-inline void result(std::string_view workload, std::string_view metric, double value, std::string_view unit) {
+inline void result(std::string_view workload, std::string_view metric, double value,
+                   std::string_view unit) {
   if (unit == "ns") {
     fmt::print("RESULT {} {} {:.1f} {}\n", workload, metric, value, unit);
   } else if (unit == "bytes") {

@@ -91,7 +91,8 @@ void run(std::string_view workload, const bench::Params& p) {
   const otp::Pid counter_pid = rt.spawn(counter);
   std::vector<otp::Pid> producers;
   for (long long i = 0; i < np; ++i)
-    producers.push_back(rt.spawn(producer, counter_pid, std::int64_t{bench::share(c, np, i)}, me.pid()));
+    producers.push_back(
+        rt.spawn(producer, counter_pid, std::int64_t{bench::share(c, np, i)}, me.pid()));
 
   // Timed: go, p dones, then a synchronous get.
   const auto t0 = bench::now_ns();
@@ -103,9 +104,11 @@ void run(std::string_view workload, const bench::Params& p) {
   const auto t1 = bench::now_ns();
 
   me.send(counter_pid, Stop{});
-  if (count != static_cast<std::uint64_t>(c)) bench::fail(workload, "counter has {}, expected {}", count, c);
+  if (count != static_cast<std::uint64_t>(c))
+    bench::fail(workload, "counter has {}, expected {}", count, c);
   bench::info("c={} p={} count={} sends_per_yield={}", c, np, count, kSendsPerYield);
-  bench::result(workload, "ns_per_msg", static_cast<double>(t1 - t0) / static_cast<double>(c), "ns");
+  bench::result(workload, "ns_per_msg", static_cast<double>(t1 - t0) / static_cast<double>(c),
+                "ns");
 }
 
 std::string workload_name(long long p) {

@@ -77,10 +77,12 @@ void run(const bench::Params& p) {
   // Step 3: a synchronous request to B, which also stops it.
   const otp::Ref ref = otp::make_ref();
   me.send(b, StopRequest{me.pid(), ref});
-  const std::int64_t pings = me.receive<PingCount>([&](const PingCount& c) { return c.ref == ref; }).pings;
+  const std::int64_t pings =
+      me.receive<PingCount>([&](const PingCount& c) { return c.ref == ref; }).pings;
   if (pings != r) bench::fail(kWorkload, "ponger saw {} pings, expected {}", pings, r);
   bench::info("r={} pings={}", r, pings);
-  bench::result(kWorkload, "ns_per_roundtrip", static_cast<double>(t1 - t0) / static_cast<double>(r), "ns");
+  bench::result(kWorkload, "ns_per_roundtrip",
+                static_cast<double>(t1 - t0) / static_cast<double>(r), "ns");
 }
 
 }  // namespace

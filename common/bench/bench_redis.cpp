@@ -46,8 +46,7 @@ otp::Co<void> caller(otp::Pid conn, std::string op, std::int64_t requests, int d
   otp::send(report, Done{failures});
 }
 
-void run(otp::Scoped& me, otp::Pid conn, std::string_view op, int clients, int depth,
-         long long n) {
+void run(otp::Scoped& me, otp::Pid conn, std::string_view op, int clients, int depth, long long n) {
   const std::string workload =
       fmt::format("redis.{}.c{}.P{}", op == "GET" ? "get" : "set", clients, depth);
   const long long requests = n / depth;

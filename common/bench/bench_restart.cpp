@@ -39,7 +39,9 @@ otp::Co<void> client(std::int64_t count, otp::Pid coord) {
   for (std::int64_t i = 0; i < count; ++i) {
     auto crashed = co_await Worker::try_call(kName, Worker::Crash{});
     if (crashed.ok() || !(crashed.reason() == otp::Reason::other("boom"))) {
-      otp::send(coord, Done{retries, false, "crash call gave " + (crashed.ok() ? std::string("a reply") : crashed.reason().to_string())});
+      otp::send(coord, Done{retries, false,
+                            "crash call gave " + (crashed.ok() ? std::string("a reply")
+                                                               : crashed.reason().to_string())});
       co_return;
     }
     for (;;) {
@@ -75,8 +77,10 @@ void run(const bench::Params& p) {
   std::int64_t elapsed = 0, retries = 0;
   for (long long done = 0; done < x;) {
     const long long count = batch > 0 ? std::min(batch, x - done) : x;
-    otp::ChildSpec worker{.id = "worker", .start = [] { return Worker::start_link(otp::Name::local(kName)); }};
-    auto sup = me.await(otp::Supervisor::start_link({worker}, {.max_restarts = intensity, .max_seconds = std::chrono::seconds(1)}));
+    otp::ChildSpec worker{.id = "worker",
+                          .start = [] { return Worker::start_link(otp::Name::local(kName)); }};
+    auto sup = me.await(otp::Supervisor::start_link(
+        {worker}, {.max_restarts = intensity, .max_seconds = std::chrono::seconds(1)}));
     if (!sup.ok()) {
       bench::fail(workload, "supervisor start failed: {}", sup.to_string());
       return;
@@ -93,8 +97,10 @@ void run(const bench::Params& p) {
     me.await(otp::stop(sup.pid(), otp::Reason::shutdown()));
     done += count;
   }
-  bench::info("x={} batch={} retries(noproc)={} intensity={} period_s=1", x, batch, retries, intensity);
-  bench::result(workload, "us_per_restart", static_cast<double>(elapsed) / 1000.0 / static_cast<double>(x), "us");
+  bench::info("x={} batch={} retries(noproc)={} intensity={} period_s=1", x, batch, retries,
+              intensity);
+  bench::result(workload, "us_per_restart",
+                static_cast<double>(elapsed) / 1000.0 / static_cast<double>(x), "us");
 }
 
 }  // namespace

@@ -70,10 +70,12 @@ void run(const bench::Params& p) {
   const auto t1 = bench::now_ns();
 
   // Step 3: check, then untimed teardown.
-  if (final_idx != m % n) bench::fail(kWorkload, "token ended at node {}, expected {}", final_idx, m % n);
+  if (final_idx != m % n)
+    bench::fail(kWorkload, "token ended at node {}, expected {}", final_idx, m % n);
   for (const auto& node : nodes) me.send(node, Stop{});
   bench::info("n={} m={} final_node={}", n, m, final_idx);
-  bench::result(kWorkload, "ns_per_hop", static_cast<double>(t1 - t0) / static_cast<double>(m), "ns");
+  bench::result(kWorkload, "ns_per_hop", static_cast<double>(t1 - t0) / static_cast<double>(m),
+                "ns");
 }
 
 }  // namespace

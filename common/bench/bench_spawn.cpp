@@ -62,10 +62,12 @@ void run(const bench::Params& p) {
 
   bench::info("n={} started={} live_after_teardown={}", n, g_started.load(),
               static_cast<long long>(rt.process_count()) - static_cast<long long>(base));
-  bench::result(kWorkload, "spawn_us_per_proc", static_cast<double>(t1 - t0) / 1000.0 / static_cast<double>(n), "us");
-  bench::result(kWorkload, "mem_bytes_per_proc", static_cast<double>(mem1 - mem0) / static_cast<double>(n), "bytes");
-  bench::result(kWorkload, "teardown_us_per_proc", static_cast<double>(t3 - t2) / 1000.0 / static_cast<double>(n),
-                "us");
+  bench::result(kWorkload, "spawn_us_per_proc",
+                static_cast<double>(t1 - t0) / 1000.0 / static_cast<double>(n), "us");
+  bench::result(kWorkload, "mem_bytes_per_proc",
+                static_cast<double>(mem1 - mem0) / static_cast<double>(n), "bytes");
+  bench::result(kWorkload, "teardown_us_per_proc",
+                static_cast<double>(t3 - t2) / 1000.0 / static_cast<double>(n), "us");
 }
 
 }  // namespace

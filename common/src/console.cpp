@@ -1,11 +1,5 @@
 #include "otp/console.hpp"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -19,10 +13,15 @@
 #include <thread>
 
 #include <editline/readline.h>
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#include "otp/observer.hpp"
 #include "otp/logger.hpp"
+#include "otp/observer.hpp"
 #include "otp/process.hpp"
 #include "otp/receive.hpp"
 #include "otp/scoped.hpp"
@@ -89,7 +88,8 @@ void drain_interrupts() {
 bool interruptible_sleep(Duration d) {
   const auto until = std::chrono::steady_clock::now() + d;
   for (;;) {
-    const auto left = std::chrono::duration_cast<milliseconds>(until - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<milliseconds>(until - std::chrono::steady_clock::now());
     if (left.count() <= 0) return true;
     if (g_interrupt_pipe[0] < 0) {
       std::this_thread::sleep_for(left);
@@ -134,7 +134,8 @@ char* next_candidate(const char* text, int state) {
   const std::string_view prefix = text;
   while (g_candidates != nullptr && index < g_candidates->size()) {
     const std::string& c = (*g_candidates)[index++];
-    if (c.starts_with(prefix)) return strdup(c.c_str());  // NOLINT(cppcoreguidelines-no-malloc): readline frees it
+    if (c.starts_with(prefix))
+      return strdup(c.c_str());  // NOLINT(cppcoreguidelines-no-malloc): readline frees it
   }
   return nullptr;
 }
@@ -158,7 +159,8 @@ std::optional<Duration> parse_duration(std::string_view text) {
   const std::uint64_t scale = duration_scale(text);
   if (scale == 0) return std::nullopt;
   // At most about a year: enough for any timeout, far from overflowing nanoseconds.
-  const auto max_ms = static_cast<std::uint64_t>(std::chrono::duration_cast<milliseconds>(max_duration).count());
+  const auto max_ms =
+      static_cast<std::uint64_t>(std::chrono::duration_cast<milliseconds>(max_duration).count());
   auto n = parse_count(text.substr(0, text.find_first_not_of("0123456789")), max_ms / scale);
   if (!n) return std::nullopt;
   return milliseconds(static_cast<std::int64_t>(*n * scale));
@@ -166,7 +168,8 @@ std::optional<Duration> parse_duration(std::string_view text) {
 
 std::string duration_error(std::string_view text) {
   if (duration_scale(text) != 0) {
-    return fmt::format("duration too long: {} (at most {}, 366 days)", text, format_duration(max_duration));
+    return fmt::format("duration too long: {} (at most {}, 366 days)", text,
+                       format_duration(max_duration));
   }
   return fmt::format("not a duration: \"{}\" (use e.g. 300ms, 2s or 1m)", text);
 }
@@ -206,11 +209,14 @@ void Console::application(std::string name, std::function<StartResult()> start) 
   });
 }
 
-void Console::completions(std::function<std::vector<std::string>()> words) { completions_ = std::move(words); }
+void Console::completions(std::function<std::vector<std::string>()> words) {
+  completions_ = std::move(words);
+}
 
 std::string Console::start_application() {
   StartResult r = app_start_();
-  if (!r.ok()) throw ConsoleError(fmt::format("could not start {}: {}", app_name_, r), "RuntimeError");
+  if (!r.ok())
+    throw ConsoleError(fmt::format("could not start {}: {}", app_name_, r), "RuntimeError");
   app_ = r.pid();
   return ":ok";
 }
@@ -237,7 +243,8 @@ std::string Console::watch_application() {
     }
     if (std::chrono::steady_clock::now() >= deadline) break;
   }
-  return fmt::format("** (exit) the application {} stopped: {} (start starts it again)", app_name_, e->reason);
+  return fmt::format("** (exit) the application {} stopped: {} (start starts it again)", app_name_,
+                     e->reason);
 }
 
 std::vector<TreeNode> Console::application_forest() {
@@ -259,14 +266,18 @@ void Console::flag(std::string name, std::string help, Duration& value) {
 
 void Console::builtins() {
   command("help", "", "lists the commands", [this](const Args&) { return help(); });
-  command("tree", "[dot]", "prints the supervision tree (as Graphviz DOT with `dot`)", [this](const Args& a) {
-    if (!a.empty() && a[0] != "dot") throw ConsoleError(fmt::format("unknown tree format: {} (use dot)", a[0]));
-    auto forest = application_forest();
-    std::string text = a.empty() ? observer::render_text(forest) : observer::render_dot(forest);
-    if (text.ends_with('\n')) text.pop_back();
-    if (text.empty()) text = stopped() ? "(empty: the application is not running)" : "(empty)";
-    return text;
-  });
+  command("tree", "[dot]", "prints the supervision tree (as Graphviz DOT with `dot`)",
+          [this](const Args& a) {
+            if (!a.empty() && a[0] != "dot")
+              throw ConsoleError(fmt::format("unknown tree format: {} (use dot)", a[0]));
+            auto forest = application_forest();
+            std::string text =
+                a.empty() ? observer::render_text(forest) : observer::render_dot(forest);
+            if (text.ends_with('\n')) text.pop_back();
+            if (text.empty())
+              text = stopped() ? "(empty: the application is not running)" : "(empty)";
+            return text;
+          });
   command("ps", "", "prints the process table", [this](const Args&) {
     std::string text = observer::render_table(me_.await(observer::processes()));
     if (text.ends_with('\n')) text.pop_back();
@@ -306,7 +317,8 @@ Pid Console::pid_arg(std::string_view text) const {
     if (*pid == me_.pid()) throw ConsoleError(fmt::format("{} is the console's own process", text));
     return *pid;
   }
-  if (!text.starts_with("<0.") || !text.ends_with(".0>") || !parse_count(text.substr(3, text.size() - 6), UINT64_MAX)) {
+  if (!text.starts_with("<0.") || !text.ends_with(".0>") ||
+      !parse_count(text.substr(3, text.size() - 6), UINT64_MAX)) {
     throw ConsoleError(fmt::format("not a pid: {} (pids are written <0.N.0>)", text));
   }
   throw ExitError(Reason::noproc(), fmt::format("** (exit) no process: {} is not alive", text));
@@ -322,7 +334,8 @@ std::string Console::kill(const Args& args) {
     }
   }
   if (!pid) throw ConsoleError(fmt::format("no process: {}", args[0]));
-  if (*pid == me_.pid()) throw ConsoleError(fmt::format("{} is the console's own process", args[0]));
+  if (*pid == me_.pid())
+    throw ConsoleError(fmt::format("{} is the console's own process", args[0]));
   const Ref mref = me_.monitor(*pid);
   otp::exit(*pid, args.size() > 1 ? Reason::parse(args[1]) : Reason::kill());
   wait_for_signal(*pid, mref);
@@ -346,7 +359,8 @@ void Console::wait_for_signal(const Pid& pid, Ref mref) {
 Pid Console::pid_arg(std::string_view text, std::string_view module, std::string_view label) const {
   const Pid pid = pid_arg(text);
   auto info = me_.await(observer::info(pid));
-  if (!info) throw ExitError(Reason::noproc(), fmt::format("** (exit) no process: {} is not alive", text));
+  if (!info)
+    throw ExitError(Reason::noproc(), fmt::format("** (exit) no process: {} is not alive", text));
   if (info->module != module) {
     std::string kind = info->behaviour.empty() ? std::string("process") : info->behaviour;
     if (!info->module.empty()) kind += " " + module_name(info->module);
@@ -362,10 +376,12 @@ std::string Console::run_command(const Command& c, Args args) {
     throw ConsoleError(fmt::format("wrong number of arguments: {} (usage: {})",
                                    args.size() < c.required ? "missing" : "too many", expected));
   }
-  const bool builtin = static_cast<std::size_t>(&c - commands_.data()) < builtin_count_ || c.name == "start";
+  const bool builtin =
+      static_cast<std::size_t>(&c - commands_.data()) < builtin_count_ || c.name == "start";
   if (!builtin && stopped()) {
-    throw ConsoleError(fmt::format("the application {} is not running (start starts it again)", app_name_),
-                       "RuntimeError");
+    throw ConsoleError(
+        fmt::format("the application {} is not running (start starts it again)", app_name_),
+        "RuntimeError");
   }
   return c.handler(args);
 }
@@ -374,7 +390,8 @@ std::string Console::execute(std::string_view line) {
   try {
     std::vector<std::string> words = split_words(line);
     if (words.empty()) return "";
-    auto it = std::find_if(commands_.begin(), commands_.end(), [&](const Command& c) { return c.name == words[0]; });
+    auto it = std::find_if(commands_.begin(), commands_.end(),
+                           [&](const Command& c) { return c.name == words[0]; });
     if (it == commands_.end()) {
       throw ConsoleError(fmt::format("undefined command {} (help lists the commands)", words[0]),
                          "UndefinedFunctionError");
@@ -406,7 +423,8 @@ std::vector<std::string> Console::split_words(std::string_view line) {
     std::string word;
     if (line[i] == '"') {
       const std::size_t close = line.find('"', i + 1);
-      if (close == std::string_view::npos) throw ConsoleError("missing terminator: \"", "SyntaxError");
+      if (close == std::string_view::npos)
+        throw ConsoleError("missing terminator: \"", "SyntaxError");
       word = line.substr(i + 1, close - i - 1);
       i = close + 1;
     } else {
@@ -431,14 +449,17 @@ std::vector<std::string> Console::split_script(std::string_view script) {
     }
   }
   commands.push_back(std::move(current));
-  std::erase_if(commands, [](const std::string& c) { return c.find_first_not_of(" \t") == std::string::npos; });
+  std::erase_if(commands, [](const std::string& c) {
+    return c.find_first_not_of(" \t") == std::string::npos;
+  });
   return commands;
 }
 
 std::string Console::help() const {
   std::string out = "Commands:";
   for (const Command& c : commands_) {
-    out += fmt::format("\n  {:<28} {}", c.synopsis.empty() ? c.name : c.name + " " + c.synopsis, c.help);
+    out += fmt::format("\n  {:<28} {}", c.synopsis.empty() ? c.name : c.name + " " + c.synopsis,
+                       c.help);
   }
   return out;
 }
@@ -454,7 +475,8 @@ std::string Console::usage() const {
   out += fmt::format("  {:<32} {}\n", "-q, --quiet",
                      "prints only what tree, ps and help draw; errors go to stderr");
   for (const Flag& f : flags_) {
-    out += fmt::format("  {:<32} {} (default {})\n", f.name + " <duration>", f.help, format_duration(*f.value));
+    out += fmt::format("  {:<32} {} (default {})\n", f.name + " <duration>", f.help,
+                       format_duration(*f.value));
   }
   out += fmt::format("  {:<32} {}\n\n", "-h, --help", "prints this help, then exits");
   out += "Durations are written 300ms, 2s or 1m.\n\n";
@@ -479,13 +501,15 @@ void Console::perform(std::string_view line) {
       words = split_words(c);
     } catch (const ConsoleError&) {
     }
-    const bool drawing = !words.empty() && (words[0] == "tree" || words[0] == "ps" || words[0] == "help");
+    const bool drawing =
+        !words.empty() && (words[0] == "tree" || words[0] == "ps" || words[0] == "help");
     if (quiet_ && error) {
       std::cerr << result << std::endl;
     } else if (!result.empty() && (!quiet_ || drawing)) {
       out_ << result << '\n';
     }
-    if (std::string news = watch_application(); !news.empty()) (quiet_ ? std::cerr : out_) << news << '\n';
+    if (std::string news = watch_application(); !news.empty())
+      (quiet_ ? std::cerr : out_) << news << '\n';
     out_ << std::flush;
   }
 }
@@ -520,7 +544,8 @@ int Console::prompt() {
   rl_attempted_completion_function = [](const char* text, int start, int) -> char** {
     rl_attempted_completion_over = 1;  // no file names
     const std::string_view before(rl_line_buffer, static_cast<std::size_t>(start));
-    g_candidates = before.find_first_not_of(" \t") == std::string_view::npos ? g_command_names : g_arguments;
+    g_candidates =
+        before.find_first_not_of(" \t") == std::string_view::npos ? g_command_names : g_arguments;
     return rl_completion_matches(text, next_candidate);
   };
   catch_interrupts();
@@ -583,7 +608,8 @@ int Console::run(int argc, char** argv, const std::function<void()>& start) {
     const bool inline_value = name.size() < arg.size();
     if (name == "-e") {
       if (!value || (!inline_value && value->starts_with("-"))) {
-        out_ << error_line("ArgumentError", "-e needs the commands to run, e.g. -e \"new eric; tree\" (see --help)")
+        out_ << error_line("ArgumentError",
+                           "-e needs the commands to run, e.g. -e \"new eric; tree\" (see --help)")
              << std::endl;
         return 2;
       }
@@ -591,15 +617,19 @@ int Console::run(int argc, char** argv, const std::function<void()>& start) {
       if (!inline_value) ++i;
       continue;
     }
-    auto f = std::find_if(flags_.begin(), flags_.end(), [&](const Flag& fl) { return fl.name == name; });
+    auto f =
+        std::find_if(flags_.begin(), flags_.end(), [&](const Flag& fl) { return fl.name == name; });
     if (f == flags_.end()) {
-      out_ << error_line("ArgumentError", fmt::format("unknown option {} (see --help)", arg)) << std::endl;
+      out_ << error_line("ArgumentError", fmt::format("unknown option {} (see --help)", arg))
+           << std::endl;
       return 2;
     }
     std::optional<Duration> d = value ? parse_duration(*value) : std::nullopt;
     if (!d) {
       const std::string why = value ? duration_error(*value) : std::string("missing value");
-      out_ << error_line("ArgumentError", fmt::format("{} needs a value like 300ms, 2s or 1m: {} (see --help)", name, why))
+      out_ << error_line(
+                  "ArgumentError",
+                  fmt::format("{} needs a value like 300ms, 2s or 1m: {} (see --help)", name, why))
            << std::endl;
       return 2;
     }

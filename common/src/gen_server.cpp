@@ -17,10 +17,14 @@ bool Name::register_pid(const Pid& pid) const {
 
 std::string StartResult::to_string() const {
   switch (kind_) {
-    case Kind::ok: return fmt::format("{{:ok, {}}}", pid_);
-    case Kind::ignore: return ":ignore";
-    case Kind::already_started: return fmt::format("{{:error, {{:already_started, {}}}}}", pid_);
-    case Kind::error: break;
+    case Kind::ok:
+      return fmt::format("{{:ok, {}}}", pid_);
+    case Kind::ignore:
+      return ":ignore";
+    case Kind::already_started:
+      return fmt::format("{{:error, {{:already_started, {}}}}}", pid_);
+    case Kind::error:
+      break;
   }
   return fmt::format("{{:error, {}}}", reason_);
 }
@@ -49,10 +53,11 @@ Reason reason_of(const std::exception_ptr& e) { return exit_reason_of(e); }
 
 Start await_start(Pid child, Ref tag) {
   Ref mref = monitor(child);
-  StartResult result = co_await receive(
-      match<StartAck>([tag](const StartAck& a) { return a.ref == tag; }, [](StartAck a) { return std::move(a.result); }),
-      match<Down>([mref](const Down& d) { return d.ref == mref; },
-                  [](Down d) { return StartResult::error(std::move(d.reason)); }));
+  StartResult result =
+      co_await receive(match<StartAck>([tag](const StartAck& a) { return a.ref == tag; },
+                                       [](StartAck a) { return std::move(a.result); }),
+                       match<Down>([mref](const Down& d) { return d.ref == mref; },
+                                   [](Down d) { return StartResult::error(std::move(d.reason)); }));
   demonitor(mref, true);
   co_return result;
 }

@@ -5,8 +5,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <coroutine>
-#include <memory>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <semaphore>
@@ -37,7 +37,10 @@ class SpinLock {
       while (flag_.load(std::memory_order_relaxed)) cpu_relax();
     }
   }
-  bool try_lock() noexcept { return !flag_.load(std::memory_order_relaxed) && !flag_.exchange(true, std::memory_order_acquire); }
+  bool try_lock() noexcept {
+    return !flag_.load(std::memory_order_relaxed) &&
+           !flag_.exchange(true, std::memory_order_acquire);
+  }
   void unlock() noexcept { flag_.store(false, std::memory_order_release); }
   static void cpu_relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
@@ -50,23 +53,56 @@ class SpinLock {
 };
 
 // ---- signals (internal message types) -------------------------------------
-struct LinkSig { Pid from; };
-struct UnlinkSig { Pid from; };
-struct MonitorSig { Ref ref; Pid watcher; };
-struct DemonitorSig { Ref ref; };
-struct ExitSig { Pid from; Reason reason; bool linked; };
-struct DownSig { Ref ref; Pid pid; Reason reason; };
-struct TimeoutSig { std::uint32_t seq; };
-struct InfoSig { Pid requester; Ref ref; };  // observer: describe yourself
-struct InfoReply { Ref ref; std::optional<ProcessInfo> info; };
-template <> inline constexpr SigKind sig_kind_of<LinkSig> = SigKind::link;
-template <> inline constexpr SigKind sig_kind_of<UnlinkSig> = SigKind::unlink;
-template <> inline constexpr SigKind sig_kind_of<MonitorSig> = SigKind::monitor;
-template <> inline constexpr SigKind sig_kind_of<DemonitorSig> = SigKind::demonitor;
-template <> inline constexpr SigKind sig_kind_of<ExitSig> = SigKind::exit;
-template <> inline constexpr SigKind sig_kind_of<DownSig> = SigKind::down;
-template <> inline constexpr SigKind sig_kind_of<TimeoutSig> = SigKind::timeout;
-template <> inline constexpr SigKind sig_kind_of<InfoSig> = SigKind::info;
+struct LinkSig {
+  Pid from;
+};
+struct UnlinkSig {
+  Pid from;
+};
+struct MonitorSig {
+  Ref ref;
+  Pid watcher;
+};
+struct DemonitorSig {
+  Ref ref;
+};
+struct ExitSig {
+  Pid from;
+  Reason reason;
+  bool linked;
+};
+struct DownSig {
+  Ref ref;
+  Pid pid;
+  Reason reason;
+};
+struct TimeoutSig {
+  std::uint32_t seq;
+};
+struct InfoSig {
+  Pid requester;
+  Ref ref;
+};  // observer: describe yourself
+struct InfoReply {
+  Ref ref;
+  std::optional<ProcessInfo> info;
+};
+template <>
+inline constexpr SigKind sig_kind_of<LinkSig> = SigKind::link;
+template <>
+inline constexpr SigKind sig_kind_of<UnlinkSig> = SigKind::unlink;
+template <>
+inline constexpr SigKind sig_kind_of<MonitorSig> = SigKind::monitor;
+template <>
+inline constexpr SigKind sig_kind_of<DemonitorSig> = SigKind::demonitor;
+template <>
+inline constexpr SigKind sig_kind_of<ExitSig> = SigKind::exit;
+template <>
+inline constexpr SigKind sig_kind_of<DownSig> = SigKind::down;
+template <>
+inline constexpr SigKind sig_kind_of<TimeoutSig> = SigKind::timeout;
+template <>
+inline constexpr SigKind sig_kind_of<InfoSig> = SigKind::info;
 
 class RuntimeImpl;
 class Worker;
@@ -98,7 +134,8 @@ class SmallMap {
       auto it = index_->find(key);
       return it == index_->end() ? end() : items_.begin() + it->second;
     }
-    return std::find_if(items_.begin(), items_.end(), [key](const Item& i) { return i.first == key; });
+    return std::find_if(items_.begin(), items_.end(),
+                        [key](const Item& i) { return i.first == key; });
   }
   std::pair<iterator, bool> emplace(std::uint64_t key, const V& value) {
     if (auto it = find(key); it != end()) return {it, false};
@@ -148,7 +185,9 @@ struct Extras {
    public:
     View(PidMap& items, Kind kind) : items_(items), tag_(static_cast<std::uint64_t>(kind) << 62) {}
     // False when `id` is there already.
-    bool emplace(std::uint64_t id, const Pid& pid) { return valid(id) && items_.emplace(id | tag_, pid).second; }
+    bool emplace(std::uint64_t id, const Pid& pid) {
+      return valid(id) && items_.emplace(id | tag_, pid).second;
+    }
     std::size_t erase(std::uint64_t id) { return valid(id) ? items_.erase(id | tag_) : 0; }
     // The pid under `id`, or null.
     Pid* find(std::uint64_t id) {
@@ -192,14 +231,16 @@ struct AliasSet {
   std::vector<Entry> active;
 
   Entry* find(std::uint64_t id) noexcept {
-    auto it = std::lower_bound(active.begin(), active.end(), id, [](const Entry& e, std::uint64_t v) { return e.id < v; });
+    auto it = std::lower_bound(active.begin(), active.end(), id,
+                               [](const Entry& e, std::uint64_t v) { return e.id < v; });
     return it != active.end() && it->id == id ? &*it : nullptr;
   }
   void add(std::uint64_t id, AliasMode mode) {
     if (active.empty() || active.back().id < id) {
       active.push_back(Entry{id, mode});
     } else {
-      auto it = std::lower_bound(active.begin(), active.end(), id, [](const Entry& e, std::uint64_t v) { return e.id < v; });
+      auto it = std::lower_bound(active.begin(), active.end(), id,
+                                 [](const Entry& e, std::uint64_t v) { return e.id < v; });
       active.insert(it, Entry{id, mode});
     }
   }
@@ -232,26 +273,26 @@ struct Proc {
   bool hooks_closed = false;
   std::atomic<std::uint64_t> serial{0};
 
-  Proc* next_run = nullptr;      // run queue link
+  Proc* next_run = nullptr;  // run queue link
   RuntimeImpl* rt = nullptr;
   std::coroutine_handle<> root;  // the body's frame
   std::coroutine_handle<> resume_at;
-  Waiter* waiter = nullptr;      // set while suspended in receive
-  Msg* q_head = nullptr;         // private queue (owner only), arrival order
+  Waiter* waiter = nullptr;  // set while suspended in receive
+  Msg* q_head = nullptr;     // private queue (owner only), arrival order
   Msg* q_tail = nullptr;
   std::uint32_t q_len = 0;
   std::uint32_t timeout_seq = 0;
-  TimerRef timer;                // the pending receive timeout, if any
+  TimerRef timer;  // the pending receive timeout, if any
   Extras* ext = nullptr;
   AliasSet* aliases = nullptr;
   const Describer* describer = nullptr;  // owner only
   const void* describer_self = nullptr;
-  ExitHook* hooks = nullptr;    // newest first
+  ExitHook* hooks = nullptr;  // newest first
   ExternalWait* external = nullptr;
   Reason exit_reason;
   Pid parent;
-  std::uint64_t handled = 0;     // messages taken by receive
-  Proc* all_prev = nullptr;      // process list links (RuntimeImpl::shards_)
+  std::uint64_t handled = 0;  // messages taken by receive
+  Proc* all_prev = nullptr;   // process list links (RuntimeImpl::shards_)
   Proc* all_next = nullptr;
 
   Pid pid() const { return Pid{const_cast<Proc*>(this), serial.load(std::memory_order_relaxed)}; }
@@ -261,7 +302,10 @@ struct Proc {
   }
   void append(Msg* m) noexcept {
     m->next = nullptr;
-    if (q_tail != nullptr) q_tail->next = m; else q_head = m;
+    if (q_tail != nullptr)
+      q_tail->next = m;
+    else
+      q_head = m;
     q_tail = m;
     ++q_len;
   }
@@ -288,7 +332,8 @@ class TimerWheel {
 
   std::mutex& mutex() { return m_; }
   // All below: with mutex() held.
-  TimerRef add(std::uint64_t now_tick, std::uint64_t expires, Pid target, Msg* msg, std::uint64_t id);
+  TimerRef add(std::uint64_t now_tick, std::uint64_t expires, Pid target, Msg* msg,
+               std::uint64_t id);
   void remove(TimerEntry* e);
   // Fires everything due at or before `tick`: moves (target, msg) pairs out.
   void advance(std::uint64_t tick, std::vector<std::pair<Pid, Msg*>>& out);
@@ -317,9 +362,9 @@ class TimerWheel {
   TimerEntry* alloc_entry();
 
   std::mutex m_;
-  std::uint64_t base_ = 0;  // every timer before this tick has fired
+  std::uint64_t base_ = 0;             // every timer before this tick has fired
   std::atomic<std::size_t> count_{0};  // read without the mutex as a hint
-  std::size_t count0_ = 0;  // timers in level 0
+  std::size_t count0_ = 0;             // timers in level 0
   List l0_[l0_size];
   List ln_[levels - 1][ln_size];
   std::vector<std::unique_ptr<TimerEntry[]>> chunks_;
@@ -335,13 +380,13 @@ class Worker {
   void loop();
 
   // Owner thread only.
-  void push_local(Proc* p);       // runnext slot
-  void push_back(Proc* p);        // tail of the local queue
+  void push_local(Proc* p);  // runnext slot
+  void push_back(Proc* p);   // tail of the local queue
   Proc* pop_local();
   // Any thread.
   std::size_t steal_into(Worker& thief);
   bool has_queued() const { return q_len_.load(std::memory_order_acquire) != 0; }
-  bool wake();  // false when it was not asleep
+  bool wake();    // false when it was not asleep
   void notify();  // wakes it whatever it is doing (timer changes, shutdown)
 
   TimerWheel& wheel() { return wheel_; }
@@ -390,7 +435,7 @@ class RuntimeImpl {
   std::atomic<std::uint64_t> next_timer{1};
   std::atomic<std::int64_t> live{0};
   std::atomic<std::int64_t> live_external{0};  // Scoped handles among `live`
-  std::atomic<bool> quit{false};                // workers leave their loops
+  std::atomic<bool> quit{false};               // workers leave their loops
   std::atomic<int> sleepers{0};
   std::atomic<int> spinners{0};
   std::chrono::steady_clock::time_point start;
@@ -414,14 +459,16 @@ class RuntimeImpl {
   // Time in ns since start.
   std::int64_t now_ns() const {
     if (opts.virtual_clock) return virtual_ns.load(std::memory_order_acquire);
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() -
+                                                                start)
+        .count();
   }
   std::uint64_t now_tick() const { return static_cast<std::uint64_t>(now_ns() / 1'000'000); }
 
   Proc* alloc_proc();
-  void release(Proc* p) noexcept;  // drop one pin
+  void release(Proc* p) noexcept;   // drop one pin
   void try_free(Proc* p) noexcept;  // back to the pool if retired and not yet freed
-  void make_runnable(Proc* p);     // a woken or new process
+  void make_runnable(Proc* p);      // a woken or new process
   void inject(Proc* p);
   Proc* take_injected();
   void wake_one();
@@ -429,7 +476,8 @@ class RuntimeImpl {
   void register_proc(Proc* p);
   void unregister_proc(Proc* p, std::uint64_t serial);
   std::vector<Pid> snapshot(bool coroutines_only = false) const;
-  std::vector<std::pair<Pid, Pid>> snapshot_with_parents() const;  // (pid, parent), coroutine processes
+  std::vector<std::pair<Pid, Pid>> snapshot_with_parents()
+      const;  // (pid, parent), coroutine processes
   // Whether `pid` is bound to exit because a supervisor above it has exited
   // (see "Names and restarts" in docs/semantics.md). Any thread.
   enum class Fate : unsigned char { gone, doomed, alive };
@@ -439,7 +487,8 @@ class RuntimeImpl {
   void wait_idle();
   void stop_workers();  // stops the services first
   // Per-runtime services (detail/runtime_service.hpp).
-  std::shared_ptr<Service> service(const void* key, const std::function<std::shared_ptr<Service>()>& make);
+  std::shared_ptr<Service> service(const void* key,
+                                   const std::function<std::shared_ptr<Service>()>& make);
 
  private:
   std::mutex pool_m_;
@@ -462,7 +511,13 @@ struct Tls {
   Worker* worker = nullptr;
   RuntimeImpl* rt = nullptr;
   Proc* current = nullptr;
-  enum class Outcome : unsigned char { none, blocked, yielded, finished, exiting } outcome = Outcome::none;
+  enum class Outcome : unsigned char {
+    none,
+    blocked,
+    yielded,
+    finished,
+    exiting
+  } outcome = Outcome::none;
   std::exception_ptr error;
   int budget = 0;
 };
@@ -474,18 +529,19 @@ constexpr int slice_budget = 2000;
 constexpr unsigned runnext_chain = 16;
 
 // Process-side helpers (process.cpp).
-void drain(Proc* p) noexcept;                        // inbox -> private queue, handling signals
-Msg* scan(Proc* p, Waiter& w) noexcept;              // first match, unlinked, or null
-void do_exit(Proc* p);                               // worker thread; p is not running
-void send_signal(const Pid& to, Msg* m) noexcept;    // deliver, answering dead targets
+void drain(Proc* p) noexcept;                      // inbox -> private queue, handling signals
+Msg* scan(Proc* p, Waiter& w) noexcept;            // first match, unlinked, or null
+void do_exit(Proc* p);                             // worker thread; p is not running
+void send_signal(const Pid& to, Msg* m) noexcept;  // deliver, answering dead targets
 void post_self_timeout(Proc* p, Waiter& w);
 void finish_wait(Proc* p, Waiter& w) noexcept;
 bool poll_waiter(Proc* p) noexcept;
-ProcessInfo describe(Proc* p);  // owner thread
+ProcessInfo describe(Proc* p);           // owner thread
 void drop_timer(TimerRef ref) noexcept;  // cancel_timer without reading the clock
 // A plain thread's process (Scoped) waits for w by blocking its thread; true when
 // a message was found, false on timeout or (w.exited) a pending exit.
-bool external_wait(Proc* p, Waiter& w, Duration timeout) noexcept;                  // woken: true when it should resume
+bool external_wait(Proc* p, Waiter& w,
+                   Duration timeout) noexcept;  // woken: true when it should resume
 Proc* current_or_throw(const char* what);
 Reason exit_reason_of(const std::exception_ptr& e);
 bool register_in(RuntimeImpl& rt, std::string name, const Pid& pid);

@@ -16,12 +16,18 @@ log::Sink g_sink;  // guarded by g_m
 
 std::string_view level_name(Level l) {
   switch (l) {
-    case Level::debug: return "debug";
-    case Level::info: return "info";
-    case Level::notice: return "notice";
-    case Level::warning: return "warning";
-    case Level::error: return "error";
-    case Level::none: break;
+    case Level::debug:
+      return "debug";
+    case Level::info:
+      return "info";
+    case Level::notice:
+      return "notice";
+    case Level::warning:
+      return "warning";
+    case Level::error:
+      return "error";
+    case Level::none:
+      break;
   }
   return "none";
 }
@@ -30,7 +36,8 @@ bool ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 
 
 // snake_case -> SnakeCase; a name with a capital letter is kept.
 std::string camel(std::string_view segment) {
-  if (std::ranges::any_of(segment, [](char c) { return std::isupper(static_cast<unsigned char>(c)) != 0; }))
+  if (std::ranges::any_of(segment,
+                          [](char c) { return std::isupper(static_cast<unsigned char>(c)) != 0; }))
     return std::string(segment);
   std::string out;
   bool up = true;
@@ -100,7 +107,8 @@ std::string module_name(std::string_view type) {
     } else {
       std::size_t first = 0;
       while (first + 1 < path.size() && (path[first] == "otp" || path[first] == "detail")) ++first;
-      for (std::size_t k = first; k < path.size(); ++k) out += (k > first ? "." : "") + camel(path[k]);
+      for (std::size_t k = first; k < path.size(); ++k)
+        out += (k > first ? "." : "") + camel(path[k]);
     }
     i = end;
   }
@@ -135,17 +143,20 @@ void report(const CrashReport& r) {
   std::string text = fmt::format("crash report: process {} ({}) exited\n    reason: {}", r.process,
                                  r.behaviour.empty() ? "process" : module_name(r.behaviour),
                                  module_name(r.reason.to_string()));
-  if (!r.last_message.empty()) text += fmt::format("\n    last message: {}", module_name(r.last_message));
+  if (!r.last_message.empty())
+    text += fmt::format("\n    last message: {}", module_name(r.last_message));
   if (!r.state.empty()) text += fmt::format("\n    state: {}", r.state);
   log::write(LogRecord{Level::error, LogRecord::Kind::crash_report, std::move(text)});
 }
 
 void report(const SupervisorReport& r) {
   if (!log::enabled(Level::error)) return;
-  log::write(LogRecord{Level::error, LogRecord::Kind::supervisor_report,
-                       fmt::format("supervisor report: supervisor {}: {} of child {}\n    reason: {}\n    action: {}",
-                                   r.supervisor, r.context, module_name(r.child), module_name(r.reason.to_string()),
-                                   r.action)});
+  log::write(LogRecord{
+      Level::error, LogRecord::Kind::supervisor_report,
+      fmt::format(
+          "supervisor report: supervisor {}: {} of child {}\n    reason: {}\n    action: {}",
+          r.supervisor, r.context, module_name(r.child), module_name(r.reason.to_string()),
+          r.action)});
 }
 
 LogCapture::LogCapture() : old_level_(log::level()) {

@@ -9,17 +9,21 @@
 
 #include <nlohmann/json.hpp>
 
-#include "otp/detail/type_name.hpp"
 #include "internal.hpp"
+#include "otp/detail/type_name.hpp"
 
 namespace otp {
 
 std::string to_string(ProcessInfo::Status s) {
   switch (s) {
-    case ProcessInfo::Status::running: return "running";
-    case ProcessInfo::Status::waiting: return "waiting";
-    case ProcessInfo::Status::exiting: return "exiting";
-    case ProcessInfo::Status::busy: break;
+    case ProcessInfo::Status::running:
+      return "running";
+    case ProcessInfo::Status::waiting:
+      return "waiting";
+    case ProcessInfo::Status::exiting:
+      return "exiting";
+    case ProcessInfo::Status::busy:
+      break;
   }
   return "busy";
 }
@@ -45,7 +49,8 @@ Co<std::vector<ProcessInfo>> ask(std::vector<Pid> pids, Duration timeout) {
     if (!reply) break;
     Pid from = reply->info ? reply->info->pid : Pid{};
     if (!reply->info) {
-      got.emplace(got.size() + (std::uint64_t{1} << 63), std::nullopt);  // a dead one: counts as answered
+      got.emplace(got.size() + (std::uint64_t{1} << 63),
+                  std::nullopt);  // a dead one: counts as answered
       continue;
     }
     got.emplace(from.id(), std::move(reply->info));
@@ -64,7 +69,8 @@ Co<std::vector<ProcessInfo>> ask(std::vector<Pid> pids, Duration timeout) {
       out.push_back(std::move(busy));
     }
   }
-  std::sort(out.begin(), out.end(), [](const ProcessInfo& a, const ProcessInfo& b) { return a.pid < b.pid; });
+  std::sort(out.begin(), out.end(),
+            [](const ProcessInfo& a, const ProcessInfo& b) { return a.pid < b.pid; });
   co_return out;
 }
 
@@ -93,7 +99,8 @@ std::vector<TreeNode> build_forest(std::vector<ProcessInfo> all) {
 
 // What tells an unnamed server apart from its siblings: its state, when that is short.
 std::string short_state(const ProcessInfo& p) {
-  if (!p.name.empty() || p.behaviour != "GenServer" || p.state.empty() || p.state.size() > 32) return "";
+  if (!p.name.empty() || p.behaviour != "GenServer" || p.state.empty() || p.state.size() > 32)
+    return "";
   return p.state;
 }
 
@@ -104,10 +111,12 @@ std::string label(const ProcessInfo& p) {
   if (!p.module.empty()) kind += " " + module_name(p.module);
   if (p.status == ProcessInfo::Status::busy) kind = "busy";
   std::string state = short_state(p);
-  return state.empty() ? fmt::format("{} ({})", out, kind) : fmt::format("{} ({}) state: {}", out, kind, state);
+  return state.empty() ? fmt::format("{} ({})", out, kind)
+                       : fmt::format("{} ({}) state: {}", out, kind, state);
 }
 
-void text_node(const TreeNode& n, const std::string& prefix, bool last, bool root, std::string& out) {
+void text_node(const TreeNode& n, const std::string& prefix, bool last, bool root,
+               std::string& out) {
   if (root) {
     out += label(n.info) + "\n";
   } else {
@@ -124,19 +133,20 @@ nlohmann::json to_json(const ProcessInfo& p) {
     for (const Pid& pid : v) a.push_back(pid.to_string());
     return a;
   };
-  return nlohmann::json{{"pid", p.pid.to_string()},
-                        {"name", p.name},
-                        {"behaviour", p.behaviour},
-                        {"module", p.module},
-                        {"status", to_string(p.status)},
-                        {"mailbox", p.mailbox},
-                        {"handled", p.handled},
-                        {"traps_exits", p.traps_exits},
-                        {"parent", p.parent ? nlohmann::json(p.parent.to_string()) : nlohmann::json(nullptr)},
-                        {"links", pids(p.links)},
-                        {"monitors", pids(p.monitors)},
-                        {"monitored_by", pids(p.monitored_by)},
-                        {"state", p.state}};
+  return nlohmann::json{
+      {"pid", p.pid.to_string()},
+      {"name", p.name},
+      {"behaviour", p.behaviour},
+      {"module", p.module},
+      {"status", to_string(p.status)},
+      {"mailbox", p.mailbox},
+      {"handled", p.handled},
+      {"traps_exits", p.traps_exits},
+      {"parent", p.parent ? nlohmann::json(p.parent.to_string()) : nlohmann::json(nullptr)},
+      {"links", pids(p.links)},
+      {"monitors", pids(p.monitors)},
+      {"monitored_by", pids(p.monitored_by)},
+      {"state", p.state}};
 }
 
 nlohmann::json to_json(const TreeNode& n) {
@@ -156,15 +166,18 @@ std::string dot_escape(std::string_view s) {
 }
 
 bool is_supervisor(const ProcessInfo& p) {
-  return p.behaviour == "Supervisor" || p.behaviour == "DynamicSupervisor" || p.behaviour == "TaskSupervisor";
+  return p.behaviour == "Supervisor" || p.behaviour == "DynamicSupervisor" ||
+         p.behaviour == "TaskSupervisor";
 }
 
 void dot_node(const TreeNode& n, std::string& out) {
   // The label's lines, each escaped, joined with DOT's own \n.
-  std::string text = n.info.name.empty() ? n.info.pid.to_string() : dot_escape(n.info.name) + "\\n" + n.info.pid.to_string();
+  std::string text = n.info.name.empty() ? n.info.pid.to_string()
+                                         : dot_escape(n.info.name) + "\\n" + n.info.pid.to_string();
   std::string kind = n.info.module.empty() ? n.info.behaviour : module_name(n.info.module);
   if (!kind.empty()) text += "\\n" + dot_escape(kind);
-  if (std::string state = short_state(n.info); !state.empty()) text += "\\nstate: " + dot_escape(state);
+  if (std::string state = short_state(n.info); !state.empty())
+    text += "\\nstate: " + dot_escape(state);
   out += fmt::format("  \"{}\" [label=\"{}\", shape={}];\n", n.info.pid.to_string(), text,
                      is_supervisor(n.info) ? "box" : "ellipse");
   for (const auto& c : n.children) {
@@ -187,7 +200,9 @@ Co<std::vector<ProcessInfo>> processes(Duration timeout) {
   co_return co_await ask(me->rt->snapshot(), timeout);
 }
 
-Co<std::vector<TreeNode>> tree(Duration timeout) { co_return build_forest(co_await processes(timeout)); }
+Co<std::vector<TreeNode>> tree(Duration timeout) {
+  co_return build_forest(co_await processes(timeout));
+}
 
 Co<std::optional<TreeNode>> tree(Pid root, Duration timeout) {
   auto forest = build_forest(co_await processes(timeout));
@@ -208,12 +223,13 @@ std::string render_text(const std::vector<TreeNode>& forest) {
 }
 
 std::string render_table(const std::vector<ProcessInfo>& processes) {
-  std::string out = fmt::format("{:<14} {:<24} {:<30} {:<8} {:>7} {:>9}\n", "PID", "NAME", "BEHAVIOUR", "STATUS",
-                                "MAILBOX", "HANDLED");
+  std::string out = fmt::format("{:<14} {:<24} {:<30} {:<8} {:>7} {:>9}\n", "PID", "NAME",
+                                "BEHAVIOUR", "STATUS", "MAILBOX", "HANDLED");
   for (const auto& p : processes) {
     std::string kind = p.behaviour + (p.module.empty() ? "" : " " + module_name(p.module));
-    out += fmt::format("{:<14} {:<24} {:<30} {:<8} {:>7} {:>9}\n", p.pid.to_string(), p.name.empty() ? "-" : p.name,
-                       kind, to_string(p.status), p.mailbox, p.handled);
+    out +=
+        fmt::format("{:<14} {:<24} {:<30} {:<8} {:>7} {:>9}\n", p.pid.to_string(),
+                    p.name.empty() ? "-" : p.name, kind, to_string(p.status), p.mailbox, p.handled);
   }
   return out;
 }
@@ -231,7 +247,8 @@ std::string render_json(const std::vector<ProcessInfo>& processes) {
 }
 
 std::string render_dot(const std::vector<TreeNode>& forest, std::string_view title) {
-  std::string out = fmt::format("digraph \"{}\" {{\n  rankdir=TB;\n  node [fontname=\"Helvetica\"];\n", dot_escape(title));
+  std::string out = fmt::format(
+      "digraph \"{}\" {{\n  rankdir=TB;\n  node [fontname=\"Helvetica\"];\n", dot_escape(title));
   for (const auto& n : forest) dot_node(n, out);
   out += "}\n";
   return out;

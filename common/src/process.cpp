@@ -17,7 +17,8 @@ thread_local Tls tls;
 
 Proc* current_or_throw(const char* what) {
   if (tls.current == nullptr)
-    throw std::logic_error(std::string("otp::") + what + " must be called from inside a process or with an otp::Scoped");
+    throw std::logic_error(std::string("otp::") + what +
+                           " must be called from inside a process or with an otp::Scoped");
   return tls.current;
 }
 
@@ -77,7 +78,9 @@ bool push(const Pid& to, Msg* m) noexcept {
 
 }  // namespace
 
-void set_exit_reason(Reason reason) { current_or_throw("set_exit_reason")->exit_reason = std::move(reason); }
+void set_exit_reason(Reason reason) {
+  current_or_throw("set_exit_reason")->exit_reason = std::move(reason);
+}
 const Pid& self_parent() { return current_or_throw("parent")->parent; }
 
 bool unwatch(Ref ref) noexcept {
@@ -90,7 +93,8 @@ namespace {
 // The monitor `ref` of p has ended: so does its alias, unless explicit_unalias.
 void monitor_ended(Proc* p, std::uint64_t ref) noexcept {
   if (p->aliases == nullptr) return;
-  if (AliasSet::Entry* e = p->aliases->find(ref); e != nullptr && e->mode != AliasMode::explicit_unalias)
+  if (AliasSet::Entry* e = p->aliases->find(ref);
+      e != nullptr && e->mode != AliasMode::explicit_unalias)
     p->aliases->remove(e);
 }
 
@@ -98,23 +102,25 @@ void monitor_ended(Proc* p, std::uint64_t ref) noexcept {
 
 void forget_monitor(Ref ref) noexcept {
   Proc* p = tls.current;
-  if (p != nullptr && p->ext != nullptr && p->ext->monitors().erase(ref.id) != 0) monitor_ended(p, ref.id);
+  if (p != nullptr && p->ext != nullptr && p->ext->monitors().erase(ref.id) != 0)
+    monitor_ended(p, ref.id);
 }
 
 ProcessInfo describe(Proc* p) {
   ProcessInfo i;
   i.pid = p->pid();
   i.parent = p->parent;
-  i.status = p->pending_exit ? ProcessInfo::Status::exiting
+  i.status = p->pending_exit                                    ? ProcessInfo::Status::exiting
              : (p->waiter != nullptr || p->external != nullptr) ? ProcessInfo::Status::waiting
-                                                                 : ProcessInfo::Status::running;
+                                                                : ProcessInfo::Status::running;
   i.mailbox = p->q_len;
   i.handled = p->handled;
   i.traps_exits = p->trap_exit;
   if (p->ext != nullptr) {
     p->ext->links().for_each([&](std::uint64_t, const Pid& pid) { i.links.push_back(pid); });
     p->ext->monitors().for_each([&](std::uint64_t, const Pid& pid) { i.monitors.push_back(pid); });
-    p->ext->watchers().for_each([&](std::uint64_t, const Pid& pid) { i.monitored_by.push_back(pid); });
+    p->ext->watchers().for_each(
+        [&](std::uint64_t, const Pid& pid) { i.monitored_by.push_back(pid); });
     std::sort(i.links.begin(), i.links.end());
     std::sort(i.monitors.begin(), i.monitors.end());
     std::sort(i.monitored_by.begin(), i.monitored_by.end());
@@ -305,7 +311,10 @@ Msg* scan(Proc* p, Waiter& w) noexcept {
   Msg* m = prev != nullptr ? prev->next : p->q_head;
   while (m != nullptr) {
     if (w.match(&w, m)) {
-      if (prev != nullptr) prev->next = m->next; else p->q_head = m->next;
+      if (prev != nullptr)
+        prev->next = m->next;
+      else
+        p->q_head = m->next;
       if (p->q_tail == m) p->q_tail = prev;
       m->next = nullptr;
       --p->q_len;
@@ -430,9 +439,10 @@ bool poll_waiter(Proc* p) noexcept {
 bool external_wait(Proc* p, Waiter& w, Duration timeout) noexcept {
   ExternalWait* ext = p->external;
   const bool timed = timeout != infinity;
-  const auto deadline = timed ? std::chrono::steady_clock::now() +
-                                    std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout)
-                              : std::chrono::steady_clock::time_point::max();
+  const auto deadline =
+      timed ? std::chrono::steady_clock::now() +
+                  std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout)
+            : std::chrono::steady_clock::time_point::max();
   for (;;) {
     drain(p);
     if (p->pending_exit) {
@@ -448,7 +458,7 @@ bool external_wait(Proc* p, Waiter& w, Duration timeout) noexcept {
     bool woken = timed ? ext->sem.try_acquire_until(deadline) : (ext->sem.acquire(), true);
     if (!woken) {
       if (p->inbox.try_unblock()) continue;  // the deadline check above ends the wait
-      ext->sem.acquire();  // a sender replaced BLOCKED and is releasing us
+      ext->sem.acquire();                    // a sender replaced BLOCKED and is releasing us
     }
   }
 }
@@ -507,7 +517,10 @@ void do_exit(Proc* p) {
   Msg* tail = nullptr;
   Msg* rest = p->inbox.close(tail);
   if (rest != nullptr) {
-    if (p->q_tail != nullptr) p->q_tail->next = rest; else p->q_head = rest;
+    if (p->q_tail != nullptr)
+      p->q_tail->next = rest;
+    else
+      p->q_head = rest;
   }
   for (Msg* m = p->q_head; m != nullptr;) {
     Msg* next = m->next;
@@ -563,7 +576,9 @@ void do_exit(Proc* p) {
   }
   delete std::exchange(p->aliases, nullptr);
   if (Extras* x = std::exchange(p->ext, nullptr)) {
-    x->links().for_each([&](std::uint64_t, const Pid& pid) { send_signal(pid, make_msg<ExitSig>(ExitSig{self, reason, true})); });
+    x->links().for_each([&](std::uint64_t, const Pid& pid) {
+      send_signal(pid, make_msg<ExitSig>(ExitSig{self, reason, true}));
+    });
     x->watchers().for_each([&](std::uint64_t ref, const Pid& watcher) {
       send_signal(watcher, make_msg<DownSig>(DownSig{Ref{ref}, self, reason}));
     });
@@ -573,7 +588,8 @@ void do_exit(Proc* p) {
     delete x;
   }
   p->retired.store(true, std::memory_order_release);
-  if (p->refs.fetch_sub(Proc::alive_ref, std::memory_order_acq_rel) == Proc::alive_ref) rt->try_free(p);
+  if (p->refs.fetch_sub(Proc::alive_ref, std::memory_order_acq_rel) == Proc::alive_ref)
+    rt->try_free(p);
   if (rt->live.fetch_sub(1, std::memory_order_acq_rel) == 1) rt->signal_idle();
   tls.current = saved;
 }
@@ -588,14 +604,16 @@ Spawned spawn_co(RuntimeImpl* rt, Co<void> body, SpawnOpts opts) {
   if (parent != nullptr && parent->rt != rt) parent = nullptr;
   if ((opts.link || opts.monitor) && parent == nullptr)
     throw std::logic_error("otp::spawn_link/spawn_monitor must be called from inside a process");
-  if (rt->stopping.load(std::memory_order_acquire)) throw std::logic_error("otp::spawn: the runtime is shutting down");
+  if (rt->stopping.load(std::memory_order_acquire))
+    throw std::logic_error("otp::spawn: the runtime is shutting down");
   Proc* c = rt->alloc_proc();
   auto h = body.release();
   c->root = c->resume_at = h;
   Spawned out{c->pid(), Ref{}};
   if (parent != nullptr) {
     c->parent = parent->pid();
-    c->parent_supervisor = opts.link && parent->supervisor;  // a supervisor's children are linked to it
+    c->parent_supervisor =
+        opts.link && parent->supervisor;  // a supervisor's children are linked to it
   }
   if (opts.link) {
     c->extras().links().emplace(parent->serial.load(std::memory_order_relaxed), parent->pid());
@@ -643,7 +661,8 @@ namespace otp::detail {
 
 void link_as(Proc* p, const Pid& pid) {
   if (pid == p->pid()) return;
-  if (p->extras().links().emplace(pid.id(), pid)) send_signal(pid, make_msg<LinkSig>(LinkSig{p->pid()}));
+  if (p->extras().links().emplace(pid.id(), pid))
+    send_signal(pid, make_msg<LinkSig>(LinkSig{p->pid()}));
 }
 
 void unlink_as(Proc* p, const Pid& pid) {
@@ -693,7 +712,10 @@ void demonitor_as(Proc* p, Ref ref, bool flush) {
   for (Msg* m = p->q_head; m != nullptr;) {
     Msg* next = m->next;
     if (is<Down>(m) && value_of<Down>(m).ref == ref) {
-      if (prev != nullptr) prev->next = next; else p->q_head = next;
+      if (prev != nullptr)
+        prev->next = next;
+      else
+        p->q_head = next;
       if (p->q_tail == m) p->q_tail = prev;
       --p->q_len;
       free_msg(m);
@@ -718,7 +740,9 @@ bool unalias_as(Proc* p, Ref ref) noexcept {
   return true;
 }
 
-Ref monitor_alias(const Pid& pid) { return monitor_as(current_or_throw("monitor"), pid, AliasMode::demonitor); }
+Ref monitor_alias(const Pid& pid) {
+  return monitor_as(current_or_throw("monitor"), pid, AliasMode::demonitor);
+}
 
 }  // namespace otp::detail
 

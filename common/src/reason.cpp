@@ -46,7 +46,8 @@ Reason Reason::parse(std::string_view text) {
     const std::size_t comma = inner.find(',');
     auto trim = [](std::string_view s) {
       const std::size_t b = s.find_first_not_of(' ');
-      return b == std::string_view::npos ? std::string_view{} : s.substr(b, s.find_last_not_of(' ') - b + 1);
+      return b == std::string_view::npos ? std::string_view{}
+                                         : s.substr(b, s.find_last_not_of(' ') - b + 1);
     };
     std::string_view head = trim(inner.substr(0, comma));
     if (comma != std::string_view::npos && (head == "shutdown" || head == ":shutdown")) {

@@ -32,10 +32,9 @@
 //
 // Process blocks come from a type-stable pool (see Proc in internal.hpp).
 #include <algorithm>
-#include <csignal>
 #include <cmath>
+#include <csignal>
 #include <stdexcept>
-
 #include <unordered_set>
 
 #include <pthread.h>
@@ -108,7 +107,10 @@ void RuntimeImpl::register_proc(Proc* p) {
 void RuntimeImpl::unregister_proc(Proc* p, std::uint64_t serial) {
   Shard& s = shards_[serial % shard_count];
   std::lock_guard lock(s.lock);
-  if (p->all_prev != nullptr) p->all_prev->all_next = p->all_next; else s.head = p->all_next;
+  if (p->all_prev != nullptr)
+    p->all_prev->all_next = p->all_next;
+  else
+    s.head = p->all_next;
   if (p->all_next != nullptr) p->all_next->all_prev = p->all_prev;
   p->all_prev = p->all_next = nullptr;
 }
@@ -126,7 +128,8 @@ std::vector<Pid> RuntimeImpl::snapshot(bool coroutines_only) const {
 std::vector<std::pair<Pid, Pid>> RuntimeImpl::snapshot_with_parents() const {
   std::vector<std::pair<Pid, Pid>> out;
   for (auto& s : shards_) {
-    std::lock_guard lock(s.lock);  // parent is set before a process joins the list and cleared after it leaves
+    std::lock_guard lock(
+        s.lock);  // parent is set before a process joins the list and cleared after it leaves
     for (Proc* p = s.head; p != nullptr; p = p->all_next)
       if (p->external == nullptr) out.emplace_back(p->pid(), p->parent);
   }
@@ -146,7 +149,8 @@ RuntimeImpl::Fate RuntimeImpl::fate(const Pid& pid) const {
     if (p == nullptr || p->rt != this) return depth == 0 ? Fate::gone : Fate::alive;
     Shard& s = shards_[at.id() % shard_count];
     std::lock_guard lock(s.lock);
-    const bool listed = p->serial.load(std::memory_order_acquire) == at.id() && (p->all_prev != nullptr || s.head == p);
+    const bool listed = p->serial.load(std::memory_order_acquire) == at.id() &&
+                        (p->all_prev != nullptr || s.head == p);
     if (!listed) return depth == 0 ? Fate::gone : Fate::doomed;
     if (!p->parent_supervisor) return Fate::alive;
     at = p->parent;
@@ -171,7 +175,10 @@ void RuntimeImpl::inject(Proc* p) {
   {
     std::lock_guard lock(inject_m);
     p->next_run = nullptr;
-    if (inject_tail != nullptr) inject_tail->next_run = p; else inject_head = p;
+    if (inject_tail != nullptr)
+      inject_tail->next_run = p;
+    else
+      inject_head = p;
     inject_tail = p;
     inject_len.fetch_add(1, std::memory_order_seq_cst);
   }
@@ -224,8 +231,8 @@ void RuntimeImpl::wait_idle() {
   });
 }
 
-std::shared_ptr<Service> RuntimeImpl::service(const void* key,
-                                              const std::function<std::shared_ptr<Service>()>& make) {
+std::shared_ptr<Service> RuntimeImpl::service(
+    const void* key, const std::function<std::shared_ptr<Service>()>& make) {
   std::shared_ptr<Service> made;
   {
     std::lock_guard lock(services_m_);
@@ -266,7 +273,8 @@ void Worker::start() {
   sigset_t block;
   sigset_t old;
   sigemptyset(&block);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGCHLD, SIGWINCH, SIGPIPE})
+  for (int sig :
+       {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGCHLD, SIGWINCH, SIGPIPE})
     sigaddset(&block, sig);
   pthread_sigmask(SIG_BLOCK, &block, &old);
   thread_ = std::thread([this] { loop(); });
@@ -283,7 +291,10 @@ void Worker::push_local(Proc* p) {
 
 void Worker::enqueue_locked(Proc* p) {
   p->next_run = nullptr;
-  if (q_tail_ != nullptr) q_tail_->next_run = p; else q_head_ = p;
+  if (q_tail_ != nullptr)
+    q_tail_->next_run = p;
+  else
+    q_head_ = p;
   q_tail_ = p;
   q_len_.fetch_add(1, std::memory_order_seq_cst);
 }
@@ -329,7 +340,10 @@ std::size_t Worker::steal_into(Worker& thief) {
       Proc* p = q_head_;
       q_head_ = p->next_run;
       p->next_run = nullptr;
-      if (tail != nullptr) tail->next_run = p; else head = p;
+      if (tail != nullptr)
+        tail->next_run = p;
+      else
+        head = p;
       tail = p;
       ++n;
     }
@@ -546,7 +560,8 @@ bool register_in(RuntimeImpl& rt, std::string name, const Pid& pid) {
   Proc* p = pid.proc();
   if (name.empty() || p == nullptr || p->rt != &rt) return false;
   std::unique_lock lock(rt.names_m);
-  if (!otp::is_alive(pid) || rt.names.count(name) != 0 || rt.name_of.count(pid.id()) != 0) return false;
+  if (!otp::is_alive(pid) || rt.names.count(name) != 0 || rt.name_of.count(pid.id()) != 0)
+    return false;
   rt.name_of.emplace(pid.id(), name);
   rt.names.emplace(std::move(name), pid);
   p->named.store(true, std::memory_order_seq_cst);
@@ -601,11 +616,13 @@ std::optional<Duration> timer_op(TimerRef ref, bool cancel, bool read = true) {
   std::optional<Duration> left;
   {
     std::lock_guard lock(w->mutex());
-    if (e->wheel.load(std::memory_order_acquire) != w || e->id.load(std::memory_order_acquire) != ref.id)
+    if (e->wheel.load(std::memory_order_acquire) != w ||
+        e->id.load(std::memory_order_acquire) != ref.id)
       return std::nullopt;
     if (read) {
       std::int64_t now = e->target.proc()->rt->now_ns();
-      left = Duration(std::max<std::int64_t>(0, static_cast<std::int64_t>(e->expires) * 1'000'000 - now));
+      left = Duration(
+          std::max<std::int64_t>(0, static_cast<std::int64_t>(e->expires) * 1'000'000 - now));
     } else {
       left = Duration::zero();
     }
@@ -636,7 +653,9 @@ std::optional<Duration> read_timer(TimerRef ref) { return timer_op(ref, false); 
 namespace {
 // Waiting for the runtime from one of its own threads would wait for itself.
 void require_outside(const RuntimeImpl& rt, const char* what) {
-  if (tls.rt == &rt) throw std::logic_error(std::string("otp::Runtime::") + what + " called from one of its own processes");
+  if (tls.rt == &rt)
+    throw std::logic_error(std::string("otp::Runtime::") + what +
+                           " called from one of its own processes");
 }
 }  // namespace
 
@@ -647,14 +666,16 @@ Runtime::~Runtime() { shutdown(); }
 unsigned Runtime::threads() const { return impl_->opts.threads; }
 bool Runtime::deterministic() const { return impl_->opts.virtual_clock; }
 std::size_t Runtime::process_count() const {
-  return static_cast<std::size_t>(std::max<std::int64_t>(0, impl_->live.load(std::memory_order_acquire)));
+  return static_cast<std::size_t>(
+      std::max<std::int64_t>(0, impl_->live.load(std::memory_order_acquire)));
 }
 std::vector<Pid> Runtime::processes() const { return impl_->snapshot(); }
 Duration Runtime::now() const { return Duration(impl_->now_ns()); }
 
 void Runtime::advance(Duration d) {
   RuntimeImpl& rt = *impl_;
-  if (!rt.opts.virtual_clock) throw std::logic_error("Runtime::advance needs the virtual clock (Options::deterministic())");
+  if (!rt.opts.virtual_clock)
+    throw std::logic_error("Runtime::advance needs the virtual clock (Options::deterministic())");
   require_outside(rt, "advance");
   const std::int64_t target = rt.now_ns() + d.count();
   auto notify_all = [&] {
@@ -668,7 +689,8 @@ void Runtime::advance(Duration d) {
       if (!w->wheel().empty()) next = std::min(next, w->wheel().earliest());
     }
     if (next == UINT64_MAX || static_cast<std::int64_t>(next) * 1'000'000 > target) break;
-    rt.virtual_ns.store(std::max(rt.now_ns(), static_cast<std::int64_t>(next) * 1'000'000), std::memory_order_release);
+    rt.virtual_ns.store(std::max(rt.now_ns(), static_cast<std::int64_t>(next) * 1'000'000),
+                        std::memory_order_release);
     notify_all();
   }
   rt.virtual_ns.store(target, std::memory_order_release);
@@ -677,12 +699,15 @@ void Runtime::advance(Duration d) {
 }
 
 void Runtime::run_until_idle() {
-  if (!impl_->opts.virtual_clock) throw std::logic_error("Runtime::run_until_idle needs the virtual clock");
+  if (!impl_->opts.virtual_clock)
+    throw std::logic_error("Runtime::run_until_idle needs the virtual clock");
   require_outside(*impl_, "run_until_idle");
   impl_->wait_idle();
 }
 
-bool Runtime::register_name(std::string name, Pid pid) { return register_in(*impl_, std::move(name), pid); }
+bool Runtime::register_name(std::string name, Pid pid) {
+  return register_in(*impl_, std::move(name), pid);
+}
 
 bool Runtime::unregister_name(std::string_view name) {
   std::unique_lock lock(impl_->names_m);

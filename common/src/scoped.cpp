@@ -34,7 +34,8 @@ Scoped::~Scoped() {
 }
 
 Scoped::Act::Act(Scoped& s) : saved(tls.current) {
-  if (tls.worker != nullptr) throw std::logic_error("otp::Scoped::await cannot run on a scheduler thread");
+  if (tls.worker != nullptr)
+    throw std::logic_error("otp::Scoped::await cannot run on a scheduler thread");
   if (!is_alive(s.pid_)) throw ExitError(Reason::noproc());
   tls.current = s.pid_.proc();
 }
@@ -58,9 +59,12 @@ Alias Scoped::monitor(const Pid& pid, MonitorAlias mode) {
   return Alias{pid_, monitor_as(alive_or_throw(pid_), pid, m)};
 }
 Alias Scoped::alias(AliasOption option) {
-  return alias_as(alive_or_throw(pid_), option == AliasOption::reply ? AliasMode::reply : AliasMode::explicit_unalias);
+  return alias_as(alive_or_throw(pid_),
+                  option == AliasOption::reply ? AliasMode::reply : AliasMode::explicit_unalias);
 }
-bool Scoped::unalias(const Alias& a) { return a.pid == pid_ && unalias_as(alive_or_throw(pid_), a.ref); }
+bool Scoped::unalias(const Alias& a) {
+  return a.pid == pid_ && unalias_as(alive_or_throw(pid_), a.ref);
+}
 
 std::size_t Scoped::mailbox_size() {
   Proc* p = alive_or_throw(pid_);

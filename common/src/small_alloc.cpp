@@ -113,7 +113,8 @@ void hand_over(Pending& p, std::size_t c) noexcept {
   Block* old = stack.load(std::memory_order_relaxed);
   do {
     p.tail->next = old;
-  } while (!stack.compare_exchange_weak(old, p.head, std::memory_order_release, std::memory_order_relaxed));
+  } while (!stack.compare_exchange_weak(old, p.head, std::memory_order_release,
+                                        std::memory_order_relaxed));
   p = Pending{};
 }
 
@@ -192,7 +193,8 @@ void small_free(void* p, std::size_t size) noexcept {
   }
   --c;
   auto* b = static_cast<Block*>(p);
-  Heap* owner = reinterpret_cast<SpanHeader*>(reinterpret_cast<std::uintptr_t>(p) & ~(span_size - 1))->owner;
+  Heap* owner =
+      reinterpret_cast<SpanHeader*>(reinterpret_cast<std::uintptr_t>(p) & ~(span_size - 1))->owner;
   Heap* h = holder.heap;
   if (owner == h) {
     b->next = h->local[c];

@@ -24,10 +24,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "internal.hpp"
 #include "otp/logger.hpp"
 #include "otp/process.hpp"
 #include "otp/receive.hpp"
-#include "internal.hpp"
 
 namespace otp {
 
@@ -50,9 +50,12 @@ struct Child {
 
   Shutdown shutdown() const {
     switch (shutdown_kind) {
-      case Shutdown::Kind::brutal_kill: return Shutdown::brutal_kill();
-      case Shutdown::Kind::infinity: return Shutdown::infinity();
-      case Shutdown::Kind::timeout: break;
+      case Shutdown::Kind::brutal_kill:
+        return Shutdown::brutal_kill();
+      case Shutdown::Kind::infinity:
+        return Shutdown::infinity();
+      case Shutdown::Kind::timeout:
+        break;
     }
     return Shutdown::after(shutdown_timeout);
   }
@@ -66,7 +69,8 @@ Child make_child(std::uint64_t seq, ChildSpec&& spec) {
   c.restart = spec.restart;
   c.type = spec.type;
   Shutdown how = spec.shutdown ? *spec.shutdown
-                               : (spec.type == ChildType::supervisor ? Shutdown::infinity() : Shutdown::after(5s));
+                               : (spec.type == ChildType::supervisor ? Shutdown::infinity()
+                                                                     : Shutdown::after(5s));
   c.shutdown_kind = how.kind();
   c.shutdown_timeout = how.timeout();
   return c;
@@ -87,7 +91,8 @@ class Children {
   }
   // The child with sequence number `seq`, or nullptr.
   Child* at_seq(std::uint64_t seq) {
-    auto it = std::lower_bound(v_.begin(), v_.end(), seq, [](const Child& c, std::uint64_t s) { return c.seq < s; });
+    auto it = std::lower_bound(v_.begin(), v_.end(), seq,
+                               [](const Child& c, std::uint64_t s) { return c.seq < s; });
     return it == v_.end() || it->seq != seq || it->gone ? nullptr : &*it;
   }
   Child* by_pid(const Pid& pid) {
@@ -124,7 +129,8 @@ class Children {
     if (holes_ == 0 || 2 * holes_ < v_.size()) return;
     std::erase_if(v_, [](const Child& c) { return c.gone; });
     holes_ = 0;
-    if (v_.capacity() > 2 * v_.size() + 8) Vec(std::make_move_iterator(v_.begin()), std::make_move_iterator(v_.end())).swap(v_);
+    if (v_.capacity() > 2 * v_.size() + 8)
+      Vec(std::make_move_iterator(v_.begin()), std::make_move_iterator(v_.end())).swap(v_);
   }
   void reserve(std::size_t n) { v_.reserve(n); }
 
@@ -137,7 +143,8 @@ class Children {
   }
   Vec v_;
   std::size_t holes_ = 0;
-  std::unique_ptr<std::unordered_map<std::uint64_t, std::uint64_t>> index_;  // pid id -> seq, for many children
+  std::unique_ptr<std::unordered_map<std::uint64_t, std::uint64_t>>
+      index_;  // pid id -> seq, for many children
 };
 
 struct SupState {
@@ -145,7 +152,8 @@ struct SupState {
   bool dynamic = false;
   std::uint64_t next_seq = 0;
   Children children;
-  std::vector<Duration> restarts;   // restart times; those before `first_restart` are out of the window
+  std::vector<Duration>
+      restarts;  // restart times; those before `first_restart` are out of the window
   std::size_t first_restart = 0;
 };
 
@@ -194,7 +202,8 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
     st.dynamic = dynamic;
     st.children.reserve(specs.size());
     for (auto& spec : specs) st.children.add(make_child(st.next_seq++, std::move(spec)));
-    std::vector<ChildSpec>().swap(specs);  // the argument lives as long as the process; the specs moved out
+    std::vector<ChildSpec>().swap(
+        specs);  // the argument lives as long as the process; the specs moved out
     // Start in order; on a failure stop what was started, in reverse, and fail.
     auto& all = st.children.all();
     for (std::size_t i = 0; i < all.size(); ++i) {
@@ -251,7 +260,8 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
       Child c = make_child(st.next_seq++, std::move(spec));
       c.pid = r.pid();
       st.children.add(std::move(c));
-    } else if (r.kind() == StartResult::Kind::ignore && !st.dynamic && spec.restart != Restart::temporary) {
+    } else if (r.kind() == StartResult::Kind::ignore && !st.dynamic &&
+               spec.restart != Restart::temporary) {
       st.children.add(make_child(st.next_seq++, std::move(spec)));
     }
     co_return r;
@@ -356,7 +366,8 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
     st.restarts.push_back(t);
     while (st.restarts[st.first_restart] < t - st.flags.max_seconds) ++st.first_restart;
     if (2 * st.first_restart >= st.restarts.size()) {
-      st.restarts.erase(st.restarts.begin(), st.restarts.begin() + static_cast<std::ptrdiff_t>(st.first_restart));
+      st.restarts.erase(st.restarts.begin(),
+                        st.restarts.begin() + static_cast<std::ptrdiff_t>(st.first_restart));
       st.first_restart = 0;
     }
     return static_cast<int>(st.restarts.size() - st.first_restart) <= st.flags.max_restarts;
@@ -380,8 +391,9 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
   Co<void> restart_child(std::uint64_t seq) {
     auto& st = state();
     if (!add_restart()) {
-      report(SupervisorReport{describe_self(), child_text(*st.children.at_seq(seq), Pid{}), Reason::shutdown(),
-                              "reached_max_restart_intensity", "shutting down"});
+      report(SupervisorReport{describe_self(), child_text(*st.children.at_seq(seq), Pid{}),
+                              Reason::shutdown(), "reached_max_restart_intensity",
+                              "shutting down"});
       otp::exit(Reason::shutdown());
     }
     st.children.at_seq(seq)->restarting = false;
@@ -389,7 +401,8 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
       Child& c = *st.children.at_seq(seq);
       StartResult r = co_await start_one(c);
       if (r.kind() == StartResult::Kind::ignore && st.dynamic) {
-        st.children.forget(c);  // Elixir's DynamicSupervisor forgets a child whose restart is ignored
+        st.children.forget(
+            c);  // Elixir's DynamicSupervisor forgets a child whose restart is ignored
         st.children.compact();
       } else if (!r.ok() && r.kind() != StartResult::Kind::ignore) {
         try_again_later(c, r.reason());
@@ -410,7 +423,8 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
     }
     // Temporary children stopped for a sibling are not restarted.
     for (std::size_t i = first; i < all.size(); ++i)
-      if (!all[i].gone && all[i].seq != seq && all[i].restart == Restart::temporary) st.children.forget(all[i]);
+      if (!all[i].gone && all[i].seq != seq && all[i].restart == Restart::temporary)
+        st.children.forget(all[i]);
     for (std::size_t i = first; i < all.size(); ++i) {
       if (all[i].gone) continue;
       StartResult r = co_await start_one(all[i]);
@@ -435,15 +449,19 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
     Ref ref = monitor(pid);
     unlink(pid);
     // Already exited: its Exit is in the mailbox; then only the Down is left to wait for.
-    auto gone = co_await receive<Exit>([pid](const Exit& e) { return e.from == pid; }, Duration::zero());
+    auto gone =
+        co_await receive<Exit>([pid](const Exit& e) { return e.from == pid; }, Duration::zero());
     if (!gone) {
       const Shutdown how = c.shutdown();
-      otp::exit(pid, how.kind() == Shutdown::Kind::brutal_kill ? Reason::kill() : Reason::shutdown());
+      otp::exit(pid,
+                how.kind() == Shutdown::Kind::brutal_kill ? Reason::kill() : Reason::shutdown());
       if (how.kind() == Shutdown::Kind::timeout) {
-        auto down = co_await receive<Down>([ref](const Down& d) { return d.ref == ref; }, how.timeout());
+        auto down =
+            co_await receive<Down>([ref](const Down& d) { return d.ref == ref; }, how.timeout());
         if (down) co_return;
         otp::exit(pid, Reason::kill());
-        report(SupervisorReport{describe_self(), child_text(c, pid), Reason::killed(), "shutdown_error", "killed"});
+        report(SupervisorReport{describe_self(), child_text(c, pid), Reason::killed(),
+                                "shutdown_error", "killed"});
       }
     }
     co_await receive<Down>([ref](const Down& d) { return d.ref == ref; });
@@ -456,7 +474,9 @@ auto as_co(Op op) -> Co<decltype(op.await_resume())> {
 }
 
 Start start_sup(bool link, Name name, SupFlags flags, std::vector<ChildSpec> specs, bool dynamic) {
-  if (link) return SupervisorServer::start_link(std::move(name), std::move(flags), std::move(specs), dynamic);
+  if (link)
+    return SupervisorServer::start_link(std::move(name), std::move(flags), std::move(specs),
+                                        dynamic);
   return SupervisorServer::start(std::move(name), std::move(flags), std::move(specs), dynamic);
 }
 
@@ -469,16 +489,20 @@ Start Supervisor::start_link(Name name, std::vector<ChildSpec> children, SupFlag
   return start_sup(true, std::move(name), flags, std::move(children), false);
 }
 Start Supervisor::start_child(ServerRef sup, ChildSpec spec) {
-  return as_co(SupervisorServer::call(std::move(sup), SupervisorServer::StartChild{std::move(spec)}, infinity));
+  return as_co(SupervisorServer::call(std::move(sup), SupervisorServer::StartChild{std::move(spec)},
+                                      infinity));
 }
 Co<bool> Supervisor::terminate_child(ServerRef sup, std::string id) {
-  return as_co(SupervisorServer::call(std::move(sup), SupervisorServer::TerminateChild{std::move(id)}, infinity));
+  return as_co(SupervisorServer::call(std::move(sup),
+                                      SupervisorServer::TerminateChild{std::move(id)}, infinity));
 }
 Start Supervisor::restart_child(ServerRef sup, std::string id) {
-  return as_co(SupervisorServer::call(std::move(sup), SupervisorServer::RestartChild{std::move(id)}, infinity));
+  return as_co(SupervisorServer::call(std::move(sup), SupervisorServer::RestartChild{std::move(id)},
+                                      infinity));
 }
 Co<Result<void>> Supervisor::delete_child(ServerRef sup, std::string id) {
-  return as_co(SupervisorServer::call(std::move(sup), SupervisorServer::DeleteChild{std::move(id)}, infinity));
+  return as_co(SupervisorServer::call(std::move(sup), SupervisorServer::DeleteChild{std::move(id)},
+                                      infinity));
 }
 Co<std::vector<ChildInfo>> Supervisor::which_children(ServerRef sup) {
   return as_co(SupervisorServer::call(std::move(sup), SupervisorServer::WhichChildren{}, infinity));
@@ -487,15 +511,19 @@ Co<ChildCounts> Supervisor::count_children(ServerRef sup) {
   return as_co(SupervisorServer::call(std::move(sup), SupervisorServer::CountChildren{}, infinity));
 }
 
-Start DynamicSupervisor::start_link(SupFlags flags) { return start_sup(true, Name{}, flags, {}, true); }
+Start DynamicSupervisor::start_link(SupFlags flags) {
+  return start_sup(true, Name{}, flags, {}, true);
+}
 Start DynamicSupervisor::start_link(Name name, SupFlags flags) {
   return start_sup(true, std::move(name), flags, {}, true);
 }
 Start DynamicSupervisor::start_child(ServerRef sup, ChildSpec spec) {
-  return as_co(SupervisorServer::call(std::move(sup), SupervisorServer::StartChild{std::move(spec)}, infinity));
+  return as_co(SupervisorServer::call(std::move(sup), SupervisorServer::StartChild{std::move(spec)},
+                                      infinity));
 }
 Co<bool> DynamicSupervisor::terminate_child(ServerRef sup, Pid child) {
-  return as_co(SupervisorServer::call(std::move(sup), SupervisorServer::TerminatePid{child}, infinity));
+  return as_co(
+      SupervisorServer::call(std::move(sup), SupervisorServer::TerminatePid{child}, infinity));
 }
 Co<std::vector<ChildInfo>> DynamicSupervisor::which_children(ServerRef sup) {
   return as_co(SupervisorServer::call(std::move(sup), SupervisorServer::WhichChildren{}, infinity));

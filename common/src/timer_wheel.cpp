@@ -62,7 +62,10 @@ void TimerWheel::link(List& l, TimerEntry* e) {
 }
 
 void TimerWheel::unlink_from(List& l, TimerEntry* e) {
-  if (e->prev != nullptr) e->prev->next = e->next; else l.head = e->next;
+  if (e->prev != nullptr)
+    e->prev->next = e->next;
+  else
+    l.head = e->next;
   if (e->next != nullptr) e->next->prev = e->prev;
   e->prev = e->next = nullptr;
 }
@@ -86,7 +89,8 @@ void TimerWheel::place(TimerEntry* e) {
   link(l, e);
 }
 
-TimerRef TimerWheel::add(std::uint64_t now_tick, std::uint64_t expires, Pid target, Msg* msg, std::uint64_t id) {
+TimerRef TimerWheel::add(std::uint64_t now_tick, std::uint64_t expires, Pid target, Msg* msg,
+                         std::uint64_t id) {
   // An empty wheel has nothing between base_ and now: catch up for free.
   if (count_ == 0 && now_tick > base_) base_ = now_tick;
   TimerEntry* e = alloc_entry();
@@ -164,7 +168,8 @@ std::uint64_t TimerWheel::next_wakeup() const {
 std::uint64_t TimerWheel::earliest() const {
   std::uint64_t best = UINT64_MAX;
   auto scan = [&](const List& l) {
-    for (TimerEntry* e = l.head; e != nullptr; e = e->next) best = std::min(best, std::max(e->expires, base_));
+    for (TimerEntry* e = l.head; e != nullptr; e = e->next)
+      best = std::min(best, std::max(e->expires, base_));
   };
   for (const auto& l : l0_) scan(l);
   for (const auto& level : ln_)

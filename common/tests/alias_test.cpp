@@ -1,9 +1,9 @@
 // Process aliases (Erlang's alias/unalias and monitor's alias option), and the
 // late replies they keep out of a caller's mailbox.
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "otp/otp.hpp"
 #include "test_support.hpp"
@@ -72,7 +72,8 @@ TEST(Alias, KilledCalleeLeavesNoDownAfterTheCallFailed) {
   otp::Ref watch = me.monitor(gate);
   auto [client, ref] = otp_test::spawn_monitored(me, [gate]() -> otp::Co<void> {
     auto r = co_await Gate::try_call(gate, Gate::Wait{}, otp::infinity);
-    if (r.ok() || !(r.reason() == otp::Reason::killed())) otp::exit(otp::Reason::other("wrong outcome"));
+    if (r.ok() || !(r.reason() == otp::Reason::killed()))
+      otp::exit(otp::Reason::other("wrong outcome"));
     // Anything left from the call would be here now: the Down came with the failure.
     auto stray = co_await otp::receive<otp::Down>(0ms);
     if (stray) otp::exit(otp::Reason::other("stray Down"));

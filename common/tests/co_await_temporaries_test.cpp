@@ -4,11 +4,11 @@
 // destructors: that is the caller's own code and no API can help it (see
 // docs/reference.md, "GCC 12 and co_await"). The library's own argument types
 // (names, specs made by child<T>, reasons, start arguments) must be safe there.
-#include <gtest/gtest.h>
-
 #include <map>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "otp/otp.hpp"
 #include "otp/registry.hpp"
@@ -90,7 +90,8 @@ TEST(CoAwaitTemporaries, StartChildWithASpecBuiltInPlace) {
     auto r = co_await otp::Supervisor::start_child(sup.pid(), make_spec(std::string(40, 'a')));
     if (!r) otp::exit(otp::Reason::other("no child"));
     auto dyn = co_await otp::DynamicSupervisor::start_link();
-    auto d = co_await otp::DynamicSupervisor::start_child(dyn.pid(), otp::child<Worker>(std::string(40, 'b')));
+    auto d = co_await otp::DynamicSupervisor::start_child(dyn.pid(),
+                                                          otp::child<Worker>(std::string(40, 'b')));
     if (!d) otp::exit(otp::Reason::other("no dynamic child"));
   });
 }
@@ -98,7 +99,8 @@ TEST(CoAwaitTemporaries, StartChildWithASpecBuiltInPlace) {
 TEST(CoAwaitTemporaries, SupervisorStartLinkWithABracedChildList) {
   run_in_process([]() -> otp::Co<void> {
 #ifdef OTP_BRACED
-    auto sup = co_await otp::Supervisor::start_link({otp::child<Worker>(std::string(40, 'a')), make_spec("b")});
+    auto sup = co_await otp::Supervisor::start_link(
+        {otp::child<Worker>(std::string(40, 'a')), make_spec("b")});
 #else
     std::vector<otp::ChildSpec> children{otp::child<Worker>(std::string(40, 'a')), make_spec("b")};
     auto sup = co_await otp::Supervisor::start_link(std::move(children));

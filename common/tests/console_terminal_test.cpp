@@ -93,7 +93,8 @@ TEST_F(ConsoleTerminal, HistoryIsKeptBetweenRuns) {
     ASSERT_EQ(first->wait_exit(), 0);
   }
   const std::string history = read_file(state / "hang_ten" / "history");
-  EXPECT_NE(history.find("new\\040eric"), std::string::npos) << history;  // libedit writes a space as \040
+  EXPECT_NE(history.find("new\\040eric"), std::string::npos)
+      << history;  // libedit writes a space as \040
 
   auto second = start(env("xterm"));
   second->type(up);
@@ -112,7 +113,8 @@ TEST_F(ConsoleTerminal, HistoryWithoutXdgStateHomeIsUnderHome) {
   ASSERT_TRUE(prompt(*console, 2)) << console->screen();
   console->type(ctrl_d);
   ASSERT_EQ(console->wait_exit(), 0);
-  EXPECT_NE(read_file(home.path() / ".local" / "state" / "hang_ten" / "history").find("ls"), std::string::npos);
+  EXPECT_NE(read_file(home.path() / ".local" / "state" / "hang_ten" / "history").find("ls"),
+            std::string::npos);
   EXPECT_FALSE(std::filesystem::exists(state));
 }
 

@@ -47,7 +47,8 @@ TEST(ConsoleDuration, ParsesMillisecondsSecondsAndMinutes) {
 }
 
 TEST(ConsoleDuration, RefusesAnythingElse) {
-  for (const char* bad : {"", "ms", "10", "10h", "-1s", "1.5s", "1 s", "s1", "10mss", "99999999999999999999m"}) {
+  for (const char* bad :
+       {"", "ms", "10", "10h", "-1s", "1.5s", "1 s", "s1", "10mss", "99999999999999999999m"}) {
     EXPECT_FALSE(otp::parse_duration(bad).has_value()) << bad;
   }
 }
@@ -68,7 +69,8 @@ TEST(ConsoleParse, SplitsWordsAndKeepsQuotedSpaces) {
 }
 
 TEST(ConsoleParse, SplitsAScriptOnSemicolonsOutsideQuotes) {
-  EXPECT_EQ(Console::split_script("new eric; show eric;;"), (std::vector<std::string>{"new eric", " show eric"}));
+  EXPECT_EQ(Console::split_script("new eric; show eric;;"),
+            (std::vector<std::string>{"new eric", " show eric"}));
   EXPECT_EQ(Console::split_script("echo \"a;b\""), (std::vector<std::string>{"echo \"a;b\""}));
 }
 
@@ -79,8 +81,8 @@ TEST_F(ConsoleFixture, RunsACommandWithItsArguments) {
 }
 
 TEST_F(ConsoleFixture, BadInputIsOneErrorLineAndRunsNothing) {
-  for (const char* bad : {"nope", "echo", "echo a b c", "echo \"a", "sleep", "sleep 1h", "kill", "kill <0.9999.0>",
-                          "kill <0.x.0>", "kill nobody"}) {
+  for (const char* bad : {"nope", "echo", "echo a b c", "echo \"a", "sleep", "sleep 1h", "kill",
+                          "kill <0.9999.0>", "kill <0.x.0>", "kill nobody"}) {
     std::string result = console.execute(bad);
     EXPECT_EQ(result.rfind("** (", 0), 0u) << bad << " -> " << result;
     EXPECT_EQ(result.find('\n'), std::string::npos) << result;
@@ -90,15 +92,20 @@ TEST_F(ConsoleFixture, BadInputIsOneErrorLineAndRunsNothing) {
 }
 
 TEST_F(ConsoleFixture, AHandlerExceptionBecomesAnErrorLine) {
-  console.command("fail", "", "", [](const Console::Args&) -> std::string { throw std::invalid_argument("bad login"); });
-  console.command("exit", "", "", [](const Console::Args&) -> std::string { throw otp::ExitError(otp::Reason::noproc()); });
+  console.command("fail", "", "", [](const Console::Args&) -> std::string {
+    throw std::invalid_argument("bad login");
+  });
+  console.command("exit", "", "", [](const Console::Args&) -> std::string {
+    throw otp::ExitError(otp::Reason::noproc());
+  });
   EXPECT_EQ(console.execute("fail"), "** (ArgumentError) bad login");
   EXPECT_EQ(console.execute("exit"), "** (exit) noproc");
 }
 
 TEST_F(ConsoleFixture, HelpListsEveryCommand) {
   std::string help = console.execute("help");
-  for (const char* name : {"help", "tree", "ps", "kill <pid|name> [reason]", "sleep <duration>", "quit", "echo <a> [b]"}) {
+  for (const char* name : {"help", "tree", "ps", "kill <pid|name> [reason]", "sleep <duration>",
+                           "quit", "echo <a> [b]"}) {
     EXPECT_NE(help.find(name), std::string::npos) << name;
   }
 }
@@ -131,11 +138,14 @@ TEST_F(ConsoleFixture, TreeAndPsShowTheProcesses) {
 }
 
 TEST_F(ConsoleFixture, TreeDotPrintsTheTreeAsGraphvizWithoutTheConsole) {
-  auto a = me.await(Sleeper::start_link(otp::Name::local("sleeper")));  // a child of the console's process
+  auto a = me.await(
+      Sleeper::start_link(otp::Name::local("sleeper")));  // a child of the console's process
   std::string dot = console.execute("tree dot");
   EXPECT_EQ(dot.rfind("digraph", 0), 0u) << dot;
   EXPECT_TRUE(dot.ends_with("}")) << dot;
-  EXPECT_NE(dot.find(fmt::format("\"{}\" [label=\"sleeper\\n{}\\n", a.pid(), a.pid())), std::string::npos) << dot;
+  EXPECT_NE(dot.find(fmt::format("\"{}\" [label=\"sleeper\\n{}\\n", a.pid(), a.pid())),
+            std::string::npos)
+      << dot;
   EXPECT_EQ(dot.find(fmt::format("\"{}\"", me.pid())), std::string::npos) << dot;
   EXPECT_EQ(console.execute("tree").rfind(a.pid().to_string() + " sleeper", 0), 0u);
   EXPECT_EQ(console.execute("tree svg").rfind("** (ArgumentError)", 0), 0u);
@@ -217,12 +227,15 @@ TEST_F(ConsoleFixture, KillReturnsOnceTheSignalTookEffect) {
 }
 
 TEST_F(ConsoleFixture, APidOfTheWrongKindIsRefusedBeforeAnythingIsSent) {
-  console.command("poke", "<pid>", "", [this](const Console::Args& a) { return console.pid_arg<Sleeper>(a[0]).to_string(); });
+  console.command("poke", "<pid>", "", [this](const Console::Args& a) {
+    return console.pid_arg<Sleeper>(a[0]).to_string();
+  });
   auto sleeper = me.await(Sleeper::start());
   auto other = me.await(Other::start(otp::Name::local("other")));
   EXPECT_EQ(console.execute("poke " + sleeper.pid().to_string()), sleeper.pid().to_string());
   EXPECT_EQ(console.execute("poke " + other.pid().to_string()),
-            fmt::format("** (ArgumentError) {} is not a Sleeper: it is other (GenServer Other)", other.pid()));
+            fmt::format("** (ArgumentError) {} is not a Sleeper: it is other (GenServer Other)",
+                        other.pid()));
   EXPECT_EQ(console.execute("poke <0.999.0>").rfind("** (exit) no process", 0), 0u);
 }
 
@@ -234,7 +247,8 @@ TEST_F(ConsoleFixture, SaysWhenTheApplicationStoppedAndStartsItAgain) {
     ++starts;
     return me.await(otp::Supervisor::start_link(otp::Name::local("App.Supervisor"), {}));
   });
-  EXPECT_EQ(run({"test", "-e", "echo a; kill App.Supervisor; echo b; tree; start; echo c; start"}), 1);
+  EXPECT_EQ(run({"test", "-e", "echo a; kill App.Supervisor; echo b; tree; start; echo c; start"}),
+            1);
   EXPECT_EQ(out.str(),
             "a\n"
             "true\n"

@@ -1,10 +1,11 @@
-#include <gtest/gtest.h>
+#include "otp/detail/exit_hook.hpp"
 
 #include <atomic>
 #include <memory>
 #include <vector>
 
-#include "otp/detail/exit_hook.hpp"
+#include <gtest/gtest.h>
+
 #include "otp/otp.hpp"
 #include "test_support.hpp"
 
@@ -52,7 +53,8 @@ TEST(ExitHook, HooksRunInTheOrderTheyWereAddedAndAreFreedWithTheirCaptures) {
   auto order = std::make_shared<std::vector<int>>();
   auto pid = me.spawn([]() -> otp::Co<void> { co_await otp::receive<otp_test::Go>(); });
   for (int i = 0; i < 5; ++i)
-    ASSERT_TRUE(otp::detail::on_exit(pid, [order, i](const otp::Pid&, const otp::Reason&) { order->push_back(i); }));
+    ASSERT_TRUE(otp::detail::on_exit(
+        pid, [order, i](const otp::Pid&, const otp::Reason&) { order->push_back(i); }));
   EXPECT_EQ(order.use_count(), 6);
   auto ref = me.monitor(pid);
   me.send(pid, otp_test::Go{});

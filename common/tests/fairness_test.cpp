@@ -1,10 +1,10 @@
 // Fairness: a chain of processes handing work to each other does not starve a third runnable
 // process. The chain runs on one time slice (each process run next inherits what its waker
 // left), so a waiting process runs after at most 16 of the chain's steps (docs/semantics.md).
-#include <gtest/gtest.h>
-
 #include <array>
 #include <atomic>
+
+#include <gtest/gtest.h>
 
 #include "otp/otp.hpp"
 #include "test_support.hpp"
@@ -62,11 +62,13 @@ TEST_P(Fairness, AChainHandingWorkOnDoesNotStarveAThirdProcess) {
   ASSERT_TRUE(me.receive<Ready>(otp_test::kWait).has_value());  // the third process waits for Go
   std::array<otp::Pid, 3> ring{rt.spawn(member, &c, third), rt.spawn(member, &c, otp::Pid{}),
                                rt.spawn(member, &c, otp::Pid{})};
-  for (std::size_t i = 0; i < ring.size(); ++i) otp::send(ring[i], Next{ring[(i + 1) % ring.size()]});
+  for (std::size_t i = 0; i < ring.size(); ++i)
+    otp::send(ring[i], Next{ring[(i + 1) % ring.size()]});
   otp::send(ring[0], Token{});
   ASSERT_TRUE(await_down(me, down).has_value());
   ASSERT_GE(c.woken_at.load(), 0);
-  EXPECT_LE(c.ran_at.load() - c.woken_at.load(), 16) << "hops of the chain before the third process ran";
+  EXPECT_LE(c.ran_at.load() - c.woken_at.load(), 16)
+      << "hops of the chain before the third process ran";
 }
 
 INSTANTIATE_TEST_SUITE_P(Threads, Fairness, ::testing::Values(1u, 2u),

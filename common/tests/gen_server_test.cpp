@@ -1,7 +1,7 @@
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "otp/otp.hpp"
 #include "test_support.hpp"
@@ -63,7 +63,8 @@ TEST(GenServer, CallToADeadServerExitsWithNoproc) {
     FAIL() << "the call returned";
   } catch (const otp::ExitError& e) {
     EXPECT_EQ(e.reason, otp::Reason::noproc());
-    EXPECT_EQ(std::string(e.what()).rfind("** (exit) exited in: GenServer.call(", 0), 0u) << e.what();
+    EXPECT_EQ(std::string(e.what()).rfind("** (exit) exited in: GenServer.call(", 0), 0u)
+        << e.what();
   }
 }
 
@@ -136,7 +137,8 @@ TEST(GenServer, ThousandCallersBlockedInCallsHoldNoThread) {
   // Every caller is parked in a call on a 2-thread runtime; the server still answers.
   auto deadline = std::chrono::steady_clock::now() + kWait;
   std::size_t parked = 0;
-  while ((parked = me.await(Gate::call(gate, Gate::Count{}))) < n && std::chrono::steady_clock::now() < deadline)
+  while ((parked = me.await(Gate::call(gate, Gate::Count{}))) < n &&
+         std::chrono::steady_clock::now() < deadline)
     (void)me.receive<otp_test::Never>(1ms);
   ASSERT_EQ(parked, std::size_t{n});
   Gate::cast(gate, Gate::Release{1});

@@ -1,8 +1,8 @@
 // Links and exit signals, by Erlang's rules.
-#include <gtest/gtest.h>
-
 #include <stdexcept>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "otp/otp.hpp"
 #include "test_support.hpp"
@@ -16,10 +16,17 @@ using otp_test::spawn_monitored;
 
 namespace {
 
-struct Linked { otp::Pid partner; };
-struct Ping { otp::Pid from; };
+struct Linked {
+  otp::Pid partner;
+};
+struct Ping {
+  otp::Pid from;
+};
 struct Pong {};
-struct Trapped { otp::Pid from; otp::Reason reason; };
+struct Trapped {
+  otp::Pid from;
+  otp::Reason reason;
+};
 struct Done {};
 
 // A process that answers Pings forever: shows that it is still alive.
@@ -41,8 +48,10 @@ otp::Pid spawn_parent_of(otp::Runtime& rt, otp::Pid to, F child_body, bool trap 
     for (bool stop = false; !stop;) {
       co_await otp::receive(
           [&](otp::Exit e) {
-            if (e.from == child) otp::send(to, Trapped{e.from, e.reason});
-            else stop = true;  // the runtime's shutdown: leave at once
+            if (e.from == child)
+              otp::send(to, Trapped{e.from, e.reason});
+            else
+              stop = true;  // the runtime's shutdown: leave at once
           },
           [](Ping p) { otp::send(p.from, Pong{}); });
     }
@@ -127,7 +136,8 @@ TEST(Links, CrashPropagatesAlongAChainOfLinks) {
 TEST(Links, NormalExitDoesNotKillALinkedNonTrappingProcess) {
   otp::Runtime rt{otp::Options{.threads = 2}};
   otp::Scoped me{rt};
-  otp::Pid parent = spawn_parent_of(rt, me.pid(), []() -> otp::Co<void> { co_await otp::receive<Go>(); });
+  otp::Pid parent =
+      spawn_parent_of(rt, me.pid(), []() -> otp::Co<void> { co_await otp::receive<Go>(); });
   auto linked = me.receive<Linked>(kWait);
   ASSERT_TRUE(linked.has_value());
   otp::Ref child_ref = me.monitor(linked->partner);
@@ -171,7 +181,9 @@ TEST(Links, TrapExitReturnsThePreviousValue) {
   otp::Runtime rt{otp::Options{.threads = 2}};
   otp::Scoped me{rt};
   const otp::Pid to = me.pid();
-  struct Flags { bool first, second, third; };
+  struct Flags {
+    bool first, second, third;
+  };
   rt.spawn([to]() -> otp::Co<void> {
     bool a = otp::trap_exit(true);
     bool b = otp::trap_exit(false);
@@ -217,7 +229,8 @@ TEST(Links, ExitKillKillsATrappingProcessAndOthersSeeKilled) {
 TEST(Links, KilledReasonPropagatesToNonTrappingLinkedProcess) {
   otp::Runtime rt{otp::Options{.threads = 2}};
   otp::Scoped me{rt};
-  otp::Pid parent = spawn_parent_of(rt, me.pid(), []() -> otp::Co<void> { co_await otp::receive<Never>(); });
+  otp::Pid parent =
+      spawn_parent_of(rt, me.pid(), []() -> otp::Co<void> { co_await otp::receive<Never>(); });
   auto linked = me.receive<Linked>(kWait);
   ASSERT_TRUE(linked.has_value());
   otp::Ref ref = me.monitor(parent);
@@ -318,7 +331,8 @@ TEST(Links, ExitShutdownKillsANonTrappingProcess) {
 TEST(Links, ExitShutdownWithTermKillsWithThatReasonAndPropagatesOverLinks) {
   otp::Runtime rt{otp::Options{.threads = 2}};
   otp::Scoped me{rt};
-  otp::Pid parent = spawn_parent_of(rt, me.pid(), []() -> otp::Co<void> { co_await otp::receive<Never>(); });
+  otp::Pid parent =
+      spawn_parent_of(rt, me.pid(), []() -> otp::Co<void> { co_await otp::receive<Never>(); });
   auto linked = me.receive<Linked>(kWait);
   ASSERT_TRUE(linked.has_value());
   otp::Ref child_ref = me.monitor(linked->partner);
@@ -367,9 +381,7 @@ TEST(Links, ExceptionFromANestedCoroutineEndsTheProcessWithItsReason) {
       co_return 0;
     }
   };
-  auto [pid, ref] = spawn_monitored(me, []() -> otp::Co<void> {
-    (void)co_await Inner::fails();
-  });
+  auto [pid, ref] = spawn_monitored(me, []() -> otp::Co<void> { (void)co_await Inner::fails(); });
   auto down = await_down(me, ref);
   ASSERT_TRUE(down.has_value());
   EXPECT_EQ(down->reason, otp::Reason::exception("deep"));

@@ -103,8 +103,10 @@ TEST(ModuleName, NamesTypesTheWayAReaderKnowsThem) {
   EXPECT_EQ(otp::module_name("hang_ten::Server::Boom"), "HangTen.Server.Boom");
   EXPECT_EQ(otp::module_name("otp::{anonymous}::SupervisorServer"), "SupervisorServer");
   EXPECT_EQ(otp::module_name("(anonymous namespace)::Holder"), "Holder");
-  EXPECT_EQ(otp::module_name("otp::detail::CallMsg<hang_ten::Server, hang_ten::Server::Boom>"), "HangTen.Server.Boom");
-  EXPECT_EQ(otp::module_name("{bad_call, otp::detail::CastMsg<a::B, a::B::C>}"), "{bad_call, A.B.C}");
+  EXPECT_EQ(otp::module_name("otp::detail::CallMsg<hang_ten::Server, hang_ten::Server::Boom>"),
+            "HangTen.Server.Boom");
+  EXPECT_EQ(otp::module_name("{bad_call, otp::detail::CastMsg<a::B, a::B::C>}"),
+            "{bad_call, A.B.C}");
   EXPECT_EQ(otp::module_name("std::string"), "std::string");
   EXPECT_EQ(otp::module_name("boom"), "boom");
 }
@@ -122,7 +124,10 @@ TEST(Logger, CrashReportNamesTheModuleAsAReaderKnowsIt) {
   auto records = logs.records();
   ASSERT_EQ(records.size(), 1u);
   const std::string& t = records[0].text;
-  EXPECT_EQ(t.rfind(fmt::format("crash report: process {} holder (HangTenLike.Holder) exited", pid), 0), 0u) << t;
+  EXPECT_EQ(
+      t.rfind(fmt::format("crash report: process {} holder (HangTenLike.Holder) exited", pid), 0),
+      0u)
+      << t;
   EXPECT_NE(t.find("last message: HangTenLike.Holder.Boom\n"), std::string::npos) << t;
   EXPECT_EQ(t.find("::"), std::string::npos) << t;
 }
@@ -138,9 +143,10 @@ TEST(Logger, CallExitsNameTheRequestAndTheRegistryOfAViaName) {
     me.await(Holder::call(otp::Via{&registry, "eric_server"}, Holder::Boom{}));
     FAIL() << "no exit";
   } catch (const otp::ExitError& e) {
-    EXPECT_EQ(std::string(e.what()).rfind("** (exit) exited in: GenServer.call({:via, HangTen.Registry, \"eric_server\"}, "
-                                          "HangTenLike.Holder.Boom, 5000) ** (EXIT) kaput",
-                                          0),
+    EXPECT_EQ(std::string(e.what()).rfind(
+                  "** (exit) exited in: GenServer.call({:via, HangTen.Registry, \"eric_server\"}, "
+                  "HangTenLike.Holder.Boom, 5000) ** (EXIT) kaput",
+                  0),
               0u)
         << e.what();
   }

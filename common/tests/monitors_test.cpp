@@ -1,8 +1,8 @@
 // Monitors: Down messages, noproc, demonitor (with and without flush), spawn_monitor.
-#include <gtest/gtest.h>
-
 #include <set>
 #include <stdexcept>
+
+#include <gtest/gtest.h>
 
 #include "otp/otp.hpp"
 #include "test_support.hpp"
@@ -15,10 +15,22 @@ using otp_test::Never;
 
 namespace {
 
-struct Target { otp::Pid pid; };
-struct Report { otp::Ref ref; otp::Pid pid; otp::Reason reason; bool matches; };
-struct Count { int n; };
-struct Flags { bool got_down; bool got_marker; };
+struct Target {
+  otp::Pid pid;
+};
+struct Report {
+  otp::Ref ref;
+  otp::Pid pid;
+  otp::Reason reason;
+  bool matches;
+};
+struct Count {
+  int n;
+};
+struct Flags {
+  bool got_down;
+  bool got_marker;
+};
 struct Marker {};
 
 TEST(Monitors, DownCarriesRefPidAndReason) {
@@ -140,8 +152,12 @@ TEST(Monitors, DemonitorMeansNoDownArrives) {
     // Anything for `ref` would be in the mailbox before the marker.
     bool got_down = false;
     for (;;) {
-      bool marker = co_await otp::receive([&](otp::Down) { got_down = true; return false; },
-                                          [](Marker) { return true; });
+      bool marker = co_await otp::receive(
+          [&](otp::Down) {
+            got_down = true;
+            return false;
+          },
+          [](Marker) { return true; });
       if (marker) break;
     }
     otp::send(to, Flags{got_down, true});

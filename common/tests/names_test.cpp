@@ -1,7 +1,7 @@
 // Local names: register_name, whereis, unregister_name, send by name.
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "otp/otp.hpp"
 #include "test_support.hpp"
@@ -14,10 +14,19 @@ using otp_test::Never;
 
 namespace {
 
-struct Hello { int n; };
-struct Answer { bool ok; std::string text; };
-struct Registered { bool ok; };
-struct Where { std::optional<otp::Pid> pid; };
+struct Hello {
+  int n;
+};
+struct Answer {
+  bool ok;
+  std::string text;
+};
+struct Registered {
+  bool ok;
+};
+struct Where {
+  std::optional<otp::Pid> pid;
+};
 
 // Echoes Hello back to `to` forever.
 otp::Pid spawn_echo(otp::Runtime& rt, otp::Pid to) {
@@ -161,7 +170,14 @@ TEST(Names, RegisterAndWhereisFromInsideAProcess) {
   otp::Runtime rt{otp::Options{.threads = 2}};
   otp::Scoped me{rt};
   const otp::Pid to = me.pid();
-  struct Info { bool first; bool again; std::optional<otp::Pid> where; std::string mine; bool unreg; std::optional<otp::Pid> after; };
+  struct Info {
+    bool first;
+    bool again;
+    std::optional<otp::Pid> where;
+    std::string mine;
+    bool unreg;
+    std::optional<otp::Pid> after;
+  };
   otp::Pid pid = rt.spawn([to]() -> otp::Co<void> {
     Info info;
     info.first = otp::register_name("inside", otp::self());

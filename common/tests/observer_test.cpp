@@ -1,5 +1,4 @@
 #include <gtest/gtest.h>
-
 #include <nlohmann/json.hpp>
 
 #include "otp/otp.hpp"
@@ -28,7 +27,8 @@ const otp::TreeNode* find(const std::vector<otp::TreeNode>& forest, const otp::P
 TEST(Observer, TreeShowsASupervisorAndItsChildrenInStartOrder) {
   otp::Runtime rt({.threads = 2});
   otp::Scoped me(rt);
-  auto sup = me.await(otp::Supervisor::start_link(otp::Name::local("top"), {leaf("a", 1), leaf("b", 2)}));
+  auto sup =
+      me.await(otp::Supervisor::start_link(otp::Name::local("top"), {leaf("a", 1), leaf("b", 2)}));
   ASSERT_TRUE(sup.ok());
   auto forest = me.await(otp::observer::tree());
   const otp::TreeNode* node = find(forest, sup.pid());
@@ -67,9 +67,12 @@ TEST(Observer, RenderersShowEveryProcess) {
 
   std::string dot = otp::observer::render_dot(one);
   EXPECT_EQ(dot.rfind("digraph", 0), 0u);
-  EXPECT_NE(dot.find(fmt::format("\"{}\" -> \"{}\"", sup.pid(), node->children[0].info.pid)), std::string::npos) << dot;
+  EXPECT_NE(dot.find(fmt::format("\"{}\" -> \"{}\"", sup.pid(), node->children[0].info.pid)),
+            std::string::npos)
+      << dot;
   EXPECT_NE(dot.find("shape=box"), std::string::npos);
-  EXPECT_NE(dot.find(fmt::format("[label=\"top\\n{}\\nSupervisor\"", sup.pid())), std::string::npos) << dot;
+  EXPECT_NE(dot.find(fmt::format("[label=\"top\\n{}\\nSupervisor\"", sup.pid())), std::string::npos)
+      << dot;
 
   auto all = me.await(otp::observer::processes());
   std::string table = otp::observer::render_table(all);

@@ -1,11 +1,11 @@
 // Processes: spawn, self, spawn_link/spawn_monitor, pid identity, is_alive, sends to dead pids,
 // message order and message types.
-#include <gtest/gtest.h>
-
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "otp/otp.hpp"
 #include "test_support.hpp"
@@ -19,17 +19,34 @@ using otp_test::spawn_monitored;
 
 namespace {
 
-struct Ran { int value; };
-struct SelfIs { otp::Pid pid; };
-struct Num { int n; };
-struct Result { bool in_order; int count; };
-struct ChildIs { otp::Pid pid; };
-struct Report { otp::Pid pid; otp::Reason reason; bool ref_matches; };
+struct Ran {
+  int value;
+};
+struct SelfIs {
+  otp::Pid pid;
+};
+struct Num {
+  int n;
+};
+struct Result {
+  bool in_order;
+  int count;
+};
+struct ChildIs {
+  otp::Pid pid;
+};
+struct Report {
+  otp::Pid pid;
+  otp::Reason reason;
+  bool ref_matches;
+};
 struct Payload {
   std::string name;
   std::vector<int> values;
 };
-struct Wrapped { std::unique_ptr<int> p; };
+struct Wrapped {
+  std::unique_ptr<int> p;
+};
 
 TEST(Process, SpawnRunsTheBody) {
   otp::Runtime rt{otp::Options{.threads = 2}};
@@ -192,9 +209,7 @@ TEST(Process, MessageToAnOldPidDoesNotReachALaterProcess) {
 TEST(Process, IsAliveIsFalseAfterExit) {
   otp::Runtime rt{otp::Options{.threads = 2}};
   otp::Scoped me{rt};
-  otp::Pid pid = rt.spawn([]() -> otp::Co<void> {
-    co_await otp::receive<Go>();
-  });
+  otp::Pid pid = rt.spawn([]() -> otp::Co<void> { co_await otp::receive<Go>(); });
   EXPECT_TRUE(otp::is_alive(pid));
   otp::Ref ref = me.monitor(pid);
   otp::send(pid, Go{});
@@ -263,7 +278,10 @@ TEST(Process, MessagesFromEachOfManySendersStayInOrder) {
   otp::Runtime rt{otp::Options{.threads = 2}};
   otp::Scoped me{rt};
   constexpr int senders = 4, per_sender = 2'500;
-  struct Tagged { int sender; int n; };
+  struct Tagged {
+    int sender;
+    int n;
+  };
   const otp::Pid to = me.pid();
   otp::Pid receiver = rt.spawn([to]() -> otp::Co<void> {
     std::vector<int> next(senders, 0);
@@ -363,7 +381,8 @@ TEST(Process, ExitTakesTheReasonAsErlangWritesIt) {
   ASSERT_TRUE(down);
   EXPECT_EQ(down->reason, otp::Reason::other("boom"));
 
-  auto [sleeper, sleeper_ref] = spawn_monitored(me, []() -> otp::Co<void> { co_await otp::sleep(1h); });
+  auto [sleeper, sleeper_ref] =
+      spawn_monitored(me, []() -> otp::Co<void> { co_await otp::sleep(1h); });
   otp::exit(sleeper, "kill");
   down = otp_test::await_down(me, sleeper_ref);
   ASSERT_TRUE(down);

@@ -1,11 +1,11 @@
 // Selective receive: by type, by predicate, multi-clause, guarded clauses, `after`
 // timeouts, polling, sleep, yield, and waiting that holds no OS thread.
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "otp/otp.hpp"
 #include "test_support.hpp"
@@ -17,18 +17,41 @@ using otp_test::Never;
 
 namespace {
 
-struct A { int n; };
-struct B { int n; };
-struct C { int n; };
-struct Job { int id; bool urgent; };
-struct Seen { std::vector<std::string> order; };
-struct Outcome { bool got; int n; };
+struct A {
+  int n;
+};
+struct B {
+  int n;
+};
+struct C {
+  int n;
+};
+struct Job {
+  int id;
+  bool urgent;
+};
+struct Seen {
+  std::vector<std::string> order;
+};
+struct Outcome {
+  bool got;
+  int n;
+};
 struct Woke {};
-struct Ready { otp::Pid pid; };
-struct Ping { otp::Pid from; int n; };
-struct Pong { int n; };
+struct Ready {
+  otp::Pid pid;
+};
+struct Ping {
+  otp::Pid from;
+  int n;
+};
+struct Pong {
+  int n;
+};
 struct Stop {};
-struct Spins { int count; };
+struct Spins {
+  int count;
+};
 
 std::string show(const A& a) { return "A" + std::to_string(a.n); }
 std::string show(const B& b) { return "B" + std::to_string(b.n); }
@@ -119,7 +142,8 @@ TEST(Receive, MultiClausePicksTheFirstMessageInMailboxOrder) {
     co_await otp::receive<Go>();
     Seen seen;
     for (int i = 0; i < 3; ++i) {
-      std::string s = co_await otp::receive([](A a) { return show(a); }, [](B b) { return show(b); });
+      std::string s =
+          co_await otp::receive([](A a) { return show(a); }, [](B b) { return show(b); });
       seen.order.push_back(s);
     }
     seen.order.push_back(show(co_await otp::receive<C>()));
@@ -186,9 +210,11 @@ TEST(Receive, GuardedClausesOfTheSameTypeAreTriedInOrder) {
   otp::Pid pid = rt.spawn([to]() -> otp::Co<void> {
     Seen seen;
     for (int i = 0; i < 3; ++i) {
-      std::string s = co_await otp::receive(
-          otp::match<A>([](const A& a) { return a.n > 10; }, [](A a) { return "big" + std::to_string(a.n); }),
-          otp::match<A>([](const A&) { return true; }, [](A a) { return "small" + std::to_string(a.n); }));
+      std::string s =
+          co_await otp::receive(otp::match<A>([](const A& a) { return a.n > 10; },
+                                              [](A a) { return "big" + std::to_string(a.n); }),
+                                otp::match<A>([](const A&) { return true; },
+                                              [](A a) { return "small" + std::to_string(a.n); }));
       seen.order.push_back(s);
     }
     otp::send(to, std::move(seen));
@@ -291,9 +317,11 @@ TEST(Receive, AfterClauseRunsWhenNothingMatchesInTime) {
   otp::Scoped me{rt};
   const otp::Pid to = me.pid();
   otp::Pid pid = rt.spawn([to]() -> otp::Co<void> {
-    std::string s = co_await otp::receive([](A a) { return show(a); }, otp::after(1s, [] { return std::string("timeout"); }));
+    std::string s = co_await otp::receive([](A a) { return show(a); },
+                                          otp::after(1s, [] { return std::string("timeout"); }));
     otp::send(to, s);
-    std::string s2 = co_await otp::receive([](A a) { return show(a); }, otp::after(1s, [] { return std::string("timeout"); }));
+    std::string s2 = co_await otp::receive([](A a) { return show(a); },
+                                           otp::after(1s, [] { return std::string("timeout"); }));
     otp::send(to, s2);
   });
   otp::send(pid, B{1});  // matches no clause
@@ -451,7 +479,8 @@ TEST(Receive, YieldingProcessesTakeTurnsOnOneThread) {
   std::vector<int> order;
   while (auto a = me.receive<A>(0ms)) order.push_back(a->n);
   ASSERT_EQ(order.size(), 10u);
-  for (std::size_t i = 1; i < order.size(); ++i) EXPECT_NE(order[i], order[i - 1]) << "at step " << i;
+  for (std::size_t i = 1; i < order.size(); ++i)
+    EXPECT_NE(order[i], order[i - 1]) << "at step " << i;
 }
 
 TEST(Receive, YieldGivesATurnToAProcessWokenFromAPlainThread) {
@@ -489,7 +518,8 @@ TEST(Receive, YieldGivesATurnToAProcessWokenFromAPlainThread) {
   release->store(true);
   auto r = me.receive<Spins>(kWait);
   ASSERT_TRUE(r.has_value());
-  EXPECT_LE(r->count, 2) << "the spinner yielded " << r->count << " times while the stopper was runnable";
+  EXPECT_LE(r->count, 2) << "the spinner yielded " << r->count
+                         << " times while the stopper was runnable";
 }
 
 TEST(Receive, BlockedReceiveDoesNotBlockOtherProcessesOnOneThread) {

@@ -524,7 +524,8 @@ TEST(Registry, InternalTableFindsConsecutiveHashesAcrossEveryGrowth) {
   }
   for (std::uint64_t k = 1; k <= n; k += 2) table.erase(table.find(k, k));
   EXPECT_EQ(table.size(), n / 2);
-  for (std::uint64_t k = 1; k <= n; ++k) EXPECT_EQ(table.find(k, k) != nullptr, k % 2 == 0) << "key " << k;
+  for (std::uint64_t k = 1; k <= n; ++k)
+    EXPECT_EQ(table.find(k, k) != nullptr, k % 2 == 0) << "key " << k;
 }
 
 }  // namespace

@@ -25,7 +25,8 @@ struct Lower : otp::Supervisor {
 // Middle: the workers directly, and one more level down.
 struct Middle : otp::Supervisor {
   static otp::Start start_link() {
-    return otp::Supervisor::start_link(otp::Name::local("middle"), {otp::child<Local>(), otp::child<Lower>()});
+    return otp::Supervisor::start_link(otp::Name::local("middle"),
+                                       {otp::child<Local>(), otp::child<Lower>()});
   }
 };
 

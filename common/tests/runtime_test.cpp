@@ -1,10 +1,10 @@
 // otp::Runtime: shutdown, process lifetimes and counts, deterministic mode.
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <atomic>
 #include <memory>
 #include <stdexcept>
+
+#include <gtest/gtest.h>
 
 #include "otp/otp.hpp"
 #include "test_support.hpp"
@@ -20,8 +20,12 @@ namespace {
 
 struct Ready {};
 struct Activity {};
-struct TimedOut { otp::Duration at; };
-struct Stopping { otp::Reason reason; };
+struct TimedOut {
+  otp::Duration at;
+};
+struct Stopping {
+  otp::Reason reason;
+};
 
 otp::Co<void> hold_in_nested_frame(std::atomic<int>* count) {
   DtorCounter inner{count};
@@ -172,7 +176,8 @@ TEST(Runtime, ProcessCountFollowsSpawnsAndExits) {
   rt.run_until_idle();
   const std::size_t baseline = rt.process_count();
   std::vector<otp::Pid> pids;
-  for (int i = 0; i < 3; ++i) pids.push_back(rt.spawn([]() -> otp::Co<void> { co_await otp::receive<Go>(); }));
+  for (int i = 0; i < 3; ++i)
+    pids.push_back(rt.spawn([]() -> otp::Co<void> { co_await otp::receive<Go>(); }));
   rt.run_until_idle();
   EXPECT_EQ(rt.process_count(), baseline + 3);
   auto all = rt.processes();

@@ -1,9 +1,9 @@
 // otp::Scoped: a process handle for plain threads.
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <string>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "otp/otp.hpp"
 #include "test_support.hpp"
@@ -16,10 +16,19 @@ using otp_test::Never;
 
 namespace {
 
-struct Ping { otp::Pid from; int n; };
-struct Pong { int n; };
-struct Note { int n; };
-struct Other { int n; };
+struct Ping {
+  otp::Pid from;
+  int n;
+};
+struct Pong {
+  int n;
+};
+struct Note {
+  int n;
+};
+struct Other {
+  int n;
+};
 
 otp::Co<void> ponger() {
   for (;;) {

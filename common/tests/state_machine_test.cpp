@@ -145,15 +145,19 @@ TEST(StateMachine, ReplyOfAnotherTypeThanTheCallersCrashesTheMachine) {
 // The reply type comes from the request: a request without one cannot be called, and a call
 // event's reply takes only that type.
 template <class Req>
-concept Callable = requires(otp::Pid pid, Req req) { Door::call(pid, req); };
+concept Callable = requires(otp::Pid pid, Req req) {
+  Door::call(pid, req);
+};
 template <class Req, class V>
-concept Answerable = requires(otp::CallEvent<Req> call, V value) { call.reply(value); };
+concept Answerable = requires(otp::CallEvent<Req> call, V value) {
+  call.reply(value);
+};
 static_assert(Callable<Door::Code> && Callable<Door::GetLog>);
 static_assert(!Callable<Door::Push> && !Callable<Door::Knock>);
 static_assert(Answerable<Door::Code, bool> && Answerable<Door::Name, const char*>);
 static_assert(!Answerable<Door::Code, std::string> && !Answerable<Door::GetLog, int>);
-static_assert(std::is_same_v<decltype(otp::Scoped(std::declval<otp::Runtime&>()).await(
-                                 Door::call(otp::Pid{}, Door::Code{}))),
+static_assert(std::is_same_v<decltype(otp::Scoped(std::declval<otp::Runtime&>())
+                                          .await(Door::call(otp::Pid{}, Door::Code{}))),
                              bool>);
 
 TEST(StateMachine, NextEventIsHandledBeforeQueuedMessages) {
@@ -393,8 +397,14 @@ class Zero : public otp::StateMachine<Zero, otp::Pid> {
 
  private:
   void tell(const std::string& state, const otp::Event& ev) {
-    std::string what = ev.is<Go>() ? "Go" : ev.is<Later>() ? "Later" : ev.is<Inserted>() ? "Inserted"
-                     : ev.is<Leave>() ? "Leave" : ev.is<T1>() ? "T1" : ev.is<T2>() ? "T2" : ev.is<E>() ? "E" : "?";
+    std::string what = ev.is<Go>()         ? "Go"
+                       : ev.is<Later>()    ? "Later"
+                       : ev.is<Inserted>() ? "Inserted"
+                       : ev.is<Leave>()    ? "Leave"
+                       : ev.is<T1>()       ? "T1"
+                       : ev.is<T2>()       ? "T2"
+                       : ev.is<E>()        ? "E"
+                                           : "?";
     otp::send(data(), Seen{state + " " + what});
   }
 };

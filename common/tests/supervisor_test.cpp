@@ -1,10 +1,10 @@
-#include <gtest/gtest.h>
-
 #include <cctype>
 #include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "otp/otp.hpp"
 #include "test_support.hpp"
@@ -56,8 +56,9 @@ struct Stubborn : otp::GenServer<Stubborn, int> {
   otp::Co<void> terminate(const otp::Reason&) { co_await otp::sleep(1h); }
 };
 
-otp::ChildSpec worker(const std::string& id, otp::Pid observer, otp::Restart restart = otp::Restart::permanent,
-                      bool fail = false, bool trap = false) {
+otp::ChildSpec worker(const std::string& id, otp::Pid observer,
+                      otp::Restart restart = otp::Restart::permanent, bool fail = false,
+                      bool trap = false) {
   return {.id = id,
           .start = [=] { return Worker::start_link(id, observer, fail, trap); },
           .restart = restart};
@@ -118,7 +119,8 @@ otp::ChildSpec scripted(const std::string& id, otp::Pid observer, std::vector<Ou
                         otp::Restart restart = otp::Restart::permanent) {
   auto script = std::make_shared<Script>();
   script->outcomes = std::move(outcomes);
-  return {.id = id, .start = [=] { return scripted_start(id, observer, script); }, .restart = restart};
+  return {
+      .id = id, .start = [=] { return scripted_start(id, observer, script); }, .restart = restart};
 }
 
 // The next start attempt, as "<id><n>".
@@ -130,7 +132,8 @@ std::string next_attempt(otp::Scoped& me) {
 TEST(Supervisor, StartsChildrenInOrder) {
   otp::Runtime rt({.threads = 2});
   otp::Scoped me(rt);
-  auto sup = me.await(otp::Supervisor::start_link({worker("a", me.pid()), worker("b", me.pid()), worker("c", me.pid())}));
+  auto sup = me.await(otp::Supervisor::start_link(
+      {worker("a", me.pid()), worker("b", me.pid()), worker("c", me.pid())}));
   ASSERT_TRUE(sup.ok()) << sup.to_string();
   std::vector<std::string> order;
   for (int i = 0; i < 3; ++i) order.push_back(me.receive<Started>(kWait)->id);
@@ -140,9 +143,10 @@ TEST(Supervisor, StartsChildrenInOrder) {
 TEST(Supervisor, StopsChildrenInReverseOrder) {
   otp::Runtime rt({.threads = 2});
   otp::Scoped me(rt);
-  auto sup = me.await(otp::Supervisor::start_link({worker("a", me.pid(), otp::Restart::permanent, false, true),
-                                                   worker("b", me.pid(), otp::Restart::permanent, false, true),
-                                                   worker("c", me.pid(), otp::Restart::permanent, false, true)}));
+  auto sup = me.await(
+      otp::Supervisor::start_link({worker("a", me.pid(), otp::Restart::permanent, false, true),
+                                   worker("b", me.pid(), otp::Restart::permanent, false, true),
+                                   worker("c", me.pid(), otp::Restart::permanent, false, true)}));
   ASSERT_TRUE(sup.ok());
   me.await(otp::stop(sup.pid(), otp::Reason::shutdown()));
   std::vector<std::string> order;
@@ -162,8 +166,11 @@ struct RestartCase {
 };
 // How ctest and gtest show a case (instead of its bytes).
 void PrintTo(const RestartCase& c, std::ostream* os) {
-  *os << (c.restart == otp::Restart::permanent ? "permanent" : c.restart == otp::Restart::transient ? "transient" : "temporary")
-      << " child, exit " << c.reason.to_string() << (c.restarted ? ": restarted" : ": not restarted");
+  *os << (c.restart == otp::Restart::permanent   ? "permanent"
+          : c.restart == otp::Restart::transient ? "transient"
+                                                 : "temporary")
+      << " child, exit " << c.reason.to_string()
+      << (c.restarted ? ": restarted" : ": not restarted");
 }
 
 class SupervisorRestart : public testing::TestWithParam<RestartCase> {};
@@ -223,8 +230,10 @@ TEST(Supervisor, OneForOneRestartsOnlyTheFailedChild) {
   otp::Runtime rt({.threads = 2});
   otp::Scoped me(rt);
   otp::LogCapture logs;
-  auto sup = me.await(otp::Supervisor::start_link({worker("a", me.pid()), worker("b", me.pid()), worker("c", me.pid())}));
-  otp::Pid a = await_started(me, "a").pid, b = await_started(me, "b").pid, c = await_started(me, "c").pid;
+  auto sup = me.await(otp::Supervisor::start_link(
+      {worker("a", me.pid()), worker("b", me.pid()), worker("c", me.pid())}));
+  otp::Pid a = await_started(me, "a").pid, b = await_started(me, "b").pid,
+           c = await_started(me, "c").pid;
   exit_child(me, b, otp::Reason::other("boom"));
   EXPECT_EQ(child_pid(me, sup.pid(), "a"), a);
   EXPECT_NE(child_pid(me, sup.pid(), "b"), b);
@@ -235,9 +244,11 @@ TEST(Supervisor, OneForAllRestartsEveryChild) {
   otp::Runtime rt({.threads = 2});
   otp::Scoped me(rt);
   otp::LogCapture logs;
-  auto sup = me.await(otp::Supervisor::start_link({worker("a", me.pid()), worker("b", me.pid()), worker("c", me.pid())},
-                                                  {.strategy = otp::Strategy::one_for_all}));
-  otp::Pid a = await_started(me, "a").pid, b = await_started(me, "b").pid, c = await_started(me, "c").pid;
+  auto sup = me.await(otp::Supervisor::start_link(
+      {worker("a", me.pid()), worker("b", me.pid()), worker("c", me.pid())},
+      {.strategy = otp::Strategy::one_for_all}));
+  otp::Pid a = await_started(me, "a").pid, b = await_started(me, "b").pid,
+           c = await_started(me, "c").pid;
   exit_child(me, b, otp::Reason::other("boom"));
   EXPECT_NE(child_pid(me, sup.pid(), "a"), a);
   EXPECT_NE(child_pid(me, sup.pid(), "b"), b);
@@ -250,9 +261,11 @@ TEST(Supervisor, RestForOneRestartsOnlyLaterChildren) {
   otp::Runtime rt({.threads = 2});
   otp::Scoped me(rt);
   otp::LogCapture logs;
-  auto sup = me.await(otp::Supervisor::start_link({worker("a", me.pid()), worker("b", me.pid()), worker("c", me.pid())},
-                                                  {.strategy = otp::Strategy::rest_for_one}));
-  otp::Pid a = await_started(me, "a").pid, b = await_started(me, "b").pid, c = await_started(me, "c").pid;
+  auto sup = me.await(otp::Supervisor::start_link(
+      {worker("a", me.pid()), worker("b", me.pid()), worker("c", me.pid())},
+      {.strategy = otp::Strategy::rest_for_one}));
+  otp::Pid a = await_started(me, "a").pid, b = await_started(me, "b").pid,
+           c = await_started(me, "c").pid;
   exit_child(me, b, otp::Reason::other("boom"));
   EXPECT_EQ(child_pid(me, sup.pid(), "a"), a);
   EXPECT_NE(child_pid(me, sup.pid(), "b"), b);
@@ -264,9 +277,11 @@ TEST(Supervisor, ExceedingIntensityExitsWithShutdown) {
   otp::Runtime rt({.threads = 2});
   otp::Scoped me(rt);
   otp::LogCapture logs;
-  auto sup = me.await(otp::Supervisor::start_link({worker("w", me.pid())}, {.max_restarts = 3, .max_seconds = 1h}));
+  auto sup = me.await(
+      otp::Supervisor::start_link({worker("w", me.pid())}, {.max_restarts = 3, .max_seconds = 1h}));
   auto ref = me.monitor(sup.pid());
-  for (int i = 0; i < 4; ++i) exit_child(me, await_started(me, "w").pid, otp::Reason::other("boom"));
+  for (int i = 0; i < 4; ++i)
+    exit_child(me, await_started(me, "w").pid, otp::Reason::other("boom"));
   auto down = otp_test::await_down(me, ref);
   ASSERT_TRUE(down);
   EXPECT_EQ(down->reason, otp::Reason::shutdown());
@@ -277,7 +292,8 @@ TEST(Supervisor, RestartsOutsideTheWindowDoNotCount) {
   otp::Runtime rt(otp::Options::deterministic());
   otp::Scoped me(rt);
   otp::LogCapture logs;
-  auto sup = me.await(otp::Supervisor::start_link({worker("w", me.pid())}, {.max_restarts = 1, .max_seconds = 5s}));
+  auto sup = me.await(
+      otp::Supervisor::start_link({worker("w", me.pid())}, {.max_restarts = 1, .max_seconds = 5s}));
   for (int i = 0; i < 5; ++i) {
     exit_child(me, await_started(me, "w").pid, otp::Reason::other("boom"));
     rt.advance(6s);
@@ -292,9 +308,11 @@ TEST(Supervisor, ParentDecidesWhenAChildSupervisorGivesUp) {
   otp::LogCapture logs;
   otp::Pid observer = me.pid();
   otp::ChildSpec inner{.id = "inner",
-                       .start = [observer] {
-                         return otp::Supervisor::start_link({worker("w", observer)}, {.max_restarts = 0});
-                       },
+                       .start =
+                           [observer] {
+                             return otp::Supervisor::start_link({worker("w", observer)},
+                                                                {.max_restarts = 0});
+                           },
                        .type = otp::ChildType::supervisor};
   auto top = me.await(otp::Supervisor::start_link({inner}));
   ASSERT_TRUE(top.ok());
@@ -311,11 +329,13 @@ TEST(Supervisor, ChildFailingInInitFailsTheSupervisorStart) {
   otp::Runtime rt({.threads = 2});
   otp::Scoped me(rt);
   otp::LogCapture logs;
-  auto sup = me.await(otp::Supervisor::start_link({worker("a", me.pid(), otp::Restart::permanent, false, true),
-                                                   worker("b", me.pid(), otp::Restart::permanent, true)}));
+  auto sup = me.await(
+      otp::Supervisor::start_link({worker("a", me.pid(), otp::Restart::permanent, false, true),
+                                   worker("b", me.pid(), otp::Restart::permanent, true)}));
   ASSERT_FALSE(sup.ok());
   EXPECT_TRUE(sup.reason().is_shutdown());
-  EXPECT_NE(sup.reason().detail().find("failed_to_start_child, b"), std::string::npos) << sup.reason().to_string();
+  EXPECT_NE(sup.reason().detail().find("failed_to_start_child, b"), std::string::npos)
+      << sup.reason().to_string();
   auto stopped = me.receive<Stopped>(kWait);  // a was started, then stopped again
   ASSERT_TRUE(stopped);
   EXPECT_EQ(stopped->id, "a");
@@ -365,14 +385,17 @@ TEST(Supervisor, TerminateRestartAndDeleteChild) {
   EXPECT_EQ(counts.specs, 2u);
   EXPECT_EQ(counts.active, 1u);
   EXPECT_EQ(counts.workers, 2u);
-  EXPECT_EQ(me.await(otp::Supervisor::delete_child(sup.pid(), "b")).reason(), otp::Reason::other("running"));
+  EXPECT_EQ(me.await(otp::Supervisor::delete_child(sup.pid(), "b")).reason(),
+            otp::Reason::other("running"));
   auto again = me.await(otp::Supervisor::restart_child(sup.pid(), "a"));
   ASSERT_TRUE(again.ok());
   EXPECT_NE(again.pid(), a);
-  EXPECT_EQ(me.await(otp::Supervisor::restart_child(sup.pid(), "a")).reason(), otp::Reason::other("running"));
+  EXPECT_EQ(me.await(otp::Supervisor::restart_child(sup.pid(), "a")).reason(),
+            otp::Reason::other("running"));
   EXPECT_TRUE(me.await(otp::Supervisor::terminate_child(sup.pid(), "b")));
   EXPECT_TRUE(me.await(otp::Supervisor::delete_child(sup.pid(), "b")));
-  EXPECT_EQ(me.await(otp::Supervisor::restart_child(sup.pid(), "b")).reason(), otp::Reason::other("not_found"));
+  EXPECT_EQ(me.await(otp::Supervisor::restart_child(sup.pid(), "b")).reason(),
+            otp::Reason::other("not_found"));
   auto children = me.await(otp::Supervisor::which_children(sup.pid()));
   ASSERT_EQ(children.size(), 1u);
   EXPECT_EQ(children[0].id, "a");
@@ -410,7 +433,8 @@ TEST(Supervisor, RetriesAFailedRestartAfterOtherMessagesAndGivesUpPastTheIntensi
   const otp::Pid observer = me.pid();
   using enum Outcome;
   auto sup = me.await(otp::Supervisor::start_link(
-      {scripted("f", observer, {ok, wait_for_go_then_fail, fail, fail, fail}), scripted("o", observer, {})},
+      {scripted("f", observer, {ok, wait_for_go_then_fail, fail, fail, fail}),
+       scripted("o", observer, {})},
       {.max_restarts = 3, .max_seconds = 1h}));
   ASSERT_TRUE(sup.ok()) << sup.to_string();
   auto sup_ref = me.monitor(sup.pid());
@@ -427,9 +451,10 @@ TEST(Supervisor, RetriesAFailedRestartAfterOtherMessagesAndGivesUpPastTheIntensi
   ASSERT_TRUE(otp_test::await_down(me, o_ref));
   otp::send(sup.pid(), otp_test::Go{});
 
-  EXPECT_EQ(next_attempt(me), "o2") << "the Exit of o is handled before f is tried again";  // restart 2
-  EXPECT_EQ(next_attempt(me), "f3");                                                      // restart 3
-  auto down = otp_test::await_down(me, sup_ref);  // a 4th restart is one too many
+  EXPECT_EQ(next_attempt(me), "o2")
+      << "the Exit of o is handled before f is tried again";  // restart 2
+  EXPECT_EQ(next_attempt(me), "f3");                          // restart 3
+  auto down = otp_test::await_down(me, sup_ref);              // a 4th restart is one too many
   ASSERT_TRUE(down);
   EXPECT_EQ(down->reason, otp::Reason::shutdown());
   EXPECT_FALSE(me.receive<Attempt>(0ms)) << "no attempt past the intensity";
@@ -440,10 +465,12 @@ TEST(Supervisor, TemporaryChildWhoseStartIsIgnoredIsNotKept) {
   otp::Runtime rt({.threads = 2});
   otp::Scoped me(rt);
   using enum Outcome;
-  auto sup = me.await(otp::Supervisor::start_link({scripted("t", me.pid(), {ignore}, otp::Restart::temporary),
-                                                   scripted("p", me.pid(), {ignore})}));
+  auto sup = me.await(
+      otp::Supervisor::start_link({scripted("t", me.pid(), {ignore}, otp::Restart::temporary),
+                                   scripted("p", me.pid(), {ignore})}));
   ASSERT_TRUE(sup.ok()) << sup.to_string();
-  auto r = me.await(otp::Supervisor::start_child(sup.pid(), scripted("t2", me.pid(), {ignore}, otp::Restart::temporary)));
+  auto r = me.await(otp::Supervisor::start_child(
+      sup.pid(), scripted("t2", me.pid(), {ignore}, otp::Restart::temporary)));
   EXPECT_EQ(r.kind(), otp::StartResult::Kind::ignore);
   // A permanent (or transient) child whose start is ignored is kept, without a process.
   auto children = me.await(otp::Supervisor::which_children(sup.pid()));
@@ -461,9 +488,10 @@ TEST(Supervisor, OneForAllStopsTheRestartedChildrenAndRetriesWhenALaterStartFail
   otp::LogCapture logs;
   const otp::Pid observer = me.pid();
   using enum Outcome;
-  auto sup = me.await(otp::Supervisor::start_link(
-      {scripted("a", observer, {}), scripted("b", observer, {ok, fail}), scripted("c", observer, {})},
-      {.strategy = otp::Strategy::one_for_all, .max_seconds = 1h}));
+  auto sup = me.await(
+      otp::Supervisor::start_link({scripted("a", observer, {}), scripted("b", observer, {ok, fail}),
+                                   scripted("c", observer, {})},
+                                  {.strategy = otp::Strategy::one_for_all, .max_seconds = 1h}));
   ASSERT_TRUE(sup.ok()) << sup.to_string();
   for (const char* id : {"a1", "b1", "c1"}) EXPECT_EQ(next_attempt(me), id);
   await_started(me, "a");
@@ -492,9 +520,10 @@ TEST(Supervisor, RestForOneRetriesFromTheChildThatFailedToStart) {
   otp::LogCapture logs;
   const otp::Pid observer = me.pid();
   using enum Outcome;
-  auto sup = me.await(otp::Supervisor::start_link(
-      {scripted("a", observer, {}), scripted("b", observer, {}), scripted("c", observer, {ok, fail})},
-      {.strategy = otp::Strategy::rest_for_one, .max_seconds = 1h}));
+  auto sup = me.await(
+      otp::Supervisor::start_link({scripted("a", observer, {}), scripted("b", observer, {}),
+                                   scripted("c", observer, {ok, fail})},
+                                  {.strategy = otp::Strategy::rest_for_one, .max_seconds = 1h}));
   ASSERT_TRUE(sup.ok()) << sup.to_string();
   for (const char* id : {"a1", "b1", "c1"}) EXPECT_EQ(next_attempt(me), id);
   otp::Pid a = await_started(me, "a").pid;
@@ -545,7 +574,8 @@ TEST(DynamicSupervisor, ManyChildrenKeepStartOrderAcrossTerminationsAndRestarts)
   std::vector<otp::Pid> pids;
   for (int i = 0; i < n; ++i) {
     auto r = me.await(otp::DynamicSupervisor::start_child(
-        sup.pid(), worker("w" + std::to_string(i), me.pid(), otp::Restart::permanent, false, true)));
+        sup.pid(),
+        worker("w" + std::to_string(i), me.pid(), otp::Restart::permanent, false, true)));
     ASSERT_TRUE(r.ok());
     pids.push_back(r.pid());
     await_started(me, "w" + std::to_string(i));
@@ -603,7 +633,8 @@ TEST(DynamicSupervisor, RestartsAPermanentChildAndForgetsATemporaryOne) {
   otp::LogCapture logs;
   auto sup = me.await(otp::DynamicSupervisor::start_link());
   auto p = me.await(otp::DynamicSupervisor::start_child(sup.pid(), worker("p", me.pid())));
-  auto t = me.await(otp::DynamicSupervisor::start_child(sup.pid(), worker("t", me.pid(), otp::Restart::temporary)));
+  auto t = me.await(otp::DynamicSupervisor::start_child(
+      sup.pid(), worker("t", me.pid(), otp::Restart::temporary)));
   await_started(me, "p");
   await_started(me, "t");
   exit_child(me, p.pid(), otp::Reason::other("boom"));
@@ -620,7 +651,8 @@ TEST(DynamicSupervisor, ChildWhoseRestartIsIgnoredIsRemoved) {
   otp::LogCapture logs;
   using enum Outcome;
   auto sup = me.await(otp::DynamicSupervisor::start_link());
-  auto d = me.await(otp::DynamicSupervisor::start_child(sup.pid(), scripted("d", me.pid(), {ok, ignore})));
+  auto d = me.await(
+      otp::DynamicSupervisor::start_child(sup.pid(), scripted("d", me.pid(), {ok, ignore})));
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(next_attempt(me), "d1");
   exit_child(me, d.pid(), otp::Reason::other("boom"));
@@ -636,7 +668,8 @@ TEST(DynamicSupervisor, ChildStartErrorIsReturned) {
   otp::Scoped me(rt);
   otp::LogCapture logs;
   auto sup = me.await(otp::DynamicSupervisor::start_link());
-  auto r = me.await(otp::DynamicSupervisor::start_child(sup.pid(), worker("x", me.pid(), otp::Restart::permanent, true)));
+  auto r = me.await(otp::DynamicSupervisor::start_child(
+      sup.pid(), worker("x", me.pid(), otp::Restart::permanent, true)));
   EXPECT_FALSE(r.ok());
   EXPECT_EQ(r.reason(), otp::Reason::exception("init failed"));
   EXPECT_TRUE(otp::is_alive(sup.pid()));
@@ -649,7 +682,8 @@ namespace {
 TEST(Supervisor, FunctionsTakeANameAsWellAsAPid) {
   otp::Runtime rt({.threads = 2});
   otp::Scoped me(rt);
-  auto sup = me.await(otp::Supervisor::start_link(otp::Name::local("sup"), {worker("a", me.pid())}));
+  auto sup =
+      me.await(otp::Supervisor::start_link(otp::Name::local("sup"), {worker("a", me.pid())}));
   ASSERT_TRUE(sup.ok());
   EXPECT_EQ(me.await(otp::Supervisor::count_children("sup")).active, 1u);
   auto dyn = me.await(otp::DynamicSupervisor::start_link(otp::Name::local("dyn")));
@@ -667,7 +701,8 @@ TEST(Supervisor, ReportsEveryExitOfAPermanentChildButOnlyAbnormalOnesOfOthers) {
   otp::Scoped me(rt);
   otp::LogCapture logs;
   auto sup = me.await(otp::Supervisor::start_link(
-      {worker("p", me.pid()), worker("t", me.pid(), otp::Restart::transient), worker("q", me.pid(), otp::Restart::temporary)}));
+      {worker("p", me.pid()), worker("t", me.pid(), otp::Restart::transient),
+       worker("q", me.pid(), otp::Restart::temporary)}));
   const otp::Pid p = await_started(me, "p").pid;
   const otp::Pid t = await_started(me, "t").pid;
   const otp::Pid q = await_started(me, "q").pid;
@@ -686,13 +721,14 @@ TEST(Supervisor, ReportsNameAViaNamedSupervisorAsTheTreeDoes) {
   otp::Scoped me(rt);
   otp::LogCapture logs;
   otp::Registry<> registry{otp::Keys::unique, "Users"};
-  auto sup = me.await(otp::Supervisor::start_link(otp::Via{&registry, "eric_sup"}, {worker("w", me.pid())},
-                                                  {.max_restarts = 0}));
+  auto sup = me.await(otp::Supervisor::start_link(otp::Via{&registry, "eric_sup"},
+                                                  {worker("w", me.pid())}, {.max_restarts = 0}));
   auto ref = me.monitor(sup.pid());
   exit_child(me, await_started(me, "w").pid, otp::Reason::other("boom"));
   ASSERT_TRUE(otp_test::await_down(me, ref));
-  EXPECT_TRUE(logs.contains(fmt::format("supervisor {} eric_sup: child_terminated of child w (", sup.pid())));
-  EXPECT_TRUE(logs.contains(fmt::format("supervisor {} eric_sup: reached_max_restart_intensity of child w\n",
-                                        sup.pid())));
+  EXPECT_TRUE(logs.contains(
+      fmt::format("supervisor {} eric_sup: child_terminated of child w (", sup.pid())));
+  EXPECT_TRUE(logs.contains(fmt::format(
+      "supervisor {} eric_sup: reached_max_restart_intensity of child w\n", sup.pid())));
   EXPECT_FALSE(logs.contains("<0.0.0>"));
 }

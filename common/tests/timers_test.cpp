@@ -1,8 +1,8 @@
 // Timers on the virtual clock: send_after, cancel_timer, read_timer, ordering, long timers.
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "otp/otp.hpp"
 #include "test_support.hpp"
@@ -15,10 +15,19 @@ using otp_test::Never;
 
 namespace {
 
-struct Tick { int id; };
-struct Fired { int id; otp::Duration at; };
-struct TimerIs { otp::TimerRef ref; };
-struct Left { std::optional<otp::Duration> left; };
+struct Tick {
+  int id;
+};
+struct Fired {
+  int id;
+  otp::Duration at;
+};
+struct TimerIs {
+  otp::TimerRef ref;
+};
+struct Left {
+  std::optional<otp::Duration> left;
+};
 
 std::vector<int> drain_ticks(otp::Scoped& me) {
   std::vector<int> out;
@@ -289,7 +298,8 @@ TEST(Timers, TimersAcrossWheelLevelsFireAtTheirTimesInOrder) {
   rt.advance(4h);
   std::vector<std::pair<int, otp::Duration>> fired;
   while (auto f = me.receive<Fired>(0ms)) fired.emplace_back(f->id, f->at);
-  EXPECT_EQ(fired, (std::vector<std::pair<int, otp::Duration>>{{1, 300ms}, {2, 70s}, {3, 20min}, {4, 3h}}));
+  EXPECT_EQ(fired, (std::vector<std::pair<int, otp::Duration>>{
+                       {1, 300ms}, {2, 70s}, {3, 20min}, {4, 3h}}));
 }
 
 TEST(Timers, TimersAcrossWheelLevelsDoNotFireEarlyWhenAdvancedInSteps) {
@@ -328,7 +338,8 @@ TEST(Timers, ManyTimersAllFireExactlyOnce) {
   otp::Scoped me{rt};
   otp::Pid recorder = spawn_recorder(rt, me.pid());
   constexpr int n = 1000;
-  for (int i = 0; i < n; ++i) otp::send_after(std::chrono::milliseconds(1 + (i * 37) % 5000), recorder, Tick{i});
+  for (int i = 0; i < n; ++i)
+    otp::send_after(std::chrono::milliseconds(1 + (i * 37) % 5000), recorder, Tick{i});
   rt.advance(6s);
   std::vector<int> count(n, 0);
   otp::Duration last{0};

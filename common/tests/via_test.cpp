@@ -75,8 +75,8 @@ TEST(Via, SupervisorRestartsAViaNamedChildUnderTheSameName) {
   otp::Scoped me(rt);
   otp::LogCapture logs;
   otp::Registry<> reg(otp::Keys::unique);
-  auto sup = me.await(otp::Supervisor::start_link(
-      {otp::ChildSpec{.id = "named", .start = [&reg] { return Named::start_link(&reg, "eric_server"); }}}));
+  auto sup = me.await(otp::Supervisor::start_link({otp::ChildSpec{
+      .id = "named", .start = [&reg] { return Named::start_link(&reg, "eric_server"); }}}));
   ASSERT_TRUE(sup.ok());
   otp::Via via{&reg, "eric_server"};
   otp::Pid first = *via.whereis();

@@ -81,8 +81,8 @@ class GenServer {
   // returned: ok(pid), already_started(pid) when the name is taken, or error(reason)
   // when init failed (the new process then exits with that reason).
   template <class... A>
-    requires(!std::is_same_v<std::remove_cvref_t<A>, Name> && ...) && (!std::is_same_v<std::remove_cvref_t<A>, Via> && ...)
-  static Start start_link(A... args) {
+  requires(!std::is_same_v<std::remove_cvref_t<A>, Name> && ...) &&
+      (!std::is_same_v<std::remove_cvref_t<A>, Via> && ...) static Start start_link(A... args) {
     return start_impl(true, Name{}, std::tuple<A...>(std::move(args)...));
   }
   template <class... A>
@@ -91,8 +91,8 @@ class GenServer {
   }
   // As start_link, without the link.
   template <class... A>
-    requires(!std::is_same_v<std::remove_cvref_t<A>, Name> && ...) && (!std::is_same_v<std::remove_cvref_t<A>, Via> && ...)
-  static Start start(A... args) {
+  requires(!std::is_same_v<std::remove_cvref_t<A>, Name> && ...) &&
+      (!std::is_same_v<std::remove_cvref_t<A>, Via> && ...) static Start start(A... args) {
     return start_impl(false, Name{}, std::tuple<A...>(std::move(args)...));
   }
   template <class... A>
@@ -111,9 +111,9 @@ class GenServer {
     using Q = std::remove_cvref_t<Req>;
     using R = detail::reply_t<Derived, Q>;
     using D = detail::stored_dest_t<Dest>;
-    return detail::CallOp<R, D, detail::CallMsg<Derived, Q>>(D(std::move(dest)),
-                                                             detail::CallMsg<Derived, Q>{std::forward<Req>(req), {}},
-                                                             timeout, "GenServer.call", detail::type_name_v<Q>);
+    return detail::CallOp<R, D, detail::CallMsg<Derived, Q>>(
+        D(std::move(dest)), detail::CallMsg<Derived, Q>{std::forward<Req>(req), {}}, timeout,
+        "GenServer.call", detail::type_name_v<Q>);
   }
 
   // As call, but a failure is a value instead of an exception: the result holds
@@ -124,17 +124,19 @@ class GenServer {
     using R = detail::reply_t<Derived, Q>;
     using D = detail::stored_dest_t<Dest>;
     return detail::CallOp<R, D, detail::CallMsg<Derived, Q>, false>(
-        D(std::move(dest)), detail::CallMsg<Derived, Q>{std::forward<Req>(req), {}}, timeout, "GenServer.call",
-        detail::type_name_v<Q>);
+        D(std::move(dest)), detail::CallMsg<Derived, Q>{std::forward<Req>(req), {}}, timeout,
+        "GenServer.call", detail::type_name_v<Q>);
   }
 
   // Sends `req` to handle_cast. Never fails, even when nobody has the name.
   template <detail::Destination Dest, class Req>
   static void cast(const Dest& dest, Req&& req) {
     using Q = std::remove_cvref_t<Req>;
-    static_assert(requires(Derived& d, Q&& q) { d.handle_cast(std::move(q)); },
-                  "the server has no handle_cast for this request type");
-    if (auto pid = detail::whereis_dest(dest)) send(*pid, detail::CastMsg<Derived, Q>{std::forward<Req>(req)});
+    static_assert(
+        requires(Derived & d, Q && q) { d.handle_cast(std::move(q)); },
+        "the server has no handle_cast for this request type");
+    if (auto pid = detail::whereis_dest(dest))
+      send(*pid, detail::CastMsg<Derived, Q>{std::forward<Req>(req)});
   }
 
  protected:
@@ -163,8 +165,10 @@ class GenServer {
   static Start start_impl(bool link, Name name, std::tuple<A...> args) {
     Pid me = self();
     Ref tag = make_ref();
-    auto start = std::make_unique<StartArgs<A...>>(StartArgs<A...>{me, tag, std::move(name), std::move(args)});
-    Pid child = link ? spawn_link(&server_main<A...>, std::move(start)) : spawn(&server_main<A...>, std::move(start));
+    auto start = std::make_unique<StartArgs<A...>>(
+        StartArgs<A...>{me, tag, std::move(name), std::move(args)});
+    Pid child = link ? spawn_link(&server_main<A...>, std::move(start))
+                     : spawn(&server_main<A...>, std::move(start));
     return detail::await_start(child, tag);
   }
 
@@ -230,7 +234,7 @@ class GenServer {
 
   template <class... A>
   Co<void> run_init(Derived& d, std::tuple<A...>& args) {
-    if constexpr (requires(Derived& dd, A&... a) { dd.init(a...); }) {
+    if constexpr (requires(Derived & dd, A & ... a) { dd.init(a...); }) {
       auto init = [&] { return std::apply([&](A&... a) { return d.init(a...); }, args); };
       if constexpr (detail::unwrap_co<decltype(init())>::is_co) {
         state_.emplace(co_await init());
@@ -254,14 +258,16 @@ class GenServer {
         return false;
       }
       if (proto->server != &detail::server_tag<Derived>) {
-        std::string what = fmt::format("{{bad_{}, {}}}", proto->kind == GenProtocol::Kind::call ? "call" : "cast",
-                                       m->type->name);
+        std::string what =
+            fmt::format("{{bad_{}, {}}}", proto->kind == GenProtocol::Kind::call ? "call" : "cast",
+                        m->type->name);
         detail::free_msg(m);
         otp::exit(Reason::other(std::move(what)));
       }
       return proto->handle(&d, m, wait);
     }
-    if (detail::is<Exit>(m) && (detail::value_of<Exit>(m).from == detail::self_parent() || !detail::value_of<Exit>(m).from)) {
+    if (detail::is<Exit>(m) && (detail::value_of<Exit>(m).from == detail::self_parent() ||
+                                !detail::value_of<Exit>(m).from)) {
       // The parent's (or the runtime's shutdown) exit signal, trapped: stop the way it asked.
       stop_ = detail::value_of<Exit>(m).reason;
       detail::free_msg(m);
@@ -271,7 +277,9 @@ class GenServer {
   }
 
   template <class T>
-  static constexpr bool takes_info = requires(Derived& d, T&& t) { d.handle_info(std::move(t)); };
+  static constexpr bool takes_info = requires(Derived& d, T&& t) {
+    d.handle_info(std::move(t));
+  };
 
   template <class T>
   static bool info_as(Derived& d, detail::Msg* m, Co<void>& wait, bool& done) {
@@ -280,7 +288,8 @@ class GenServer {
     detail::MsgGuard guard{m};
     T& v = detail::value_of<T>(m);
     if constexpr (detail::unwrap_co<decltype(d.handle_info(std::move(v)))>::is_co) {
-      wait = [](Derived& d, T v) -> Co<void> { co_await d.handle_info(std::move(v)); }(d, std::move(v));
+      wait = [](Derived& d, T v) -> Co<void> { co_await d.handle_info(std::move(v)); }(
+                                     d, std::move(v));
       return true;
     } else {
       d.handle_info(std::move(v));
@@ -293,7 +302,7 @@ class GenServer {
     using type = Messages<>;
   };
   template <class L>
-    requires requires { typename L::Info; }
+  requires requires { typename L::Info; }
   struct info_of<L> {
     using type = typename L::Info;
   };
@@ -302,8 +311,10 @@ class GenServer {
   bool dispatch_info(Derived& d, detail::Msg* m, Co<void>& wait, Messages<T...>*) {
     bool done = false;
     bool waits = (info_as<T>(d, m, wait, done) || ...);
-    if constexpr ((!std::is_same_v<T, Exit> && ...) && takes_info<Exit>) waits = waits || info_as<Exit>(d, m, wait, done);
-    if constexpr ((!std::is_same_v<T, Down> && ...) && takes_info<Down>) waits = waits || info_as<Down>(d, m, wait, done);
+    if constexpr ((!std::is_same_v<T, Exit> && ...) && takes_info<Exit>)
+      waits = waits || info_as<Exit>(d, m, wait, done);
+    if constexpr ((!std::is_same_v<T, Down> && ...) && takes_info<Down>)
+      waits = waits || info_as<Down>(d, m, wait, done);
     if (!done) {
       log::warning("GenServer {} received an unexpected message: {}", self(), m->type->name);
       detail::free_msg(m);
@@ -340,8 +351,9 @@ class GenServer {
     std::string name = name_.empty() ? registered_name() : name_;
     std::string module = describe_module(static_cast<Derived*>(this));
     report(CrashReport{name.empty() ? self().to_string() : fmt::format("{} {}", self(), name),
-                       module.empty() ? describe_behaviour(static_cast<Derived*>(this)) : module, reason,
-                       std::string(last), state_ ? describe_state() : std::string("(none)")});
+                       module.empty() ? describe_behaviour(static_cast<Derived*>(this)) : module,
+                       reason, std::string(last),
+                       state_ ? describe_state() : std::string("(none)")});
   }
 
   std::string describe_state() {
@@ -380,8 +392,8 @@ class GenServer {
     auto& base = static_cast<GenServer&>(*const_cast<Derived*>(static_cast<const Derived*>(self)));
     return base.state_ ? base.describe_state() : std::string("(starting)");
   }
-  static constexpr detail::Describer describer{&describe_behaviour, &describe_module, &describe_name,
-                                               &describe_state_of};
+  static constexpr detail::Describer describer{&describe_behaviour, &describe_module,
+                                               &describe_name, &describe_state_of};
 
   std::optional<State> state_;
   std::optional<Reason> stop_;
@@ -394,7 +406,10 @@ class GenServer {
 // such server, and the server's reason when it ended with another.
 template <detail::Destination Dest>
 Co<void> stop(Dest dest, Reason reason = Reason::normal(), Duration timeout = infinity) {
-  auto text = [&] { return fmt::format("GenServer.stop({}, {}, {})", detail::dest_text(dest), reason, detail::timeout_text(timeout)); };
+  auto text = [&] {
+    return fmt::format("GenServer.stop({}, {}, {})", detail::dest_text(dest), reason,
+                       detail::timeout_text(timeout));
+  };
   std::optional<Pid> pid = detail::whereis_dest(dest);
   if (!pid) detail::call_failed(Reason::noproc(), text());
   Ref ref = monitor(*pid);

@@ -47,25 +47,36 @@ void write(LogRecord record);
 
 template <class... A>
 void at(Level lvl, fmt::format_string<A...> f, A&&... args) {
-  if (enabled(lvl)) write(LogRecord{lvl, LogRecord::Kind::message, fmt::format(f, std::forward<A>(args)...)});
+  if (enabled(lvl))
+    write(LogRecord{lvl, LogRecord::Kind::message, fmt::format(f, std::forward<A>(args)...)});
 }
 template <class... A>
-void debug(fmt::format_string<A...> f, A&&... args) { at(Level::debug, f, std::forward<A>(args)...); }
+void debug(fmt::format_string<A...> f, A&&... args) {
+  at(Level::debug, f, std::forward<A>(args)...);
+}
 template <class... A>
-void info(fmt::format_string<A...> f, A&&... args) { at(Level::info, f, std::forward<A>(args)...); }
+void info(fmt::format_string<A...> f, A&&... args) {
+  at(Level::info, f, std::forward<A>(args)...);
+}
 template <class... A>
-void notice(fmt::format_string<A...> f, A&&... args) { at(Level::notice, f, std::forward<A>(args)...); }
+void notice(fmt::format_string<A...> f, A&&... args) {
+  at(Level::notice, f, std::forward<A>(args)...);
+}
 template <class... A>
-void warning(fmt::format_string<A...> f, A&&... args) { at(Level::warning, f, std::forward<A>(args)...); }
+void warning(fmt::format_string<A...> f, A&&... args) {
+  at(Level::warning, f, std::forward<A>(args)...);
+}
 template <class... A>
-void error(fmt::format_string<A...> f, A&&... args) { at(Level::error, f, std::forward<A>(args)...); }
+void error(fmt::format_string<A...> f, A&&... args) {
+  at(Level::error, f, std::forward<A>(args)...);
+}
 
 }  // namespace log
 
 // A process died with a reason other than normal/shutdown.
 struct CrashReport {
-  std::string process;       // "<0.12.0>" or "<0.12.0> name"
-  std::string behaviour;     // "GenServer", "Task", ...
+  std::string process;    // "<0.12.0>" or "<0.12.0> name"
+  std::string behaviour;  // "GenServer", "Task", ...
   Reason reason;
   std::string last_message;  // the message being handled, as far as it can be shown
   std::string state;         // the state, as far as it can be shown
@@ -73,10 +84,11 @@ struct CrashReport {
 // A supervisor acted on a child's exit (or failed to start one).
 struct SupervisorReport {
   std::string supervisor;
-  std::string child;     // id and pid
+  std::string child;  // id and pid
   Reason reason;
-  std::string context;   // child_terminated, start_error, shutdown_error, reached_max_restart_intensity
-  std::string action;    // restarting, not restarting, shutting down
+  std::string
+      context;  // child_terminated, start_error, shutdown_error, reached_max_restart_intensity
+  std::string action;  // restarting, not restarting, shutting down
 };
 void report(const CrashReport& r);
 void report(const SupervisorReport& r);

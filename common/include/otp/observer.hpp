@@ -27,14 +27,15 @@ namespace otp {
 struct ProcessInfo {
   enum class Status : unsigned char { running, waiting, exiting, busy };
   Pid pid;
-  std::string name;       // the registered or via name, or empty
-  std::string behaviour;  // GenServer, Supervisor, DynamicSupervisor, Task, StateMachine, or process
-  std::string module;     // the C++ type behind a behaviour (Stash, ...), or empty
+  std::string name;  // the registered or via name, or empty
+  std::string
+      behaviour;       // GenServer, Supervisor, DynamicSupervisor, Task, StateMachine, or process
+  std::string module;  // the C++ type behind a behaviour (Stash, ...), or empty
   Status status = Status::busy;
-  std::size_t mailbox = 0;     // messages waiting
-  std::uint64_t handled = 0;   // messages taken so far
+  std::size_t mailbox = 0;    // messages waiting
+  std::uint64_t handled = 0;  // messages taken so far
   bool traps_exits = false;
-  Pid parent;                  // the process that spawned it (empty: started from outside)
+  Pid parent;  // the process that spawned it (empty: started from outside)
   std::vector<Pid> links;
   std::vector<Pid> monitors;      // processes it monitors
   std::vector<Pid> monitored_by;  // processes that monitor it
@@ -71,7 +72,8 @@ std::string render_table(const std::vector<ProcessInfo>& processes);
 std::string render_json(const std::vector<TreeNode>& forest);
 std::string render_json(const std::vector<ProcessInfo>& processes);
 // A Graphviz digraph of the tree; supervisors are boxes, workers ellipses.
-std::string render_dot(const std::vector<TreeNode>& forest, std::string_view title = "supervision tree");
+std::string render_dot(const std::vector<TreeNode>& forest,
+                       std::string_view title = "supervision tree");
 
 }  // namespace observer
 

@@ -66,15 +66,21 @@ struct Alias {
 
 template <>
 struct std::hash<otp::Pid> {
-  std::size_t operator()(const otp::Pid& p) const noexcept { return std::hash<std::uint64_t>{}(p.id()); }
+  std::size_t operator()(const otp::Pid& p) const noexcept {
+    return std::hash<std::uint64_t>{}(p.id());
+  }
 };
 template <>
 struct std::hash<otp::Ref> {
-  std::size_t operator()(const otp::Ref& r) const noexcept { return std::hash<std::uint64_t>{}(r.id); }
+  std::size_t operator()(const otp::Ref& r) const noexcept {
+    return std::hash<std::uint64_t>{}(r.id);
+  }
 };
 template <>
 struct std::hash<otp::Alias> {
-  std::size_t operator()(const otp::Alias& a) const noexcept { return std::hash<otp::Ref>{}(a.ref); }
+  std::size_t operator()(const otp::Alias& a) const noexcept {
+    return std::hash<otp::Ref>{}(a.ref);
+  }
 };
 
 template <>
@@ -91,5 +97,7 @@ struct fmt::formatter<otp::Ref> : fmt::formatter<std::string_view> {
 };
 template <>
 struct fmt::formatter<otp::Alias> : fmt::formatter<otp::Ref> {
-  auto format(const otp::Alias& a, fmt::format_context& ctx) const { return fmt::formatter<otp::Ref>::format(a.ref, ctx); }
+  auto format(const otp::Alias& a, fmt::format_context& ctx) const {
+    return fmt::formatter<otp::Ref>::format(a.ref, ctx);
+  }
 };

@@ -30,8 +30,10 @@ struct BadArg : std::invalid_argument {
 // process's body should let it escape. Also what a Scoped handle throws when
 // its process was killed.
 struct ExitError : std::runtime_error {
-  explicit ExitError(Reason r) : std::runtime_error("** (exit) " + r.to_string()), reason(std::move(r)) {}
-  ExitError(Reason r, const std::string& message) : std::runtime_error(message), reason(std::move(r)) {}
+  explicit ExitError(Reason r)
+      : std::runtime_error("** (exit) " + r.to_string()), reason(std::move(r)) {}
+  ExitError(Reason r, const std::string& message)
+      : std::runtime_error(message), reason(std::move(r)) {}
   Reason reason;
 };
 
@@ -122,7 +124,9 @@ Pid resolve(std::string_view name);  // throws BadArg
 // one runs on the same runtime; use Runtime::spawn from outside.
 template <class F, class... A>
 Pid spawn(F&& f, A&&... args) {
-  return detail::spawn_co(nullptr, detail::make_body(std::forward<F>(f), std::forward<A>(args)...), {}).pid;
+  return detail::spawn_co(nullptr, detail::make_body(std::forward<F>(f), std::forward<A>(args)...),
+                          {})
+      .pid;
 }
 
 // spawn + link, atomically: the child cannot exit before the link exists.
@@ -136,8 +140,8 @@ Pid spawn_link(F&& f, A&&... args) {
 // spawn + monitor, atomically. Returns the pid and the monitor's reference.
 template <class F, class... A>
 std::pair<Pid, Ref> spawn_monitor(F&& f, A&&... args) {
-  auto s = detail::spawn_co(nullptr, detail::make_body(std::forward<F>(f), std::forward<A>(args)...),
-                            {.monitor = true});
+  auto s = detail::spawn_co(
+      nullptr, detail::make_body(std::forward<F>(f), std::forward<A>(args)...), {.monitor = true});
   return {s.pid, s.ref};
 }
 

@@ -16,14 +16,14 @@ namespace otp {
 class Reason {
  public:
   enum class Kind : unsigned char {
-    normal,         // the process finished
-    shutdown,       // `shutdown`, or `{shutdown, term}` when detail() is set
-    kill,           // the untrappable signal sent with exit(pid, Reason::kill())
-    killed,         // how a process killed by `kill` is seen by others
-    noproc,         // the target did not exist
-    timeout,        // a wait ran out: a call, an await, a recv
-    exception,      // `{exception, what}`: a C++ exception escaped the process
-    other,          // any other term, e.g. `boom` or `{bad_return, ...}`
+    normal,     // the process finished
+    shutdown,   // `shutdown`, or `{shutdown, term}` when detail() is set
+    kill,       // the untrappable signal sent with exit(pid, Reason::kill())
+    killed,     // how a process killed by `kill` is seen by others
+    noproc,     // the target did not exist
+    timeout,    // a wait ran out: a call, an await, a recv
+    exception,  // `{exception, what}`: a C++ exception escaped the process
+    other,      // any other term, e.g. `boom` or `{bad_return, ...}`
   };
 
   Reason() = default;  // normal

@@ -94,7 +94,8 @@ class [[nodiscard]] ReceiveOne : public detail::Waiter {
   bool await_ready() noexcept { return detail::wait_ready(*this); }
   bool await_suspend(std::coroutine_handle<> h) noexcept { return detail::wait_suspend(*this, h); }
   auto await_resume() {
-    if (exited) [[unlikely]] detail::raise_exit();
+    if (exited) [[unlikely]]
+      detail::raise_exit();
     if constexpr (Timed) {
       if (found == nullptr) return std::optional<T>{};
       return std::optional<T>{detail::take<T>(found)};
@@ -105,7 +106,8 @@ class [[nodiscard]] ReceiveOne : public detail::Waiter {
 
  private:
   static bool matches(detail::Waiter* w, detail::Msg* m) {
-    return detail::is<T>(m) && static_cast<ReceiveOne*>(w)->pred_(std::as_const(detail::value_of<T>(m)));
+    return detail::is<T>(m) &&
+           static_cast<ReceiveOne*>(w)->pred_(std::as_const(detail::value_of<T>(m)));
   }
   Pred pred_;
 };
@@ -115,8 +117,7 @@ ReceiveOne<T> receive() {
   return ReceiveOne<T>{};
 }
 template <class T, class Pred>
-  requires std::predicate<Pred&, const T&>
-ReceiveOne<T, Pred> receive(Pred pred) {
+requires std::predicate<Pred&, const T&> ReceiveOne<T, Pred> receive(Pred pred) {
   return ReceiveOne<T, Pred>{std::move(pred)};
 }
 template <class T>
@@ -124,8 +125,8 @@ ReceiveOne<T, detail::Anything, true> receive(Duration timeout) {
   return ReceiveOne<T, detail::Anything, true>{{}, timeout};
 }
 template <class T, class Pred>
-  requires std::predicate<Pred&, const T&>
-ReceiveOne<T, Pred, true> receive(Pred pred, Duration timeout) {
+requires std::predicate<Pred&, const T&> ReceiveOne<T, Pred, true> receive(Pred pred,
+                                                                           Duration timeout) {
   return ReceiveOne<T, Pred, true>{std::move(pred), timeout};
 }
 
@@ -190,7 +191,8 @@ class [[nodiscard]] ReceiveAny : public detail::Waiter {
   bool await_ready() noexcept { return detail::wait_ready(*this); }
   bool await_suspend(std::coroutine_handle<> h) noexcept { return detail::wait_suspend(*this, h); }
   decltype(auto) await_resume() {
-    if (exited) [[unlikely]] detail::raise_exit();
+    if (exited) [[unlikely]]
+      detail::raise_exit();
     if constexpr (has_after) {
       if (found == nullptr) return std::get<sizeof...(Cs) - 1>(clauses_).fn();
     }
@@ -205,14 +207,17 @@ class [[nodiscard]] ReceiveAny : public detail::Waiter {
     } else {
       using C = std::tuple_element_t<I, std::tuple<Cs...>>;
       using T = typename detail::Clause<C>::type;
-      if (detail::is<T>(m) && detail::Clause<C>::test(std::get<I>(clauses_), std::as_const(detail::value_of<T>(m)))) {
+      if (detail::is<T>(m) &&
+          detail::Clause<C>::test(std::get<I>(clauses_), std::as_const(detail::value_of<T>(m)))) {
         which_ = I;
         return true;
       }
       return test_from<I + 1>(m);
     }
   }
-  static bool matches(detail::Waiter* w, detail::Msg* m) { return static_cast<ReceiveAny*>(w)->test_from<0>(m); }
+  static bool matches(detail::Waiter* w, detail::Msg* m) {
+    return static_cast<ReceiveAny*>(w)->test_from<0>(m);
+  }
 
   template <std::size_t I>
   decltype(auto) dispatch() {
@@ -231,9 +236,10 @@ class [[nodiscard]] ReceiveAny : public detail::Waiter {
 };
 
 template <class C1, class... Cs>
-  requires(!std::is_convertible_v<C1, Duration>)
-ReceiveAny<std::decay_t<C1>, std::decay_t<Cs>...> receive(C1&& c1, Cs&&... cs) {
-  return ReceiveAny<std::decay_t<C1>, std::decay_t<Cs>...>{std::forward<C1>(c1), std::forward<Cs>(cs)...};
+requires(!std::is_convertible_v<C1, Duration>)
+    ReceiveAny<std::decay_t<C1>, std::decay_t<Cs>...> receive(C1&& c1, Cs&&... cs) {
+  return ReceiveAny<std::decay_t<C1>, std::decay_t<Cs>...>{std::forward<C1>(c1),
+                                                           std::forward<Cs>(cs)...};
 }
 
 namespace detail {
@@ -246,7 +252,8 @@ class [[nodiscard]] ReceiveRaw : public Waiter {
   bool await_ready() noexcept { return wait_ready(*this); }
   bool await_suspend(std::coroutine_handle<> h) noexcept { return wait_suspend(*this, h); }
   Msg* await_resume() {
-    if (exited) [[unlikely]] raise_exit();
+    if (exited) [[unlikely]]
+      raise_exit();
     return found;
   }
 };
@@ -259,7 +266,8 @@ class [[nodiscard]] Yield : public detail::Waiter {
   bool await_ready() noexcept { return false; }
   bool await_suspend(std::coroutine_handle<> h) noexcept { return detail::wait_suspend(*this, h); }
   void await_resume() const {
-    if (exited) [[unlikely]] detail::raise_exit();
+    if (exited) [[unlikely]]
+      detail::raise_exit();
   }
 };
 inline Yield yield() { return {}; }
@@ -274,7 +282,8 @@ class [[nodiscard]] Sleep : public detail::Waiter {
   bool await_ready() noexcept { return detail::wait_ready(*this); }
   bool await_suspend(std::coroutine_handle<> h) noexcept { return detail::wait_suspend(*this, h); }
   void await_resume() const {
-    if (exited) [[unlikely]] detail::raise_exit();
+    if (exited) [[unlikely]]
+      detail::raise_exit();
   }
 };
 inline Sleep sleep(Duration d) { return Sleep{d}; }

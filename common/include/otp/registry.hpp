@@ -248,13 +248,15 @@ template <class E>
 class EntryList {
  public:
   EntryList() = default;
-  EntryList(EntryList&& o) noexcept : first_(std::exchange(o.first_, E{})), rest_(std::move(o.rest_)) {}
+  EntryList(EntryList&& o) noexcept
+      : first_(std::exchange(o.first_, E{})), rest_(std::move(o.rest_)) {}
   EntryList& operator=(EntryList&& o) noexcept {
     first_ = std::exchange(o.first_, E{});
     rest_ = std::move(o.rest_);
     return *this;
   }
-  EntryList(const EntryList& o) : first_(o.first_), rest_(o.rest_ ? std::make_unique<std::vector<E>>(*o.rest_) : nullptr) {}
+  EntryList(const EntryList& o)
+      : first_(o.first_), rest_(o.rest_ ? std::make_unique<std::vector<E>>(*o.rest_) : nullptr) {}
   EntryList& operator=(const EntryList& o) { return *this = EntryList(o); }
 
   bool empty() const { return is_none(first_); }
@@ -401,11 +403,13 @@ class Registry : public NameRegistry {
     std::vector<std::string> out;
     out.reserve(hashes.size());
     for (std::size_t i = 0; i < hashes.size(); ++i) {
-      std::size_t nth = static_cast<std::size_t>(std::count(hashes.begin(), hashes.begin() + static_cast<std::ptrdiff_t>(i), hashes[i]));
+      std::size_t nth = static_cast<std::size_t>(
+          std::count(hashes.begin(), hashes.begin() + static_cast<std::ptrdiff_t>(i), hashes[i]));
       const KeyShard& ks = table_->keys[detail::shard_of(hashes[i])];
       std::shared_lock klock(ks.m);
       ks.map.find_if(hashes[i], [&](const auto& key_slot) {
-        const std::size_t mine = key_slot.value.count_if([&](const Held& e) { return e.pid == pid; });
+        const std::size_t mine =
+            key_slot.value.count_if([&](const Held& e) { return e.pid == pid; });
         if (nth < mine) {
           out.push_back(key_slot.key);
           return true;
@@ -507,7 +511,9 @@ class Registry : public NameRegistry {
       for (const std::uint64_t h : held) {
         KeyShard& ks = keys[detail::shard_of(h)];
         std::unique_lock lock(ks.m);
-        auto has_pid = [&](const auto& slot) { return slot.value.count_if([&](const Held& e) { return e.pid == pid; }) > 0; };
+        auto has_pid = [&](const auto& slot) {
+          return slot.value.count_if([&](const Held& e) { return e.pid == pid; }) > 0;
+        };
         while (auto* slot = ks.map.find_if(h, has_pid)) erase_from(ks, slot, pid);
       }
     }
@@ -523,11 +529,13 @@ class Registry : public NameRegistry {
     }
 
     // With ks.m held: removes `pid`'s entries in `slot`, and the slot when it is left empty.
-    static std::size_t erase_from(KeyShard& ks, typename decltype(KeyShard::map)::Slot* slot, const Pid& pid) {
+    static std::size_t erase_from(KeyShard& ks, typename decltype(KeyShard::map)::Slot* slot,
+                                  const Pid& pid) {
       auto& v = slot->value;
       const auto removed = v.erase_if([&](const Held& e) { return e.pid == pid; });
       if (v.empty()) ks.map.erase(slot);
-      ks.entries.store(ks.entries.load(std::memory_order_relaxed) - removed, std::memory_order_relaxed);
+      ks.entries.store(ks.entries.load(std::memory_order_relaxed) - removed,
+                       std::memory_order_relaxed);
       return removed;
     }
   };

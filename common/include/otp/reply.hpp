@@ -35,8 +35,8 @@ class Reply {
  public:
   Reply(NoReply) {}  // NOLINT(google-explicit-constructor)
   template <class U>
-    requires std::is_constructible_v<R, U&&>
-  Reply(U&& v) : value_(std::forward<U>(v)) {}  // NOLINT(google-explicit-constructor)
+  requires std::is_constructible_v<R, U&&> Reply(U&& v)
+      : value_(std::forward<U>(v)) {}  // NOLINT(google-explicit-constructor)
   bool has_value() const { return value_.has_value(); }
   R take() { return std::move(*value_); }
 
@@ -48,7 +48,7 @@ class Reply {
 template <class R>
 class CallResult {
  public:
-  CallResult(R value) : value_(std::move(value)) {}     // NOLINT(google-explicit-constructor)
+  CallResult(R value) : value_(std::move(value)) {}          // NOLINT(google-explicit-constructor)
   CallResult(Reason reason) : reason_(std::move(reason)) {}  // NOLINT(google-explicit-constructor)
   bool ok() const { return value_.has_value(); }
   explicit operator bool() const { return ok(); }
@@ -96,5 +96,7 @@ void reply(const From<R>& to, V&& value) {
 
 template <>
 struct fmt::formatter<otp::Ok> : fmt::formatter<std::string_view> {
-  auto format(otp::Ok, fmt::format_context& ctx) const { return fmt::formatter<std::string_view>::format(":ok", ctx); }
+  auto format(otp::Ok, fmt::format_context& ctx) const {
+    return fmt::formatter<std::string_view>::format(":ok", ctx);
+  }
 };

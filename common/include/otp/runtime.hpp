@@ -65,7 +65,8 @@ class Runtime {
   // Spawns a process from outside any process (it has no parent).
   template <class F, class... A>
   Pid spawn(F&& f, A&&... args) {
-    return detail::spawn_co(impl_.get(), detail::make_body(std::forward<F>(f), std::forward<A>(args)...), {})
+    return detail::spawn_co(impl_.get(),
+                            detail::make_body(std::forward<F>(f), std::forward<A>(args)...), {})
         .pid;
   }
 
@@ -92,7 +93,6 @@ class Runtime {
   // Stops every process: `shutdown` exit signals first, `kill` after
   // Options::shutdown_grace, then stops the threads. Idempotent.
   void shutdown();
-
 
  private:
   friend class Scoped;  // a Scoped joins the runtime's process table

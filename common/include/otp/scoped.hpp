@@ -85,8 +85,7 @@ class Scoped {
     return detail::take<T>(w.found);
   }
   template <class T, class Pred>
-    requires std::predicate<Pred&, const T&>
-  T receive(Pred pred) {
+  requires std::predicate<Pred&, const T&> T receive(Pred pred) {
     ReceiveOne<T, Pred> w{std::move(pred)};
     wait(w, infinity);
     return detail::take<T>(w.found);
@@ -99,8 +98,7 @@ class Scoped {
     return detail::take<T>(w.found);
   }
   template <class T, class Pred>
-    requires std::predicate<Pred&, const T&>
-  std::optional<T> receive(Pred pred, Duration timeout) {
+  requires std::predicate<Pred&, const T&> std::optional<T> receive(Pred pred, Duration timeout) {
     ReceiveOne<T, Pred> w{std::move(pred)};
     if (!wait(w, timeout)) return std::nullopt;
     return detail::take<T>(w.found);
@@ -127,7 +125,7 @@ class Scoped {
 
   // Any other awaitable (a GenServer call, ...), the same way.
   template <class A>
-    requires requires(A a) { a.await_resume(); }
+  requires requires(A a) { a.await_resume(); }
   auto await(A awaitable) {
     using T = decltype(awaitable.await_resume());
     return await(run_awaitable<T>(std::move(awaitable)));

@@ -33,8 +33,12 @@ class StartResult {
 
   static StartResult ok(Pid pid) { return StartResult{Kind::ok, pid, {}}; }
   static StartResult ignore() { return StartResult{Kind::ignore, {}, {}}; }
-  static StartResult already_started(Pid pid) { return StartResult{Kind::already_started, pid, {}}; }
-  static StartResult error(Reason reason) { return StartResult{Kind::error, {}, std::move(reason)}; }
+  static StartResult already_started(Pid pid) {
+    return StartResult{Kind::already_started, pid, {}};
+  }
+  static StartResult error(Reason reason) {
+    return StartResult{Kind::error, {}, std::move(reason)};
+  }
 
   Kind kind() const { return kind_; }
   bool ok() const { return kind_ == Kind::ok; }
@@ -43,7 +47,8 @@ class StartResult {
   Pid pid() const { return pid_; }
   // The error as a reason: {already_started, <0.1.0>} for already_started.
   Reason reason() const {
-    if (kind_ == Kind::already_started) return Reason::other(fmt::format("{{already_started, {}}}", pid_));
+    if (kind_ == Kind::already_started)
+      return Reason::other(fmt::format("{{already_started, {}}}", pid_));
     return reason_;
   }
   // Elixir's rendering: {:ok, <0.12.0>}, :ignore, {:error, {:already_started, <0.12.0>}}.
@@ -74,7 +79,9 @@ std::string dest_text(const R& r) {
 }
 
 // Where a call, cast or send may go: a pid, a Via name, or a local name.
-inline std::optional<Pid> whereis_dest(const Pid& pid) { return pid ? std::optional<Pid>(pid) : std::nullopt; }
+inline std::optional<Pid> whereis_dest(const Pid& pid) {
+  return pid ? std::optional<Pid>(pid) : std::nullopt;
+}
 inline std::optional<Pid> whereis_dest(const Via& via) { return via.whereis(); }
 inline std::optional<Pid> whereis_dest(const Name& name) { return name.whereis(); }
 inline std::optional<Pid> whereis_dest(std::string_view name) { return otp::whereis(name); }
@@ -86,7 +93,9 @@ inline std::string dest_text(const Name& name) { return name.to_string(); }
 inline std::string dest_text(std::string_view name) { return std::string(name); }
 
 template <class Dest>
-concept Destination = requires(const Dest& d) { whereis_dest(d); };
+concept Destination = requires(const Dest& d) {
+  whereis_dest(d);
+};
 
 }  // namespace detail
 
@@ -94,11 +103,11 @@ concept Destination = requires(const Dest& d) { whereis_dest(d); };
 // that are not templates, like the supervisors').
 class ServerRef {
  public:
-  ServerRef(Pid pid) : v_(pid) {}                       // NOLINT(google-explicit-constructor)
-  ServerRef(Via via) : v_(std::move(via)) {}            // NOLINT(google-explicit-constructor)
-  ServerRef(std::string name) : v_(std::move(name)) {}  // NOLINT(google-explicit-constructor)
+  ServerRef(Pid pid) : v_(pid) {}                         // NOLINT(google-explicit-constructor)
+  ServerRef(Via via) : v_(std::move(via)) {}              // NOLINT(google-explicit-constructor)
+  ServerRef(std::string name) : v_(std::move(name)) {}    // NOLINT(google-explicit-constructor)
   ServerRef(const char* name) : v_(std::string(name)) {}  // NOLINT(google-explicit-constructor)
-  ServerRef(const Name& name) {                         // NOLINT(google-explicit-constructor)
+  ServerRef(const Name& name) {                           // NOLINT(google-explicit-constructor)
     if (name.via().registry != nullptr) {
       v_ = name.via();
     } else {

@@ -137,7 +137,9 @@ class ReplyTo {
 
 // A request that can be called: it names the type of its answer.
 template <class Req>
-concept CallRequest = requires { typename Req::Reply; };
+concept CallRequest = requires {
+  typename Req::Reply;
+};
 
 // A call event seen as a request of type Req (Event::call<Req>()); empty when the event is
 // something else. Its reply takes only a Req::Reply.
@@ -320,8 +322,7 @@ class StateMachine {
   // already_started(pid), or error(reason).
   template <class... A>
   requires(!std::is_same_v<std::remove_cvref_t<A>, Name> && ...) &&
-      (!std::is_same_v<std::remove_cvref_t<A>, Via> &&
-       ...) static Start start_link(A... args) {
+      (!std::is_same_v<std::remove_cvref_t<A>, Via> && ...) static Start start_link(A... args) {
     return start_impl(true, Name{}, std::tuple<A...>(std::move(args)...));
   }
   template <class... A>
@@ -330,8 +331,7 @@ class StateMachine {
   }
   template <class... A>
   requires(!std::is_same_v<std::remove_cvref_t<A>, Name> && ...) &&
-      (!std::is_same_v<std::remove_cvref_t<A>, Via> &&
-       ...) static Start start(A... args) {
+      (!std::is_same_v<std::remove_cvref_t<A>, Via> && ...) static Start start(A... args) {
     return start_impl(false, Name{}, std::tuple<A...>(std::move(args)...));
   }
   template <class... A>
@@ -384,8 +384,8 @@ class StateMachine {
   }
   template <class T>
   void state_timeout(Duration after, T msg) {
-    pending_state_timer_.emplace(
-        Pending{after, detail::EventAccess::own(EventType::state_timeout, std::move(msg)), ++action_seq_});
+    pending_state_timer_.emplace(Pending{
+        after, detail::EventAccess::own(EventType::state_timeout, std::move(msg)), ++action_seq_});
   }
   void cancel_state_timeout() {
     pending_state_timer_.reset();
@@ -393,8 +393,8 @@ class StateMachine {
   }
   template <class T>
   void event_timeout(Duration after, T msg) {
-    pending_event_timer_.emplace(
-        Pending{after, detail::EventAccess::own(EventType::timeout, std::move(msg)), ++action_seq_});
+    pending_event_timer_.emplace(Pending{
+        after, detail::EventAccess::own(EventType::timeout, std::move(msg)), ++action_seq_});
   }
   // Asks the machine to stop with `reason` once the running callback returns.
   void stop(Reason reason = Reason::normal()) { stop_ = std::move(reason); }
@@ -417,7 +417,6 @@ class StateMachine {
     Event ev;
     bool zero = false;  // a time-out zero: no timer, its id waits in zero_queue_
   };
-
 
   template <class... A>
   static Start start_impl(bool link, Name name, std::tuple<A...> args) {
@@ -666,12 +665,15 @@ class StateMachine {
   }
 
   static std::string describe_behaviour(const void*) { return "StateMachine"; }
-  static std::string describe_module(const void*) { return std::string(detail::type_name_v<Derived>); }
+  static std::string describe_module(const void*) {
+    return std::string(detail::type_name_v<Derived>);
+  }
   static std::string describe_name(const void* self) {
     return static_cast<const StateMachine&>(*static_cast<const Derived*>(self)).name_;
   }
   static std::string describe_data(const void* self) {
-    auto& base = static_cast<StateMachine&>(*const_cast<Derived*>(static_cast<const Derived*>(self)));
+    auto& base =
+        static_cast<StateMachine&>(*const_cast<Derived*>(static_cast<const Derived*>(self)));
     if (!base.data_) return "(starting)";
     Derived& d = static_cast<Derived&>(base);
     if constexpr (requires { d.format_state(); }) {
@@ -680,8 +682,8 @@ class StateMachine {
       return detail::describe(*base.data_);
     }
   }
-  static constexpr detail::Describer describer{&describe_behaviour, &describe_module, &describe_name,
-                                               &describe_data};
+  static constexpr detail::Describer describer{&describe_behaviour, &describe_module,
+                                               &describe_name, &describe_data};
 
   std::string name_;
   std::optional<Data> data_;

@@ -36,9 +36,9 @@
 #include "otp/co.hpp"
 #include "otp/detail/type_name.hpp"
 #include "otp/gen_server.hpp"
-#include "otp/result.hpp"
 #include "otp/pid.hpp"
 #include "otp/reason.hpp"
+#include "otp/result.hpp"
 
 namespace otp {
 
@@ -125,7 +125,6 @@ class DynamicSupervisor {
   static Co<bool> terminate_child(ServerRef sup, Pid child);
   static Co<std::vector<ChildInfo>> which_children(ServerRef sup);
   static Co<ChildCounts> count_children(ServerRef sup);
-
 };
 
 // The child spec of T, started with T::start_link(args...). T may say how it

@@ -193,7 +193,8 @@ class Task {
 
   // Monitors a task started with replying_task and lets it run.
   static Task started(Pid pid) {
-    Ref ref = detail::monitor_alias(pid);  // the reply comes through it; dropped once the monitor is gone
+    Ref ref =
+        detail::monitor_alias(pid);  // the reply comes through it; dropped once the monitor is gone
     send(pid, detail::TaskGo{self(), ref});
     return Task(self(), pid, ref);
   }
@@ -367,9 +368,7 @@ class TaskSupervisor : public GenServer<TaskSupervisor, TaskSupervisorState> {
  public:
   std::string observer_behaviour() const { return "TaskSupervisor"; }
   std::string observer_module() const { return ""; }
-  static Start start_link(Name name = {}) {
-    return GenServer::start_link(std::move(name));
-  }
+  static Start start_link(Name name = {}) { return GenServer::start_link(std::move(name)); }
   static Start start(Name name = {}) { return GenServer::start(std::move(name)); }
 
   // Starts fn() under the supervisor, linked to it only; nobody awaits it.

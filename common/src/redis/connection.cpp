@@ -159,9 +159,9 @@ void Connection::lose_connection() {
 
 std::string Connection::format_state() {
   const auto& d = data();
-  const char* state = in_state(&Connection::connected)      ? "connected"
-                      : in_state(&Connection::connecting)   ? "connecting"
-                                                            : "disconnected";
+  const char* state = in_state(&Connection::connected)    ? "connected"
+                      : in_state(&Connection::connecting) ? "connecting"
+                                                          : "disconnected";
   return fmt::format("{} {}:{}, {} waiting", state, d.options.host, d.options.port,
                      d.waiting.size());
 }

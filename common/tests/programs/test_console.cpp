@@ -15,14 +15,17 @@ int main(int argc, char** argv) {
   otp::Console console("hang_ten", me);
   std::set<std::string> logins;
   auto known = [&](const std::string& login) {
-    if (!logins.contains(login)) throw otp::ConsoleError(fmt::format("no session for \"{}\"", login));
+    if (!logins.contains(login))
+      throw otp::ConsoleError(fmt::format("no session for \"{}\"", login));
     return login;
   };
 
-  console.command("new", "<login>", "starts a session for <login>", [&](const otp::Console::Args& a) {
-    if (!logins.insert(a[0]).second) throw otp::ConsoleError("already started", "MatchError");
-    return std::string(":ok");
-  });
+  console.command("new", "<login>", "starts a session for <login>",
+                  [&](const otp::Console::Args& a) {
+                    if (!logins.insert(a[0]).second)
+                      throw otp::ConsoleError("already started", "MatchError");
+                    return std::string(":ok");
+                  });
   console.command("show", "<login>", "prints the user", [&](const otp::Console::Args& a) {
     return fmt::format("%User{{login: \"{}\"}}", known(a[0]));
   });

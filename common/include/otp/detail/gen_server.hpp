@@ -85,16 +85,21 @@ struct AnyFrom {
 };
 
 template <class D, class Req>
-constexpr bool plain_call = requires(D& d, Req&& r) { d.handle_call(std::move(r)); };
+constexpr bool plain_call = requires(D& d, Req&& r) {
+  d.handle_call(std::move(r));
+};
 template <class D, class Req>
-constexpr bool from_call = requires(D& d, Req&& r) { d.handle_call(std::move(r), AnyFrom{}); };
+constexpr bool from_call = requires(D& d, Req&& r) {
+  d.handle_call(std::move(r), AnyFrom{});
+};
 
 template <class D, class Req>
 auto call_result_of() {
   if constexpr (plain_call<D, Req>) {
     return std::type_identity<decltype(std::declval<D&>().handle_call(std::declval<Req&&>()))>{};
   } else if constexpr (from_call<D, Req>) {
-    return std::type_identity<decltype(std::declval<D&>().handle_call(std::declval<Req&&>(), AnyFrom{}))>{};
+    return std::type_identity<decltype(std::declval<D&>().handle_call(std::declval<Req&&>(),
+                                                                      AnyFrom{}))>{};
   } else {
     static_assert(plain_call<D, Req>, "the server has no handle_call for this request type");
   }
@@ -104,8 +109,8 @@ template <class D, class Req>
 using call_return_t = typename decltype(call_result_of<D, Req>())::type;
 template <class D, class Req>
 using reply_t = std::conditional_t<
-    std::is_void_v<typename unwrap_reply<typename unwrap_co<call_return_t<D, Req>>::type>::type>, Ok,
-    typename unwrap_reply<typename unwrap_co<call_return_t<D, Req>>::type>::type>;
+    std::is_void_v<typename unwrap_reply<typename unwrap_co<call_return_t<D, Req>>::type>::type>,
+    Ok, typename unwrap_reply<typename unwrap_co<call_return_t<D, Req>>::type>::type>;
 
 struct Unit {};
 template <class T>
@@ -224,7 +229,8 @@ class [[nodiscard]] CallWait : public Waiter {
   bool await_ready() noexcept { return wait_ready(*this); }
   bool await_suspend(std::coroutine_handle<> h) noexcept { return wait_suspend(*this, h); }
   Msg* await_resume() {
-    if (exited) [[unlikely]] raise_exit();
+    if (exited) [[unlikely]]
+      raise_exit();
     return found;
   }
 
@@ -241,7 +247,8 @@ class [[nodiscard]] CallWait : public Waiter {
 // may not outlive the awaitable), pids and Via names as they are.
 template <class Dest>
 using stored_dest_t =
-    std::conditional_t<std::is_convertible_v<Dest, std::string_view> && !std::is_same_v<Dest, Pid>, std::string, Dest>;
+    std::conditional_t<std::is_convertible_v<Dest, std::string_view> && !std::is_same_v<Dest, Pid>,
+                       std::string, Dest>;
 
 // A call in flight, as an awaitable: resolving the destination, monitoring the
 // server (the monitor's ref tags the call and is the alias the reply is sent
@@ -282,7 +289,8 @@ class [[nodiscard]] CallOp : public Waiter {
   bool await_suspend(std::coroutine_handle<> h) noexcept { return wait_suspend(*this, h); }
 
   auto await_resume() -> std::conditional_t<Throws, R, CallResult<R>> {
-    if (exited) [[unlikely]] raise_exit();
+    if (exited) [[unlikely]]
+      raise_exit();
     if (failure_) return fail(std::move(*failure_));
     if (found == nullptr) {
       demonitor(ref_, true);
@@ -302,8 +310,8 @@ class [[nodiscard]] CallOp : public Waiter {
  private:
   auto fail(Reason r) -> std::conditional_t<Throws, R, CallResult<R>> {
     if constexpr (Throws) {
-      call_failed(std::move(r),
-                  fmt::format("{}({}, {}, {})", function_, dest_text(dest_), what_, timeout_text(timeout)));
+      call_failed(std::move(r), fmt::format("{}({}, {}, {})", function_, dest_text(dest_), what_,
+                                            timeout_text(timeout)));
     } else {
       return CallResult<R>(std::move(r));
     }

@@ -26,7 +26,17 @@ struct Msg;
 
 // Signals travel through the same queue as messages, so that signals and
 // messages between one pair of processes stay in order (as in Erlang).
-enum class SigKind : unsigned char { message, link, unlink, monitor, demonitor, exit, down, timeout, info };
+enum class SigKind : unsigned char {
+  message,
+  link,
+  unlink,
+  monitor,
+  demonitor,
+  exit,
+  down,
+  timeout,
+  info
+};
 
 struct MsgType {
   void (*destroy)(Msg*) noexcept;
@@ -72,7 +82,8 @@ constexpr const void* protocol_of() {
 
 template <class T>
 struct TypeOf {
-  static constexpr MsgType info{&MsgOf<T>::destroy, sig_kind_of<T>, protocol_of<T>(), type_name<T>()};
+  static constexpr MsgType info{&MsgOf<T>::destroy, sig_kind_of<T>, protocol_of<T>(),
+                                type_name<T>()};
 };
 
 template <class T>

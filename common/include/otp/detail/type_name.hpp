@@ -8,7 +8,8 @@ namespace otp::detail {
 
 template <class T>
 constexpr std::string_view type_name() {
-  std::string_view f = __PRETTY_FUNCTION__;  // "... type_name() [with T = Foo; ...]" (GCC) or "[T = Foo]" (Clang)
+  std::string_view f =
+      __PRETTY_FUNCTION__;  // "... type_name() [with T = Foo; ...]" (GCC) or "[T = Foo]" (Clang)
   auto start = f.find("T = ");
   if (start == std::string_view::npos) return f;
   start += 4;

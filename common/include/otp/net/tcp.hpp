@@ -59,9 +59,9 @@
 #include <fmt/format.h>
 
 #include "otp/co.hpp"
-#include "otp/result.hpp"
 #include "otp/pid.hpp"
 #include "otp/reason.hpp"
+#include "otp/result.hpp"
 #include "otp/runtime.hpp"
 
 namespace otp::net {

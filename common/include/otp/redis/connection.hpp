@@ -106,9 +106,9 @@ Co<R> call_connection(Dest conn, Req req, Duration timeout) {
   using D = otp::detail::stored_dest_t<Dest>;
   using Msg = otp::detail::StateCall<Connection, Req, R>;
   Msg msg{std::move(req), {}};  // named: GCC 12 frees a braced temporary in a co_await twice
-  auto result = co_await otp::detail::CallOp<R, D, Msg, false>(
-      D(std::move(conn)), std::move(msg), timeout, ":gen_statem.call",
-      otp::detail::type_name_v<Req>);
+  auto result = co_await otp::detail::CallOp<R, D, Msg, false>(D(std::move(conn)), std::move(msg),
+                                                               timeout, ":gen_statem.call",
+                                                               otp::detail::type_name_v<Req>);
   if (!result) co_return R(result.reason());
   co_return std::move(result).value();
 }
@@ -140,9 +140,8 @@ Co<Result<std::vector<Reply>>> pipeline(
                                                              timeout);
 }
 template <otp::detail::Destination Dest, std::ranges::input_range Rs>
-requires CommandArgs<std::ranges::range_value_t<Rs>>
-Co<Result<std::vector<Reply>>> pipeline(Dest conn, const Rs& commands,
-                                        Duration timeout = default_timeout) {
+requires CommandArgs<std::ranges::range_value_t<Rs>> Co<Result<std::vector<Reply>>> pipeline(
+    Dest conn, const Rs& commands, Duration timeout = default_timeout) {
   Connection::Pipeline req{{}, 0};
   for (const auto& c : commands) {
     encode(req.encoded, c);

@@ -5,14 +5,6 @@
 // POSIX only; PtySession needs libutil's forkpty (link `util`).
 #pragma once
 
-#include <fcntl.h>
-#include <poll.h>
-#include <pty.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <termios.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -23,6 +15,14 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
 
 namespace otp::testing {
 
@@ -217,10 +217,12 @@ class PtySession {
   // Reads what the terminal has, waiting for it until `give_up`; false at the bound or the end.
   bool read_some(std::chrono::steady_clock::time_point give_up) {
     if (fd_ < 0) return false;
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(give_up - std::chrono::steady_clock::now());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        give_up - std::chrono::steady_clock::now());
     if (left.count() <= 0) return false;
     pollfd p{fd_, POLLIN, 0};
-    if (const int r = poll(&p, 1, static_cast<int>(left.count())); r <= 0) return r < 0 && errno == EINTR;
+    if (const int r = poll(&p, 1, static_cast<int>(left.count())); r <= 0)
+      return r < 0 && errno == EINTR;
     char buf[4096];
     const ssize_t n = read(fd_, buf, sizeof buf);
     if (n <= 0) return false;  // EIO: the program has gone, and the terminal with it
@@ -235,7 +237,9 @@ class PtySession {
   std::optional<int> status_;
 };
 
-inline bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+inline bool starts_with(const std::string& s, const std::string& prefix) {
+  return s.rfind(prefix, 0) == 0;
+}
 
 // The pid in "{:ok, <0.N.0>}".
 inline std::string pid_of(const std::string& ok) { return ok.substr(6, ok.size() - 7); }

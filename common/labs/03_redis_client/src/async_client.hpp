@@ -57,7 +57,8 @@ class AsyncClient : public otp::GenServer<AsyncClient, AsyncState> {
     if (!s.socket) return RedisResult(otp::Reason::parse("closed"));
     std::string out;
     otp::redis::encode(out, command.args);
-    if (auto sent = otp::net::send(s.socket, std::move(out)); !sent) return RedisResult(sent.reason());
+    if (auto sent = otp::net::send(s.socket, std::move(out)); !sent)
+      return RedisResult(sent.reason());
     s.waiting.push_back(from);
     return otp::noreply;
   }
@@ -79,7 +80,7 @@ class AsyncClient : public otp::GenServer<AsyncClient, AsyncState> {
     auto& s = state();
     if (!(tcp.socket == s.socket)) return;
     s.parser.feed(tcp.data);
-    while (auto reply = s.parser.next()) {  // none, one or several replies per packet
+    while (auto reply = s.parser.next()) {           // none, one or several replies per packet
       if (s.waiting.empty()) return lost(s.socket);  // a reply nobody asked for
       otp::reply(s.waiting.front(), RedisResult(std::move(*reply)));
       s.waiting.pop_front();
@@ -102,8 +103,8 @@ class AsyncClient : public otp::GenServer<AsyncClient, AsyncState> {
   void retry_later() {
     auto& s = state();
     otp::send_after(s.backoff, otp::self(), Reconnect{});
-    s.backoff = std::min<otp::Duration>(
-        std::chrono::duration_cast<otp::Duration>(s.backoff * 1.5), std::chrono::seconds(30));
+    s.backoff = std::min<otp::Duration>(std::chrono::duration_cast<otp::Duration>(s.backoff * 1.5),
+                                        std::chrono::seconds(30));
   }
 };
 

@@ -37,7 +37,9 @@ class BlockingClient : public otp::GenServer<BlockingClient, BlockingState> {
     return GenServer::start_link(std::move(host), port);
   }
 
-  BlockingState init(std::string host, std::uint16_t port) { return {std::move(host), port, {}, {}}; }
+  BlockingState init(std::string host, std::uint16_t port) {
+    return {std::move(host), port, {}, {}};
+  }
 
   otp::Co<RedisResult> handle_call(Command command) {
     auto& s = state();

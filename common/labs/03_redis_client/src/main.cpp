@@ -31,7 +31,8 @@ int main(int argc, char** argv) {
     if (kind == "async") {
       client = me.await(lab::AsyncClient::start_link("127.0.0.1", port)).pid();
     } else {
-      client = me.await(otp::redis::Connection::start_link({.host = "127.0.0.1", .port = port})).pid();
+      client =
+          me.await(otp::redis::Connection::start_link({.host = "127.0.0.1", .port = port})).pid();
     }
     for (int attempt = 0; attempt < 50; ++attempt) {
       if (kind == "async") {

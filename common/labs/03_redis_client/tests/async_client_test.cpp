@@ -72,7 +72,8 @@ TEST(AsyncClient, WaitingCallersAreAnsweredWhenRedisGoesAndItReconnects) {
   otp::Scoped me(rt);
   auto client = me.await(AsyncClient::start_link(server.host(), server.port())).pid();
   ASSERT_TRUE(wait_until_serves(me, client));
-  ASSERT_TRUE(me.await(AsyncClient::call(client, AsyncClient::Command{{"CLIENT", "PAUSE", "20000"}})).ok());
+  ASSERT_TRUE(
+      me.await(AsyncClient::call(client, AsyncClient::Command{{"CLIENT", "PAUSE", "20000"}})).ok());
   for (int c = 0; c < 10; ++c) rt.spawn(waiting_caller, client, me.pid());
   server.stop();
   for (int c = 0; c < 10; ++c) {

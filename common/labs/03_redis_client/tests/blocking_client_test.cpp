@@ -29,7 +29,8 @@ TEST(BlockingClient, AReplyOverManyPacketsIsReadWhole) {
   otp::Scoped me(rt);
   auto client = me.await(BlockingClient::start_link(server.host(), server.port())).pid();
   const std::string big(1 << 20, 'x');  // 1 MiB: many packets
-  ASSERT_TRUE(me.await(BlockingClient::call(client, BlockingClient::Command{{"SET", "big", big}})).ok());
+  ASSERT_TRUE(
+      me.await(BlockingClient::call(client, BlockingClient::Command{{"SET", "big", big}})).ok());
   auto get = me.await(BlockingClient::call(client, BlockingClient::Command{{"GET", "big"}}));
   ASSERT_TRUE(get.ok());
   EXPECT_EQ(get.value(), Reply(big));
