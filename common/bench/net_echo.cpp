@@ -1,7 +1,8 @@
 // net_echo — TCP echo over loopback through otp::net, against a baseline of
 // blocking sockets with a thread per connection (no runtime, no IO thread).
 //
-// Usage: net_echo [round_trips=20000] [clients=8] [threads=2] [bytes=64]
+// Usage: net_echo [round_trips=20000] [clients=8] [threads=2] [bytes=64] [only=all|otp]
+// (only=otp: the otp::net runs alone, for perf stat's counts).
 // Prints:
 //   RESULT net_echo rtt_us <mean round trip, one client>        (otp::net)
 //   RESULT net_echo_baseline rtt_us <same, blocking sockets>
@@ -145,6 +146,7 @@ int main(int argc, char** argv) {
   const int clients = argc > 2 ? std::atoi(argv[2]) : 8;
   const unsigned threads = argc > 3 ? static_cast<unsigned>(std::atoi(argv[3])) : 2;
   const std::size_t bytes = argc > 4 ? static_cast<std::size_t>(std::atoi(argv[4])) : 64;
+  const bool baselines = !(argc > 5 && std::string(argv[5]) == "otp");
 
   otp::Runtime rt({.threads = threads});
   otp::Scoped me(rt);
@@ -154,15 +156,19 @@ int main(int argc, char** argv) {
   std::vector<otp::Pid> pids;
   const double one = run_otp(rt, me, port, 1, round_trips, bytes, pids);
   std::printf("RESULT net_echo rtt_us %.2f us\n", one / round_trips * 1e6);
-  const double base_one = run_baseline(1, round_trips, bytes);
-  std::printf("RESULT net_echo_baseline rtt_us %.2f us\n", base_one / round_trips * 1e6);
+  if (baselines) {
+    const double base_one = run_baseline(1, round_trips, bytes);
+    std::printf("RESULT net_echo_baseline rtt_us %.2f us\n", base_one / round_trips * 1e6);
+  }
 
   const double many = run_otp(rt, me, port, clients, round_trips, bytes, pids);
   std::printf("RESULT net_echo msgs_per_s %.0f msg/s (%d clients)\n", clients * round_trips / many,
               clients);
-  const double base_many = run_baseline(clients, round_trips, bytes);
-  std::printf("RESULT net_echo_baseline msgs_per_s %.0f msg/s (%d clients)\n",
-              clients * round_trips / base_many, clients);
+  if (baselines) {
+    const double base_many = run_baseline(clients, round_trips, bytes);
+    std::printf("RESULT net_echo_baseline msgs_per_s %.0f msg/s (%d clients)\n",
+                clients * round_trips / base_many, clients);
+  }
 
   // Idle: every client and connection process is waiting, its socket open.
   const double before = cpu_ms();

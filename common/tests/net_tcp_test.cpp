@@ -2,6 +2,7 @@
 // processes. Loopback only, on ephemeral ports.
 #include <ostream>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -198,6 +199,55 @@ TEST(Tcp, ActiveOnceHoldsAtMostOneMessageInTheOwnersMailbox) {
     EXPECT_EQ(me.mailbox_size(), 0u);
   }
   EXPECT_EQ(received, 200'000u);
+}
+
+// Between active-once messages the socket keeps reading, but holds what it
+// reads: a re-arm delivers it, and the end read meanwhile follows it.
+TEST(Tcp, ActiveOnceReArmDeliversWhatWasReadMeanwhileThenTheEnd) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto p = make_pair(me);
+  ASSERT_TRUE(net::setopts(p.a, net::active::once));
+  ASSERT_TRUE(net::send(p.b, "one"));
+  auto first = me.receive<net::Tcp>(kWait);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->data, "one");
+  ASSERT_TRUE(net::send(p.b, "two"));
+  net::close(p.b);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // read and held
+  EXPECT_EQ(me.mailbox_size(), 0u);
+  std::string got;
+  while (got.size() < 3) {
+    ASSERT_TRUE(net::setopts(p.a, net::active::once));
+    auto t = me.receive<net::Tcp>(kWait);
+    ASSERT_TRUE(t);
+    got += t->data;
+  }
+  EXPECT_EQ(got, "two");
+  EXPECT_EQ(me.mailbox_size(), 0u);
+  ASSERT_TRUE(net::setopts(p.a, net::active::once));
+  EXPECT_TRUE(me.receive<net::TcpClosed>(kWait));
+}
+
+// A passive recv after an active-once message gets what was held, in order.
+TEST(Tcp, PassiveRecvAfterActiveOnceGetsWhatWasHeld) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto p = make_pair(me);
+  ASSERT_TRUE(net::setopts(p.a, net::active::once));
+  ASSERT_TRUE(net::send(p.b, "a"));
+  auto first = me.receive<net::Tcp>(kWait);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->data, "a");
+  ASSERT_TRUE(net::send(p.b, "bcd"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(net::send(p.b, "efg"));
+  EXPECT_EQ(recv_all(me, p.a, 6), "bcdefg");
+  ASSERT_TRUE(net::setopts(p.a, net::active::once));
+  ASSERT_TRUE(net::send(p.b, "h"));
+  auto last = me.receive<net::Tcp>(kWait);
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->data, "h");
 }
 
 TEST(Tcp, ActiveNSendsTcpPassiveAfterNMessages) {

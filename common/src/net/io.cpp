@@ -301,17 +301,22 @@ void SocketState::start_mode() {
     direct_fd = socket_->native_handle();
   }
   mode_ = Active{};
-  setopts(options.active);
+  apply_mode(options.active);
 }
 
-bool SocketState::wants_data() const {
+bool SocketState::wants_data() {
   if (closing_) return false;
+  if (gated()) {
+    std::lock_guard lock(m);
+    return gate_.held.empty() && !gate_.end;
+  }
   if (mode_.kind != Active::Kind::passive) return true;
   return recv_.has_value();
 }
 
 void SocketState::start_read() {
   if (reading_ || done_ || !socket_ || !wants_data()) return;
+  if (end_) return fail(*std::exchange(end_, std::nullopt));
   if (!chunk_) chunk_ = std::make_unique<char[]>(chunk_size);
   reading_ = true;
   auto self = std::static_pointer_cast<SocketState>(shared_from_this());
@@ -323,6 +328,7 @@ void SocketState::start_read() {
 void SocketState::on_read(const boost::system::error_code& ec, std::size_t n) {
   reading_ = false;
   if (done_) return;
+  if (gated()) return gate_read(ec, n);
   if (ec) {
     if (ec == asio::error::operation_aborted) return;
     return fail(error_of(ec));
@@ -330,6 +336,98 @@ void SocketState::on_read(const boost::system::error_code& ec, std::size_t n) {
   in_.append(chunk_.get(), n);
   dispatch();
   start_read();
+}
+
+// Active once: the read stays armed between messages. What it reads goes to
+// the owner if it is armed, else it is held (and reading stops) until the
+// owner re-arms (rearm_once, or a posted setopts/recv: leave_gate).
+void SocketState::gate_read(const boost::system::error_code& ec, std::size_t n) {
+  if (ec == asio::error::operation_aborted) return;
+  {
+    std::lock_guard lock(m);
+    if (!ec) {
+      if (gate_.armed) {
+        gate_.armed = false;
+        otp::send(owner_, Tcp{handle(), std::string(chunk_.get(), n)});
+      } else {
+        gate_.held.append(chunk_.get(), n);
+      }
+    } else if (!gate_.armed) {
+      gate_.end = error_of(ec);  // told when the owner re-arms
+      return;
+    }
+  }
+  if (ec) return fail(error_of(ec));
+  start_read();
+}
+
+void SocketState::enter_gate() {
+  std::optional<Reason> end;
+  {
+    std::lock_guard lock(m);
+    gate_.on = true;
+    gate_.armed = true;
+    gate_.held = std::exchange(in_, std::string{});
+    gate_.end = std::exchange(end_, std::nullopt);
+    if (!gate_.held.empty()) {
+      gate_.armed = false;
+      otp::send(owner_, Tcp{handle(), std::exchange(gate_.held, std::string{})});
+    } else if (gate_.end) {
+      end = std::exchange(gate_.end, std::nullopt);
+    }
+  }
+  if (end) return fail(*end);
+  start_read();
+}
+
+void SocketState::leave_gate() {
+  if (!gated()) return;
+  std::lock_guard lock(m);
+  gate_.on = false;
+  gate_.armed = false;
+  in_ = std::exchange(gate_.held, std::string{});
+  end_ = std::exchange(gate_.end, std::nullopt);
+  mode_ = passive;
+}
+
+bool SocketState::rearm_once() {
+  bool wake = false;
+  {
+    std::lock_guard lock(m);
+    if (!gate_.on || gate_.posted > 0 || closed.load(std::memory_order_acquire)) return false;
+    if (gate_.armed) return true;
+    if (!gate_.held.empty()) {
+      otp::send(owner_, Tcp{handle(), std::exchange(gate_.held, std::string{})});
+      wake = true;  // the IO thread reads again
+    } else {
+      gate_.armed = true;
+      wake = gate_.end.has_value();  // the IO thread tells the end
+    }
+  }
+  if (wake) {
+    auto self = std::static_pointer_cast<SocketState>(shared_from_this());
+    io->post([self] { self->resume(); });
+  }
+  return true;
+}
+
+void SocketState::resume() {
+  if (done_ || closing_ || !gated()) return;
+  std::optional<Reason> end;
+  {
+    std::lock_guard lock(m);
+    if (gate_.armed && gate_.held.empty() && gate_.end)
+      end = std::exchange(gate_.end, std::nullopt);
+  }
+  if (end) return fail(*end);
+  start_read();
+}
+
+bool SocketState::told_of_end() {
+  if (mode_.kind == Active::Kind::passive) return false;
+  if (!gated()) return true;
+  std::lock_guard lock(m);
+  return gate_.armed;
 }
 
 // Hands what has been read to the owner as the mode says: one message or one
@@ -374,11 +472,19 @@ void SocketState::reply_recv(Result<std::string> r) {
 
 void SocketState::recv(Pid from, Ref ref, std::size_t n, Duration timeout) {
   auto answer = [&](Reason r) { otp::send(from, RecvReply{ref, std::move(r)}); };
+  bool armed = false;
+  {
+    std::lock_guard lock(m);
+    --gate_.posted;
+    armed = gate_.on && gate_.armed;
+  }
   if (done_ || closing_) {
     std::lock_guard lock(m);
     return answer(failure);
   }
   if (from != owner()) return answer(error("not_owner"));
+  if (armed) return answer(error("einval"));
+  leave_gate();
   if (mode_.kind != Active::Kind::passive) return answer(error("einval"));
   if (recv_) return answer(error("ealready"));
   recv_ = PendingRecv{from, ref, n};
@@ -397,7 +503,16 @@ void SocketState::recv(Pid from, Ref ref, std::size_t n, Duration timeout) {
 }
 
 void SocketState::setopts(Active mode) {
+  {
+    std::lock_guard lock(m);
+    --gate_.posted;
+  }
+  apply_mode(mode);
+}
+
+void SocketState::apply_mode(Active mode) {
   if (done_ || closing_) return;
+  leave_gate();
   if (mode.kind == Active::Kind::n) {
     const int before = mode_.kind == Active::Kind::n ? mode_.count : 0;
     mode_ = Active{Active::Kind::n, before + mode.count};
@@ -409,6 +524,7 @@ void SocketState::setopts(Active mode) {
   } else {
     mode_ = mode;
   }
+  if (gated()) return enter_gate();
   dispatch();  // data read while passive goes out now
   start_read();
 }
@@ -454,7 +570,7 @@ void SocketState::fail(const Reason& reason) {
   if (!closing_) {
     if (recv_) {
       reply_recv(reason);
-    } else if (mode_.kind != Active::Kind::passive) {
+    } else if (told_of_end()) {
       if (reason != error("closed")) to_owner(TcpError{handle(), reason});
       to_owner(TcpClosed{handle()});
     }
@@ -497,6 +613,13 @@ void SocketState::close_now() {
   timer_.reset();
   chunk_.reset();
   in_.clear();
+  end_.reset();
+  {
+    std::lock_guard lock(m);
+    gate_.on = false;
+    gate_.held.clear();
+    gate_.end.reset();
+  }
   queued.fetch_sub(pending_.size(), std::memory_order_relaxed);
   pending_.clear();
   io->disown(this, owner());

@@ -28,6 +28,29 @@
 // descriptor. `queued` drops to 0 only after the IO thread's write completed,
 // so a direct write never overtakes queued bytes.
 //
+// The re-arm. In active once the read stays armed between messages: the
+// IO thread reads on, and what it reads goes straight to the owner if the
+// owner is armed, else it is held (the state's `gate_`, under `m`) and the
+// IO thread stops reading until the owner re-arms, so the owner's mailbox
+// holds at most one Tcp message and at most one read is held above the
+// kernel's buffer. setopts(active::once) from any thread is then a flag flip
+// under `m` (rearm_once): no post, no wake of the IO thread. Where bytes
+// were held it delivers them itself (the owner gets them without a hop) and
+// posts a `resume` so that the IO thread reads again; an end or an error read
+// while not armed is held too, and told (TcpError/TcpClosed) when the owner
+// re-arms, as before, when the read happened only then. A setopts or recv that
+// must run on the IO thread (any other mode, a passive recv) is counted in
+// `gate_.posted` before it is posted; no re-arm takes the short way while one
+// is pending, so calls keep their order. Such a call moves what was held back
+// into `in_` (leave_gate) and goes on as before. A request/response client
+// re-arms right after each reply, before it sends the next request: with
+// the post, each round trip woke the IO thread twice (the re-arm's command,
+// then the reply's readiness), now once.
+//
+// Passive recv still posts: with the read not armed there is nothing to
+// deliver early, and a direct non-blocking read would find EAGAIN in the
+// request/response pattern, where the recv follows the send at once.
+//
 // Rejected after measuring (net_echo, docs/semantics.md "Sockets"): letting
 // the IO thread poll for 30-50 us after an event before it sleeps again made a
 // round trip 2-5 times slower on a 2-core machine, since it takes the core
@@ -59,7 +82,7 @@
 // calls answer `closed`.
 //
 // Locks. Io::m_ guards the command queue, `owned_` and `stopped_`. A
-// state's `m` guards its owner; the IO thread holds it while it sends to the
+// state's `m` guards its owner and a socket's `gate_`; the IO thread holds it while it sends to the
 // owner, so controlling_process (which holds it while it moves the caller's
 // pending messages) cannot interleave with a delivery. A socket's `wm` guards
 // `direct_fd` and orders sends (see the direct send); it is never held
@@ -158,7 +181,19 @@ class SocketState final : public Owned {
   void write(std::string data);
   void recv(Pid from, Ref ref, std::size_t n, Duration timeout);
   void setopts(Active mode);
+  void resume();  // after a re-arm that delivered held bytes or found the end
   void close_now() override;
+
+  // The caller's side of setopts(active::once) without the IO thread (see the
+  // re-arm at the top): true when it re-armed or delivered held bytes; false
+  // when the IO thread must do it (the caller posts setopts, counted in
+  // gate_.posted).
+  bool rearm_once();
+  // The caller posts a setopts or recv: a re-arm that follows waits for it.
+  void will_post() {
+    std::lock_guard lock(m);
+    ++gate_.posted;
+  }
   void close_soon() override;
 
   const SocketOptions options;
@@ -182,7 +217,13 @@ class SocketState final : public Owned {
     std::size_t n;
   };
   void finish_connect(Result<Socket> result, Pid to, Ref ref);
-  bool wants_data() const;
+  bool wants_data();
+  void apply_mode(Active mode);
+  bool gated() const { return mode_.kind == Active::Kind::once; }
+  void enter_gate();  // mode_ became once
+  void leave_gate();  // a posted setopts or recv runs
+  void gate_read(const boost::system::error_code& ec, std::size_t n);
+  bool told_of_end();  // under an active mode an owner hears of the end
   void start_read();
   void on_read(const boost::system::error_code& ec, std::size_t n);
   void dispatch();
@@ -202,7 +243,16 @@ class SocketState final : public Owned {
   bool writing_active_ = false;
   Active mode_ = passive;
   std::optional<PendingRecv> recv_;
-  std::string in_;  // read, not yet delivered
+  std::string in_;             // read, not yet delivered (but see gate_)
+  std::optional<Reason> end_;  // the end or an error, read while no one wanted it
+  // Active once (see the re-arm at the top); guarded by m.
+  struct Gate {
+    bool on = false;            // mode_ is once: the IO thread reads into `held`
+    bool armed = false;         // the owner wants its one Tcp message
+    std::string held;           // read while not armed: no read until it goes
+    std::optional<Reason> end;  // the end or an error, read while not armed
+    int posted = 0;             // setopts/recv posted, not yet run
+  } gate_;
   std::unique_ptr<char[]> chunk_;
   std::string writing_;  // being written
   std::string pending_;  // queued behind it

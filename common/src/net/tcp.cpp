@@ -161,6 +161,7 @@ Co<Result<std::string>> recv(Socket socket, std::size_t n, Duration timeout) {
   if (st->closed.load(std::memory_order_acquire)) co_return failure_of(*st);
   if (st->owner() != me) co_return error("not_owner");
   const Ref ref = make_ref();
+  st->will_post();
   if (!st->io->post([st, me, ref, n, timeout] { st->recv(me, ref, n, timeout); }))
     co_return error("closed");
   auto reply = co_await receive<RecvReply>([ref](const RecvReply& r) { return r.ref == ref; });
@@ -171,6 +172,10 @@ Result<void> setopts(const Socket& socket, Active mode) {
   const auto& st = socket.state();
   if (!st) return error("einval");
   if (st->closed.load(std::memory_order_acquire)) return failure_of(*st);
+  // Re-arming an active-once socket is a flag flip, or the delivery of what
+  // the IO thread read meanwhile: no wake of the IO thread (see io.hpp).
+  if (mode.kind == Active::Kind::once && st->rearm_once()) return {};
+  st->will_post();
   if (!st->io->post([st, mode] { st->setopts(mode); })) return error("closed");
   return {};
 }
