@@ -134,8 +134,7 @@ Result<void> send(const Socket& socket, std::string data) {
   std::lock_guard lock(st->wm);
   if (st->direct_fd >= 0 && st->queued.load(std::memory_order_acquire) == 0) {
     // Nothing queued or being written: write here, without waking the IO thread.
-    const ssize_t n =
-        ::send(st->direct_fd, data.data(), data.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    const ssize_t n = ::send(st->direct_fd, data.data(), data.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n == static_cast<ssize_t>(data.size())) return {};
     // A partial write, a full buffer or an error: the IO thread writes the
     // rest, and reports the error as it would have.
