@@ -3,7 +3,9 @@
 #
 # Usage: common/bench/compare.sh [workload ...]   (default: all of them)
 #   workloads: spawn ring pingpong counting fanin call call_par restart
-#              restart_batched registry table hangten
+#              restart_batched registry table hangten, and redis (only when named:
+#              our Redis client against redis-benchmark on a redis-server of its own,
+#              run by run.sh redis, which prints the ratios itself)
 #   Runs the anchors' run.sh and then our run.sh with the same SCALE, RUNS and
 #   thread count, shows their output, and prints a table:
 #     workload metric ours BEAM CAF ratio unit
@@ -36,9 +38,17 @@ ALL="spawn ring pingpong counting fanin call call_par restart restart_batched re
 
 case "${1:-}" in -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;; esac
 WORKLOADS=${*:-$ALL}
+REDIS=0
 for w in $WORKLOADS; do
-  case " $ALL " in *" $w "*) ;; *) echo "unknown workload: $w (compare knows: $ALL)" >&2; exit 2 ;; esac
+  [ "$w" = redis ] && { REDIS=1; continue; }
+  case " $ALL " in *" $w "*) ;; *) echo "unknown workload: $w (compare knows: $ALL redis)" >&2; exit 2 ;; esac
 done
+WORKLOADS=$(for w in $WORKLOADS; do [ "$w" = redis ] || printf '%s ' "$w"; done)
+WORKLOADS=${WORKLOADS% }
+if [ -z "$WORKLOADS" ]; then  # redis alone
+  "$HERE/run.sh" redis | grep -E 'RESULT|ratio'
+  exit "${PIPESTATUS[0]}"
+fi
 [ -x "$ANCHORS/run.sh" ] || {
   echo "no anchors at $ANCHORS: they live beside the repository, not in it (shared/anchors next to" >&2
   echo "the checkout's folder); point ANCHORS=dir at them, e.g. ANCHORS=/work/shared/anchors $0" >&2
@@ -127,4 +137,11 @@ awk -v order="$WORKLOADS" -v map="$MAP" '
       if (nm == 0) printf "%-16s %-22s %12s %12s %12s %8s\n", w, "(no figures)", "-", "-", "-", "-"
     }
   }' "$RAW"
+
+# redis: its anchor is redis-benchmark, not the BEAM or CAF; run.sh redis runs both and says the
+# ratio of each configuration (ours / redis-benchmark's requests per second: higher is better).
+if [ "$REDIS" = 1 ]; then
+  echo
+  "$HERE/run.sh" redis | grep -E 'RESULT|ratio' || status=1
+fi
 exit $status
