@@ -13,7 +13,8 @@
 #   * <NAME>_<folder>_tests, its GoogleTest tests, with the folder's src/ on the include path and
 #     OTP_PROGRAM naming the program's file; each test is a ctest test named
 #     <folder>.<Suite>.<Test> with the ctest label LABEL (stage, lab, ...).
-# Tests are left out when OTP_PROGRAM_TESTS is OFF (a build of the program alone).
+# Tests are left out when OTP_PROGRAM_TESTS is OFF (a build of the program alone). The calling
+# CMakeLists.txt calls enable_testing() itself: inside a function it would not reach ctest.
 include_guard(GLOBAL)
 
 function(otp_warnings target)
@@ -38,7 +39,6 @@ function(otp_program)
     set(OTP_PROGRAM_TESTS ON)
   endif()
   if(OTP_PROGRAM_TESTS AND arg_TESTS)
-    enable_testing()
     find_package(GTest REQUIRED)
     include(GoogleTest)
     add_executable(${program}_tests ${arg_TESTS})
