@@ -666,6 +666,14 @@ int Console::run(int argc, char** argv, const std::function<void()>& start) {
   }
   const auto sub =
       std::ranges::find_if(subcommands_, [](const auto& s) { return s.first->parsed(); });
+  if (sub != subcommands_.end() && script_option_->count() > 0) {
+    out_ << error_line("ArgumentError",
+                       fmt::format("-e runs commands and {} runs instead of them: give one of "
+                                   "the two (see --help)",
+                                   sub->first->get_name()))
+         << std::endl;
+    return 2;
+  }
 
   try {
     if (start) start();

@@ -259,6 +259,14 @@ TEST_F(ConsoleSubcommandFixture, IsNotRunWhenNotGiven) {
   EXPECT_EQ(out.str(), "a\n");
 }
 
+TEST_F(ConsoleSubcommandFixture, IsNotGivenWithAScript) {
+  EXPECT_EQ(run({"test", "-e", "echo a", "serve"}), 2);
+  EXPECT_EQ(out.str().rfind("** (ArgumentError) -e runs commands and serve runs instead", 0), 0u)
+      << out.str();
+  EXPECT_FALSE(served.has_value());
+  EXPECT_EQ(echoed, 0);
+}
+
 TEST_F(ConsoleSubcommandFixture, HasHelpOfItsOwn) {
   EXPECT_EQ(run({"test", "--help"}), 0);
   EXPECT_NE(out.str().find("serve"), std::string::npos) << out.str();

@@ -24,8 +24,9 @@
 // defaults, then the console's commands, and exits with 0; `<program> <subcommand> --help`
 // prints the subcommand's. A bad value or an unknown option prints one line,
 // `** (ArgumentError) --inactive-timeout: needs a value like 300ms, 2s or 1m: ...`, and run()
-// returns 2. A subcommand given a function with `on_subcommand` replaces the commands: run()
-// starts the application, calls the function and returns what it returns.
+// returns 2. A subcommand given a function with `on_subcommand` replaces the commands (so it
+// is refused with -e): run() starts the application, calls the function and returns what it
+// returns.
 //
 //   std::string listen = "127.0.0.1:8080";
 //   CLI::App* serve = console.cli().add_subcommand("serve", "runs the HTTP service");
