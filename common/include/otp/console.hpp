@@ -110,9 +110,9 @@ class Console {
   // started, instead of reading commands, and returns its exit status.
   void on_subcommand(CLI::App* sub, std::function<int()> run);
 
-  // Runs the console as described above; returns the process's exit status (0, or 2 for bad
-  // flags, 1 when `start` throws or, with -e, when a command failed; a subcommand's function
-  // decides its own, 1 when it throws).
+  // Runs the console as described above; returns the process's exit status (0; 2 for a bad
+  // value, an unknown option or argument, or -e with a subcommand; 1 when `start` throws or,
+  // with -e, when a command failed; a subcommand's function decides its own, 1 when it throws).
   int run(int argc, char** argv, const std::function<void()>& start = {});
 
   // Runs one line (one command) and returns what it prints, without the final newline.
