@@ -79,6 +79,8 @@ class Connection {
   Connection(std::shared_ptr<Shared> shared, net::Socket socket)
       : shared_(std::move(shared)), options_(shared_->options), socket_(std::move(socket)) {}
 
+  // GCC 12 miscompiles `for (;;) { if (!co_await f()) break; ... }` (the coroutine traps as
+  // it starts): the results go through a variable.
   Co<void> run() {
     bool open = true;
     while (open) {

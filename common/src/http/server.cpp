@@ -38,6 +38,8 @@ Co<void> accept_loop(std::shared_ptr<detail::Shared> shared, net::Listener liste
     net::Socket socket = std::move(accepted).value();
     if (options.stats) options.stats->connection_opened();
     if (shared->open.load() >= options.max_connections) {
+      log::warning("http: {} connections open, refused one from {} with 503",
+                   options.max_connections, socket.peer_address());
       (void)net::send(socket,
                       detail::serialize(Response::error(503, "too many connections"), false));
       net::close(socket);
