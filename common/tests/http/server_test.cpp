@@ -318,3 +318,21 @@ TEST(HttpServer, RunsAsASupervisedChild) {
   ASSERT_TRUE(port.ok());
   EXPECT_EQ(HttpClient("127.0.0.1", port.value()).get("/ping").body, "pong");
 }
+
+TEST(HttpServer, ClosedConnectionsAreNoLongerCounted) {
+  Options options;
+  options.stats = std::make_shared<otp::http::Stats>();
+  Fixture f(options);
+  {
+    auto c = f.client();
+    EXPECT_EQ(c.get("/hello/a").status, 200);
+    EXPECT_EQ(f.me.await(otp::http::Server::connections(f.server)).value(), 1u);
+  }  // the client closes its connection
+  const auto until = std::chrono::steady_clock::now() + 10s;
+  while (f.me.await(otp::http::Server::connections(f.server)).value() != 0 &&
+         std::chrono::steady_clock::now() < until)
+    f.me.receive<int>(10ms);  // a pause between polls; no int ever comes
+  EXPECT_EQ(f.me.await(otp::http::Server::connections(f.server)).value(), 0u);
+  EXPECT_EQ(f.stats->connections_open(), 0);
+  EXPECT_EQ(f.stats->connections_total(), 1u);
+}
