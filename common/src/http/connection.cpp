@@ -34,7 +34,9 @@
 #include <utility>
 
 #include <boost/asio/buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
+#include <boost/beast/http/field.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -55,7 +57,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using Parser = bhttp::request_parser<bhttp::string_body>;
 
-bool has_no_body(int status) { return (status >= 100 && status < 200) || status == 204 || status == 304; }
+bool has_no_body(int status) {
+  return (status >= 100 && status < 200) || status == 204 || status == 304;
+}
 
 Request to_request(bhttp::request<bhttp::string_body>&& msg) {
   Request req;
@@ -75,6 +79,8 @@ class Connection {
   Connection(std::shared_ptr<Shared> shared, net::Socket socket)
       : shared_(std::move(shared)), options_(shared_->options), socket_(std::move(socket)) {}
 
+  // GCC 12 miscompiles `for (;;) { if (!co_await f()) break; ... }` (the coroutine traps as
+  // it starts): the results go through a variable.
   Co<void> run() {
     bool open = true;
     while (open) {
@@ -97,10 +103,12 @@ class Connection {
         refuse(ec);
         co_return false;
       }
+      if (!parser_->is_done() && parser_->is_header_done()) continue_if_expected();
       if (parser_->is_done()) {
         auto msg = parser_->release();
         parser_.reset();
         const bool keep_alive = msg.keep_alive();
+        http10_ = msg.version() == 10;
         Request req = to_request(std::move(msg));
         const bool go_on = co_await answer(std::move(req), keep_alive);
         if (!go_on) co_return false;
@@ -124,13 +132,14 @@ class Connection {
     }
     if (!net::setopts(socket_, net::active::once)) co_return false;
     enum class Got : unsigned char { bytes, end, timeout } got = Got::end;
-    co_await otp::receive([&](net::Tcp tcp) {
-                            buffer_ += tcp.data;
-                            got = Got::bytes;
-                          },
-                          [&](const net::TcpClosed&) { got = Got::end; },
-                          [&](const net::TcpError&) { got = Got::end; },
-                          otp::after(timeout, [&] { got = Got::timeout; }));
+    co_await otp::receive(
+        [&](net::Tcp tcp) {
+          buffer_ += tcp.data;
+          got = Got::bytes;
+        },
+        [&](const net::TcpClosed&) { got = Got::end; },
+        [&](const net::TcpError&) { got = Got::end; },
+        otp::after(timeout, [&] { got = Got::timeout; }));
     if (got == Got::timeout && parser_) {
       send(Response::error(408, "request timeout"), false);
       co_return false;
@@ -143,7 +152,17 @@ class Connection {
     parser_->header_limit(static_cast<std::uint32_t>(options_.header_limit));
     parser_->body_limit(options_.body_limit);
     deadline_ = otp::now() + options_.read_timeout;
+    continued_ = false;
     started_ = Clock::now();
+  }
+
+  // A client that sent `Expect: 100-continue` waits for this before it sends the body.
+  void continue_if_expected() {
+    if (continued_) return;
+    continued_ = true;
+    const auto expect = parser_->get()[bhttp::field::expect];
+    if (beast::iequals(expect, "100-continue"))
+      (void)net::send(socket_, "HTTP/1.1 100 Continue\r\n\r\n");
   }
 
   // A request the parser rejected.
@@ -183,7 +202,7 @@ class Connection {
       const std::chrono::duration<double> took = Clock::now() - started_;
       stats->record(response.status, took.count());
     }
-    return static_cast<bool>(net::send(socket_, serialize(response, keep_alive)));
+    return static_cast<bool>(net::send(socket_, serialize(response, keep_alive, http10_)));
   }
 
   std::shared_ptr<Shared> shared_;
@@ -193,11 +212,13 @@ class Connection {
   std::optional<Parser> parser_;  // set while a request is being read
   Duration deadline_{};           // when the request being read must be complete
   Clock::time_point started_{};   // its first byte, for the latency histogram
+  bool continued_ = false;        // 100 Continue considered for the request being read
+  bool http10_ = false;           // the request being answered is HTTP/1.0
 };
 
 }  // namespace
 
-std::string serialize(const Response& response, bool keep_alive) {
+std::string serialize(const Response& response, bool keep_alive, bool http10) {
   const auto status = bhttp::int_to_status(static_cast<unsigned>(response.status));
   const auto obsolete = bhttp::obsolete_reason(status);
   std::string_view reason(obsolete.data(), obsolete.size());
@@ -209,7 +230,11 @@ std::string serialize(const Response& response, bool keep_alive) {
   }
   if (!has_no_body(response.status))
     out += fmt::format("Content-Length: {}\r\n", response.body.size());
-  if (!keep_alive) out += "Connection: close\r\n";
+  if (!keep_alive) {
+    out += "Connection: close\r\n";
+  } else if (http10) {
+    out += "Connection: keep-alive\r\n";  // HTTP/1.0 closes unless told otherwise
+  }
   out += "Server: hangten\r\n\r\n";
   if (!has_no_body(response.status)) out += response.body;
   return out;

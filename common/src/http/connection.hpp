@@ -32,6 +32,6 @@ struct Handoff {
 Co<void> serve_connection(std::shared_ptr<Shared> shared);
 
 // The bytes of a whole response: status line, headers, Content-Length, body.
-std::string serialize(const Response& response, bool keep_alive);
+std::string serialize(const Response& response, bool keep_alive, bool http10 = false);
 
 }  // namespace otp::http::detail

@@ -10,9 +10,8 @@ namespace otp::http {
 namespace {
 
 bool iequals(std::string_view a, std::string_view b) {
-  return std::ranges::equal(a, b, [](unsigned char x, unsigned char y) {
-    return std::tolower(x) == std::tolower(y);
-  });
+  return std::ranges::equal(
+      a, b, [](unsigned char x, unsigned char y) { return std::tolower(x) == std::tolower(y); });
 }
 
 std::optional<std::string_view> find_header(const Headers& headers, std::string_view name) {

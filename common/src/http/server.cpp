@@ -38,7 +38,10 @@ Co<void> accept_loop(std::shared_ptr<detail::Shared> shared, net::Listener liste
     net::Socket socket = std::move(accepted).value();
     if (options.stats) options.stats->connection_opened();
     if (shared->open.load() >= options.max_connections) {
-      (void)net::send(socket, detail::serialize(Response::error(503, "too many connections"), false));
+      log::warning("http: {} connections open, refused one from {} with 503",
+                   options.max_connections, socket.peer_address());
+      (void)net::send(socket,
+                      detail::serialize(Response::error(503, "too many connections"), false));
       net::close(socket);
       if (options.stats) {
         options.stats->record(503, 0.0);

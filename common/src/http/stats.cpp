@@ -50,8 +50,7 @@ void Stats::write(Prometheus& out) const {
   for (std::size_t i = 0; i < counts.size(); ++i)
     counts[i] = latency_[i].load(std::memory_order_relaxed);
   const auto count = latency_count_.load(std::memory_order_relaxed);
-  const double sum =
-      static_cast<double>(latency_sum_ns_.load(std::memory_order_relaxed)) / 1e9;
+  const double sum = static_cast<double>(latency_sum_ns_.load(std::memory_order_relaxed)) / 1e9;
   out.histogram("http_request_duration_seconds",
                 "Time from a request's first byte to its response being sent.", buckets, counts,
                 sum, count);

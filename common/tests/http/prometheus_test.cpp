@@ -79,13 +79,11 @@ TEST(Stats, CountsRequestsByStatusAndLatency) {
   const auto& text = out.str();
   EXPECT_NE(text.find("http_requests_total{code=\"200\"} 2\n"), std::string::npos) << text;
   EXPECT_NE(text.find("http_requests_total{code=\"404\"} 1\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("http_request_duration_seconds_bucket{le=\"0.0005\"} 1\n"),
-            std::string::npos)
+  EXPECT_NE(text.find("http_request_duration_seconds_bucket{le=\"0.0005\"} 1\n"), std::string::npos)
       << text;
   EXPECT_NE(text.find("http_request_duration_seconds_bucket{le=\"0.5\"} 2\n"), std::string::npos)
       << text;
-  EXPECT_NE(text.find("http_request_duration_seconds_bucket{le=\"+Inf\"} 3\n"),
-            std::string::npos)
+  EXPECT_NE(text.find("http_request_duration_seconds_bucket{le=\"+Inf\"} 3\n"), std::string::npos)
       << text;
   EXPECT_NE(text.find("http_request_duration_seconds_count 3\n"), std::string::npos) << text;
   EXPECT_NE(text.find("http_connections_open 1\n"), std::string::npos) << text;

@@ -28,8 +28,9 @@ Response dispatch(const Router& router, Request req) {
 
 Router sample_router() {
   Router router;
-  router.get("/sessions/{login}/validate",
-             [](Request& req) { return Response::text(200, "v:" + std::string(req.param("login"))); });
+  router.get("/sessions/{login}/validate", [](Request& req) {
+    return Response::text(200, "v:" + std::string(req.param("login")));
+  });
   router.get("/sessions/{login}", [](Request& req) -> otp::Co<Response> {
     co_return Response::text(200, "get:" + std::string(req.param("login")));
   });

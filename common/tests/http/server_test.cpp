@@ -47,7 +47,8 @@ Router app(otp::Pid counter, std::shared_ptr<otp::http::Stats> stats = nullptr) 
     auto body = req.json();
     return Response::json(201, body);
   });
-  router.get("/teapot", [](Request&) -> Response { throw otp::http::Error(418, "short and stout"); });
+  router.get("/teapot",
+             [](Request&) -> Response { throw otp::http::Error(418, "short and stout"); });
   router.get("/crash", [](Request&) -> Response { throw std::runtime_error("boom"); });
   router.get("/metrics", [stats](Request&) {
     otp::http::Prometheus out;
@@ -177,6 +178,27 @@ TEST(HttpServer, Http10WithoutKeepAliveCloses) {
   EXPECT_NE(out.find("Connection: close\r\n"), std::string::npos) << out;
 }
 
+TEST(HttpServer, Http10KeepAliveIsAnsweredAsSuch) {
+  Fixture f;
+  const auto out = f.raw(
+      "GET /hello/a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+      "GET /hello/b HTTP/1.0\r\n\r\n");
+  const auto first = out.find("hello a");
+  ASSERT_NE(first, std::string::npos) << out;
+  EXPECT_NE(out.substr(0, first).find("Connection: keep-alive\r\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("Connection: close\r\n", first), std::string::npos) << out;
+  EXPECT_NE(out.find("hello b"), std::string::npos) << out;
+}
+
+TEST(HttpServer, ExpectContinueGetsAnInterimResponse) {
+  Fixture f;
+  const auto out = f.raw(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: 7\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n{\"a\":1}");
+  EXPECT_TRUE(starts_with(out, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\n")) << out;
+  EXPECT_NE(out.find(R"({"a":1})"), std::string::npos) << out;
+}
+
 TEST(HttpServer, PipelinedRequestsAreAnsweredInOrder) {
   Fixture f;
   const auto out = f.raw(
@@ -278,4 +300,39 @@ TEST(HttpServer, StatsAreCountedAndServedAsPrometheusText) {
     }
   }
   EXPECT_EQ(f.stats->requests(200), 2u);  // the /metrics response counted once it was sent
+}
+
+TEST(HttpServer, RunsAsASupervisedChild) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  Router router;
+  router.get("/ping", [](Request&) { return Response::text(200, "pong"); });
+  Options options;
+  options.port = 0;
+  std::vector<otp::ChildSpec> children{
+      otp::child<otp::http::Server>(otp::Name::local("web"), router, options)};
+  auto sup = me.await(otp::Supervisor::start_link(std::move(children)));
+  ASSERT_TRUE(sup.ok()) << sup.to_string();
+  const otp::Pid web = otp::Name::local("web").whereis().value();
+  const auto port = me.await(otp::http::Server::port(web));
+  ASSERT_TRUE(port.ok());
+  EXPECT_EQ(HttpClient("127.0.0.1", port.value()).get("/ping").body, "pong");
+}
+
+TEST(HttpServer, ClosedConnectionsAreNoLongerCounted) {
+  Options options;
+  options.stats = std::make_shared<otp::http::Stats>();
+  Fixture f(options);
+  {
+    auto c = f.client();
+    EXPECT_EQ(c.get("/hello/a").status, 200);
+    EXPECT_EQ(f.me.await(otp::http::Server::connections(f.server)).value(), 1u);
+  }  // the client closes its connection
+  const auto until = std::chrono::steady_clock::now() + 10s;
+  while (f.me.await(otp::http::Server::connections(f.server)).value() != 0 &&
+         std::chrono::steady_clock::now() < until)
+    f.me.receive<int>(10ms);  // a pause between polls; no int ever comes
+  EXPECT_EQ(f.me.await(otp::http::Server::connections(f.server)).value(), 0u);
+  EXPECT_EQ(f.stats->connections_open(), 0);
+  EXPECT_EQ(f.stats->connections_total(), 1u);
 }

@@ -1,9 +1,13 @@
 // otp::http — an HTTP/1.1 server whose connections are processes.
 //
 //   otp::http::Router router;
-//   router.get("/sessions/{login}", [](otp::http::Request& req) -> otp::Co<otp::http::Response> {
-//     auto user = co_await Stash::call(stash, Stash::Get{std::string(req.param("login"))});
-//     co_return otp::http::Response::json(200, {{"login", user.login}});
+//   router.get("/sessions/{login}", [stash](otp::http::Request& req) -> otp::Co<otp::http::Response> {
+//     Stash::Get get{std::string(req.param("login"))};  // named: GCC 12 and co_await
+//     User user = co_await Stash::call(stash, std::move(get));
+//     co_return otp::http::Response::json(200, nlohmann::json{{"login", user.login}});
+//   });
+//   router.post("/echo", [](otp::http::Request& req) {   // a plain handler
+//     return otp::http::Response::json(201, req.json());  // 400 when the body is not JSON
 //   });
 //   auto started = co_await otp::http::Server::start_link(router, {.port = 4000});
 //

@@ -10,9 +10,6 @@
 // throws std::runtime_error. Needs Boost and nlohmann_json where it is included.
 #pragma once
 
-#include <poll.h>
-#include <sys/socket.h>
-
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -33,6 +30,8 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <nlohmann/json.hpp>
+#include <poll.h>
+#include <sys/socket.h>
 
 namespace otp::testing {
 
@@ -124,7 +123,9 @@ class HttpClient {
 
   // After a request: whether the server has closed the connection. When the last response
   // said `Connection: close` this waits (up to `timeout`) for the close to arrive.
-  bool closed_by_peer() { return wait_closed(last_keep_alive_ ? std::chrono::milliseconds(0) : timeout_); }
+  bool closed_by_peer() {
+    return wait_closed(last_keep_alive_ ? std::chrono::milliseconds(0) : timeout_);
+  }
 
   // Waits up to `timeout` for the server to close the kept connection; true when it did.
   bool wait_closed(std::chrono::steady_clock::duration timeout) {
