@@ -318,13 +318,17 @@ std::vector<TreeNode> Console::application_forest() {
 }
 
 void Console::flag(std::string name, std::string help, Duration& value) {
-  cli_.add_option(
-          std::move(name),
-          [&value](const CLI::results_t& words) {
-            value = *parse_duration(words.at(0));  // the check below let only durations through
-            return true;
-          },
-          std::move(help))
+  flag(cli_, std::move(name), std::move(help), value);
+}
+
+void Console::flag(CLI::App& app, std::string name, std::string help, Duration& value) {
+  app.add_option(
+         std::move(name),
+         [&value](const CLI::results_t& words) {
+           value = *parse_duration(words.at(0));  // the check below let only durations through
+           return true;
+         },
+         std::move(help))
       ->type_name("<duration>")
       ->default_str(format_duration(value))
       ->check(CLI::Validator(

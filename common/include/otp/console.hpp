@@ -104,6 +104,8 @@ class Console {
   // Adds a flag `--name <duration>` (or `--name=<duration>`) that sets `value`; the value's
   // initial content is the default shown by --help.
   void flag(std::string name, std::string help, Duration& value);
+  // The same flag on a subcommand of cli() (`hang_ten serve --idle-timeout 30s`).
+  static void flag(CLI::App& app, std::string name, std::string help, Duration& value);
   // The CLI11 app that run() parses: a program adds its own options and subcommands to it.
   CLI::App& cli() { return cli_; }
   // When `sub` (a subcommand of cli()) is given, run() calls `run` once the application has
