@@ -12,6 +12,7 @@
 #include <iterator>
 #include <thread>
 
+#include <CLI/CLI.hpp>
 #include <editline/readline.h>
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -215,24 +216,26 @@ Console::Console(std::string program, Scoped& me, std::ostream& out)
     : program_(std::move(program)),
       me_(me),
       out_(out),
-      cli_(
+      cli_(std::make_unique<CLI::App>(
           "Runs the commands given with -e, else those read from stdin when it is not a "
           "terminal,\nelse those typed at the prompt (with line editing and history).",
-          program_) {
+          program_)) {
   builtins();
   options();
 }
 
+Console::~Console() = default;
+
 void Console::options() {
-  cli_.formatter(std::make_shared<HelpFormatter>());
-  cli_.set_help_flag("-h,--help", "prints this help, then exits");
+  cli_->formatter(std::make_shared<HelpFormatter>());
+  cli_->set_help_flag("-h,--help", "prints this help, then exits");
   // Unknown arguments are collected, not thrown at once, so that run() names the first of them.
-  cli_.allow_extras();
+  cli_->allow_extras();
   // A subcommand's own options may be followed by the console's (`serve --listen :80 -q`).
-  cli_.fallthrough();
-  cli_.footer([this] { return "Durations are written 300ms, 2s or 1m.\n\n" + help(); });
+  cli_->fallthrough();
+  cli_->footer([this] { return "Durations are written 300ms, 2s or 1m.\n\n" + help(); });
   script_option_ =
-      cli_.add_option("-e", script_, "runs these commands, then exits (status 1 when one failed)")
+      cli_->add_option("-e", script_, "runs these commands, then exits (status 1 when one failed)")
           ->type_name("\"cmd; cmd\"")
           ->check(CLI::Validator(
               [](const std::string& value) {
@@ -241,8 +244,8 @@ void Console::options() {
                            : std::string();
               },
               "", "script"));
-  cli_.add_flag("-q,--quiet", quiet_,
-                "prints only what tree, ps and help draw; errors go to stderr");
+  cli_->add_flag("-q,--quiet", quiet_,
+                 "prints only what tree, ps and help draw; errors go to stderr");
 }
 
 void Console::command(std::string name, std::string synopsis, std::string help, Handler handler) {
@@ -318,7 +321,7 @@ std::vector<TreeNode> Console::application_forest() {
 }
 
 void Console::flag(std::string name, std::string help, Duration& value) {
-  flag(cli_, std::move(name), std::move(help), value);
+  flag(*cli_, std::move(name), std::move(help), value);
 }
 
 void Console::flag(CLI::App& app, std::string name, std::string help, Duration& value) {
@@ -651,15 +654,15 @@ int Console::run(int argc, char** argv, const std::function<void()>& start) {
   script_.clear();
   quiet_ = false;
   try {
-    cli_.parse(argc, argv);
+    cli_->parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
-    out_ << cli_.help() << std::flush;  // the help of the subcommand given, if one was
+    out_ << cli_->help() << std::flush;  // the help of the subcommand given, if one was
     return 0;
   } catch (const CLI::ParseError& e) {
     out_ << error_line("ArgumentError", fmt::format("{} (see --help)", e.what())) << std::endl;
     return 2;
   }
-  if (auto extra = cli_.remaining(true); !extra.empty()) {
+  if (auto extra = cli_->remaining(true); !extra.empty()) {
     const std::string& arg = extra.front();
     out_ << error_line(
                 "ArgumentError",

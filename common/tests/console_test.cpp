@@ -3,6 +3,7 @@
 #include <stdexcept>
 #include <string>
 
+#include <CLI/CLI.hpp>
 #include <gtest/gtest.h>
 
 #include "otp/otp.hpp"

@@ -18,7 +18,7 @@
 // only what tree, ps and help draw goes to stdout (errors go to stderr), so
 // `hang_ten -q -e "new eric; tree dot" | dot -Tsvg > tree.svg` draws a picture.
 //
-// The command line is parsed by CLI11 (`cli()` is its app): -e, -q, -h/--help, the duration
+// The command line is parsed by CLI11 (`cli()` is its app; include <CLI/CLI.hpp> to use it): -e, -q, -h/--help, the duration
 // flags added with `flag` (`--inactive-timeout 2s` or `--inactive-timeout=2s`), and whatever
 // options and subcommands the program adds itself. --help prints the options with their
 // defaults, then the console's commands, and exits with 0; `<program> <subcommand> --help`
@@ -50,6 +50,7 @@
 
 #include <functional>
 #include <iosfwd>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -57,12 +58,15 @@
 #include <utility>
 #include <vector>
 
-#include <CLI/CLI.hpp>
-
 #include "otp/detail/type_name.hpp"
 #include "otp/gen_server.hpp"
 #include "otp/pid.hpp"
 #include "otp/runtime.hpp"
+
+namespace CLI {  // CLI11 (<CLI/CLI.hpp>): include it where cli() is used
+class App;
+class Option;
+}  // namespace CLI
 
 namespace otp {
 
@@ -91,6 +95,7 @@ class Console {
 
   Console(std::string program, Scoped& me);
   Console(std::string program, Scoped& me, std::ostream& out);
+  ~Console();
 
   // Adds a command. The synopsis names its arguments, `<required>` and `[optional]`, in order,
   // and the console checks their number before calling the handler.
@@ -107,7 +112,7 @@ class Console {
   // The same flag on a subcommand of cli() (`hang_ten serve --idle-timeout 30s`).
   static void flag(CLI::App& app, std::string name, std::string help, Duration& value);
   // The CLI11 app that run() parses: a program adds its own options and subcommands to it.
-  CLI::App& cli() { return cli_; }
+  CLI::App& cli() { return *cli_; }
   // When `sub` (a subcommand of cli()) is given, run() calls `run` once the application has
   // started, instead of reading commands, and returns its exit status.
   void on_subcommand(CLI::App* sub, std::function<int()> run);
@@ -165,7 +170,7 @@ class Console {
   Scoped& me_;
   std::ostream& out_;
   std::vector<Command> commands_;
-  CLI::App cli_;
+  std::unique_ptr<CLI::App> cli_;
   std::string script_;
   CLI::Option* script_option_ = nullptr;
   std::vector<std::pair<CLI::App*, std::function<int()>>> subcommands_;
