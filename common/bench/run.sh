@@ -174,8 +174,9 @@ SERVE_PID=   # http: hang_ten serve
 NGINX_PID=
 HTTP_TMP=    # http: curl configs, tokens, nginx's prefix
 cleanup() {
-  local pid
-  for pid in $SERVE_PID $NGINX_PID; do kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+  if [ -n "$SERVE_PID" ]; then kill -KILL "$SERVE_PID" 2>/dev/null; wait "$SERVE_PID" 2>/dev/null; fi
+  # nginx: SIGTERM, not SIGKILL, so that its master stops its workers.
+  if [ -n "$NGINX_PID" ]; then kill -TERM "$NGINX_PID" 2>/dev/null; wait "$NGINX_PID" 2>/dev/null; fi
   if [ -n "$REDIS_PID" ]; then kill "$REDIS_PID" 2>/dev/null; wait "$REDIS_PID" 2>/dev/null; fi
   if [ -n "$REDIS_DIR" ]; then rm -rf "$REDIS_DIR"; fi
   if [ -n "$HTTP_TMP" ]; then rm -rf "$HTTP_TMP"; fi
@@ -183,6 +184,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+trap 'exit 141' PIPE  # output closed (run.sh ... | head): still clean up
 if [ -n "${LOG_DIR:-}" ]; then mkdir -p "$LOG_DIR"; LOGS=$LOG_DIR; else LOGS=$(mktemp -d); fi
 SUMMARY="$LOGS/all-results.txt"
 : >"$SUMMARY"
@@ -498,8 +500,10 @@ EOF
   return 1
 }
 
+# nginx_stop: SIGTERM to the master, which stops its workers before it exits (after SIGKILL the
+# workers would live on).
 nginx_stop() {
-  if [ -n "$NGINX_PID" ]; then kill -QUIT "$NGINX_PID" 2>/dev/null; wait "$NGINX_PID" 2>/dev/null; fi
+  if [ -n "$NGINX_PID" ]; then kill -TERM "$NGINX_PID" 2>/dev/null; wait "$NGINX_PID" 2>/dev/null; fi
   NGINX_PID=
 }
 
