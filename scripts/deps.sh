@@ -15,6 +15,7 @@ packages=(
   libbenchmark-dev
   nlohmann-json3-dev
   libedit-dev
+  libcli11-dev   # the console's command line: flags, options and subcommands (header-only)
   libboost-dev
   graphviz
   clang-format

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The stage diffs of the tutorial: docs/diffs/01-02.diff, 02-03.diff, 03-04.diff.
+# The stage diffs of the tutorial: docs/diffs/01-02.diff, 02-03.diff, 03-04.diff, 04-05.diff.
 #
 #   scripts/docs-diffs.sh            writes them into docs/diffs/ (the build target docs-diffs)
 #   scripts/docs-diffs.sh <dir>      writes them into <dir>
@@ -13,7 +13,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-stages=(01_master 02_registry 03_fault_tolerant 04_kill_children)
+stages=(01_master 02_registry 03_fault_tolerant 04_kill_children 05_one_last_thing)
 
 write() {  # write <dir>
   local out="$1" i a b

@@ -35,22 +35,49 @@ function(otp_program)
   target_link_libraries(${program} PRIVATE otp::console ${arg_LIBRARIES})
   otp_warnings(${program})
 
+  if(arg_TESTS)
+    otp_program_tests(NAME ${arg_NAME} LABELS ${arg_LABEL} TESTS ${arg_TESTS})
+  endif()
+endfunction()
+
+# otp_program_tests(NAME <program> [SUFFIX <s>] LABELS <label>... TESTS <files>... [LIBRARIES ...]):
+# a test executable for the program NAME of this folder (<NAME>_<folder>_tests, or
+# <NAME>_<folder>_<s>_tests), built like otp_program's: for tests with labels of their own, such
+# as those that need a server (http, redis, browser).
+function(otp_program_tests)
+  cmake_parse_arguments(PARSE_ARGV 0 arg "" "NAME;SUFFIX" "LABELS;TESTS;LIBRARIES")
   if(NOT DEFINED OTP_PROGRAM_TESTS)
     set(OTP_PROGRAM_TESTS ON)
   endif()
-  if(OTP_PROGRAM_TESTS AND arg_TESTS)
-    find_package(GTest REQUIRED)
-    include(GoogleTest)
-    add_executable(${program}_tests ${arg_TESTS})
-    target_include_directories(${program}_tests PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}/src")
-    target_link_libraries(${program}_tests PRIVATE otp::console otp::testing ${arg_LIBRARIES} GTest::gtest_main)
-    target_compile_definitions(${program}_tests PRIVATE
-      OTP_PROGRAM="$<TARGET_FILE:${program}>")
-    add_dependencies(${program}_tests ${program})
-    otp_warnings(${program}_tests)
-    gtest_discover_tests(${program}_tests
-      TEST_PREFIX "${folder}."
-      DISCOVERY_TIMEOUT 60
-      PROPERTIES LABELS ${arg_LABEL})
+  if(NOT OTP_PROGRAM_TESTS)
+    return()
   endif()
+  get_filename_component(folder "${CMAKE_CURRENT_SOURCE_DIR}" NAME)
+  set(program ${arg_NAME}_${folder})
+  if(arg_SUFFIX)
+    set(tests ${program}_${arg_SUFFIX}_tests)
+  else()
+    set(tests ${program}_tests)
+  endif()
+  get_target_property(libraries ${program} LINK_LIBRARIES)
+  find_package(GTest REQUIRED)
+  include(GoogleTest)
+  add_executable(${tests} ${arg_TESTS})
+  target_include_directories(${tests} PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}/src")
+  target_link_libraries(${tests} PRIVATE ${libraries} otp::testing ${arg_LIBRARIES}
+                        GTest::gtest_main)  # the program's libraries, and these
+  target_compile_definitions(${tests} PRIVATE OTP_PROGRAM="$<TARGET_FILE:${program}>")
+  add_dependencies(${tests} ${program})
+  otp_warnings(${tests})
+  gtest_discover_tests(${tests}
+    TEST_PREFIX "${folder}."
+    DISCOVERY_TIMEOUT 60)
+  # The labels, set once the tests are listed (gtest_discover_tests's PROPERTIES would lose the
+  # `;` of a list of labels on its way through the post-build step).
+  file(WRITE "${CMAKE_CURRENT_BINARY_DIR}/${tests}_labels.cmake"
+    "if(${tests}_TESTS)\n"
+    "  set_tests_properties(\${${tests}_TESTS} PROPERTIES LABELS \"${arg_LABELS}\")\n"
+    "endif()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES
+    "${CMAKE_CURRENT_BINARY_DIR}/${tests}_labels.cmake")
 endfunction()

@@ -153,6 +153,34 @@ std::uint64_t duration_scale(std::string_view text) {
   if (suffix == "m") return 60'000;
   return 0;
 }
+
+// CLI11's help, laid out as the console's always was: the usage line first, each option's
+// default in words after its help, and the console's commands at the end (the footer).
+class HelpFormatter : public CLI::Formatter {
+ public:
+  HelpFormatter() { column_width(34); }
+
+  std::string make_help(const CLI::App* app, std::string name,
+                        CLI::AppFormatMode mode) const override {
+    if (mode == CLI::AppFormatMode::Sub) return make_expanded(app);
+    std::string out = make_usage(app, std::move(name));
+    if (std::string d = make_description(app); !d.empty()) out += "\n" + d;
+    out += make_positionals(app) + make_groups(app, mode) + make_subcommands(app, mode);
+    std::string footer = app->get_footer();
+    if (const auto end = footer.find_last_not_of('\n'); end != std::string::npos)
+      out += "\n" + footer.substr(0, end + 1) + "\n";
+    return out;
+  }
+  std::string make_option_opts(const CLI::Option* opt) const override {
+    if (opt->get_type_size() == 0 || opt->get_type_name().empty()) return "";
+    return " " + opt->get_type_name();
+  }
+  std::string make_option_desc(const CLI::Option* opt) const override {
+    if (opt->get_type_size() == 0 || opt->get_default_str().empty()) return opt->get_description();
+    return fmt::format("{} (default {})", opt->get_description(), opt->get_default_str());
+  }
+};
+
 }  // namespace
 
 std::optional<Duration> parse_duration(std::string_view text) {
@@ -184,8 +212,37 @@ std::string format_duration(Duration d) {
 Console::Console(std::string program, Scoped& me) : Console(std::move(program), me, std::cout) {}
 
 Console::Console(std::string program, Scoped& me, std::ostream& out)
-    : program_(std::move(program)), me_(me), out_(out) {
+    : program_(std::move(program)),
+      me_(me),
+      out_(out),
+      cli_(
+          "Runs the commands given with -e, else those read from stdin when it is not a "
+          "terminal,\nelse those typed at the prompt (with line editing and history).",
+          program_) {
   builtins();
+  options();
+}
+
+void Console::options() {
+  cli_.formatter(std::make_shared<HelpFormatter>());
+  cli_.set_help_flag("-h,--help", "prints this help, then exits");
+  // Unknown arguments are collected, not thrown at once, so that run() names the first of them.
+  cli_.allow_extras();
+  // A subcommand's own options may be followed by the console's (`serve --listen :80 -q`).
+  cli_.fallthrough();
+  cli_.footer([this] { return "Durations are written 300ms, 2s or 1m.\n\n" + help(); });
+  script_option_ =
+      cli_.add_option("-e", script_, "runs these commands, then exits (status 1 when one failed)")
+          ->type_name("\"cmd; cmd\"")
+          ->check(CLI::Validator(
+              [](const std::string& value) {
+                return value.starts_with('-')
+                           ? std::string("needs the commands to run, e.g. -e \"new eric; tree\"")
+                           : std::string();
+              },
+              "", "script"));
+  cli_.add_flag("-q,--quiet", quiet_,
+                "prints only what tree, ps and help draw; errors go to stderr");
 }
 
 void Console::command(std::string name, std::string synopsis, std::string help, Handler handler) {
@@ -261,7 +318,30 @@ std::vector<TreeNode> Console::application_forest() {
 }
 
 void Console::flag(std::string name, std::string help, Duration& value) {
-  flags_.push_back(Flag{std::move(name), std::move(help), &value});
+  flag(cli_, std::move(name), std::move(help), value);
+}
+
+void Console::flag(CLI::App& app, std::string name, std::string help, Duration& value) {
+  app.add_option(
+         std::move(name),
+         [&value](const CLI::results_t& words) {
+           value = *parse_duration(words.at(0));  // the check below let only durations through
+           return true;
+         },
+         std::move(help))
+      ->type_name("<duration>")
+      ->default_str(format_duration(value))
+      ->check(CLI::Validator(
+          [](const std::string& text) {
+            return parse_duration(text)
+                       ? std::string()
+                       : "needs a value like 300ms, 2s or 1m: " + duration_error(text);
+          },
+          "", "duration"));
+}
+
+void Console::on_subcommand(CLI::App* sub, std::function<int()> run) {
+  subcommands_.emplace_back(sub, std::move(run));
 }
 
 void Console::builtins() {
@@ -464,25 +544,6 @@ std::string Console::help() const {
   return out;
 }
 
-std::string Console::usage() const {
-  std::string out = fmt::format(
-      "Usage: {} [options]\n\n"
-      "Runs the commands given with -e, else those read from stdin when it is not a terminal,\n"
-      "else those typed at the prompt (with line editing and history).\n\n"
-      "Options:\n"
-      "  {:<32} {}\n",
-      program_, "-e \"cmd; cmd\"", "runs these commands, then exits (status 1 when one failed)");
-  out += fmt::format("  {:<32} {}\n", "-q, --quiet",
-                     "prints only what tree, ps and help draw; errors go to stderr");
-  for (const Flag& f : flags_) {
-    out += fmt::format("  {:<32} {} (default {})\n", f.name + " <duration>", f.help,
-                       format_duration(*f.value));
-  }
-  out += fmt::format("  {:<32} {}\n\n", "-h, --help", "prints this help, then exits");
-  out += "Durations are written 300ms, 2s or 1m.\n\n";
-  return out + help() + "\n";
-}
-
 void Console::perform(std::string_view line) {
   std::vector<std::string> commands;
   try {
@@ -587,54 +648,35 @@ int Console::prompt() {
 }
 
 int Console::run(int argc, char** argv, const std::function<void()>& start) {
-  std::optional<std::string> script;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg == "-h" || arg == "--help") {
-      out_ << usage() << std::flush;
-      return 0;
-    }
-    if (arg == "-q" || arg == "--quiet") {
-      quiet_ = true;
-      continue;
-    }
-    std::string_view name = arg.substr(0, arg.find('='));
-    std::optional<std::string_view> value;
-    if (name.size() < arg.size()) {
-      value = arg.substr(name.size() + 1);
-    } else if (i + 1 < argc) {
-      value = argv[i + 1];
-    }
-    const bool inline_value = name.size() < arg.size();
-    if (name == "-e") {
-      if (!value || (!inline_value && value->starts_with("-"))) {
-        out_ << error_line("ArgumentError",
-                           "-e needs the commands to run, e.g. -e \"new eric; tree\" (see --help)")
-             << std::endl;
-        return 2;
-      }
-      script = std::string(*value);
-      if (!inline_value) ++i;
-      continue;
-    }
-    auto f =
-        std::find_if(flags_.begin(), flags_.end(), [&](const Flag& fl) { return fl.name == name; });
-    if (f == flags_.end()) {
-      out_ << error_line("ArgumentError", fmt::format("unknown option {} (see --help)", arg))
-           << std::endl;
-      return 2;
-    }
-    std::optional<Duration> d = value ? parse_duration(*value) : std::nullopt;
-    if (!d) {
-      const std::string why = value ? duration_error(*value) : std::string("missing value");
-      out_ << error_line(
-                  "ArgumentError",
-                  fmt::format("{} needs a value like 300ms, 2s or 1m: {} (see --help)", name, why))
-           << std::endl;
-      return 2;
-    }
-    *f->value = *d;
-    if (!inline_value) ++i;
+  script_.clear();
+  quiet_ = false;
+  try {
+    cli_.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    out_ << cli_.help() << std::flush;  // the help of the subcommand given, if one was
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    out_ << error_line("ArgumentError", fmt::format("{} (see --help)", e.what())) << std::endl;
+    return 2;
+  }
+  if (auto extra = cli_.remaining(true); !extra.empty()) {
+    const std::string& arg = extra.front();
+    out_ << error_line(
+                "ArgumentError",
+                fmt::format("{} {} (see --help)",
+                            arg.starts_with('-') ? "unknown option" : "unexpected argument", arg))
+         << std::endl;
+    return 2;
+  }
+  const auto sub =
+      std::ranges::find_if(subcommands_, [](const auto& s) { return s.first->parsed(); });
+  if (sub != subcommands_.end() && script_option_->count() > 0) {
+    out_ << error_line("ArgumentError",
+                       fmt::format("-e runs commands and {} runs instead of them: give one of "
+                                   "the two (see --help)",
+                                   sub->first->get_name()))
+         << std::endl;
+    return 2;
   }
 
   try {
@@ -645,8 +687,17 @@ int Console::run(int argc, char** argv, const std::function<void()>& start) {
     return 1;
   }
 
-  if (script) {
-    perform(*script);
+  if (sub != subcommands_.end()) {
+    try {
+      return sub->second();
+    } catch (const std::exception& e) {
+      out_ << error_line("RuntimeError", fmt::format("{}: {}", sub->first->get_name(), e.what()))
+           << std::endl;
+      return 1;
+    }
+  }
+  if (script_option_->count() > 0) {
+    perform(script_);
     return failed_ ? 1 : 0;
   }
   if (isatty(STDIN_FILENO) == 0) {

@@ -20,6 +20,7 @@
 #include "otp/supervisor.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -32,6 +33,8 @@
 namespace otp {
 
 namespace {
+
+std::atomic<std::uint64_t> restarts_total{0};  // Supervisor::restarts()
 
 using namespace std::chrono_literals;
 
@@ -363,6 +366,7 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
   bool add_restart() {
     auto& st = state();
     Duration t = otp::now();
+    restarts_total.fetch_add(1, std::memory_order_relaxed);
     st.restarts.push_back(t);
     while (st.restarts[st.first_restart] < t - st.flags.max_seconds) ++st.first_restart;
     if (2 * st.first_restart >= st.restarts.size()) {
@@ -531,5 +535,7 @@ Co<std::vector<ChildInfo>> DynamicSupervisor::which_children(ServerRef sup) {
 Co<ChildCounts> DynamicSupervisor::count_children(ServerRef sup) {
   return as_co(SupervisorServer::call(std::move(sup), SupervisorServer::CountChildren{}, infinity));
 }
+
+std::uint64_t Supervisor::restarts() { return restarts_total.load(std::memory_order_relaxed); }
 
 }  // namespace otp

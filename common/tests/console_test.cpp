@@ -1,4 +1,7 @@
+#include <optional>
 #include <sstream>
+#include <stdexcept>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -178,15 +181,110 @@ TEST_F(ConsoleFixture, FlagsSetDurationsAndBadFlagsAreRefused) {
   EXPECT_EQ(timeout, otp::Duration(2s));
 }
 
-TEST_F(ConsoleFixture, HelpFlagPrintsUsageFlagsAndCommands) {
+TEST_F(ConsoleFixture, HelpFlagPrintsUsageFlagsWithDefaultsAndCommands) {
   otp::Duration timeout = 15min;
+  otp::Duration poll = 300ms;
   console.flag("--timeout", "how long", timeout);
+  console.flag("--poll", "how often", poll);
   EXPECT_EQ(run({"test", "--help"}), 0);
   std::string text = out.str();
-  EXPECT_EQ(text.rfind("Usage: test", 0), 0u);
-  EXPECT_NE(text.find("--timeout <duration>"), std::string::npos);
-  EXPECT_NE(text.find("(default 15m)"), std::string::npos);
-  EXPECT_NE(text.find("echo <a> [b]"), std::string::npos);
+  EXPECT_EQ(text.rfind("Usage: test", 0), 0u) << text;
+  EXPECT_NE(text.find("--timeout <duration>"), std::string::npos) << text;
+  EXPECT_NE(text.find("how long (default 15m)"), std::string::npos) << text;
+  EXPECT_NE(text.find("how often (default 300ms)"), std::string::npos) << text;
+  EXPECT_NE(text.find("-q,--quiet"), std::string::npos) << text;
+  const auto durations = text.find("Durations are written 300ms, 2s or 1m.");
+  EXPECT_LT(text.find("--poll"), durations) << text;
+  EXPECT_LT(durations, text.find("echo <a> [b]")) << text;  // the commands come last
+  EXPECT_TRUE(text.ends_with("prints its arguments\n")) << text;
+}
+
+TEST_F(ConsoleFixture, ABadDurationNamesItsFlag) {
+  otp::Duration timeout = 15min;
+  console.flag("--timeout", "how long", timeout);
+  EXPECT_EQ(run({"test", "--timeout=soon"}), 2);
+  EXPECT_EQ(out.str(),
+            "** (ArgumentError) --timeout: needs a value like 300ms, 2s or 1m: not a duration: "
+            "\"soon\" (use e.g. 300ms, 2s or 1m) (see --help)\n");
+  EXPECT_EQ(run({"test", "--timeout"}), 2);
+  EXPECT_NE(out.str().find("** (ArgumentError) --timeout: "), std::string::npos) << out.str();
+  EXPECT_EQ(timeout, otp::Duration(15min));
+  EXPECT_EQ(echoed, 0);
+}
+
+TEST_F(ConsoleFixture, AnUnknownOptionIsRefusedByName) {
+  EXPECT_EQ(run({"test", "--frobnicate", "-e", "echo a"}), 2);
+  EXPECT_EQ(out.str(), "** (ArgumentError) unknown option --frobnicate (see --help)\n");
+  EXPECT_EQ(echoed, 0);
+}
+
+// What a program adds to the command line: a subcommand whose function runs, with the parsed
+// options and the application started, instead of the console's commands.
+struct ConsoleSubcommandFixture : ConsoleFixture {
+  std::string listen = "127.0.0.1:8080";
+  std::optional<std::string> served;  // the address the subcommand ran with
+  bool started = false;
+
+  ConsoleSubcommandFixture() {
+    console.application("app", [this] {
+      started = true;
+      return me.await(otp::Supervisor::start_link(otp::Name::local("App.Supervisor"), {}));
+    });
+    CLI::App* serve = console.cli().add_subcommand("serve", "runs the service");
+    serve->add_option("--listen", listen, "address:port")->capture_default_str();
+    console.on_subcommand(serve, [this] {
+      served = started ? listen : "(before the application)";
+      return 7;
+    });
+  }
+};
+
+TEST_F(ConsoleSubcommandFixture, RunsItsFunctionWithTheParsedOptions) {
+  EXPECT_EQ(run({"test", "serve", "--listen", "0.0.0.0:9000"}), 7);
+  EXPECT_EQ(served, "0.0.0.0:9000");
+  EXPECT_EQ(out.str(), "");
+}
+
+TEST_F(ConsoleSubcommandFixture, TakesTheConsolesFlagsToo) {
+  otp::Duration timeout = 15min;
+  console.flag("--timeout", "how long", timeout);
+  EXPECT_EQ(run({"test", "--timeout", "2s", "serve", "-q"}), 7);
+  EXPECT_EQ(served, "127.0.0.1:8080");
+  EXPECT_EQ(timeout, otp::Duration(2s));
+}
+
+TEST_F(ConsoleSubcommandFixture, IsNotRunWhenNotGiven) {
+  EXPECT_EQ(run({"test", "-e", "echo a"}), 0);
+  EXPECT_FALSE(served.has_value());
+  EXPECT_EQ(out.str(), "a\n");
+}
+
+TEST_F(ConsoleSubcommandFixture, IsNotGivenWithAScript) {
+  EXPECT_EQ(run({"test", "-e", "echo a", "serve"}), 2);
+  EXPECT_EQ(out.str().rfind("** (ArgumentError) -e runs commands and serve runs instead", 0), 0u)
+      << out.str();
+  EXPECT_FALSE(served.has_value());
+  EXPECT_EQ(echoed, 0);
+}
+
+TEST_F(ConsoleSubcommandFixture, HasHelpOfItsOwn) {
+  EXPECT_EQ(run({"test", "--help"}), 0);
+  EXPECT_NE(out.str().find("serve"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("runs the service"), std::string::npos) << out.str();
+  out.str("");
+  EXPECT_EQ(run({"test", "serve", "--help"}), 0);
+  const std::string text = out.str();
+  EXPECT_EQ(text.rfind("Usage: test serve", 0), 0u) << text;
+  EXPECT_NE(text.find("address:port (default 127.0.0.1:8080)"), std::string::npos) << text;
+  EXPECT_EQ(text.find("Commands:"), std::string::npos) << text;
+  EXPECT_FALSE(served.has_value());
+}
+
+TEST_F(ConsoleSubcommandFixture, AnExceptionFromItsFunctionIsAnErrorLine) {
+  CLI::App* fail = console.cli().add_subcommand("fail", "throws");
+  console.on_subcommand(fail, []() -> int { throw std::runtime_error("no port"); });
+  EXPECT_EQ(run({"test", "fail"}), 1);
+  EXPECT_EQ(out.str(), "** (RuntimeError) fail: no port\n");
 }
 
 }  // namespace
@@ -214,7 +312,7 @@ TEST_F(ConsoleFixture, DashEExitsWithZeroOnlyWhenEveryCommandWorked) {
 
 TEST_F(ConsoleFixture, DashETakesNoOptionForItsCommands) {
   EXPECT_EQ(run({"test", "-e", "--help"}), 2);
-  EXPECT_EQ(out.str().rfind("** (ArgumentError) -e needs the commands", 0), 0u) << out.str();
+  EXPECT_EQ(out.str().rfind("** (ArgumentError) -e: needs the commands", 0), 0u) << out.str();
   EXPECT_EQ(out.str().find("Usage"), std::string::npos) << out.str();
 }
 

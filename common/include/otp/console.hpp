@@ -8,14 +8,31 @@
 //   console.application("hang_ten", [&] { return me.await(Application::start()); });
 //   return console.run(argc, argv);
 //
-// run() parses the flags, starts the application, then reads commands: from `-e "cmd; cmd"`,
-// from stdin line by line when it is not a terminal, or at a prompt (`hang_ten(1)> `) with line
-// editing, Tab completion (command names, and the words `completions` gives) and history kept in
-// $XDG_STATE_HOME/<program>/history (~/.local/state/... when unset). Everywhere, `;` separates
-// commands on a line. Every console has the commands help, tree [dot] (the supervision tree as
-// text, or as Graphviz DOT), ps, kill <pid|name> [reason], sleep <duration> and quit, and with
-// an application, start. With -q only what tree, ps and help draw goes to stdout (errors go to
-// stderr), so `hang_ten -q -e "new eric; tree dot" | dot -Tsvg > tree.svg` draws a picture.
+// run() parses the command line, starts the application, then reads commands: from
+// `-e "cmd; cmd"`, from stdin line by line when it is not a terminal, or at a prompt
+// (`hang_ten(1)> `) with line editing, Tab completion (command names, and the words
+// `completions` gives) and history kept in $XDG_STATE_HOME/<program>/history
+// (~/.local/state/... when unset). Everywhere, `;` separates commands on a line. Every console
+// has the commands help, tree [dot] (the supervision tree as text, or as Graphviz DOT), ps,
+// kill <pid|name> [reason], sleep <duration> and quit, and with an application, start. With -q
+// only what tree, ps and help draw goes to stdout (errors go to stderr), so
+// `hang_ten -q -e "new eric; tree dot" | dot -Tsvg > tree.svg` draws a picture.
+//
+// The command line is parsed by CLI11 (`cli()` is its app): -e, -q, -h/--help, the duration
+// flags added with `flag` (`--inactive-timeout 2s` or `--inactive-timeout=2s`), and whatever
+// options and subcommands the program adds itself. --help prints the options with their
+// defaults, then the console's commands, and exits with 0; `<program> <subcommand> --help`
+// prints the subcommand's. A bad value or an unknown option prints one line,
+// `** (ArgumentError) --inactive-timeout: needs a value like 300ms, 2s or 1m: ...`, and run()
+// returns 2. A subcommand given a function with `on_subcommand` replaces the commands (so it
+// is refused with -e): run() starts the application, calls the function and returns what it
+// returns.
+//
+//   std::string listen = "127.0.0.1:8080";
+//   CLI::App* serve = console.cli().add_subcommand("serve", "runs the HTTP service");
+//   serve->add_option("--listen", listen, "address:port")->capture_default_str();
+//   console.on_subcommand(serve, [&] { return http::serve(me, listen); });
+//   return console.run(argc, argv);  // `hang_ten serve --listen :9000` serves; `hang_ten` prompts
 //
 // The console starts the application (it is the parent of its top process) and watches it:
 // when the application stops, the console prints one line with the reason, and from then on
@@ -37,7 +54,10 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
+
+#include <CLI/CLI.hpp>
 
 #include "otp/detail/type_name.hpp"
 #include "otp/gen_server.hpp"
@@ -84,9 +104,17 @@ class Console {
   // Adds a flag `--name <duration>` (or `--name=<duration>`) that sets `value`; the value's
   // initial content is the default shown by --help.
   void flag(std::string name, std::string help, Duration& value);
+  // The same flag on a subcommand of cli() (`hang_ten serve --idle-timeout 30s`).
+  static void flag(CLI::App& app, std::string name, std::string help, Duration& value);
+  // The CLI11 app that run() parses: a program adds its own options and subcommands to it.
+  CLI::App& cli() { return cli_; }
+  // When `sub` (a subcommand of cli()) is given, run() calls `run` once the application has
+  // started, instead of reading commands, and returns its exit status.
+  void on_subcommand(CLI::App* sub, std::function<int()> run);
 
-  // Runs the console as described above; returns the process's exit status (0, or 2 for bad
-  // flags, 1 when `start` throws or, with -e, when a command failed).
+  // Runs the console as described above; returns the process's exit status (0; 2 for a bad
+  // value, an unknown option or argument, or -e with a subcommand; 1 when `start` throws or,
+  // with -e, when a command failed; a subcommand's function decides its own, 1 when it throws).
   int run(int argc, char** argv, const std::function<void()>& start = {});
 
   // Runs one line (one command) and returns what it prints, without the final newline.
@@ -120,14 +148,9 @@ class Console {
     std::size_t required = 0, optional = 0;
     Handler handler;
   };
-  struct Flag {
-    std::string name, help;
-    Duration* value;
-  };
-
   void builtins();
+  void options();
   std::string help() const;
-  std::string usage() const;
   std::string kill(const Args& args);
   std::string run_command(const Command& c, Args args);
   std::string start_application();
@@ -142,7 +165,10 @@ class Console {
   Scoped& me_;
   std::ostream& out_;
   std::vector<Command> commands_;
-  std::vector<Flag> flags_;
+  CLI::App cli_;
+  std::string script_;
+  CLI::Option* script_option_ = nullptr;
+  std::vector<std::pair<CLI::App*, std::function<int()>>> subcommands_;
   bool done_ = false;
   bool failed_ = false;
   bool quiet_ = false;

@@ -27,6 +27,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -112,6 +113,9 @@ class Supervisor {
   static Co<Result<void>> delete_child(ServerRef sup, std::string id);
   static Co<std::vector<ChildInfo>> which_children(ServerRef sup);
   static Co<ChildCounts> count_children(ServerRef sup);
+
+  // The restarts made so far by every supervisor (dynamic ones too) in this program: a metric.
+  static std::uint64_t restarts();
 };
 
 class DynamicSupervisor {

@@ -1,0 +1,34 @@
+// The application: starting it starts the top of the tree, which holds the sessions' supervisor,
+// the Redis connection when the sessions live in Redis, and the HTTP service once it is served.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "hang_ten.hpp"
+#include "otp/otp.hpp"
+#include "otp/redis/connection.hpp"
+#include "redis_stash.hpp"
+#include "supervisor.hpp"
+
+namespace hang_ten {
+
+struct Config {
+  Timeouts timeouts;
+  std::optional<otp::redis::Options> redis;  // the Redis stash; none: the memory stash
+};
+
+struct Application {
+  static constexpr const char* name = "HangTen.Application";
+
+  static otp::Start start(Config config = {}) {
+    timeouts = config.timeouts;
+    in_redis = config.redis.has_value();
+    std::vector<otp::ChildSpec> children{otp::child<Supervisor>()};
+    if (config.redis) children.push_back(otp::child<RedisStash>(*config.redis));
+    return otp::Supervisor::start_link(otp::Name::local(name), std::move(children),
+                                       {.strategy = otp::Strategy::one_for_one});
+  }
+};
+
+}  // namespace hang_ten

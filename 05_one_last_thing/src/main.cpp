@@ -1,0 +1,192 @@
+// hang_ten: the stage's console, and `hang_ten serve`, the HTTP service (hang_ten --help).
+#include <csignal>
+#include <cstdio>
+
+#include <CLI/CLI.hpp>
+#include <fcntl.h>
+#include <fmt/ranges.h>
+#include <unistd.h>
+
+#include "application.hpp"
+#include "hang_ten.hpp"
+#include "service.hpp"
+
+using Args = otp::Console::Args;
+
+// The login of a running session, or a console error (the same for every command).
+static std::string known(const std::string& login) {
+  if (hang_ten::in_redis)
+    throw otp::ConsoleError(
+        "this command needs the memory stash: with Redis a session has no processes");
+  if (!hang_ten::whereis(hang_ten::check_login(login))) {
+    throw otp::ConsoleError(fmt::format("no session for \"{}\" (new {} starts one)", login, login));
+  }
+  return login;
+}
+
+// "host:port" for --listen, "redis://host:port" for --stash.
+static std::string split_address(const std::string& text, std::string& host, std::uint16_t& port) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) return "expected host:port, e.g. 127.0.0.1:4000";
+  try {
+    const int p = std::stoi(text.substr(colon + 1));
+    if (p < 0 || p > 65535 || std::to_string(p) != text.substr(colon + 1))
+      throw std::out_of_range("");
+    host = text.substr(0, colon);
+    port = static_cast<std::uint16_t>(p);
+  } catch (const std::exception&) {
+    return "the port must be a number from 0 to 65535";
+  }
+  return "";
+}
+
+// SIGINT and SIGTERM, for `serve`: written to a pipe that the main thread waits on.
+static int signal_pipe[2];
+static void wait_for_stop_signal() {
+  if (pipe2(signal_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+  struct sigaction sa {};
+  sa.sa_handler = [](int) { [[maybe_unused]] auto n = write(signal_pipe[1], "x", 1); };
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  char c;
+  while (read(signal_pipe[0], &c, 1) < 0 && errno == EINTR) {
+  }
+}
+
+int main(int argc, char** argv) {
+  otp::Runtime rt;
+  otp::Scoped me(rt);
+  otp::Console console("hang_ten", me);
+  hang_ten::Config config;
+  console.flag("--inactive-timeout", "ends a session idle this long", config.timeouts.inactive);
+  console.flag("--absolute-timeout", "ends a session this old", config.timeouts.absolute);
+  std::string stash = "memory";
+  console.cli()
+      .add_option("--stash", stash, "where sessions live: memory, or redis://host:port")
+      ->capture_default_str()
+      ->check([&](const std::string& s) {
+        if (s == "memory") return std::string();
+        if (!s.starts_with("redis://")) return std::string("use memory or redis://host:port");
+        otp::redis::Options o;
+        std::string why = split_address(s.substr(8), o.host, o.port);
+        if (why.empty()) config.redis = o;
+        return why;
+      });
+
+  otp::http::Options http;
+  std::string listen = "127.0.0.1:4000";
+  CLI::App* serve =
+      console.cli().add_subcommand("serve", "runs the HTTP service until SIGINT or SIGTERM");
+  serve->fallthrough();  // the console's flags may follow `serve` too
+  serve->add_option("--listen", listen, "the address and port to listen on")
+      ->capture_default_str()
+      ->check([&](const std::string& s) { return split_address(s, http.address, http.port); });
+  serve
+      ->add_option("--body-limit", http.body_limit, "the largest request body, in bytes (else 413)")
+      ->capture_default_str();
+  serve
+      ->add_option("--header-limit", http.header_limit,
+                   "the largest request head, in bytes (else 431)")
+      ->capture_default_str();
+  serve->add_option("--max-connections", http.max_connections, "connections at once (else 503)")
+      ->capture_default_str();
+  console.flag(*serve, "--idle-timeout", "closes a keep-alive connection idle this long",
+               http.idle_timeout);
+  console.flag(*serve, "--read-timeout", "answers 408 to a request not read in this time",
+               http.read_timeout);
+
+  console.command("new", "<login>", "starts a session for <login>", [&](const Args& a) {
+    if (hang_ten::in_redis) {
+      auto [user, created] = me.await(hang_ten::open(a[0]));
+      return created ? std::string(":ok") : fmt::format("{{:error, :already_started}}");
+    }
+    auto started = me.await(hang_ten::create(a[0]));
+    if (!started)
+      throw otp::ConsoleError(fmt::format("no match of right hand side value: {}", started),
+                              "MatchError");
+    return started.to_string();
+  });
+  console.command("count", "<login>", "counts a request (a cast)", [&](const Args& a) {
+    hang_ten::count_request(known(a[0]));
+    return ":ok";
+  });
+  console.command("show", "<login>", "prints the user", [&](const Args& a) {
+    auto user = me.await(hang_ten::find(a[0]));
+    if (!user)
+      throw otp::ConsoleError(fmt::format("no session for \"{}\" (new {} starts one)", a[0], a[0]));
+    return fmt::format("{}", *user);
+  });
+  console.command("boom", "<login>", "crashes the user's Server", [&](const Args& a) {
+    return fmt::format("{}", me.await(hang_ten::boom(known(a[0]))));
+  });
+  console.command("stop", "<login>", "ends the session", [&](const Args& a) {
+    if (!me.await(hang_ten::stop(a[0])))
+      throw otp::ConsoleError(fmt::format("no session for \"{}\" (new {} starts one)", a[0], a[0]));
+    return ":ok";
+  });
+  console.command("whereis", "<login>", "prints the pid of the user's Server, or nil",
+                  [&](const Args& a) {
+                    auto pid = hang_ten::whereis(a[0]);
+                    return pid ? pid->to_string() : "nil";
+                  });
+  console.command("ls", "", "lists the logins of the live sessions", [&](const Args&) {
+    auto logins = me.await(hang_ten::logins());
+    return logins.empty() ? std::string("no sessions") : fmt::format("{}", fmt::join(logins, "\n"));
+  });
+  console.command("token", "<login>", "prints the session's token", [&](const Args& a) {
+    auto user = me.await(hang_ten::find(a[0]));
+    if (!user)
+      throw otp::ConsoleError(fmt::format("no session for \"{}\" (new {} starts one)", a[0], a[0]));
+    return fmt::format("\"{}\"", user->token.reveal());
+  });
+  console.command(
+      "validate", "<login> <token>", "counts a request made with <token>", [&](const Args& a) {
+        auto count = me.await(hang_ten::validate(a[0], a[1]));
+        return count ? fmt::format("{{:ok, {}}}", *count) : std::string("{:error, :invalid_token}");
+      });
+  console.command("rotate", "<login>", "gives the session a new token and prints it",
+                  [&](const Args& a) {
+                    auto user = me.await(hang_ten::rotate(a[0]));
+                    if (!user)
+                      throw otp::ConsoleError(
+                          fmt::format("no session for \"{}\" (new {} starts one)", a[0], a[0]));
+                    return fmt::format("\"{}\"", user->token.reveal());
+                  });
+  console.command(
+      "serve", "[host:port]", "serves the HTTP API from this console", [&](const Args& a) {
+        otp::http::Options options = http;
+        if (!a.empty()) {
+          if (auto why = split_address(a[0], options.address, options.port); !why.empty())
+            throw otp::ConsoleError(why);
+        }
+        auto started = me.await(otp::Supervisor::start_child(
+            hang_ten::Application::name, otp::child<hang_ten::Service>(options)));
+        if (!started) throw otp::ConsoleError(fmt::format("could not serve: {}", started.reason()));
+        auto port = me.await(otp::http::Server::port(started.pid()));
+        return fmt::format("serving http://{}:{}", options.address,
+                           port ? port.value() : options.port);
+      });
+
+  console.on_subcommand(serve, [&] {
+    auto started = me.await(otp::Supervisor::start_child(hang_ten::Application::name,
+                                                         otp::child<hang_ten::Service>(http)));
+    if (!started) {
+      fmt::print(stderr, "hang_ten serve: cannot listen on {}: {}\n", listen, started.reason());
+      return 1;
+    }
+    auto port = me.await(otp::http::Server::port(started.pid()));
+    fmt::print("HangTen serving http://{}:{} ({} stash); SIGINT or SIGTERM stops it\n",
+               http.address, port ? port.value() : http.port,
+               hang_ten::in_redis ? "redis" : "memory");
+    std::fflush(stdout);
+    wait_for_stop_signal();
+    // In order: the listener first, then each session, whose Server stashes its state.
+    me.await(otp::stop(otp::Name::local(hang_ten::Application::name), otp::Reason::shutdown()));
+    fmt::print("HangTen stopped\n");
+    return 0;
+  });
+
+  console.application("hang_ten", [&] { return me.await(hang_ten::Application::start(config)); });
+  console.completions([&] { return me.await(hang_ten::logins()); });
+  return console.run(argc, argv);
+}

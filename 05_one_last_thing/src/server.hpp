@@ -1,0 +1,62 @@
+// A user's process, named "<login>_server" in the registry. Its state is the User, read from the
+// Stash when it starts and written back when it terminates. It traps exits, so terminate runs
+// when its supervisor stops it too (a shutdown, a kill of the SubSupervisor), not only on a crash.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "otp/otp.hpp"
+#include "registry.hpp"
+#include "stash.hpp"
+#include "timer.hpp"
+#include "user.hpp"
+
+namespace hang_ten {
+
+class Server : public otp::GenServer<Server, User> {
+ public:
+  struct CountRequest {};
+  struct Show {};
+  struct Boom {};
+  struct Validate {
+    std::string token;
+  };
+  struct Rotate {};
+
+  static otp::Start start_link(std::string login) {
+    return GenServer::start_link(via(login, "server"), login);
+  }
+
+  otp::Co<User> init(std::string login) {
+    otp::trap_exit(true);  // the supervisor's exit signal becomes a call to terminate
+    co_return co_await Stash::call(via(login, "stash"), Stash::Get{});
+  }
+
+  void handle_cast(CountRequest) {
+    ++state().request_count;
+    Timer::touch(state().login);
+  }
+  User handle_call(Show) { return state(); }
+  void handle_call(Boom) { otp::exit(otp::Reason::other("boom")); }
+
+  // The request count when the token is the session's, nothing otherwise.
+  std::optional<int> handle_call(const Validate& v) {
+    if (!state().token.matches(v.token)) return std::nullopt;
+    handle_cast(CountRequest{});
+    return state().request_count;
+  }
+  // A new token; the old one stops working at once, even if this Server is killed next.
+  User handle_call(Rotate) {
+    state().token = Token::generate();
+    Stash::cast(via(state().login, "stash"), Stash::Put{state()});
+    return state();
+  }
+
+  void terminate(const otp::Reason& reason) {
+    otp::log::info("{} terminates: {}", state(), reason);
+    Stash::cast(via(state().login, "stash"), Stash::Put{state()});
+  }
+};
+
+}  // namespace hang_ten

@@ -1,0 +1,108 @@
+// The HTTP service (docs/service.md): HangTen's routes on the otp::http server, which runs a
+// process per connection, so a bad request can end only its own connection.
+//
+//   POST   /sessions                  {"login"} -> 201 {login, token, expires_at} (200: existing)
+//   POST   /sessions/{login}/validate {"token"} -> 200 {valid, request_count} | 403 {valid}
+//   POST   /sessions/{login}/rotate             -> 200 {login, token, expires_at} | 404
+//   GET    /sessions/{login}                    -> 200 {login, request_count, expires_at} | 404
+//   DELETE /sessions/{login}                    -> 204 | 404
+//   GET    /healthz, GET /metrics
+#pragma once
+
+#include <chrono>
+#include <stdexcept>
+#include <string>
+
+#include <fmt/chrono.h>
+#include <nlohmann/json.hpp>
+
+#include "hang_ten.hpp"
+#include "metrics.hpp"
+#include "otp/http/server.hpp"
+#include "otp/otp.hpp"
+
+namespace hang_ten {
+
+using otp::http::Request;
+using otp::http::Response;
+using Json = nlohmann::json;
+
+// The session as the service shows it; the token only to whoever opened or rotated it.
+inline Json to_json(const User& u, bool with_token) {
+  Json out{{"login", u.login},
+           {"request_count", u.request_count},
+           {"expires_at",
+            fmt::format("{:%FT%TZ}", std::chrono::floor<std::chrono::seconds>(u.expires_at))}};
+  if (with_token) out["token"] = u.token.reveal();
+  return out;
+}
+
+// A string field of the JSON body, or a 400 naming it.
+inline std::string field(const Request& req, const char* name) {
+  Json body = req.json();
+  if (!body.is_object() || !body.contains(name) || !body[name].is_string())
+    throw otp::http::Error(400, fmt::format("\"{}\" must be a string", name));
+  return body[name].get<std::string>();
+}
+
+// Runs a route; the errors every route shares become their answers.
+template <class F>
+otp::Co<Response> answer(F route, Request& req) {
+  try {
+    co_return co_await route(req);
+  } catch (const StashUnavailable&) {
+    co_return Response::error(503, "stash unavailable");
+  } catch (const std::invalid_argument& e) {  // check_login
+    co_return Response::error(400, e.what());
+  }
+}
+template <class F>
+otp::http::Handler handler(F route) {
+  return [route](Request& req) { return answer(route, req); };
+}
+
+inline otp::http::Router routes() {
+  otp::http::Router r;
+  r.post("/sessions", handler([](Request& req) -> otp::Co<Response> {
+           auto [user, created] = co_await open(field(req, "login"));
+           co_return Response::json(created ? 201 : 200, to_json(user, true));
+         }));
+  r.post("/sessions/{login}/validate", handler([](Request& req) -> otp::Co<Response> {
+           auto count = co_await validate(std::string(req.param("login")), field(req, "token"));
+           metrics.validated(count.has_value());
+           if (!count) co_return Response::json(403, {{"valid", false}});
+           co_return Response::json(200, {{"valid", true}, {"request_count", *count}});
+         }));
+  r.post("/sessions/{login}/rotate", handler([](Request& req) -> otp::Co<Response> {
+           auto user = co_await rotate(std::string(req.param("login")));
+           if (!user) co_return Response::error(404, "no such session");
+           co_return Response::json(200, to_json(*user, true));
+         }));
+  r.get("/sessions/{login}", handler([](Request& req) -> otp::Co<Response> {
+          auto user = co_await find(std::string(req.param("login")));
+          if (!user) co_return Response::error(404, "no such session");
+          co_return Response::json(200, to_json(*user, false));
+        }));
+  r.del("/sessions/{login}", handler([](Request& req) -> otp::Co<Response> {
+          if (!co_await stop(std::string(req.param("login"))))
+            co_return Response::error(404, "no such session");
+          co_return Response::no_content();
+        }));
+  r.get("/healthz", [](Request&) { return Response::json(200, {{"status", "ok"}}); });
+  r.get("/metrics", handler([](Request&) -> otp::Co<Response> {
+          co_return Response::text(200, co_await metrics.render(),
+                                   "text/plain; version=0.0.4; charset=utf-8");
+        }));
+  return r;
+}
+
+// The HTTP listener, a child of the application once served.
+struct Service {
+  static constexpr const char* name = "HangTen.Service";
+  static otp::Start start_link(otp::http::Options options) {
+    options.stats = metrics.http;
+    return otp::http::Server::start_link(otp::Name::local(name), routes(), std::move(options));
+  }
+};
+
+}  // namespace hang_ten

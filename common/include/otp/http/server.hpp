@@ -1,0 +1,161 @@
+// otp::http — an HTTP/1.1 server whose connections are processes.
+//
+//   otp::http::Router router;
+//   router.get("/sessions/{login}", [stash](otp::http::Request& req) -> otp::Co<otp::http::Response> {
+//     Stash::Get get{std::string(req.param("login"))};  // named: GCC 12 and co_await
+//     User user = co_await Stash::call(stash, std::move(get));
+//     co_return otp::http::Response::json(200, nlohmann::json{{"login", user.login}});
+//   });
+//   router.post("/echo", [](otp::http::Request& req) {   // a plain handler
+//     return otp::http::Response::json(201, req.json());  // 400 when the body is not JSON
+//   });
+//   auto started = co_await otp::http::Server::start_link(router, {.port = 4000});
+//
+// The listener is a process (supervise it like any child); each accepted connection gets a
+// process of its own that parses the requests and runs the handlers, so a handler may co_await
+// calls to other processes, and a handler that crashes ends its own connection only. How the
+// connections work: src/http/connection.cpp.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "otp/co.hpp"
+#include "otp/names.hpp"
+#include "otp/pid.hpp"
+#include "otp/result.hpp"
+#include "otp/runtime.hpp"
+#include "otp/server_ref.hpp"
+
+namespace otp::http {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct Request {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // as sent: "/sessions/eric?x=1"
+  std::string path;    // the target without the query
+  std::string query;   // after '?', "" if none
+  Headers headers;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> params;  // route parameters, set by Router
+
+  // The first header of that name, case-insensitively.
+  std::optional<std::string_view> header(std::string_view name) const;
+  // A route parameter; "" when absent.
+  std::string_view param(std::string_view name) const;
+  // The body as JSON. Throws Error(415) when a Content-Type other than application/json is given
+  // (none at all is accepted), Error(400, "malformed JSON: ...") when the body is not JSON.
+  nlohmann::json json() const;
+};
+
+struct Response {
+  int status = 200;
+  Headers headers;  // Content-Type among them; Content-Length is added when it is sent
+  std::string body;
+
+  static Response json(int status, const nlohmann::json& body);
+  static Response text(int status, std::string body,
+                       std::string content_type = "text/plain; charset=utf-8");
+  // {"error": message}
+  static Response error(int status, std::string_view message);
+  // 204, no body.
+  static Response no_content();
+
+  std::optional<std::string_view> header(std::string_view name) const;
+};
+
+// Thrown by a handler (or Request::json) to answer Response::error(status, what()).
+struct Error : std::runtime_error {
+  int status;
+  Error(int status, std::string message);
+};
+
+// A handler runs inside the connection's process: it may co_await calls to other processes.
+using Handler = std::function<Co<Response>(Request&)>;
+using PlainHandler = std::function<Response(Request&)>;
+
+// Routes by method and path pattern: "/sessions/{login}/validate", where {name} matches one
+// non-empty path segment. The first route added that matches wins. A path no route matches
+// answers 404; a path that matches with other methods only, 405 with an Allow header.
+class Router {
+ public:
+  Router& route(std::string method, std::string pattern, Handler h);
+  Router& route(std::string method, std::string pattern, PlainHandler h);
+  template <class F>
+  Router& get(std::string pattern, F&& h) {
+    return add("GET", std::move(pattern), std::forward<F>(h));
+  }
+  template <class F>
+  Router& post(std::string pattern, F&& h) {
+    return add("POST", std::move(pattern), std::forward<F>(h));
+  }
+  template <class F>
+  Router& put(std::string pattern, F&& h) {
+    return add("PUT", std::move(pattern), std::forward<F>(h));
+  }
+  template <class F>
+  Router& del(std::string pattern, F&& h) {
+    return add("DELETE", std::move(pattern), std::forward<F>(h));
+  }
+
+  // Finds the route, fills req.params and runs the handler; 404 and 405 as above. An Error the
+  // handler throws is answered here; any other exception propagates.
+  Co<Response> dispatch(Request& req) const;
+
+ private:
+  struct Route {
+    std::string method;
+    std::vector<std::string> segments;  // "{name}" for a parameter
+    Handler handler;
+  };
+  template <class F>
+  Router& add(std::string method, std::string pattern, F&& h) {
+    if constexpr (std::is_invocable_r_v<Co<Response>, F&, Request&>) {
+      return route(std::move(method), std::move(pattern), Handler(std::forward<F>(h)));
+    } else {
+      return route(std::move(method), std::move(pattern), PlainHandler(std::forward<F>(h)));
+    }
+  }
+
+  std::vector<Route> routes_;
+};
+
+struct Stats;
+
+struct Options {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 4000;                         // 0: the kernel picks one
+  std::size_t body_limit = 64 * 1024;                // over it: 413
+  std::size_t header_limit = 8 * 1024;               // over it: 431
+  Duration idle_timeout = std::chrono::seconds(60);  // a keep-alive connection with no request
+  Duration read_timeout = std::chrono::seconds(10);  // a started request must be complete by then
+  std::size_t max_connections = 10000;               // over it: 503, then close
+  std::shared_ptr<Stats> stats;                      // when set, the server counts into it
+};
+
+// The listener process. It owns the listening socket; connections are processes of their own,
+// not linked to it: a connection that crashes ends alone.
+class Server {
+ public:
+  static Start start_link(Router router, Options options);
+  static Start start_link(Name name, Router router, Options options);
+  static Start start(Router router, Options options);
+  // The port the server listens on (the kernel's choice for port 0).
+  static Co<Result<std::uint16_t>> port(Pid server);
+  // Connections open now.
+  static Co<Result<std::size_t>> connections(Pid server);
+};
+
+}  // namespace otp::http

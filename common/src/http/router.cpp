@@ -1,0 +1,146 @@
+// Requests, responses and the Router (otp/http/server.hpp).
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "otp/http/server.hpp"
+
+namespace otp::http {
+
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  return std::ranges::equal(
+      a, b, [](unsigned char x, unsigned char y) { return std::tolower(x) == std::tolower(y); });
+}
+
+std::optional<std::string_view> find_header(const Headers& headers, std::string_view name) {
+  for (const auto& [k, v] : headers)
+    if (iequals(k, name)) return std::string_view(v);
+  return std::nullopt;
+}
+
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> out;
+  std::size_t i = 0;
+  while (i <= path.size()) {
+    if (i < path.size() && path[i] == '/') ++i;
+    const auto end = std::min(path.find('/', i), path.size());
+    out.push_back(path.substr(i, end - i));
+    if (end >= path.size()) break;
+    i = end;
+  }
+  return out;
+}
+
+bool is_param(std::string_view segment) {
+  return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+// Matches `path` against a pattern's segments; the parameters into `params`.
+bool matches(const std::vector<std::string>& pattern, const std::vector<std::string_view>& path,
+             std::vector<std::pair<std::string, std::string>>* params) {
+  if (pattern.size() != path.size()) return false;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    if (is_param(pattern[i])) {
+      if (path[i].empty()) return false;
+      if (params)
+        params->emplace_back(pattern[i].substr(1, pattern[i].size() - 2), std::string(path[i]));
+    } else if (pattern[i] != path[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+Co<Response> call_plain(PlainHandler h, Request& req) { co_return h(req); }
+
+}  // namespace
+
+std::optional<std::string_view> Request::header(std::string_view name) const {
+  return find_header(headers, name);
+}
+
+std::string_view Request::param(std::string_view name) const {
+  for (const auto& [k, v] : params)
+    if (k == name) return v;
+  return {};
+}
+
+nlohmann::json Request::json() const {
+  if (auto type = header("Content-Type")) {
+    auto media = type->substr(0, type->find(';'));
+    while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+    if (!iequals(media, "application/json"))
+      throw Error(415, "unsupported content type: expected application/json");
+  }
+  try {
+    return nlohmann::json::parse(body);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw Error(400, std::string("malformed JSON: ") + e.what());
+  }
+}
+
+std::optional<std::string_view> Response::header(std::string_view name) const {
+  return find_header(headers, name);
+}
+
+Response Response::json(int status, const nlohmann::json& body) {
+  return Response{status, {{"Content-Type", "application/json"}}, body.dump()};
+}
+
+Response Response::text(int status, std::string body, std::string content_type) {
+  return Response{status, {{"Content-Type", std::move(content_type)}}, std::move(body)};
+}
+
+Response Response::error(int status, std::string_view message) {
+  return json(status, nlohmann::json{{"error", message}});
+}
+
+Response Response::no_content() { return Response{204, {}, {}}; }
+
+Error::Error(int status, std::string message)
+    : std::runtime_error(std::move(message)), status(status) {}
+
+Router& Router::route(std::string method, std::string pattern, Handler h) {
+  std::vector<std::string> segments;
+  for (auto s : split_path(pattern)) segments.emplace_back(s);
+  routes_.push_back(Route{std::move(method), std::move(segments), std::move(h)});
+  return *this;
+}
+
+Router& Router::route(std::string method, std::string pattern, PlainHandler h) {
+  return route(std::move(method), std::move(pattern),
+               Handler([h = std::move(h)](Request& req) { return call_plain(h, req); }));
+}
+
+Co<Response> Router::dispatch(Request& req) const {
+  const auto path = split_path(req.path);
+  std::set<std::string> allowed;
+  const Route* found = nullptr;
+  for (const auto& r : routes_) {
+    if (!matches(r.segments, path, nullptr)) continue;
+    if (r.method == req.method) {
+      found = &r;
+      break;
+    }
+    allowed.insert(r.method);
+  }
+  if (found == nullptr) {
+    if (allowed.empty()) co_return Response::error(404, "not found");
+    std::string allow;
+    for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
+    auto response = Response::error(405, "method not allowed");
+    response.headers.emplace_back("Allow", std::move(allow));
+    co_return response;
+  }
+  req.params.clear();
+  matches(found->segments, path, &req.params);
+  try {
+    co_return co_await found->handler(req);
+  } catch (const Error& e) {
+    co_return Response::error(e.status, e.what());
+  }
+}
+
+}  // namespace otp::http

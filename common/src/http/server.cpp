@@ -1,0 +1,120 @@
+// The listener: a GenServer owning the listening socket, with an acceptor process linked to it.
+//
+// The acceptor loops on net::accept. Each accepted socket gets a connection process of its own
+// (connection.cpp), spawned unlinked so that nothing a connection does can reach the listener;
+// the listener monitors it and counts it open until its Down. Over max_connections the
+// acceptor answers 503 itself and closes the socket. The count is an atomic in Shared: the
+// acceptor reads it, the listener's Down handler lowers it.
+#include <utility>
+
+#include "connection.hpp"
+#include "otp/gen_server.hpp"
+#include "otp/http/stats.hpp"
+#include "otp/logger.hpp"
+#include "otp/net/tcp.hpp"
+#include "otp/process.hpp"
+
+namespace otp::http {
+
+namespace {
+
+struct Opened {
+  Pid pid;
+};
+
+struct ListenerState {
+  std::shared_ptr<detail::Shared> shared;
+  net::Listener listener;
+};
+
+Co<void> accept_loop(std::shared_ptr<detail::Shared> shared, net::Listener listener, Pid server) {
+  const Options& options = shared->options;
+  for (;;) {
+    auto accepted = co_await net::accept(listener);
+    if (!accepted) {
+      if (accepted.reason() == Reason::parse("closed")) co_return;
+      continue;  // a connection that failed while it was accepted
+    }
+    net::Socket socket = std::move(accepted).value();
+    if (options.stats) options.stats->connection_opened();
+    if (shared->open.load() >= options.max_connections) {
+      log::warning("http: {} connections open, refused one from {} with 503",
+                   options.max_connections, socket.peer_address());
+      (void)net::send(socket,
+                      detail::serialize(Response::error(503, "too many connections"), false));
+      net::close(socket);
+      if (options.stats) {
+        options.stats->record(503, 0.0);
+        options.stats->connection_closed();
+      }
+      continue;
+    }
+    shared->open.fetch_add(1);
+    Pid pid = spawn(detail::serve_connection, shared);
+    send(server, Opened{pid});  // before the handoff: the monitor may see it end at once
+    if (net::controlling_process(socket, pid)) {
+      send(pid, detail::Handoff{socket});
+    } else {
+      net::close(socket);
+    }
+  }
+}
+
+class Listener : public GenServer<Listener, ListenerState> {
+ public:
+  using Info = Messages<Opened>;
+  struct GetPort {};
+  struct GetConnections {};
+
+  ListenerState init(Router& router, Options& options) {
+    auto shared = std::make_shared<detail::Shared>(std::move(router), std::move(options));
+    const auto& o = shared->options;
+    auto listener = net::listen(o.port, net::ListenOptions{.address = o.address});
+    if (!listener) {
+      log::error("http: cannot listen on {}:{}: {}", o.address, o.port,
+                 listener.reason().to_string());
+      otp::exit(listener.reason());
+    }
+    spawn_link(accept_loop, shared, listener.value(), self());
+    return ListenerState{std::move(shared), std::move(listener).value()};
+  }
+
+  std::uint16_t handle_call(GetPort) { return state().listener.port(); }
+  std::size_t handle_call(GetConnections) { return state().shared->open.load(); }
+
+  void handle_info(Opened opened) { monitor(opened.pid); }
+  void handle_info(Down) {
+    state().shared->open.fetch_sub(1);
+    if (auto& stats = state().shared->options.stats) stats->connection_closed();
+  }
+};
+
+}  // namespace
+
+Start Server::start_link(Router router, Options options) {
+  return Listener::start_link(std::move(router), std::move(options));
+}
+
+Start Server::start_link(Name name, Router router, Options options) {
+  return Listener::start_link(std::move(name), std::move(router), std::move(options));
+}
+
+Start Server::start(Router router, Options options) {
+  return Listener::start(std::move(router), std::move(options));
+}
+
+Co<Result<std::uint16_t>> Server::port(Pid server) {
+  Listener::GetPort request;
+  auto r = co_await Listener::try_call(server, request);
+  if (!r) co_return r.reason();
+  co_return r.value();
+}
+
+Co<Result<std::size_t>> Server::connections(Pid server) {
+  Listener::GetConnections request;
+  auto r = co_await Listener::try_call(server, request);
+  if (!r) co_return r.reason();
+  co_return r.value();
+}
+
+}  // namespace otp::http
