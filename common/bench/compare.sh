@@ -5,7 +5,9 @@
 #   workloads: spawn ring pingpong counting fanin call call_par restart
 #              restart_batched registry table hangten, and redis (only when named:
 #              our Redis client against redis-benchmark on a redis-server of its own,
-#              run by run.sh redis, which prints the ratios itself)
+#              run by run.sh redis, which prints the ratios itself), and http (only
+#              when named: `hang_ten serve` against nginx under wrk, run by run.sh
+#              http, which prints the ratios and whether the targets are met)
 #   Runs the anchors' run.sh and then our run.sh with the same SCALE, RUNS and
 #   thread count, shows their output, and prints a table:
 #     workload metric ours BEAM CAF ratio unit
@@ -38,16 +40,26 @@ ALL="spawn ring pingpong counting fanin call call_par restart restart_batched re
 
 case "${1:-}" in -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;; esac
 WORKLOADS=${*:-$ALL}
-REDIS=0
+# redis and http are compared by run.sh itself (with redis-benchmark, with nginx), not with the anchors.
+OWN=
 for w in $WORKLOADS; do
-  [ "$w" = redis ] && { REDIS=1; continue; }
-  case " $ALL " in *" $w "*) ;; *) echo "unknown workload: $w (compare knows: $ALL redis)" >&2; exit 2 ;; esac
+  case "$w" in redis|http) OWN="${OWN:+$OWN }$w"; continue ;; esac
+  case " $ALL " in *" $w "*) ;; *) echo "unknown workload: $w (compare knows: $ALL redis http)" >&2; exit 2 ;; esac
 done
-WORKLOADS=$(for w in $WORKLOADS; do [ "$w" = redis ] || printf '%s ' "$w"; done)
+WORKLOADS=$(for w in $WORKLOADS; do case "$w" in redis|http) ;; *) printf '%s ' "$w" ;; esac; done)
 WORKLOADS=${WORKLOADS% }
-if [ -z "$WORKLOADS" ]; then  # redis alone
-  "$HERE/run.sh" redis | grep -E 'RESULT|ratio'
-  exit "${PIPESTATUS[0]}"
+# run_own: run.sh for each of them, its figures, ratios, targets and failures only.
+run_own() {
+  local w rc=0
+  for w in $OWN; do
+    "$HERE/run.sh" "$w" | grep -E 'RESULT|ratio|FAILED|ERROR'
+    [ "${PIPESTATUS[0]}" = 0 ] || rc=1
+  done
+  return $rc
+}
+if [ -z "$WORKLOADS" ]; then  # redis or http alone
+  run_own
+  exit $?
 fi
 [ -x "$ANCHORS/run.sh" ] || {
   echo "no anchors at $ANCHORS: they live beside the repository, not in it (shared/anchors next to" >&2
@@ -140,8 +152,9 @@ awk -v order="$WORKLOADS" -v map="$MAP" '
 
 # redis: its anchor is redis-benchmark, not the BEAM or CAF; run.sh redis runs both and says the
 # ratio of each configuration (ours / redis-benchmark's requests per second: higher is better).
-if [ "$REDIS" = 1 ]; then
+# http: its anchor is nginx; run.sh http says ours / nginx for req/s and p99, and the targets.
+if [ -n "$OWN" ]; then
   echo
-  "$HERE/run.sh" redis | grep -E 'RESULT|ratio' || status=1
+  run_own || status=1
 fi
 exit $status
