@@ -20,7 +20,10 @@ struct Kills : ::testing::TestWithParam<unsigned> {
   otp::Runtime rt{otp::Options{.threads = GetParam(), .virtual_clock = true}};
   otp::Scoped me{rt};
 
-  void SetUp() override { ASSERT_TRUE(me.await(hang_ten::Application::start({.timeouts = {10h, 100h}})).ok()); }
+  void SetUp() override {
+    ASSERT_TRUE(
+        me.await(hang_ten::Application::start({.timeouts = {10h, 100h}, .redis = {}})).ok());
+  }
 
   otp::Pid pid_of(const std::string& login, std::string_view kind) {
     auto pid = hang_ten::via(login, kind).whereis();
