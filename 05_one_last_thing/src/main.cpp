@@ -13,14 +13,17 @@
 
 using Args = otp::Console::Args;
 
-// The login of a running session, or a console error (the same for every command).
+// The console's answer to a login without a session, the same for every command.
+static otp::ConsoleError no_session(const std::string& login) {
+  return otp::ConsoleError(fmt::format("no session for \"{}\" (new {} starts one)", login, login));
+}
+
+// The login of a running session whose processes a command talks to.
 static std::string known(const std::string& login) {
   if (hang_ten::in_redis)
     throw otp::ConsoleError(
         "this command needs the memory stash: with Redis a session has no processes");
-  if (!hang_ten::whereis(hang_ten::check_login(login))) {
-    throw otp::ConsoleError(fmt::format("no session for \"{}\" (new {} starts one)", login, login));
-  }
+  if (!hang_ten::whereis(hang_ten::check_login(login))) throw no_session(login);
   return login;
 }
 
@@ -38,6 +41,15 @@ static std::string split_address(const std::string& text, std::string& host, std
     return "the port must be a number from 0 to 65535";
   }
   return "";
+}
+
+// Starts the HTTP listener as a child of the application: its URL, or why it could not.
+static otp::Result<std::string> start_service(otp::Scoped& me, const otp::http::Options& options) {
+  auto started = me.await(otp::Supervisor::start_child(hang_ten::Application::name,
+                                                       otp::child<hang_ten::Service>(options)));
+  if (!started) return started.reason();
+  auto port = me.await(otp::http::Server::port(started.pid()));
+  return fmt::format("http://{}:{}", options.address, port ? port.value() : options.port);
 }
 
 // SIGINT and SIGTERM, for `serve`: written to a pipe that the main thread waits on.
@@ -112,16 +124,14 @@ int main(int argc, char** argv) {
   });
   console.command("show", "<login>", "prints the user", [&](const Args& a) {
     auto user = me.await(hang_ten::find(a[0]));
-    if (!user)
-      throw otp::ConsoleError(fmt::format("no session for \"{}\" (new {} starts one)", a[0], a[0]));
+    if (!user) throw no_session(a[0]);
     return fmt::format("{}", *user);
   });
   console.command("boom", "<login>", "crashes the user's Server", [&](const Args& a) {
     return fmt::format("{}", me.await(hang_ten::boom(known(a[0]))));
   });
   console.command("stop", "<login>", "ends the session", [&](const Args& a) {
-    if (!me.await(hang_ten::stop(a[0])))
-      throw otp::ConsoleError(fmt::format("no session for \"{}\" (new {} starts one)", a[0], a[0]));
+    if (!me.await(hang_ten::stop(a[0]))) throw no_session(a[0]);
     return ":ok";
   });
   console.command("whereis", "<login>", "prints the pid of the user's Server, or nil",
@@ -135,8 +145,7 @@ int main(int argc, char** argv) {
   });
   console.command("token", "<login>", "prints the session's token", [&](const Args& a) {
     auto user = me.await(hang_ten::find(a[0]));
-    if (!user)
-      throw otp::ConsoleError(fmt::format("no session for \"{}\" (new {} starts one)", a[0], a[0]));
+    if (!user) throw no_session(a[0]);
     return fmt::format("\"{}\"", user->token.reveal());
   });
   console.command(
@@ -147,9 +156,7 @@ int main(int argc, char** argv) {
   console.command("rotate", "<login>", "gives the session a new token and prints it",
                   [&](const Args& a) {
                     auto user = me.await(hang_ten::rotate(a[0]));
-                    if (!user)
-                      throw otp::ConsoleError(
-                          fmt::format("no session for \"{}\" (new {} starts one)", a[0], a[0]));
+                    if (!user) throw no_session(a[0]);
                     return fmt::format("\"{}\"", user->token.reveal());
                   });
   console.command(
@@ -159,24 +166,18 @@ int main(int argc, char** argv) {
           if (auto why = split_address(a[0], options.address, options.port); !why.empty())
             throw otp::ConsoleError(why);
         }
-        auto started = me.await(otp::Supervisor::start_child(
-            hang_ten::Application::name, otp::child<hang_ten::Service>(options)));
-        if (!started) throw otp::ConsoleError(fmt::format("could not serve: {}", started.reason()));
-        auto port = me.await(otp::http::Server::port(started.pid()));
-        return fmt::format("serving http://{}:{}", options.address,
-                           port ? port.value() : options.port);
+        auto url = start_service(me, options);
+        if (!url) throw otp::ConsoleError(fmt::format("could not serve: {}", url.reason()));
+        return "serving " + url.value();
       });
 
   console.on_subcommand(serve, [&] {
-    auto started = me.await(otp::Supervisor::start_child(hang_ten::Application::name,
-                                                         otp::child<hang_ten::Service>(http)));
-    if (!started) {
-      fmt::print(stderr, "hang_ten serve: cannot listen on {}: {}\n", listen, started.reason());
+    auto url = start_service(me, http);
+    if (!url) {
+      fmt::print(stderr, "hang_ten serve: cannot listen on {}: {}\n", listen, url.reason());
       return 1;
     }
-    auto port = me.await(otp::http::Server::port(started.pid()));
-    fmt::print("HangTen serving http://{}:{} ({} stash); SIGINT or SIGTERM stops it\n",
-               http.address, port ? port.value() : http.port,
+    fmt::print("HangTen serving {} ({} stash); SIGINT or SIGTERM stops it\n", url.value(),
                hang_ten::in_redis ? "redis" : "memory");
     std::fflush(stdout);
     wait_for_stop_signal();
