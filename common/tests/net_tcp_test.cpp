@@ -416,6 +416,16 @@ TEST(Tcp, ConnectToAClosedPortIsRefused) {
   EXPECT_EQ(net::open_sockets(), 0u);
 }
 
+// ".invalid" never resolves (RFC 2606); a resolver that cannot be reached says the same.
+TEST(Tcp, ConnectToAnUnknownHostSaysNxdomain) {
+  otp::Runtime rt({.threads = 1});
+  otp::Scoped me(rt);
+  auto s = me.await(net::connect("no-such-host.invalid", 80, 60s));
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.reason(), net::error("nxdomain"));
+  EXPECT_EQ(net::open_sockets(), 0u);
+}
+
 TEST(Tcp, AcceptAndRecvTimeOut) {
   otp::Runtime rt({.threads = 2});
   otp::Scoped me(rt);
