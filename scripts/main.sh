@@ -21,8 +21,8 @@ for ((i = 0; i < ${#args[@]}; ++i)); do
 done
 cat <<TRY
 main.sh: starting the service; from another terminal, try:
-  curl -s -X POST http://$listen/sessions -d '{"login":"eric"}'
-  curl -s -X POST http://$listen/sessions/eric/validate -d '{"token":"<the token it gave>"}'
+  curl -s --json '{"login":"eric"}' http://$listen/sessions
+  curl -s --json '{"token":"<the token it gave>"}' http://$listen/sessions/eric/validate
   curl -s http://$listen/metrics
 TRY
 exec build/release/05_one_last_thing/hang_ten serve "$@"

@@ -91,6 +91,7 @@ inline otp::Co<std::vector<std::string>> logins() {
     }
   }
   std::ranges::sort(out);
+  out.erase(std::unique(out.begin(), out.end()), out.end());  // SCAN may name a key twice
   co_return out;
 }
 

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <fcntl.h>
 #include <fmt/ranges.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "application.hpp"
@@ -52,14 +53,34 @@ static otp::Result<std::string> start_service(otp::Scoped& me, const otp::http::
   return fmt::format("http://{}:{}", options.address, port ? port.value() : options.port);
 }
 
-// SIGINT and SIGTERM, for `serve`: written to a pipe that the main thread waits on.
+// A connection is a file descriptor: as many as the hard limit allows, and a word when that
+// is fewer than --max-connections (past the limit accept fails, instead of answering 503).
+static void raise_file_limit(std::size_t max_connections) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  limit.rlim_cur = limit.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &limit);
+  if (limit.rlim_cur != RLIM_INFINITY && max_connections + 64 > limit.rlim_cur)
+    fmt::print(stderr, "hang_ten serve: at most {} open files: fewer than --max-connections {}\n",
+               limit.rlim_cur, max_connections);
+}
+
+// SIGINT and SIGTERM, for `serve`: from catch_stop_signals() on, they are written to a pipe
+// that wait_for_stop_signal() reads.
 static int signal_pipe[2];
-static void wait_for_stop_signal() {
+static void catch_stop_signals() {
   if (pipe2(signal_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
   struct sigaction sa {};
-  sa.sa_handler = [](int) { [[maybe_unused]] auto n = write(signal_pipe[1], "x", 1); };
+  sa.sa_handler = [](int) {
+    const int saved = errno;
+    [[maybe_unused]] auto n = write(signal_pipe[1], "x", 1);
+    errno = saved;
+  };
+  sa.sa_flags = SA_RESTART;
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+}
+static void wait_for_stop_signal() {
   char c;
   while (read(signal_pipe[0], &c, 1) < 0 && errno == EINTR) {
   }
@@ -136,6 +157,7 @@ int main(int argc, char** argv) {
   });
   console.command("whereis", "<login>", "prints the pid of the user's Server, or nil",
                   [&](const Args& a) {
+                    if (hang_ten::in_redis) known(a[0]);  // says that there are no processes
                     auto pid = hang_ten::whereis(a[0]);
                     return pid ? pid->to_string() : "nil";
                   });
@@ -172,6 +194,8 @@ int main(int argc, char** argv) {
       });
 
   console.on_subcommand(serve, [&] {
+    catch_stop_signals();  // before the URL is printed: whoever reads it may signal at once
+    raise_file_limit(http.max_connections);
     auto url = start_service(me, http);
     if (!url) {
       fmt::print(stderr, "hang_ten serve: cannot listen on {}: {}\n", listen, url.reason());

@@ -49,6 +49,7 @@ class Server : public otp::GenServer<Server, User> {
   // A new token; the old one stops working at once, even if this Server is killed next.
   User handle_call(Rotate) {
     state().token = Token::generate();
+    Timer::touch(state().login);
     Stash::cast(via(state().login, "stash"), Stash::Put{state()});
     return state();
   }

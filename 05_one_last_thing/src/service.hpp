@@ -27,12 +27,13 @@ using otp::http::Request;
 using otp::http::Response;
 using Json = nlohmann::json;
 
-// The session as the service shows it; the token only to whoever opened or rotated it.
+// The session as the service shows it; the token only in the answers to opening and rotating
+// it, never in a GET. The caller is trusted: see docs/service.md.
 inline Json to_json(const User& u, bool with_token) {
-  Json out{{"login", u.login},
-           {"request_count", u.request_count},
-           {"expires_at",
-            fmt::format("{:%FT%TZ}", std::chrono::floor<std::chrono::seconds>(u.expires_at))}};
+  Json out{
+      {"login", u.login},
+      {"request_count", u.request_count},
+      {"expires_at", fmt::format("{:%FT%TZ}", fmt::gmtime(WallClock::to_time_t(u.expires_at)))}};
   if (with_token) out["token"] = u.token.reveal();
   return out;
 }

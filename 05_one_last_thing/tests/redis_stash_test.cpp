@@ -91,8 +91,8 @@ TEST_F(RedisStash, AValidateAfterADeleteElsewhereIsRefused) {
 }
 
 TEST_F(RedisStash, AnIdleSessionIsGoneEverywhere) {
-  Service a(args({"--inactive-timeout", "300ms"}));
-  Service b(args({"--inactive-timeout", "300ms"}));
+  Service a(args({"--inactive-timeout", "1s"}));
+  Service b(args({"--inactive-timeout", "1s"}));
   auto on_a = a.client();
   auto on_b = b.client();
   const std::string token = open(on_a, "eric");
@@ -103,12 +103,13 @@ TEST_F(RedisStash, AnIdleSessionIsGoneEverywhere) {
 }
 
 TEST_F(RedisStash, AnOldSessionIsGoneEverywhereHoweverBusy) {
-  Service a(args({"--absolute-timeout", "500ms"}));
-  Service b(args({"--absolute-timeout", "500ms"}));
+  Service a(args({"--absolute-timeout", "1s"}));
+  Service b(args({"--absolute-timeout", "1s"}));
   auto on_a = a.client();
   auto on_b = b.client();
   const std::string token = open(on_a, "eric");
-  // Kept busy, it still ends: the validates are refused once it is 500 ms old.
+  ASSERT_EQ(validate(on_b, "eric", token).status, 200);
+  // Kept busy, it still ends: the validates are refused once it is a second old.
   EXPECT_TRUE(eventually([&] { return validate(on_b, "eric", token).status == 403; }));
   EXPECT_EQ(on_a.get("/sessions/eric").status, 404);
   EXPECT_EQ(validate(on_a, "eric", token).status, 403);

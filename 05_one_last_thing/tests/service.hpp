@@ -14,7 +14,6 @@
 #include <vector>
 
 #include <fcntl.h>
-#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,28 +25,31 @@ class Service {
   explicit Service(std::vector<std::string> args = {}) {
     std::vector<std::string> argv{OTP_PROGRAM, "serve", "--listen", "127.0.0.1:0"};
     argv.insert(argv.end(), args.begin(), args.end());
-    int out[2];
-    if (pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+    // Its output goes to a file, which never fills up as a pipe would.
+    char path[] = "/tmp/hang_ten-serve-XXXXXX";
+    out_ = mkstemp(path);
+    if (out_ < 0) throw std::runtime_error("mkstemp failed");
+    unlink(path);
     pid_ = fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");
     if (pid_ == 0) {
       prctl(PR_SET_PDEATHSIG, SIGKILL);  // no service outlives an aborted test
-      dup2(out[1], STDOUT_FILENO);
-      dup2(out[1], STDERR_FILENO);  // the log too
+      dup2(out_, STDOUT_FILENO);
+      dup2(out_, STDERR_FILENO);  // the log too
       std::vector<char*> cargv;
       for (auto& a : argv) cargv.push_back(a.data());
       cargv.push_back(nullptr);
       execv(cargv[0], cargv.data());
       _exit(127);
     }
-    close(out[1]);
-    out_ = out[0];
     // "HangTen serving http://127.0.0.1:40123 (memory stash); ..."
     static const std::regex url(R"(serving http://([0-9.]+):([0-9]+))");
     std::smatch m;
-    while (!std::regex_search(output_, m, url)) {
-      if (!read_some(std::chrono::seconds(30)))
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!std::regex_search(output(), m, url)) {
+      if (std::chrono::steady_clock::now() > give_up || waitpid(pid_, nullptr, WNOHANG) != 0)
         throw std::runtime_error("hang_ten serve did not start; it printed: " + output_);
+      usleep(1000);
     }
     port_ = static_cast<std::uint16_t>(std::stoi(m[2]));
   }
@@ -70,29 +72,29 @@ class Service {
   void kill9() { end(SIGKILL); }
   // Everything it printed (and logged) so far.
   const std::string& output() {
-    while (read_some(std::chrono::milliseconds(0))) {
-    }
+    char buf[4096];
+    for (ssize_t n; (n = pread(out_, buf, sizeof buf, static_cast<off_t>(output_.size()))) > 0;)
+      output_.append(buf, static_cast<std::size_t>(n));
     return output_;
   }
 
  private:
+  // Sends `sig`; a service still running 30 s later is killed (status 128 + 9).
   int end(int sig) {
     kill(pid_, sig);
     int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    while (read_some(std::chrono::milliseconds(0))) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (waitpid(pid_, &status, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() > give_up) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, &status, 0);
+        break;
+      }
+      usleep(1000);
     }
+    pid_ = -1;
+    output();
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  bool read_some(std::chrono::milliseconds timeout) {
-    pollfd p{out_, POLLIN, 0};
-    if (poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return false;
-    char buf[4096];
-    const ssize_t n = read(out_, buf, sizeof buf);
-    if (n <= 0) return false;
-    output_.append(buf, static_cast<std::size_t>(n));
-    return true;
   }
 
   pid_t pid_ = -1;

@@ -2,6 +2,9 @@
 // client, every endpoint and every kind of bad input (ctest label `http`).
 #include "service.hpp"
 
+#include <chrono>
+#include <ctime>
+#include <iomanip>
 #include <map>
 #include <regex>
 #include <set>
@@ -36,8 +39,14 @@ TEST_F(Http, ASessionIsOpenedValidatedShownRotatedAndDeleted) {
   EXPECT_EQ(s["login"], "eric");
   const std::string token = s["token"];
   EXPECT_TRUE(std::regex_match(token, std::regex("[A-Za-z0-9_-]{43}"))) << token;
-  EXPECT_TRUE(std::regex_match(s["expires_at"].get<std::string>(),
-                               std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")));
+  // UTC, 60 minutes from now (the default absolute timeout), whatever the machine's time zone.
+  std::tm tm{};
+  std::istringstream when(s["expires_at"].get<std::string>());
+  when >> std::get_time(&tm, "%Y-%m-%dT%H:%M:%SZ");
+  ASSERT_FALSE(when.fail()) << s["expires_at"];
+  const auto expires = std::chrono::system_clock::from_time_t(timegm(&tm));
+  const auto expected = std::chrono::system_clock::now() + std::chrono::minutes(60);
+  EXPECT_LT(std::chrono::abs(expires - expected), std::chrono::minutes(2)) << s["expires_at"];
 
   for (int n = 1; n <= 3; ++n) {
     auto v = validate("eric", token);

@@ -13,6 +13,7 @@
 #include "otp/logger.hpp"
 #include "otp/net/tcp.hpp"
 #include "otp/process.hpp"
+#include "otp/receive.hpp"
 
 namespace otp::http {
 
@@ -33,7 +34,11 @@ Co<void> accept_loop(std::shared_ptr<detail::Shared> shared, net::Listener liste
     auto accepted = co_await net::accept(listener);
     if (!accepted) {
       if (accepted.reason() == Reason::parse("closed")) co_return;
-      continue;  // a connection that failed while it was accepted
+      // Out of file descriptors (emfile, enfile) the next accept fails at once too: wait a
+      // little for connections to close instead of spinning.
+      log::warning("http: accept failed: {}", accepted.reason());
+      co_await otp::sleep(std::chrono::milliseconds(100));
+      continue;
     }
     net::Socket socket = std::move(accepted).value();
     if (options.stats) options.stats->connection_opened();
@@ -54,8 +59,9 @@ Co<void> accept_loop(std::shared_ptr<detail::Shared> shared, net::Listener liste
     send(server, Opened{pid});  // before the handoff: the monitor may see it end at once
     if (net::controlling_process(socket, pid)) {
       send(pid, detail::Handoff{socket});
-    } else {
+    } else {  // the peer is gone already: so is the process that would have served it
       net::close(socket);
+      otp::exit(pid, Reason::kill());
     }
   }
 }

@@ -49,7 +49,11 @@ void Stats::write(Prometheus& out) const {
   std::array<std::uint64_t, buckets.size() + 1> counts{};
   for (std::size_t i = 0; i < counts.size(); ++i)
     counts[i] = latency_[i].load(std::memory_order_relaxed);
-  const auto count = latency_count_.load(std::memory_order_relaxed);
+  // A request recorded while this reads may be in a bucket and not yet in the count: the count
+  // is at least the buckets' sum, so that +Inf is never below the last bucket.
+  std::uint64_t in_buckets = 0;
+  for (auto c : counts) in_buckets += c;
+  const auto count = std::max(latency_count_.load(std::memory_order_relaxed), in_buckets);
   const double sum = static_cast<double>(latency_sum_ns_.load(std::memory_order_relaxed)) / 1e9;
   out.histogram("http_request_duration_seconds",
                 "Time from a request's first byte to its response being sent.", buckets, counts,
