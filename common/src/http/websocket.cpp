@@ -2,6 +2,7 @@
 // reassembled here, control frames answered as they are read.
 #include "otp/http/websocket.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "connection.hpp"

@@ -83,7 +83,8 @@ Decoded decode(std::string_view bytes, bool require_mask, std::size_t limit) {
   d.frame.payload.assign(bytes.substr(at, static_cast<std::size_t>(n)));
   if (masked) {
     for (std::size_t i = 0; i < d.frame.payload.size(); ++i)
-      d.frame.payload[i] = static_cast<char>(static_cast<std::uint8_t>(d.frame.payload[i]) ^ mask[i % 4]);
+      d.frame.payload[i] =
+          static_cast<char>(static_cast<std::uint8_t>(d.frame.payload[i]) ^ mask[i % 4]);
   }
   d.consumed = at + static_cast<std::size_t>(n);
   d.status = Status::frame;

@@ -52,8 +52,7 @@ TEST(WsFrame, MaskedHelloIsTheRfcExample) {
 }
 
 TEST(WsFrame, UnmaskedClientFrameIsAProtocolError) {
-  EXPECT_EQ(ws::decode(ws::encode(ws::Opcode::text, "hi"), true, 100).status,
-            ws::Status::protocol);
+  EXPECT_EQ(ws::decode(ws::encode(ws::Opcode::text, "hi"), true, 100).status, ws::Status::protocol);
   EXPECT_EQ(ws::decode(ws::encode(ws::Opcode::text, "hi", true, mask), false, 100).status,
             ws::Status::protocol);
 }
@@ -76,8 +75,10 @@ TEST(WsFrame, LengthsOf7And16And64Bits) {
           << n << " cut at " << cut;
     }
   }
-  EXPECT_EQ(static_cast<unsigned char>(ws::encode(ws::Opcode::text, std::string(125, 'a'))[1]), 125);
-  EXPECT_EQ(static_cast<unsigned char>(ws::encode(ws::Opcode::text, std::string(126, 'a'))[1]), 126);
+  EXPECT_EQ(static_cast<unsigned char>(ws::encode(ws::Opcode::text, std::string(125, 'a'))[1]),
+            125);
+  EXPECT_EQ(static_cast<unsigned char>(ws::encode(ws::Opcode::text, std::string(126, 'a'))[1]),
+            126);
   EXPECT_EQ(static_cast<unsigned char>(ws::encode(ws::Opcode::text, std::string(65536, 'a'))[1]),
             127);
 }
@@ -110,8 +111,7 @@ TEST(WsFrame, ControlFrames) {
   EXPECT_TRUE(ws::is_control(ws::Opcode::close));
   EXPECT_FALSE(ws::is_control(ws::Opcode::binary));
   // Over 125 bytes, or fragmented: protocol errors.
-  EXPECT_EQ(ws::decode(ws::encode(ws::Opcode::ping, std::string(126, 'x'), true, mask), true,
-                       1000)
+  EXPECT_EQ(ws::decode(ws::encode(ws::Opcode::ping, std::string(126, 'x'), true, mask), true, 1000)
                 .status,
             ws::Status::protocol);
   EXPECT_EQ(ws::decode(ws::encode(ws::Opcode::close, "", false, mask), true, 100).status,
@@ -122,7 +122,9 @@ TEST(WsFrame, ControlFrames) {
   EXPECT_EQ(ws::decode(bad, true, 100).status, ws::Status::protocol);
   bad[0] = static_cast<char>(0xC1);
   EXPECT_EQ(ws::decode(bad, true, 100).status, ws::Status::protocol);
-  EXPECT_EQ(ws::close_payload(1002, "bye"), std::string("\x03\xea" "bye", 5));
+  EXPECT_EQ(ws::close_payload(1002, "bye"), std::string("\x03\xea"
+                                                        "bye",
+                                                        5));
   EXPECT_EQ(ws::close_payload(1000, std::string(200, 'r')).size(), 125u);
 }
 
@@ -316,7 +318,8 @@ TEST(WebSocket, PlainGetIs426AndWrongVersionIs426WithVersion) {
   EXPECT_EQ(r.status, 426);
   EXPECT_EQ(r.json()["error"], "upgrade required: a WebSocket endpoint");
   EXPECT_EQ(http.get("/hello").body, "hello");  // the connection goes on
-  auto raw = http.raw(upgrade_request("/echo", "8") + "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  auto raw = http.raw(upgrade_request("/echo", "8") +
+                      "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_TRUE(raw.starts_with("HTTP/1.1 426")) << raw;
   EXPECT_NE(raw.find("Sec-WebSocket-Version: 13\r\n"), std::string::npos) << raw;
 }

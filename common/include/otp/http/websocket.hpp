@@ -94,9 +94,9 @@ class WebSocket {
   std::string buffer_;  // received, not yet decoded
   std::size_t limit_;
   State state_ = State::open;
-  bool peer_closed_ = false;      // the peer's close frame (or the end of the stream) arrived
-  bool in_message_ = false;       // a fragmented message is being reassembled
-  WsMessage partial_;             // its fragments so far
+  bool peer_closed_ = false;  // the peer's close frame (or the end of the stream) arrived
+  bool in_message_ = false;   // a fragmented message is being reassembled
+  WsMessage partial_;         // its fragments so far
 };
 
 }  // namespace otp::http
