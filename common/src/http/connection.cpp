@@ -25,12 +25,18 @@
 // exception answers 500 {"error":"internal error"}, is logged (the method and path, never the
 // body), and ends the connection. Every 5xx is logged once.
 //
-// Not here yet: WebSocket upgrades come with the web observer; until then an Upgrade request is
-// routed like any other.
+// WebSocket. A request whose route is a WebSocket route (Router::websocket) is checked for
+// the upgrade headers (426 or 400 when they are wrong, and the connection goes on); a good one
+// is answered 101 and the process becomes the WebSocket's: the bytes left in the buffer are the
+// first frames, the handler runs here (WebSocket::receive waits on this mailbox like the loop
+// above, the socket still in active::once), and when it returns or throws the close handshake
+// ends the connection. Frames: ws_frame.cpp; messages: websocket.cpp.
 #include "connection.hpp"
 
+#include <cctype>
 #include <chrono>
 #include <optional>
+#include <string_view>
 #include <utility>
 
 #include <boost/asio/buffer.hpp>
@@ -46,6 +52,7 @@
 #include "otp/logger.hpp"
 #include "otp/process.hpp"
 #include "otp/receive.hpp"
+#include "ws_frame.hpp"
 
 namespace otp::http::detail {
 
@@ -178,6 +185,12 @@ class Connection {
 
   // Runs the handler and sends its response; false when the connection must close.
   Co<bool> answer(Request req, bool keep_alive) {
+    if (const WsHandler* ws = shared_->router.websocket_route(req)) {
+      auto refused = refuse_upgrade(req);
+      if (refused) co_return send(*refused, keep_alive) && keep_alive;
+      co_await serve_websocket(*ws, req);
+      co_return false;
+    }
     Response response;
     std::optional<std::string> crash;
     try {
@@ -195,6 +208,58 @@ class Connection {
     if (response.status >= 500)
       otp::log::error("http: {} {} answered {}", req.method, req.path, response.status);
     co_return send(response, keep_alive) && keep_alive;
+  }
+
+  static bool has_token(std::optional<std::string_view> value, std::string_view token) {
+    if (!value) return false;
+    std::string lower(*value);
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return lower.find(token) != std::string::npos;
+  }
+
+  // The answer to an upgrade request that cannot be served; nullopt for a good one.
+  static std::optional<Response> refuse_upgrade(const Request& req) {
+    if (!has_token(req.header("Upgrade"), "websocket") ||
+        !has_token(req.header("Connection"), "upgrade")) {
+      auto response = Response::error(426, "upgrade required: a WebSocket endpoint");
+      response.headers.emplace_back("Upgrade", "websocket");
+      return response;
+    }
+    if (req.header("Sec-WebSocket-Version").value_or("") != "13") {
+      auto response = Response::error(426, "unsupported WebSocket version");
+      response.headers.emplace_back("Sec-WebSocket-Version", "13");
+      return response;
+    }
+    if (req.header("Sec-WebSocket-Key").value_or("").empty())
+      return Response::error(400, "bad request: no Sec-WebSocket-Key");
+    return std::nullopt;
+  }
+
+  Co<void> serve_websocket(const WsHandler& handler, Request& req) {
+    const auto key = std::string(req.header("Sec-WebSocket-Key").value_or(""));
+    (void)net::send(socket_, fmt::format("HTTP/1.1 101 Switching Protocols\r\n"
+                                         "Upgrade: websocket\r\n"
+                                         "Connection: Upgrade\r\n"
+                                         "Sec-WebSocket-Accept: {}\r\n"
+                                         "Server: hangten\r\n\r\n",
+                                         ws::accept_key(key)));
+    if (auto* stats = options_.stats.get()) {
+      const std::chrono::duration<double> took = Clock::now() - started_;
+      stats->record(101, took.count());
+    }
+    WebSocket socket =
+        WsAccess::make(socket_, std::exchange(buffer_, {}), options_.websocket_message_limit);
+    std::optional<std::string> crash;
+    try {
+      co_await handler(socket, req);
+    } catch (const std::exception& e) {
+      crash = e.what();
+    } catch (...) {
+      crash = "unknown exception";
+    }
+    if (crash) otp::log::error("http: websocket {} crashed: {}", req.path, *crash);
+    const std::uint16_t code = crash ? 1011 : 1000;
+    co_await WsAccess::finish(socket, code);
   }
 
   bool send(const Response& response, bool keep_alive) {

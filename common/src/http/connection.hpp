@@ -9,6 +9,7 @@
 
 #include "otp/co.hpp"
 #include "otp/http/server.hpp"
+#include "otp/http/websocket.hpp"
 #include "otp/net/tcp.hpp"
 
 namespace otp::http::detail {
@@ -30,6 +31,16 @@ struct Handoff {
 // The body of a connection process: waits for its Handoff, then serves the socket until the
 // peer closes, a timeout, a bad request or a crashing handler ends it.
 Co<void> serve_connection(std::shared_ptr<Shared> shared);
+
+// What the connection needs of a WebSocket beyond its public face.
+struct WsAccess {
+  // How long a closing WebSocket waits for the peer's close frame.
+  static constexpr Duration close_timeout = std::chrono::seconds(1);
+  static WebSocket make(net::Socket socket, std::string buffered, std::size_t message_limit);
+  // Sends a close frame with `code` unless one was sent, then waits up to close_timeout for
+  // the peer's.
+  static Co<void> finish(WebSocket& ws, std::uint16_t code);
+};
 
 // The bytes of a whole response: status line, headers, Content-Length, body.
 std::string serialize(const Response& response, bool keep_alive, bool http10 = false);

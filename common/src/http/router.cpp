@@ -105,13 +105,32 @@ Error::Error(int status, std::string message)
 Router& Router::route(std::string method, std::string pattern, Handler h) {
   std::vector<std::string> segments;
   for (auto s : split_path(pattern)) segments.emplace_back(s);
-  routes_.push_back(Route{std::move(method), std::move(segments), std::move(h)});
+  routes_.push_back(Route{std::move(method), std::move(segments), std::move(h), {}});
   return *this;
 }
 
 Router& Router::route(std::string method, std::string pattern, PlainHandler h) {
   return route(std::move(method), std::move(pattern),
                Handler([h = std::move(h)](Request& req) { return call_plain(h, req); }));
+}
+
+Router& Router::websocket(std::string pattern, WsHandler h) {
+  std::vector<std::string> segments;
+  for (auto s : split_path(pattern)) segments.emplace_back(s);
+  routes_.push_back(Route{"GET", std::move(segments), {}, std::move(h)});
+  return *this;
+}
+
+const WsHandler* Router::websocket_route(Request& req) const {
+  const auto path = split_path(req.path);
+  for (const auto& r : routes_) {
+    if (r.method != req.method || !matches(r.segments, path, nullptr)) continue;
+    if (!r.ws) return nullptr;
+    req.params.clear();
+    matches(r.segments, path, &req.params);
+    return &r.ws;
+  }
+  return nullptr;
 }
 
 Co<Response> Router::dispatch(Request& req) const {
@@ -132,6 +151,11 @@ Co<Response> Router::dispatch(Request& req) const {
     for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
     auto response = Response::error(405, "method not allowed");
     response.headers.emplace_back("Allow", std::move(allow));
+    co_return response;
+  }
+  if (found->ws) {
+    auto response = Response::error(426, "upgrade required: a WebSocket endpoint");
+    response.headers.emplace_back("Upgrade", "websocket");
     co_return response;
   }
   req.params.clear();

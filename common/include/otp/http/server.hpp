@@ -14,7 +14,7 @@
 // The listener is a process (supervise it like any child); each accepted connection gets a
 // process of its own that parses the requests and runs the handlers, so a handler may co_await
 // calls to other processes, and a handler that crashes ends its own connection only. How the
-// connections work: src/http/connection.cpp.
+// connections work: src/http/connection.cpp. WebSocket routes: otp/http/websocket.hpp.
 #pragma once
 
 #include <cstddef>
@@ -85,6 +85,10 @@ struct Error : std::runtime_error {
 // A handler runs inside the connection's process: it may co_await calls to other processes.
 using Handler = std::function<Co<Response>(Request&)>;
 using PlainHandler = std::function<Response(Request&)>;
+// A WebSocket handler (otp/http/websocket.hpp): runs in the connection's process after the
+// upgrade; the connection closes when it returns.
+class WebSocket;
+using WsHandler = std::function<Co<void>(WebSocket&, Request&)>;
 
 // Routes by method and path pattern: "/sessions/{login}/validate", where {name} matches one
 // non-empty path segment. The first route added that matches wins. A path no route matches
@@ -110,15 +114,23 @@ class Router {
     return add("DELETE", std::move(pattern), std::forward<F>(h));
   }
 
+  // A WebSocket route: a GET with the upgrade headers gets 101 and the handler
+  // (otp/http/websocket.hpp); a GET without them, 426 Upgrade Required.
+  Router& websocket(std::string pattern, WsHandler h);
+
   // Finds the route, fills req.params and runs the handler; 404 and 405 as above. An Error the
   // handler throws is answered here; any other exception propagates.
   Co<Response> dispatch(Request& req) const;
+  // The WebSocket handler of the route dispatch would pick for req (req.params filled); null
+  // when that route is not a WebSocket route.
+  const WsHandler* websocket_route(Request& req) const;
 
  private:
   struct Route {
     std::string method;
     std::vector<std::string> segments;  // "{name}" for a parameter
     Handler handler;
+    WsHandler ws;  // set for a WebSocket route (then handler is empty)
   };
   template <class F>
   Router& add(std::string method, std::string pattern, F&& h) {
@@ -143,6 +155,7 @@ struct Options {
   Duration read_timeout = std::chrono::seconds(10);  // a started request must be complete by then
   std::size_t max_connections = 10000;               // over it: 503, then close
   std::shared_ptr<Stats> stats;                      // when set, the server counts into it
+  std::size_t websocket_message_limit = 1 << 20;     // a WebSocket message over it: close 1009
 };
 
 // The listener process. It owns the listening socket; connections are processes of their own,
