@@ -139,6 +139,9 @@ TEST_F(Http, BadInputIsRefusedAndChangesNothing) {
   auto v = after.post("/sessions/eric/validate", Json{{"token", token}}.dump());
   EXPECT_EQ(v.json()["request_count"], 1);
   EXPECT_EQ(after.get("/sessions/no%20spaces").status, 400);
+  auto not_utf8 = after.get("/sessions/caf\xe9");  // a 400 still, though the login is no UTF-8
+  EXPECT_EQ(not_utf8.status, 400);
+  EXPECT_NE(error_of(not_utf8).find("invalid login"), std::string::npos) << not_utf8.body;
 }
 
 // Prometheus's text format: every sample belongs to a metric whose HELP and TYPE came first, once.

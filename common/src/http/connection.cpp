@@ -116,6 +116,7 @@ class Connection {
         parser_.reset();
         const bool keep_alive = msg.keep_alive();
         http10_ = msg.version() == 10;
+        head_ = msg.method() == bhttp::verb::head;
         Request req = to_request(std::move(msg));
         const bool go_on = co_await answer(std::move(req), keep_alive);
         if (!go_on) co_return false;
@@ -267,7 +268,10 @@ class Connection {
       const std::chrono::duration<double> took = Clock::now() - started_;
       stats->record(response.status, took.count());
     }
-    return static_cast<bool>(net::send(socket_, serialize(response, keep_alive, http10_)));
+    std::string bytes = serialize(response, keep_alive, http10_);
+    if (head_ && !has_no_body(response.status))  // the head alone, its Content-Length too
+      bytes.resize(bytes.size() - response.body.size());
+    return static_cast<bool>(net::send(socket_, std::move(bytes)));
   }
 
   std::shared_ptr<Shared> shared_;
@@ -279,6 +283,7 @@ class Connection {
   Clock::time_point started_{};   // its first byte, for the latency histogram
   bool continued_ = false;        // 100 Continue considered for the request being read
   bool http10_ = false;           // the request being answered is HTTP/1.0
+  bool head_ = false;             // ... is a HEAD: its answer has no body
 };
 
 }  // namespace

@@ -86,7 +86,10 @@ std::optional<std::string_view> Response::header(std::string_view name) const {
 }
 
 Response Response::json(int status, const nlohmann::json& body) {
-  return Response{status, {{"Content-Type", "application/json"}}, body.dump()};
+  // Bytes that are not UTF-8 (a login from a request's path, say) are replaced, not thrown on.
+  return Response{status,
+                  {{"Content-Type", "application/json"}},
+                  body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
 }
 
 Response Response::text(int status, std::string body, std::string content_type) {
@@ -139,11 +142,13 @@ Co<Response> Router::dispatch(Request& req) const {
   const Route* found = nullptr;
   for (const auto& r : routes_) {
     if (!matches(r.segments, path, nullptr)) continue;
-    if (r.method == req.method) {
+    // HEAD is a GET whose answer goes without its body (the connection leaves it out).
+    if (r.method == req.method || (req.method == "HEAD" && r.method == "GET")) {
       found = &r;
       break;
     }
     allowed.insert(r.method);
+    if (r.method == "GET") allowed.insert("HEAD");
   }
   if (found == nullptr) {
     if (allowed.empty()) co_return Response::error(404, "not found");

@@ -61,7 +61,7 @@ TEST(Router, KnownPathWithOtherMethodIs405WithAllow) {
   const auto router = sample_router();
   const auto r = dispatch(router, request("PUT", "/sessions/eric"));
   EXPECT_EQ(r.status, 405);
-  EXPECT_EQ(r.header("Allow").value_or(""), "DELETE, GET");
+  EXPECT_EQ(r.header("Allow").value_or(""), "DELETE, GET, HEAD");
   EXPECT_EQ(r.body, R"({"error":"method not allowed"})");
 }
 

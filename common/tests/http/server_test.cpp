@@ -108,8 +108,26 @@ TEST(HttpServer, WrongMethodIs405WithAllow) {
   Fixture f;
   auto r = f.client().del("/hello/eric");
   EXPECT_EQ(r.status, 405);
-  EXPECT_EQ(r.header("Allow").value_or(""), "GET");
+  EXPECT_EQ(r.header("Allow").value_or(""), "GET, HEAD");
   EXPECT_EQ(r.json()["error"], "method not allowed");
+}
+
+// HEAD is answered as GET without the body: the next response on the connection is read right.
+TEST(HttpServer, HeadIsAGetWithoutItsBody) {
+  Fixture f;
+  const auto out = f.raw(
+      "HEAD /hello/one HTTP/1.1\r\nHost: x\r\n\r\n"
+      "HEAD /nowhere HTTP/1.1\r\nHost: x\r\n\r\n"
+      "GET /hello/two HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(out.find("hello one"), std::string::npos) << out;
+  EXPECT_EQ(out.find("not found"), std::string::npos) << out;
+  ASSERT_EQ(out.find("HTTP/1.1 200"), 0u) << out;
+  const auto second = out.find("HTTP/1.1 404");
+  ASSERT_NE(second, std::string::npos) << out;
+  const auto third = out.find("HTTP/1.1 200", second);
+  ASSERT_NE(third, std::string::npos) << out;
+  EXPECT_NE(out.find("hello two", third), std::string::npos) << out;
+  EXPECT_NE(out.find("Content-Length: "), std::string::npos) << out;
 }
 
 TEST(HttpServer, MalformedJsonIs400JsonError) {
