@@ -30,7 +30,8 @@ class Server : public otp::GenServer<Server, User> {
 
   otp::Co<User> init(std::string login) {
     otp::trap_exit(true);  // the supervisor's exit signal becomes a call to terminate
-    co_return co_await Stash::call(via(login, "stash"), Stash::Get{});
+    stash_ = via(login, "stash").whereis().value_or(otp::Pid{});
+    co_return co_await Stash::call(stash_, Stash::Get{});
   }
 
   void handle_cast(CountRequest) {
@@ -50,14 +51,19 @@ class Server : public otp::GenServer<Server, User> {
   User handle_call(Rotate) {
     state().token = Token::generate();
     Timer::touch(state().login);
-    Stash::cast(via(state().login, "stash"), Stash::Put{state()});
+    Stash::cast(stash_, Stash::Put{state()});
     return state();
   }
 
+  // To this session's Stash, by pid: when the whole session is going, the name may already be
+  // a new session's by now.
   void terminate(const otp::Reason& reason) {
     otp::log::info("{} terminates: {}", state(), reason);
-    Stash::cast(via(state().login, "stash"), Stash::Put{state()});
+    Stash::cast(stash_, Stash::Put{state()});
   }
+
+ private:
+  otp::Pid stash_;
 };
 
 }  // namespace hang_ten
