@@ -16,6 +16,7 @@
 #include "otp/pid.hpp"
 #include "otp/process.hpp"
 #include "otp/reason.hpp"
+#include "otp/result.hpp"
 
 namespace otp {
 
@@ -44,23 +45,11 @@ class Reply {
   std::optional<R> value_;
 };
 
-// The outcome of a try_call: the reply, or the reason the call failed.
+// The outcome of a try_call: the reply, or the reason the call failed (timeout as
+// Reason::timeout(), noproc, or the server's exit reason). One type with every other
+// value-or-reason of the runtime.
 template <class R>
-class CallResult {
- public:
-  CallResult(R value) : value_(std::move(value)) {}          // NOLINT(google-explicit-constructor)
-  CallResult(Reason reason) : reason_(std::move(reason)) {}  // NOLINT(google-explicit-constructor)
-  bool ok() const { return value_.has_value(); }
-  explicit operator bool() const { return ok(); }
-  R& value() { return *value_; }
-  const R& value() const { return *value_; }
-  // timeout as Reason::timeout(), noproc, or the server's exit reason.
-  const Reason& reason() const { return reason_; }
-
- private:
-  std::optional<R> value_;
-  Reason reason_;
-};
+using CallResult = Result<R>;
 
 // The reply of a call whose handler returns void.
 struct Ok {
