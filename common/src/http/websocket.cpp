@@ -157,6 +157,21 @@ WebSocket WsAccess::make(net::Socket socket, std::string buffered, std::size_t m
 
 Co<void> WsAccess::finish(WebSocket& ws, std::uint16_t code) {
   ws.close(code);
+  if (ws.state_ == WebSocket::State::closed && !ws.peer_closed_) {
+    // A failure (1002, 1009) sent our close frame while the peer may still be sending: closing
+    // now would reset the connection under that frame. What comes is read and dropped until the
+    // peer closes too, for close_timeout at most.
+    const Duration deadline = otp::now() + close_timeout;
+    for (bool open = true; open && net::setopts(ws.socket_, net::active::once);) {
+      const auto mine = [&](const auto& m) { return m.socket == ws.socket_; };
+      co_await otp::receive(
+          otp::match<net::Tcp>(mine, [](const net::Tcp&) {}),
+          otp::match<net::TcpClosed>(mine, [&](const net::TcpClosed&) { open = false; }),
+          otp::match<net::TcpError>(mine, [&](const net::TcpError&) { open = false; }),
+          otp::after(std::max(deadline - otp::now(), Duration::zero()), [&] { open = false; }));
+    }
+    co_return;
+  }
   if (ws.state_ != WebSocket::State::closing) co_return;
   const Duration deadline = otp::now() + close_timeout;
   bool waiting = true;
