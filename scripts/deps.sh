@@ -22,6 +22,8 @@ packages=(
   redis-server   # the `redis` tests start their own server on a free loopback port
   redis-tools    # redis-benchmark and redis-cli, for common/bench/run.sh redis
   curl           # common/bench/run.sh http creates its sessions with it (wrk and nginx: see there)
+  clang               # scripts/fuzz.sh: libFuzzer is clang's,
+  libclang-rt-14-dev  # with its sanitizer runtimes
 )
 
 installed() {

@@ -281,6 +281,28 @@ TEST(Resp, LimitsAreProtocolErrors) {
   EXPECT_TRUE(fails("*101\r\n"));
 }
 
+// Found by fuzz/resp.cpp: a line over the limit whose CR is followed by another byte than LF was
+// "CR not followed by LF" when it came whole and "line longer than the limit" in pieces.
+TEST(Resp, AnOverlongLineIsTheSameFaultWholeOrInPieces) {
+  Parser::Limits limits;
+  limits.max_line = 8;
+  const std::string wire = "-0123456789\rX\n";
+  auto fault = [&](std::size_t piece) {
+    Parser parser(limits);
+    for (std::size_t at = 0; at < wire.size(); at += piece)
+      parser.feed(std::string_view(wire).substr(at, piece));
+    try {
+      parser.next();
+    } catch (const ProtocolError& e) {
+      return std::pair<std::string, std::uint64_t>(e.what(), e.offset());
+    }
+    return std::pair<std::string, std::uint64_t>("no fault", 0);
+  };
+  const auto whole = fault(wire.size());
+  EXPECT_NE(whole.first.find("line longer than the limit"), std::string::npos) << whole.first;
+  for (std::size_t piece = 1; piece < wire.size(); ++piece) EXPECT_EQ(fault(piece), whole) << piece;
+}
+
 TEST(Resp, RepliesBeforeAFaultAreKeptAndTheFaultStays) {
   Parser parser;
   parser.feed("+one\r\n*2\r\n:1\r\n");

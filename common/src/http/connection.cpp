@@ -25,6 +25,9 @@
 // exception answers 500 {"error":"internal error"}, is logged (the method and path, never the
 // body), and ends the connection. Every 5xx is logged once.
 //
+// Without a socket (answer_bytes): the same Connection, given all the bytes at once and a
+// string for what it sends; it serves the buffer and stops where the socket would have waited.
+//
 // WebSocket. A request whose route is a WebSocket route (Router::websocket) is checked for
 // the upgrade headers (426 or 400 when they are wrong, and the connection goes on); a good one
 // is answered 101 and the process becomes the WebSocket's: the bytes left in the buffer are the
@@ -84,7 +87,13 @@ Request to_request(bhttp::request<bhttp::string_body>&& msg) {
 class Connection {
  public:
   Connection(std::shared_ptr<Shared> shared, net::Socket socket)
-      : shared_(std::move(shared)), options_(shared_->options), socket_(std::move(socket)) {}
+      : shared_(std::move(shared)),
+        router_(shared_->router),
+        options_(shared_->options),
+        socket_(std::move(socket)) {}
+  // A connection without a socket: what it would send goes to `out` (answer_bytes).
+  Connection(const Router& router, const Options& options, std::string* out)
+      : router_(router), options_(options), out_(out) {}
 
   // GCC 12 miscompiles `for (;;) { if (!co_await f()) break; ... }` (the coroutine traps as
   // it starts): the results go through a variable.
@@ -95,6 +104,12 @@ class Connection {
       if (open) open = co_await wait_for_bytes();
     }
     net::close(socket_);
+  }
+
+  // Serves `bytes` as if they had arrived at once and the peer had then closed its side.
+  Co<void> run(std::string bytes) {
+    buffer_ = std::move(bytes);
+    co_await serve_buffered();
   }
 
  private:
@@ -161,6 +176,7 @@ class Connection {
     parser_->body_limit(options_.body_limit);
     deadline_ = otp::now() + options_.read_timeout;
     continued_ = false;
+    http10_ = head_ = false;  // until this request's line is read: a refusal answers in full
     started_ = Clock::now();
   }
 
@@ -169,8 +185,7 @@ class Connection {
     if (continued_) return;
     continued_ = true;
     const auto expect = parser_->get()[bhttp::field::expect];
-    if (beast::iequals(expect, "100-continue"))
-      (void)net::send(socket_, "HTTP/1.1 100 Continue\r\n\r\n");
+    if (beast::iequals(expect, "100-continue")) (void)write("HTTP/1.1 100 Continue\r\n\r\n");
   }
 
   // A request the parser rejected.
@@ -186,7 +201,7 @@ class Connection {
 
   // Runs the handler and sends its response; false when the connection must close.
   Co<bool> answer(Request req, bool keep_alive) {
-    if (const WsHandler* ws = shared_->router.websocket_route(req)) {
+    if (const WsHandler* ws = router_.websocket_route(req)) {
       auto refused = refuse_upgrade(req);
       if (refused) co_return send(*refused, keep_alive) && keep_alive;
       co_await serve_websocket(*ws, req);
@@ -195,7 +210,7 @@ class Connection {
     Response response;
     std::optional<std::string> crash;
     try {
-      response = co_await shared_->router.dispatch(req);
+      response = co_await router_.dispatch(req);
     } catch (const std::exception& e) {
       crash = e.what();
     } catch (...) {
@@ -238,16 +253,18 @@ class Connection {
 
   Co<void> serve_websocket(const WsHandler& handler, Request& req) {
     const auto key = std::string(req.header("Sec-WebSocket-Key").value_or(""));
-    (void)net::send(socket_, fmt::format("HTTP/1.1 101 Switching Protocols\r\n"
-                                         "Upgrade: websocket\r\n"
-                                         "Connection: Upgrade\r\n"
-                                         "Sec-WebSocket-Accept: {}\r\n"
-                                         "Server: hangten\r\n\r\n",
-                                         ws::accept_key(key)));
+    (void)write(
+        fmt::format("HTTP/1.1 101 Switching Protocols\r\n"
+                    "Upgrade: websocket\r\n"
+                    "Connection: Upgrade\r\n"
+                    "Sec-WebSocket-Accept: {}\r\n"
+                    "Server: hangten\r\n\r\n",
+                    ws::accept_key(key)));
     if (auto* stats = options_.stats.get()) {
       const std::chrono::duration<double> took = Clock::now() - started_;
       stats->record(101, took.count());
     }
+    if (out_ != nullptr) co_return;  // no socket: the handshake is all there is to see
     WebSocket socket =
         WsAccess::make(socket_, std::exchange(buffer_, {}), options_.websocket_message_limit);
     std::optional<std::string> crash;
@@ -271,12 +288,22 @@ class Connection {
     std::string bytes = serialize(response, keep_alive, http10_);
     if (head_ && !has_no_body(response.status))  // the head alone, its Content-Length too
       bytes.resize(bytes.size() - response.body.size());
+    return write(std::move(bytes));
+  }
+
+  bool write(std::string bytes) {
+    if (out_ != nullptr) {
+      *out_ += bytes;
+      return true;
+    }
     return static_cast<bool>(net::send(socket_, std::move(bytes)));
   }
 
-  std::shared_ptr<Shared> shared_;
+  std::shared_ptr<Shared> shared_;  // keeps router_ and options_ (null without a socket)
+  const Router& router_;
   const Options& options_;
   net::Socket socket_;
+  std::string* out_ = nullptr;    // without a socket, what would be sent
   std::string buffer_;            // received, not yet parsed
   std::optional<Parser> parser_;  // set while a request is being read
   Duration deadline_{};           // when the request being read must be complete
@@ -317,3 +344,14 @@ Co<void> serve_connection(std::shared_ptr<Shared> shared) {
 }
 
 }  // namespace otp::http::detail
+
+namespace otp::http {
+
+Co<std::string> answer_bytes(const Router& router, const Options& options, std::string bytes) {
+  std::string out;
+  detail::Connection connection(router, options, &out);
+  co_await connection.run(std::move(bytes));
+  co_return out;
+}
+
+}  // namespace otp::http

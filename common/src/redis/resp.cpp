@@ -207,12 +207,14 @@ bool Parser::parse_header() {
     if (scan_ - read_ > limits_.max_line) fail("line longer than the limit", read_);
     return false;
   }
-  if (buffer_[cr + 1] != '\n') {
-    fail("CR not followed by LF", cr);
-    return false;
-  }
+  // The length first: had the line come in pieces, its length would have been found over the
+  // limit before its CR arrived, and the error must not depend on how the bytes came.
   if (cr - read_ > limits_.max_line) {
     fail("line longer than the limit", read_);
+    return false;
+  }
+  if (buffer_[cr + 1] != '\n') {
+    fail("CR not followed by LF", cr);
     return false;
   }
   const std::size_t at = read_;

@@ -130,6 +130,24 @@ TEST(HttpServer, HeadIsAGetWithoutItsBody) {
   EXPECT_NE(out.find("Content-Length: "), std::string::npos) << out;
 }
 
+// Found by fuzz/service.cpp: a request refused after a HEAD on the same connection was answered
+// as if it were a HEAD too, its Content-Length announcing a body that never came.
+TEST(HttpServer, ARefusalAfterAHeadCarriesItsBody) {
+  Fixture f;
+  const auto out = f.raw(
+      "HEAD /hello/one HTTP/1.1\r\nHost: x\r\n\r\n"
+      "GET /hello HTTP/9.9\r\n\r\n");
+  const auto refusal = out.find("HTTP/1.1 400");
+  ASSERT_NE(refusal, std::string::npos) << out;
+  const auto length = out.find("Content-Length: ", refusal);
+  ASSERT_NE(length, std::string::npos) << out;
+  const auto body = out.find("\r\n\r\n", refusal) + 4;
+  EXPECT_EQ(std::to_string(out.size() - body),
+            out.substr(length + 16, out.find('\r', length) - length - 16))
+      << out;
+  EXPECT_NE(out.find("bad request", body), std::string::npos) << out;
+}
+
 TEST(HttpServer, MalformedJsonIs400JsonError) {
   Fixture f;
   auto c = f.client();
@@ -215,6 +233,30 @@ TEST(HttpServer, ExpectContinueGetsAnInterimResponse) {
       "Content-Length: 7\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n{\"a\":1}");
   EXPECT_TRUE(starts_with(out, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\n")) << out;
   EXPECT_NE(out.find(R"({"a":1})"), std::string::npos) << out;
+}
+
+// answer_bytes runs a connection's code without a socket: the same answers, in order, up to
+// the first refusal (which closes a real connection), handlers run in the calling process.
+TEST(HttpServer, AnswerBytesAnswersAsAConnectionWould) {
+  Fixture f;
+  Options options;
+  options.body_limit = 8;
+  const auto out = f.me.await(otp::http::answer_bytes(
+      app(f.counter), options,
+      "HEAD /hello/one HTTP/1.1\r\nHost: x\r\n\r\n"
+      "POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"
+      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\n{\"a\":123}"
+      "GET /hello/never HTTP/1.1\r\nHost: x\r\n\r\n"));
+  const auto head = out.find("HTTP/1.1 200");
+  const auto count = out.find(R"({"count":1})");
+  const auto refused = out.find("HTTP/1.1 413");
+  EXPECT_EQ(head, 0u) << out;
+  EXPECT_EQ(out.find("hello one"), std::string::npos) << out;
+  ASSERT_NE(count, std::string::npos) << out;
+  ASSERT_NE(refused, std::string::npos) << out;
+  EXPECT_LT(count, refused);
+  EXPECT_EQ(out.find("hello never"), std::string::npos) << out;
+  EXPECT_EQ(f.me.await(otp::http::answer_bytes(app(f.counter), options, "GET /hel")), "");
 }
 
 TEST(HttpServer, PipelinedRequestsAreAnsweredInOrder) {

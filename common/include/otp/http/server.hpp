@@ -171,4 +171,10 @@ class Server {
   static Co<Result<std::size_t>> connections(Pid server);
 };
 
+// What a connection process answers when a client sends `bytes` and then closes its side: the
+// responses, in order, as they would go on the wire (a WebSocket upgrade gets its 101 and stops
+// there). The same code as a connection's, without the socket and its timeouts: for tests and
+// fuzzing of a Router under given Options. Runs its handlers in the calling process.
+Co<std::string> answer_bytes(const Router& router, const Options& options, std::string bytes);
+
 }  // namespace otp::http

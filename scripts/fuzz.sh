@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Builds the fuzz targets (fuzz/: libFuzzer, AddressSanitizer, UndefinedBehaviorSanitizer, with
+# Debian's clang) and runs them, each on its own copy of its seed corpus.
+#
+#   bash scripts/fuzz.sh                       every target for 60 s
+#   bash scripts/fuzz.sh --seconds 600 service one target for 10 minutes
+#   bash scripts/fuzz.sh --runs 10000000 resp  one target for ten million executions
+#
+# Targets: resp, console, service (fuzz/CMakeLists.txt says what each one checks). The corpus
+# grows in build/fuzz/corpus/<target> (seeded from fuzz/corpus/<target>) and is reused by the
+# next run; the log of each run is build/fuzz/<target>.log. A finding (a crash, a sanitizer
+# report, a broken property) stops the target, leaves the input in build/fuzz/findings/ and
+# makes the script fail; reproduce it with build/fuzz/fuzz_<target> <that file>.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+all=(resp console service)
+seconds=60
+runs=""
+targets=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --seconds) seconds="$2"; shift 2 ;;
+    --runs) runs="$2"; shift 2 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -*) echo "fuzz.sh: unknown option $1 (--help lists them)" >&2; exit 2 ;;
+    *)
+      if [[ ! " ${all[*]} " == *" $1 "* ]]; then
+        echo "fuzz.sh: no target $1 (targets: ${all[*]})" >&2
+        exit 2
+      fi
+      targets+=("$1"); shift ;;
+  esac
+done
+[[ ${#targets[@]} -gt 0 ]] || targets=("${all[@]}")
+if ! [[ "$seconds" =~ ^[0-9]+$ && ( -z "$runs" || "$runs" =~ ^[0-9]+$ ) ]]; then
+  echo "fuzz.sh: --seconds and --runs take a whole number" >&2
+  exit 2
+fi
+
+bash scripts/deps.sh
+clangxx=$(command -v clang++ || command -v clang++-14)
+out=build/fuzz
+launcher=()
+if command -v ccache >/dev/null 2>&1; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
+CXX="$clangxx" cmake -S fuzz -B "$out" -G Ninja "${launcher[@]}" >/dev/null
+cmake --build "$out" -j2 --target "${targets[@]/#/fuzz_}"
+mkdir -p "$out/findings"
+
+failed=()
+for t in "${targets[@]}"; do
+  corpus="$out/corpus/$t"
+  mkdir -p "$corpus"
+  cp -n fuzz/corpus/"$t"/* "$corpus"/ 2>/dev/null || true
+  limit=(-max_total_time="$seconds")
+  what="${seconds} s"
+  if [[ -n "$runs" ]]; then
+    limit=(-runs="$runs")
+    what="$runs executions"
+  fi
+  echo "fuzz $t: $what (log: $out/$t.log)"
+  status=0
+  "$out/fuzz_$t" "${limit[@]}" -print_final_stats=1 -artifact_prefix="$out/findings/$t-" \
+    "$corpus" >"$out/$t.log" 2>&1 &
+  pid=$!
+  # A line every 30 s, so that a long run shows it is alive.
+  while kill -0 "$pid" 2>/dev/null; do
+    for _ in $(seq 30); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+      last=$(grep -a -o '^#[0-9]*.*exec/s: [0-9]*' "$out/$t.log" | tail -1 || true)
+      [[ -n "$last" ]] && echo "  $t: ${last%% cov:*} executions, ${last##*exec/s: } exec/s"
+    fi
+  done
+  wait "$pid" || status=$?
+  execs=$(grep -a 'stat::number_of_executed_units' "$out/$t.log" | awk '{print $2}' || true)
+  rate=$(grep -a 'stat::average_exec_per_sec' "$out/$t.log" | awk '{print $2}' || true)
+  if [[ $status -ne 0 ]]; then
+    echo "fuzz $t: FINDING after ${execs:-?} executions (exit $status):"
+    grep -a -E 'ERROR|SUMMARY|Test unit written' "$out/$t.log" | head -5 | sed 's/^/  /'
+    failed+=("$t")
+  else
+    echo "fuzz $t: ${execs:-?} executions (${rate:-?}/s), no finding; corpus $(ls "$corpus" | wc -l) inputs"
+  fi
+done
+
+if [[ ${#failed[@]} -gt 0 ]]; then
+  echo "fuzz.sh: findings in ${failed[*]} (inputs in $out/findings/)" >&2
+  exit 1
+fi
