@@ -116,11 +116,10 @@ int main(int argc, char** argv) {
                   [&](const Args& a) {
                     return session.exit(a[0], otp::Reason::parse(a.size() > 1 ? a[1] : "kill"));
                   });
-  console.command("stop", "<worker> [reason]", "stops the worker (default reason: normal)",
-                  [&](const Args& a) {
-                    return session.stop(a[0], a.size() > 1 ? otp::Reason::parse(a[1])
-                                                           : otp::Reason::normal());
-                  });
+  console.command(
+      "stop", "<worker> [reason]", "stops the worker (default reason: normal)", [&](const Args& a) {
+        return session.stop(a[0], a.size() > 1 ? otp::Reason::parse(a[1]) : otp::Reason::normal());
+      });
   console.command("slow", "<worker> <duration>", "makes the worker's terminate take this long",
                   [&](const Args& a) { return session.slow(a[0], lab::duration_word(a[1])); });
   console.command("stop_tree", "", "stops the tree as its parent would (shutdown)",

@@ -80,7 +80,8 @@ inline Tree parse_tree(const std::vector<std::string>& words) {
     const std::string& intensity = words[4];
     const auto slash = intensity.find('/');
     tree.flags.max_restarts = std::stoi(intensity.substr(0, slash));
-    if (slash != std::string::npos) tree.flags.max_seconds = duration_word(intensity.substr(slash + 1));
+    if (slash != std::string::npos)
+      tree.flags.max_seconds = duration_word(intensity.substr(slash + 1));
   }
   return tree;
 }

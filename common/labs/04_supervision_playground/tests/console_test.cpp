@@ -82,7 +82,7 @@ TEST(Console, ATransientWorkerStoppedNormallyIsNotRestarted) {
   EXPECT_EQ(workers_that(between(out, 0, stopped), "terminate: normal"), Names{"w1"});
   EXPECT_TRUE(workers_that(between(out, 3, stopped), "start").empty());
   EXPECT_EQ(workers_that(between(out, stopped, crashed), "start"), Names{"w2"});  // a crash is
-  const auto tree = between(out, crashed + 1, out.size());                       // restarted
+  const auto tree = between(out, crashed + 1, out.size());                        // restarted
   EXPECT_TRUE(std::ranges::none_of(tree, [](const auto& l) { return l.find(" w1 ") != l.npos; }));
 }
 

@@ -17,7 +17,8 @@ TEST(ParseTree, DefaultsToThreePermanentWorkers) {
 }
 
 TEST(ParseTree, ReadsEveryWord) {
-  const lab::Tree tree = lab::parse_tree({"rest_for_one", "4", "transient", "brutal_kill", "5/10s"});
+  const lab::Tree tree =
+      lab::parse_tree({"rest_for_one", "4", "transient", "brutal_kill", "5/10s"});
   EXPECT_EQ(tree.flags.strategy, otp::Strategy::rest_for_one);
   EXPECT_EQ(tree.workers, 4);
   EXPECT_EQ(tree.restart, otp::Restart::transient);
