@@ -106,7 +106,7 @@ class GenServer {
   //
   // Returns an awaitable: `co_await Server::call(...)` inside a process, or
   // scoped.await(Server::call(...)) on a plain thread.
-  template <detail::Destination Dest, class Req>
+  template <Destination Dest, class Req>
   static auto call(Dest dest, Req&& req, Duration timeout = default_call_timeout) {
     using Q = std::remove_cvref_t<Req>;
     using R = detail::reply_t<Derived, Q>;
@@ -118,7 +118,7 @@ class GenServer {
 
   // As call, but a failure is a value instead of an exception: the result holds
   // the reply or the reason (cheaper where failures are expected).
-  template <detail::Destination Dest, class Req>
+  template <Destination Dest, class Req>
   static auto try_call(Dest dest, Req&& req, Duration timeout = default_call_timeout) {
     using Q = std::remove_cvref_t<Req>;
     using R = detail::reply_t<Derived, Q>;
@@ -129,7 +129,7 @@ class GenServer {
   }
 
   // Sends `req` to handle_cast. Never fails, even when nobody has the name.
-  template <detail::Destination Dest, class Req>
+  template <Destination Dest, class Req>
   static void cast(const Dest& dest, Req&& req) {
     using Q = std::remove_cvref_t<Req>;
     static_assert(
@@ -404,7 +404,7 @@ class GenServer {
 // Stops a server (GenServer.stop): it runs terminate(reason) and exits with
 // `reason`; returns once it is gone. Throws ExitError (noproc) when there is no
 // such server, and the server's reason when it ended with another.
-template <detail::Destination Dest>
+template <Destination Dest>
 Co<void> stop(Dest dest, Reason reason = Reason::normal(), Duration timeout = infinity) {
   auto text = [&] {
     return fmt::format("GenServer.stop({}, {}, {})", detail::dest_text(dest), reason,

@@ -1,6 +1,6 @@
 // What names a server and what starting one gives: StartResult (Elixir's {:ok, pid} | :ignore |
 // {:error, reason}) and Start, the coroutine a start function returns; the destinations of calls,
-// casts and stops (a pid, a Via, a Name or a local name: the concept detail::Destination), and
+// casts and stops (a pid, a Via, a Name or a local name: the concept Destination), and
 // ServerRef, any of them as one value for APIs that are not templates (the supervisors').
 #pragma once
 
@@ -92,12 +92,14 @@ inline std::string dest_text(const Via& via) {
 inline std::string dest_text(const Name& name) { return name.to_string(); }
 inline std::string dest_text(std::string_view name) { return std::string(name); }
 
+}  // namespace detail
+
+// What a call, a cast or a stop may be addressed to: a Pid, a Via, a Name, or a local name (a
+// string). A compiler error about a destination names this concept.
 template <class Dest>
 concept Destination = requires(const Dest& d) {
-  whereis_dest(d);
+  detail::whereis_dest(d);
 };
-
-}  // namespace detail
 
 // Any destination as one value: a pid, a Via name or a local name (for APIs
 // that are not templates, like the supervisors').

@@ -342,7 +342,7 @@ class StateMachine {
   // Sends `req` as a call event and waits for its reply, a Req::Reply (see CallRequest).
   // Throws ExitError ("** (exit) exited in: :gen_statem.call(...)") on noproc, the
   // machine's exit reason, or timeout. Returns an awaitable, like GenServer::call.
-  template <detail::Destination Dest, class Req>
+  template <Destination Dest, class Req>
   requires CallRequest<std::remove_cvref_t<Req>>
   static auto call(Dest dest, Req&& req, Duration timeout = default_call_timeout) {
     using Q = std::remove_cvref_t<Req>;
@@ -354,7 +354,7 @@ class StateMachine {
   }
 
   // Sends `req` as a cast event. Never fails.
-  template <detail::Destination Dest, class Req>
+  template <Destination Dest, class Req>
   static void cast(const Dest& dest, Req&& req) {
     using Q = std::remove_cvref_t<Req>;
     if (auto pid = detail::whereis_dest(dest))

@@ -372,23 +372,23 @@ class TaskSupervisor : public GenServer<TaskSupervisor, TaskSupervisorState> {
   static Start start(Name name = {}) { return GenServer::start(std::move(name)); }
 
   // Starts fn() under the supervisor, linked to it only; nobody awaits it.
-  template <detail::Destination Dest, class F>
+  template <Destination Dest, class F>
   static Start start_child(Dest sup, F fn) {
     return start_child_impl(std::move(sup), std::move(fn));
   }
   // As Task::async, under the supervisor: the task is linked to both.
-  template <detail::Destination Dest, class F>
+  template <Destination Dest, class F>
   static Co<Task<detail::task_return_t<F>>> async(Dest sup, F fn) {
     return async_impl(std::move(sup), std::move(fn), true);
   }
   // As async, but not linked to the caller: a crash of the task reaches the
   // caller only as an ExitError from await.
-  template <detail::Destination Dest, class F>
+  template <Destination Dest, class F>
   static Co<Task<detail::task_return_t<F>>> async_nolink(Dest sup, F fn) {
     return async_impl(std::move(sup), std::move(fn), false);
   }
   // The running children.
-  template <detail::Destination Dest>
+  template <Destination Dest>
   static Co<std::vector<Pid>> children(Dest sup) {
     co_return co_await call(std::move(sup), WhichChildren{});
   }

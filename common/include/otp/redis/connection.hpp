@@ -115,14 +115,14 @@ Co<R> call_connection(Dest conn, Req req, Duration timeout) {
 }  // namespace detail
 
 // One command, e.g. command(conn, {"SET", key, value}, 1s). Any process may call it.
-template <otp::detail::Destination Dest>
+template <otp::Destination Dest>
 Co<Result<Reply>> command(Dest conn, std::initializer_list<std::string_view> args,
                           Duration timeout = default_timeout) {
   Connection::Command req;
   encode(req.encoded, args);
   return detail::call_connection<Result<Reply>>(std::move(conn), std::move(req), timeout);
 }
-template <otp::detail::Destination Dest, CommandArgs R>
+template <otp::Destination Dest, CommandArgs R>
 Co<Result<Reply>> command(Dest conn, const R& args, Duration timeout = default_timeout) {
   Connection::Command req;
   encode(req.encoded, args);
@@ -130,7 +130,7 @@ Co<Result<Reply>> command(Dest conn, const R& args, Duration timeout = default_t
 }
 
 // Several commands written at once; their replies in order (Redis errors among them as values).
-template <otp::detail::Destination Dest>
+template <otp::Destination Dest>
 Co<Result<std::vector<Reply>>> pipeline(
     Dest conn, std::initializer_list<std::initializer_list<std::string_view>> commands,
     Duration timeout = default_timeout) {
@@ -139,7 +139,7 @@ Co<Result<std::vector<Reply>>> pipeline(
   return detail::call_connection<Result<std::vector<Reply>>>(std::move(conn), std::move(req),
                                                              timeout);
 }
-template <otp::detail::Destination Dest, std::ranges::input_range Rs>
+template <otp::Destination Dest, std::ranges::input_range Rs>
 requires CommandArgs<std::ranges::range_value_t<Rs>> Co<Result<std::vector<Reply>>> pipeline(
     Dest conn, const Rs& commands, Duration timeout = default_timeout) {
   Connection::Pipeline req{{}, 0};
