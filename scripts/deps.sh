@@ -22,6 +22,7 @@ packages=(
   redis-server   # the `redis` tests start their own server on a free loopback port
   redis-tools    # redis-benchmark and redis-cli, for common/bench/run.sh redis
   curl           # common/bench/run.sh http creates its sessions with it (wrk and nginx: see there)
+  inotify-tools  # scripts/workshop.sh watch: tests again when a file of a workshop copy changes
 )
 
 installed() {
