@@ -4,6 +4,7 @@
 #   scripts/workshop-check.sh <stage-or-lab> <work dir> [otp_DIR]
 #       writes the workshop copy of the stage or lab into <work dir>, builds it (against the
 #       installed runtime at otp_DIR when given) and checks that
+#       * docs/workshop.md lists the stage's exercises in their order;
 #       * its tests fail with exactly the exercises the stage lists, each reported by name,
 #         and with no other failure; without --all only the first is shown;
 #       * with the first exercise's reference solution put back, exactly that one is done;
@@ -40,6 +41,15 @@ check_copy() {
   local n=${#ids[@]}
   ((n > 0)) || fail "$name has no exercises"
   bash "$ws" --force "$name" "$dir" >/dev/null
+
+  # docs/workshop.md lists the same exercises, in the same order, in the section of the stage.
+  local documented
+  documented="$(awk -v name="$name" '
+    /^### / { inside = index($0, "`" name "`") > 0; next }
+    inside && /^\| [0-9]+ \| `/ { split($0, cell, "`"); print cell[2] }
+  ' "$root/docs/workshop.md" | tr '\n' ' ')"
+  [[ "$documented" == "${ids[*]} " ]] ||
+    fail "docs/workshop.md lists [$documented] for $name, the code has [${ids[*]}]"
 
   # The skeleton: every exercise not done, nothing else failing.
   local out rc=0

@@ -216,7 +216,7 @@ list_exercises() {  # list_exercises <copy dir>
   local id file line hint stub n=0
   while IFS=$'\t' read -r id file line hint stub; do
     n=$((n + 1))
-    printf '%2d. %-22s %s:%s  %s\n' "$n" "$id" "$file" "$line" "$hint"
+    printf '%2d. %-22s %s:%s  %s\n' "$n" "$id" "$file" "$((line + 1))" "$hint"
   done < <(current "$1")
 }
 
@@ -307,7 +307,9 @@ run_tests() {
     total=$((total + 1))
     if [[ "$stub" == 1 ]]; then
       if [[ $all == 1 || $shown == 0 ]]; then
-        waiting="$(cat "$out"/*.log | grep -c -E "^\[ EXERCISE \] .* stops at (.*, )?$id(,|$)" || true)"
+        waiting=0  # counted when every test ran
+        [[ $all == 1 ]] &&
+          waiting="$(cat "$out"/*.log | grep -c -E "^\[ EXERCISE \] .* stops at (.*, )?$id(,| |$)" || true)"
         printf '%s:%s: exercise %s not done: %s' "$file" "$((line + 1))" "$id" "$hint"
         ((waiting > 0)) && printf ' (%s test%s wait%s on it)' "$waiting" \
           "$([[ $waiting == 1 ]] || echo s)" "$([[ $waiting == 1 ]] && echo s)"
@@ -333,7 +335,8 @@ watch() {
   [[ $all == 1 ]] && flag=(--all)
   if command -v inotifywait >/dev/null; then
     while true; do
-      clear
+      clear 2>/dev/null || printf '\033[H\033[2J'
+      echo "$(date +%T) building and testing $(cat "$dir/.workshop/name")..."
       run_tests "$dir" "$all" || true
       echo "(watching $dir: save a file to test again, Ctrl-C to stop)"
       inotifywait -qq -r -e close_write,move,create,delete --exclude '/(build|\.workshop)/' \

@@ -51,8 +51,8 @@ inline std::atomic<long>& todo_hits() {
   if (const char* path = std::getenv("OTP_WORKSHOP_HITS"); path && *path) {
     if (std::FILE* f = std::fopen(path, "a")) {
       // One write of one short line: appends from several processes do not interleave.
-      std::string line = std::string(id) + "\t" + at.file_name() + "\t" +
-                         std::to_string(at.line()) + "\n";
+      std::string line =
+          std::string(id) + "\t" + at.file_name() + "\t" + std::to_string(at.line()) + "\n";
       std::fwrite(line.data(), 1, line.size(), f);
       std::fclose(f);
     }

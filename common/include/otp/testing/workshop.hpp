@@ -40,7 +40,9 @@ class Listener : public ::testing::TestEventListener {
  public:
   explicit Listener(::testing::TestEventListener* printer) : printer_(printer) {}
 
-  void OnTestProgramStart(const ::testing::UnitTest& u) override { printer_->OnTestProgramStart(u); }
+  void OnTestProgramStart(const ::testing::UnitTest& u) override {
+    printer_->OnTestProgramStart(u);
+  }
   void OnTestIterationStart(const ::testing::UnitTest& u, int i) override {
     printer_->OnTestIterationStart(u, i);
   }
