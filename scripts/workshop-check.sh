@@ -30,7 +30,7 @@ expect_not_done() {
   local got want
   got="$(sed -n -E 's/^[^ ]+:[0-9]+: exercise ([^ ]+) not done: .*/\1/p' <<<"$output" | sort)"
   want="$(printf '%s\n' "$@" | sed '/^$/d' | sort)"
-  [[ "$got" == "$want" ]] || fail "not done: expected [$(echo $want)], the run listed [$(echo $got)]:
+  [[ "$got" == "$want" ]] || fail "not done: expected [$(tr '\n' ' ' <<<"$want")], the run listed [$(tr '\n' ' ' <<<"$got")]:
 $output"
 }
 

@@ -282,7 +282,9 @@ run_tests() {
       fi
       # Ended before its last test (a crash, or the watchdog of a test stopped by a stub): with
       # --all, again for the tests it has not run yet.
-      ((rc != 0)) && [[ $all == 1 ]] && ! grep -q '^\[==========\] .* ran\.' "$log" || break
+      if ((rc == 0)) || [[ $all != 1 ]] || grep -q '^\[==========\] .* ran\.' "$log"; then
+        break
+      fi
       seen="$(sed -n -E 's/^\[ RUN      \] ([^ ]+).*/\1/p' "$log" | paste -s -d:)"
       [[ "$seen" != "$filter" ]] || break
       filter="$seen"
