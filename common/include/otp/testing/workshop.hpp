@@ -16,6 +16,7 @@
 #pragma once
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -236,6 +237,10 @@ inline bool install() {
     }
   }
   std::set_terminate(&Listener::on_terminate);
+  // A console the test drives may have died of a stub before the test writes its next command:
+  // the write fails (EPIPE) and the test with it, rather than the whole program by SIGPIPE. A
+  // handler, not SIG_IGN, so that the programs the tests start get the default back at exec.
+  std::signal(SIGPIPE, [](int) {});
   auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
   listeners.Append(new Listener(listeners.Release(listeners.default_result_printer())));
   return true;
