@@ -322,6 +322,14 @@ run_tests() {
       done_count=$((done_count + 1))
     fi
   done < <(current "$dir")
+  # An exercise whose markers were deleted is not done, whatever its code.
+  while IFS=$'\t' read -r id file line hint; do
+    total=$((total + 1))
+    printf '%s: exercise %s: its markers are gone; put back "// exercise: %s — ..." and ' \
+      "$file" "$id" "$id"
+    printf '"// end exercise" around its code (the solution: .workshop/solutions/%s)\n' "$id"
+  done < <(awk -F'\t' 'NR == FNR { here[$1] = 1; next } !($1 in here)' \
+    <(current "$dir") "$dir/.workshop/exercises.tsv")
   echo "$done_count of $total exercises done in $name"
   if ((failed > 0)); then
     echo "$failed test$([[ $failed == 1 ]] || echo s) failed outside the exercises not done (above)"
