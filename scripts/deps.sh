@@ -24,6 +24,7 @@ packages=(
   curl           # common/bench/run.sh http creates its sessions with it (wrk and nginx: see there)
   clang               # scripts/fuzz.sh: libFuzzer is clang's,
   libclang-rt-14-dev  # with its sanitizer runtimes
+  inotify-tools  # scripts/workshop.sh watch: tests again when a file of a workshop copy changes
 )
 
 installed() {

@@ -15,21 +15,37 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 stages=(01_master 02_registry 03_fault_tolerant 04_kill_children 05_one_last_thing)
 
+# The marker lines of workshop mode (`// exercise: <id> — <hint>`, `// end exercise`,
+# docs/workshop.md) are not part of a lesson either: the stages are diffed as copies without them.
+marker='^[[:space:]]*// (exercise: |end exercise[[:space:]]*$)'
+
 write() {  # write <dir>
-  local out="$1" i a b
+  local out="$1" i a b plain
   mkdir -p "$out"
+  plain="$(mktemp -d)"
+  for a in "${stages[@]}"; do
+    (cd "$root" && tar -cf - --exclude='build' --exclude='build-*' --exclude='CMakeFiles' \
+        --exclude='CMakeCache.txt' --exclude='Testing' --exclude='compile_commands.json' \
+        --exclude='.cache' --exclude='*.swp' --exclude='*~' --exclude='bench' "$a") |
+      (cd "$plain" && tar -xf -)
+  done
+  grep -r -l -E "$marker" "$plain" | while IFS= read -r f; do
+    grep -v -E "$marker" "$f" >"$f.plain" || true
+    mv "$f.plain" "$f"
+  done
   for ((i = 0; i + 1 < ${#stages[@]}; ++i)); do
     a="${stages[i]}"
     b="${stages[i + 1]}"
     # Benchmark programs (04_kill_children/bench) are not part of a lesson.
     # diff exits 1 when the folders differ, which they do: only 2 and above is an error.
-    (cd "$root" && LC_ALL=C diff -ruN \
+    (cd "$plain" && LC_ALL=C diff -ruN \
         -x 'build' -x 'build-*' -x 'CMakeFiles' -x 'CMakeCache.txt' -x 'Testing' \
         -x 'compile_commands.json' -x '.cache' -x '*.swp' -x '*~' -x 'bench' \
         "$a" "$b" || [ $? -eq 1 ]) |
       sed -E -e 's/^((---|\+\+\+) [^\t]*)\t.*$/\1/' -e 's/^diff -ruN .* ([^ ]+) ([^ ]+)$/diff -ruN \1 \2/' \
         >"$out/${a:0:2}-${b:0:2}.diff"
   done
+  rm -rf "$plain"
 }
 
 case "${1:-}" in

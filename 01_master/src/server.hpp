@@ -22,7 +22,9 @@ class Server : public otp::GenServer<Server, std::string> {
   std::string handle_call(State) { return state(); }
 
   void terminate(const otp::Reason& reason) {
+    // exercise: server-terminate — log "<state> terminates: <reason>"
     otp::log::info("{} terminates: {}", state(), reason);
+    // end exercise
   }
 };
 

@@ -16,7 +16,9 @@ namespace hang_ten {
 inline otp::Start create(std::string login) { return Supervisor::start_child(check_login(login)); }
 
 inline std::optional<otp::Pid> whereis(const std::string& login) {
+  // exercise: whereis — find the user's Server by login through its via-name
   return via(login, "server").whereis();
+  // end exercise
 }
 
 inline void count_request(const std::string& login) {

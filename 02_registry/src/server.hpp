@@ -16,7 +16,9 @@ class Server : public otp::GenServer<Server, User> {
   struct Boom {};
 
   static otp::Start start_link(std::string login) {
+    // exercise: server-via-name — start the Server under its via-name "<login>_server"
     return GenServer::start_link(via(login, "server"), login);
+    // end exercise
   }
 
   User init(const std::string& login) { return User{login}; }

@@ -22,7 +22,9 @@ class Server : public otp::GenServer<Server, User> {
   }
 
   otp::Co<User> init(std::string login) {
+    // exercise: server-init — the Server starts from the User in its Stash ("<login>_stash")
     co_return co_await Stash::call(via(login, "stash"), Stash::Get{});
+    // end exercise
   }
 
   void handle_cast(CountRequest) { ++state().request_count; }
@@ -31,7 +33,9 @@ class Server : public otp::GenServer<Server, User> {
 
   void terminate(const otp::Reason& reason) {
     otp::log::info("{} terminates: {}", state(), reason);
+    // exercise: server-terminate — before it goes, the Server casts its User back to the Stash
     Stash::cast(via(state().login, "stash"), Stash::Put{state()});
+    // end exercise
   }
 };
 

@@ -17,7 +17,9 @@ struct Supervisor : otp::DynamicSupervisor {
   }
 
   static otp::Start start_child(std::string login) {
+    // exercise: session-per-user — a session is now a UserSupervisor, not a bare Server
     return DynamicSupervisor::start_child(name, otp::child<UserSupervisor>(std::move(login)));
+    // end exercise
   }
 };
 

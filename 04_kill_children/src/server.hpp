@@ -28,7 +28,9 @@ class Server : public otp::GenServer<Server, User> {
 
   void handle_cast(CountRequest) {
     ++state().request_count;
+    // exercise: server-touch — a request is activity: touch the user's Timer
     Timer::touch(state().login);
+    // end exercise
   }
   User handle_call(Show) { return state(); }
   void handle_call(Boom) { otp::exit(otp::Reason::other("boom")); }

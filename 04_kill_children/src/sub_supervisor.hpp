@@ -12,8 +12,10 @@ namespace hang_ten {
 
 struct SubSupervisor : otp::Supervisor {
   static otp::Start start_link(std::string login) {
+    // exercise: sub-supervisor — the Server alone under "<login>_subsup": its crashes stay here
     return otp::Supervisor::start_link(via(login, "subsup"), {otp::child<Server>(login)},
                                        {.strategy = otp::Strategy::one_for_one});
+    // end exercise
   }
 };
 

@@ -40,21 +40,27 @@ class Timer : public otp::GenServer<Timer, Clock> {
   static void touch(const std::string& login) { cast(via(login, "timer"), Touch{}); }
 
   Clock init(const std::string& login) {
+    // exercise: timer-init — TooOld after timeouts.absolute, Idle{0} after timeouts.inactive
     otp::send_after(timeouts.absolute, otp::self(), TooOld{});
     return Clock{login, otp::send_after(timeouts.inactive, otp::self(), Idle{0})};
+    // end exercise
   }
 
   void handle_cast(Touch) {
+    // exercise: timer-touch — cancel the idle timer, start a new one, count the touch
     otp::cancel_timer(state().idle);
     state().idle = otp::send_after(timeouts.inactive, otp::self(), Idle{++state().touches});
+    // end exercise
   }
 
   // The whole session goes, this Timer with it, through the top-level supervisor.
   otp::Co<void> handle_info(Idle idle) {
+    // exercise: timer-idle — a stale Idle (touched since) does nothing; else stop the session
     if (idle.touches != state().touches) co_return;
     otp::log::info("{}: session ended, idle for {} (inactive timeout)", state().login,
                    otp::format_duration(timeouts.inactive));
     co_await hang_ten::stop(state().login);
+    // end exercise
   }
   otp::Co<void> handle_info(TooOld) {
     otp::log::info("{}: session ended, {} old (absolute timeout)", state().login,

@@ -29,7 +29,9 @@ class Server : public otp::GenServer<Server, User> {
   }
 
   otp::Co<User> init(std::string login) {
+    // exercise: trap-exit — trap exits, so a shutdown from the supervisor runs terminate too
     otp::trap_exit(true);  // the supervisor's exit signal becomes a call to terminate
+    // end exercise
     stash_ = via(login, "stash").whereis().value_or(otp::Pid{});
     co_return co_await Stash::call(stash_, Stash::Get{});
   }
@@ -43,9 +45,11 @@ class Server : public otp::GenServer<Server, User> {
 
   // The request count when the token is the session's, nothing otherwise.
   std::optional<int> handle_call(const Validate& v) {
+    // exercise: server-validate — wrong token: nothing; right one: count the request, answer it
     if (!state().token.matches(v.token)) return std::nullopt;
     handle_cast(CountRequest{});
     return state().request_count;
+    // end exercise
   }
   // A new token; the old one stops working at once, even if this Server is killed next.
   User handle_call(Rotate) {
@@ -58,8 +62,10 @@ class Server : public otp::GenServer<Server, User> {
   // To this session's Stash, by pid: when the whole session is going, the name may already be
   // a new session's by now.
   void terminate(const otp::Reason& reason) {
+    // exercise: server-terminate — stash the User, to this session's Stash by pid (stash_)
     otp::log::info("{} terminates: {}", state(), reason);
     Stash::cast(stash_, Stash::Put{state()});
+    // end exercise
   }
 
  private:

@@ -24,6 +24,7 @@ class Token {
 
   // A fresh token. getrandom(2) blocks only until the kernel's generator is seeded at boot.
   static Token generate() {
+    // exercise: token-generate — 32 bytes from getrandom(2) (loop: it may give fewer), base64url
     std::array<unsigned char, bytes> raw{};
     for (std::size_t got = 0; got < raw.size();) {
       const ssize_t n = getrandom(raw.data() + got, raw.size() - got, 0);
@@ -31,6 +32,7 @@ class Token {
       got += static_cast<std::size_t>(n);
     }
     return Token(base64url(raw));
+    // end exercise
   }
 
   // A token read back from a stash.
@@ -39,12 +41,14 @@ class Token {
   // Whether `candidate` is this token. The time it takes depends on the candidate's length,
   // which is public, never on how many of its characters are right.
   bool matches(std::string_view candidate) const {
+    // exercise: token-matches — constant time: OR the XOR of every byte, no early return
     if (candidate.size() != text_.size()) return false;
     unsigned char diff = 0;
     for (std::size_t i = 0; i < text_.size(); ++i) {
       diff |= static_cast<unsigned char>(text_[i] ^ candidate[i]);
     }
     return diff == 0;
+    // end exercise
   }
 
   // The token itself, for its owner only (the reply to the one who created the session).

@@ -15,7 +15,20 @@
 #     <folder>.<Suite>.<Test> with the ctest label LABEL (stage, lab, ...).
 # Tests are left out when OTP_PROGRAM_TESTS is OFF (a build of the program alone). The calling
 # CMakeLists.txt calls enable_testing() itself: inside a function it would not reach ctest.
+#
+# A workshop copy (scripts/workshop.sh, docs/workshop.md: the folder has .workshop/exercises.tsv)
+# builds the same way, with the stubs' unused parameters left unwarned and, in every test
+# program, the listener of otp/testing/workshop.hpp that reports a test stopped by a stub as the
+# exercise it waits for.
 include_guard(GLOBAL)
+
+function(otp_workshop_copy target)
+  if(EXISTS "${CMAKE_CURRENT_SOURCE_DIR}/.workshop/exercises.tsv")
+    target_compile_options(${target} PRIVATE
+      $<$<CXX_COMPILER_ID:GNU,Clang,AppleClang>:-Wno-unused-parameter -Wno-unused-variable
+      -Wno-unused-but-set-variable -Wno-unused-function>)
+  endif()
+endfunction()
 
 function(otp_warnings target)
   target_compile_options(${target} PRIVATE
@@ -34,6 +47,7 @@ function(otp_program)
   set_target_properties(${program} PROPERTIES OUTPUT_NAME ${arg_NAME})
   target_link_libraries(${program} PRIVATE otp::console ${arg_LIBRARIES})
   otp_warnings(${program})
+  otp_workshop_copy(${program})
 
   if(arg_TESTS)
     otp_program_tests(NAME ${arg_NAME} LABELS ${arg_LABEL} TESTS ${arg_TESTS})
@@ -69,6 +83,13 @@ function(otp_program_tests)
   target_compile_definitions(${tests} PRIVATE OTP_PROGRAM="$<TARGET_FILE:${program}>")
   add_dependencies(${tests} ${program})
   otp_warnings(${tests})
+  otp_workshop_copy(${tests})
+  if(EXISTS "${CMAKE_CURRENT_SOURCE_DIR}/.workshop/exercises.tsv")
+    set(listener "${CMAKE_CURRENT_BINARY_DIR}/${tests}_workshop.cpp")
+    file(WRITE "${listener}" "#include \"otp/testing/workshop.hpp\"\n"
+      "static const bool otp_workshop_listener = otp::testing::workshop::install();\n")
+    target_sources(${tests} PRIVATE "${listener}")
+  endif()
   gtest_discover_tests(${tests}
     TEST_PREFIX "${folder}."
     DISCOVERY_TIMEOUT 60)

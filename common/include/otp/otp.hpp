@@ -21,3 +21,4 @@
 #include "otp/table.hpp"
 #include "otp/task.hpp"
 #include "otp/timer.hpp"
+#include "otp/workshop.hpp"

@@ -53,6 +53,7 @@ class AsyncClient : public otp::GenServer<AsyncClient, AsyncState> {
   }
 
   otp::Reply<RedisResult> handle_call(Command command, otp::From<RedisResult> from) {
+    // exercise: async-call — send, park the caller (From) in the queue, answer later
     auto& s = state();
     if (!s.socket) return RedisResult(otp::Reason::parse("closed"));
     std::string out;
@@ -61,6 +62,7 @@ class AsyncClient : public otp::GenServer<AsyncClient, AsyncState> {
       return RedisResult(sent.reason());
     s.waiting.push_back(from);
     return otp::noreply;
+    // end exercise
   }
 
   otp::Co<void> handle_info(Reconnect) {
@@ -77,6 +79,7 @@ class AsyncClient : public otp::GenServer<AsyncClient, AsyncState> {
   }
 
   void handle_info(otp::net::Tcp tcp) {
+    // exercise: async-replies — each whole reply answers the oldest caller; then active::once
     auto& s = state();
     if (!(tcp.socket == s.socket)) return;
     s.parser.feed(tcp.data);
@@ -86,6 +89,7 @@ class AsyncClient : public otp::GenServer<AsyncClient, AsyncState> {
       s.waiting.pop_front();
     }
     otp::net::setopts(s.socket, otp::net::active::once);
+    // end exercise
   }
   void handle_info(otp::net::TcpClosed closed) { lost(closed.socket); }
   void handle_info(otp::net::TcpError error) { lost(error.socket); }

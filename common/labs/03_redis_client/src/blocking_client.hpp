@@ -52,11 +52,13 @@ class BlockingClient : public otp::GenServer<BlockingClient, BlockingState> {
     std::string out;
     otp::redis::encode(out, command.args);
     if (auto sent = otp::net::send(s.socket, std::move(out)); !sent) co_return drop(sent.reason());
+    // exercise: blocking-read-reply — recv and feed until a whole reply; a failed recv drops
     while (s.parser.ready() == 0) {  // a reply may span several packets
       auto bytes = co_await otp::net::recv(s.socket, 0, std::chrono::seconds(5));
       if (!bytes) co_return drop(bytes.reason());
       s.parser.feed(bytes.value());
     }
+    // end exercise
     co_return *s.parser.next();
   }
 

@@ -29,7 +29,10 @@ class RedisPool : public otp::Supervisor {
   static constexpr const char* size_key = "redis_pool_size";
 
   static otp::Start start_link(otp::redis::Options options, int size) {
+    // exercise: pool-size — the size in PersistentTerm: a read without a lock
     otp::persistent_term::put(size_key, size);
+    // end exercise
+    // exercise: pool-children — N Connections "redis_pool_<i>", one_for_one, "redis_pool"
     std::vector<otp::ChildSpec> children;
     for (int i = 0; i < size; ++i) {
       children.push_back({.id = connection_name(i), .start = [options, i] {
@@ -39,6 +42,7 @@ class RedisPool : public otp::Supervisor {
     }
     return Supervisor::start_link(otp::Name::local("redis_pool"), std::move(children),
                                   {.strategy = otp::Strategy::one_for_one});
+    // end exercise
   }
 
   // One command on a connection picked at random. Any process may call it.
@@ -51,9 +55,11 @@ class RedisPool : public otp::Supervisor {
 
  private:
   static std::string random_connection() {
+    // exercise: pool-pick — a random index below the size; that connection's name
     thread_local std::minstd_rand generator{std::random_device{}()};
     std::uniform_int_distribution<int> index(0, otp::persistent_term::get<int>(size_key) - 1);
     return connection_name(index(generator));
+    // end exercise
   }
 };
 
