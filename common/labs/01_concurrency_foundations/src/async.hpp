@@ -66,11 +66,13 @@ template <class F, class T = detail::ResultOf<F>>
 Job<T> execute_async(F fun) {
   const otp::Pid parent = otp::self();
   const otp::Ref ref = otp::make_ref();
+  // exercise: async-execute — spawn a process that runs fun and sends {ref, value} to the caller
   const otp::Pid pid = otp::spawn([parent, ref, fun]() mutable -> otp::Co<void> {
     T value = co_await detail::run(fun);
     otp::send(parent, AsyncReply<T>{ref, std::move(value)});
   });
   return {pid, ref};
+  // end exercise
 }
 
 // Step 1: blocks until the reply comes, which is never if the job crashed.
@@ -93,9 +95,11 @@ otp::Co<std::optional<T>> await(Job<T> job, otp::Duration timeout) {
 // Step 3: as step 2, and a job that is late is killed, so it stops using the machine.
 template <class T>
 otp::Co<std::optional<T>> await_or_kill(Job<T> job, otp::Duration timeout) {
+  // exercise: async-await-or-kill — wait up to the timeout; on a timeout, kill the job's process
   std::optional<T> value = co_await await(job, timeout);
   if (!value) otp::exit(job.pid, otp::Reason::kill());
   co_return value;
+  // end exercise
 }
 
 // Step 4: the job is monitored from the start.
@@ -116,6 +120,7 @@ MonitoredJob<T> execute_async_monitored(F fun) {
 // and its Down awaited, so that the reason returned is the one the job really died with.
 template <class T>
 otp::Co<otp::Result<T>> await(MonitoredJob<T> job, otp::Duration timeout) {
+  // exercise: async-monitored — the reply (then demonitor, flush), the Down, or kill and wait
   std::optional<otp::Result<T>> result;
   co_await otp::receive(
       otp::match<AsyncReply<T>>([&](const AsyncReply<T>& r) { return r.ref == job.ref; },
@@ -131,6 +136,7 @@ otp::Co<otp::Result<T>> await(MonitoredJob<T> job, otp::Duration timeout) {
   otp::Down down =
       co_await otp::receive<otp::Down>([&](const otp::Down& d) { return d.ref == job.monitor; });
   co_return down.reason;
+  // end exercise
 }
 
 }  // namespace lab

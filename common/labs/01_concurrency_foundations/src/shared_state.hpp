@@ -36,10 +36,12 @@ class SharedState {
   static otp::Pid start(T initial) { return otp::spawn(&loop, std::move(initial)); }
 
   static otp::Co<T> get(otp::Pid state) {
+    // exercise: state-get — a request tagged with a new ref, and the reply with that ref only
     const otp::Ref ref = otp::make_ref();
     otp::send(state, Get{otp::self(), ref});
     Reply reply = co_await otp::receive<Reply>([ref](const Reply& r) { return r.ref == ref; });
     co_return std::move(reply.value);
+    // end exercise
   }
 
   static void update(otp::Pid state, std::function<T(T)> fun) {
@@ -49,11 +51,13 @@ class SharedState {
  private:
   static otp::Co<void> loop(T state) {
     for (;;) {
+      // exercise: state-loop — answer a Get with the state; run an Update here
       co_await otp::receive(
           [&](Get get) {
             otp::send(get.from, Reply{get.ref, state});
           },
           [&](Update update) { state = update.fun(std::move(state)); });
+      // end exercise
     }
   }
 };

@@ -13,7 +13,9 @@ struct Entry {
 
   // The moment an entry put at `now` with `ttl` expires (infinity stays infinity).
   static otp::Duration expiry(otp::Duration now, otp::Duration ttl) {
+    // exercise: entry-expiry — an entry without a TTL (infinity) never expires: not now + infinity
     return ttl == otp::infinity ? otp::infinity : now + ttl;
+    // end exercise
   }
   bool expired(otp::Duration now) const { return expires_at <= now; }
 };

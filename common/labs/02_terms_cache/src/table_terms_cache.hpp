@@ -45,9 +45,11 @@ class TableTermsCache : public otp::GenServer<TableTermsCache, EntryTable> {
     return call(name, Put{key, value, ttl});
   }
   static std::optional<std::string> get(const std::string& key) {
+    // exercise: table-get — read the Table straight from the caller: no message to the owner
     std::optional<Entry> entry = table().lookup(key);
     if (!entry || entry->expired(otp::now())) return std::nullopt;
     return std::move(entry->value);
+    // end exercise
   }
   // Entries held, expired ones not yet evicted included.
   static std::size_t size() { return table().size(); }
@@ -61,8 +63,10 @@ class TableTermsCache : public otp::GenServer<TableTermsCache, EntryTable> {
   }
 
   void handle_call(Put put) {
+    // exercise: table-put — the owner writes; the call returns after the insert
     state().insert(std::move(put.key),
                    Entry{std::move(put.value), Entry::expiry(otp::now(), put.ttl)});
+    // end exercise
   }
 
   void handle_info(Evict) {

@@ -66,9 +66,11 @@ class TermsCache : public otp::GenServer<TermsCache, std::unordered_map<std::str
   std::size_t handle_call(Size) { return state().size(); }
 
   void handle_info(Evict) {
+    // exercise: cache-evict — drop the expired entries only, then ask for the next eviction
     const otp::Duration now = otp::now();
     std::erase_if(state(), [now](const auto& item) { return item.second.expired(now); });
     otp::send_after(interval_, otp::self(), Evict{});
+    // end exercise
   }
 
  private:

@@ -79,6 +79,7 @@ class GenServer {
   // The reply; or the reason the server died with (noproc when there was none); or timeout.
   static otp::Co<otp::Result<Reply>> call(otp::Pid server, Call request,
                                           otp::Duration timeout = std::chrono::seconds(5)) {
+    // exercise: call-monitor-tag — a monitor as the tag: a reply, a Down or a timeout
     const otp::Ref tag = otp::monitor(server);
     otp::send(server, CallRequest{otp::self(), tag, std::move(request)});
     std::optional<otp::Result<Reply>> result;
@@ -90,6 +91,7 @@ class GenServer {
         otp::after(timeout, [&] { result.emplace(otp::Reason::timeout()); }));
     otp::demonitor(tag, true);
     co_return std::move(*result);
+    // end exercise
   }
 
   static void cast(otp::Pid server, Cast request) {
@@ -104,6 +106,7 @@ class GenServer {
     for (;;) {
       otp::detail::ReceiveRaw next;
       AnyMessage message{co_await next};
+      // exercise: loop-dispatch — a call answers its tag, a cast or an info changes the state
       if (auto* call = message.template as<CallRequest>()) {
         Reply reply = module.handle_call(std::move(call->request), state);
         otp::send(call->from, CallReply{call->tag, std::move(reply)});
@@ -113,6 +116,7 @@ class GenServer {
         otp::log::warning("{} received an unexpected message: {}", otp::self(),
                           message.type_name());
       }
+      // end exercise
     }
   }
 

@@ -61,7 +61,9 @@ class Supervisor {
 
  private:
   static otp::Co<void> loop(otp::Pid parent, std::vector<ChildSpec> specs) {
+    // exercise: trap-exits — a supervisor hears its children's exits as messages
     otp::trap_exit(true);
+    // end exercise
     std::vector<Child> children;
     for (const ChildSpec& spec : specs) children.push_back({spec.id, spec.start()});
     for (;;) {
@@ -75,6 +77,7 @@ class Supervisor {
         co_await stop_children(children);
         otp::exit(exited->reason);
       }
+      // exercise: restart-child — the child that exited starts again from its spec, in its place
       for (std::size_t i = 0; i < children.size(); ++i) {
         if (children[i].pid == exited->from) {
           otp::log::notice("supervisor {}: child {} ({}) exited with {}, restarting", otp::self(),
@@ -82,6 +85,7 @@ class Supervisor {
           children[i].pid = specs[i].start();
         }
       }
+      // end exercise
     }
   }
 
