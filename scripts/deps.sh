@@ -22,6 +22,9 @@ packages=(
   redis-server   # the `redis` tests start their own server on a free loopback port
   redis-tools    # redis-benchmark and redis-cli, for common/bench/run.sh redis
   curl           # common/bench/run.sh http creates its sessions with it (wrk and nginx: see there)
+  chromium          # the `browser` tests and the observer's pictures: a real headless browser,
+  chromium-driver   # driven through WebDriver
+  python3-selenium  # by the test scripts (run with /usr/bin/python3)
 )
 
 installed() {
