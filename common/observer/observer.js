@@ -87,6 +87,7 @@ function nodeItem(pid) {
     n.name ? el("span", {class: "name"}, n.name) : null,
     el("span", {class: "kind" + (isSupervisor(n) ? " supervisor" : "")}, kindText(n)),
     el("span", {class: "status " + n.status}, n.status),
+    n.hint ? el("span", {class: "hint"}, `state: ${n.hint}`) : null,
     n.children > 0 && !n.open ? el("span", {class: "hint"}, `${n.children} children`) : null);
   const li = el("li", {class: "node", "data-pid": pid}, row);
   if (n.open) {
@@ -225,26 +226,47 @@ function svg(tag, attrs, text) {
   return e;
 }
 
+// ---- Tables -------------------------------------------------------------------------------
+function drawTables(tables) {
+  const rows = tables.map((t) => el("tr", {},
+    el("td", {}, t.name || "—"), el("td", {}, t.type), el("td", {}, t.access),
+    el("td", {}, pidLinks([t.owner])), el("td", {class: "num"}, String(t.size)),
+    el("td", {}, t.access === "private" ? el("span", {class: "hint"}, "private")
+      : el("pre", {class: "rows"}, t.rows.join("\n") + (t.size > t.rows.length ? "\n…" : "")))));
+  if (rows.length === 0) rows.push(el("tr", {}, el("td", {colspan: 6, class: "hint"}, "no tables")));
+  $("#tables tbody").replaceChildren(...rows);
+}
+
 // ---- The socket ---------------------------------------------------------------------------
+let scrollToSelected = false;
+
 function onMessage(event) {
   const m = JSON.parse(event.data);
+  if ("found" in m) {
+    $("#search-result").textContent = m.found ? `found ${m.found}` : "no such process";
+    if (m.found) {
+      selected = m.found;
+      scrollToSelected = true;
+      drawTree();
+    }
+  }
   if (m.tree) applyTree(m.tree);
   if (m.table) drawTable(m.table);
   if ("detail" in m) drawDetail(m.detail);
+  if (m.tables) drawTables(m.tables);
   if (m.system) {
     samples.push(m.system);
     while (samples.length > 0 && samples[0].t < m.system.t - keepSeconds) samples.shift();
     drawCharts();
   }
-  if ("found" in m) {
-    $("#search-result").textContent = m.found ? `found ${m.found}` : "no such process";
-    if (m.found) selected = m.found;
-  }
   if (m.killed) $("#action-result").textContent = `exit signal sent to ${m.killed}`;
   if (m.error) $("#action-result").textContent = m.error;
-  if (selected && m.tree) {
+  if (scrollToSelected) {
     const row = document.querySelector(`.row[data-pid="${selected}"]`);
-    if (row && "found" in m) row.scrollIntoView({block: "center"});
+    if (row) {
+      row.scrollIntoView({block: "center"});
+      scrollToSelected = false;
+    }
   }
 }
 

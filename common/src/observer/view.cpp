@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "otp/process.hpp"
+#include "otp/table.hpp"
 
 namespace otp::observer {
 
@@ -43,6 +44,17 @@ bool contains(std::string_view hay, std::string_view needle) {
                      [&](char a, char b) { return lower(a) == lower(b); }) != hay.end();
 }
 
+// The id in "<0.N.0>" (the pid's text), or nullopt.
+std::optional<std::uint64_t> pid_id(std::string_view text) {
+  if (!text.starts_with("<0.") || !text.ends_with(".0>") || text.size() < 7) return std::nullopt;
+  std::uint64_t id = 0;
+  for (char c : text.substr(3, text.size() - 6)) {
+    if (c < '0' || c > '9' || id > UINT64_MAX / 10 - 9) return std::nullopt;
+    id = id * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return id;
+}
+
 std::string kind(const ProcessInfo& p) {
   std::string k = p.behaviour.empty() ? std::string("process") : p.behaviour;
   if (!p.module.empty()) k += " " + module_name(p.module);
@@ -58,11 +70,25 @@ Co<Snapshot> snapshot(Duration timeout) {
       std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
   s.resident_bytes = resident_bytes();
   s.observer = self();
+  for (const auto& table : otp::detail::live_tables()) {
+    if (s.tables.size() >= 200) break;
+    auto look = table->look(5);
+    s.tables.push_back(TableInfo{std::move(look.name),
+                                 look.type == TableType::set ? "set" : "ordered_set",
+                                 look.access == Access::public_      ? "public"
+                                 : look.access == Access::protected_ ? "protected"
+                                                                     : "private",
+                                 look.owner, look.size, std::move(look.rows)});
+  }
   co_return s;
 }
 
 nlohmann::json brief_json(const ProcessInfo& p) {
+  // What tells an unnamed server from its siblings (stage 1's Servers): its state, when short.
+  const bool hint =
+      p.name.empty() && p.behaviour == "GenServer" && !p.state.empty() && p.state.size() <= 32;
   return nlohmann::json{{"pid", p.pid.to_string()},
+                        {"hint", hint ? p.state : std::string()},
                         {"name", p.name},
                         {"behaviour", p.behaviour.empty() ? "process" : p.behaviour},
                         {"module", p.module.empty() ? "" : module_name(p.module)},
@@ -108,10 +134,12 @@ void View::table(std::string sort, bool descending, std::string filter, std::siz
 std::optional<std::string> View::search(const Snapshot& snap, std::string_view text) {
   if (text.empty()) return std::nullopt;
   const ProcessInfo* found = nullptr;
-  for (const auto& p : snap.processes) {
-    if (p.pid.to_string() == text) {
-      found = &p;
-      break;
+  if (auto id = pid_id(text)) {
+    for (const auto& p : snap.processes) {
+      if (p.pid.id() == *id) {
+        found = &p;
+        break;
+      }
     }
   }
   if (found == nullptr) {
@@ -156,7 +184,7 @@ nlohmann::json View::update(const Snapshot& snap) {
   std::vector<std::size_t> roots;
   for (std::size_t i = 0; i < snap.processes.size(); ++i) {
     const ProcessInfo& p = snap.processes[i];
-    if (hidden_.contains(p.pid.to_string())) continue;
+    if (std::find(hidden_.begin(), hidden_.end(), p.pid) != hidden_.end()) continue;
     if (p.parent && index.contains(p.parent.id()) && p.parent != p.pid) {
       kids[p.parent.id()].push_back(i);
     } else {
@@ -206,8 +234,9 @@ nlohmann::json View::update(const Snapshot& snap) {
 
   // The table.
   std::vector<const ProcessInfo*> rows;
+  rows.reserve(filter_.empty() ? snap.processes.size() : 0);
   for (const auto& p : snap.processes) {
-    if (contains(p.pid.to_string(), filter_) || contains(p.name, filter_) ||
+    if (filter_.empty() || contains(p.pid.to_string(), filter_) || contains(p.name, filter_) ||
         contains(kind(p), filter_))
       rows.push_back(&p);
   }
@@ -234,12 +263,25 @@ nlohmann::json View::update(const Snapshot& snap) {
 
   // The details.
   nlohmann::json detail = nullptr;
-  if (!selected_.empty()) {
+  if (auto id = pid_id(selected_)) {
     for (const auto& p : snap.processes)
-      if (p.pid.to_string() == selected_) detail = detail_json(p);
+      if (p.pid.id() == *id) detail = detail_json(p);
   }
   if (first_ || detail != sent_detail_) out["detail"] = detail;
   sent_detail_ = std::move(detail);
+
+  // The tables.
+  nlohmann::json tables = nlohmann::json::array();
+  for (const auto& t : snap.tables) {
+    tables.push_back({{"name", t.name},
+                      {"type", t.type},
+                      {"access", t.access},
+                      {"owner", t.owner.to_string()},
+                      {"size", t.size},
+                      {"rows", t.rows}});
+  }
+  if (first_ || tables != sent_tables_) out["tables"] = tables;
+  sent_tables_ = std::move(tables);
 
   // The system.
   std::uint64_t handled = 0;

@@ -69,7 +69,7 @@ struct Shared {
   WebOptions options;
   Tokens tokens;
   std::mutex m;
-  std::string hidden;  // the own listener's pid, when started by Web::start
+  Pid hidden;  // the own listener, when started by Web::start
 };
 
 std::string_view host_name(std::string_view host) {
@@ -213,7 +213,7 @@ Co<void> serve(std::shared_ptr<Shared> shared, http::WebSocket& ws) {
   View view;
   {
     std::lock_guard lock(shared->m);
-    if (!shared->hidden.empty()) view.hide(shared->hidden);
+    if (shared->hidden) view.hide(shared->hidden);
   }
   send(ws, nlohmann::json{{"hello", {{"readonly", shared->options.readonly}}}});
   auto next = std::chrono::steady_clock::now();
@@ -271,7 +271,7 @@ Co<Result<Web::Started>> Web::start(WebOptions options) {
   const Pid server = started.pid();
   {
     std::lock_guard lock(shared->m);
-    shared->hidden = server.to_string();
+    shared->hidden = server;
   }
   auto port = co_await http::Server::port(server);
   if (!port) co_return port.reason();

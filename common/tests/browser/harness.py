@@ -51,11 +51,15 @@ def free_port():
 
 
 class Program:
-    """A console program started with --observer; its output lines arrive in `lines`."""
+    """A console program started with --observer; its output lines arrive in `lines`.
 
-    def __init__(self, argv, timeout=20):
+    `serve`: the program is `hang_ten serve` instead, whose observer is under its own URL; it
+    is stopped with SIGTERM."""
+
+    def __init__(self, argv, timeout=20, serve=False):
         self.argv = argv
         self.timeout = timeout
+        self.serve = serve
         self.lines = queue.Queue()
         self.output = []
 
@@ -63,7 +67,12 @@ class Program:
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True, bufsize=1)
         threading.Thread(target=self._read, daemon=True).start()
-        self.observer_url = self.expect("observer: ").split("observer: ", 1)[1].strip()
+        if self.serve:
+            line = self.expect(" serving http://")
+            self.url = "http://" + line.split(" serving http://", 1)[1].split()[0]
+            self.observer_url = self.url + "/observer"
+        else:
+            self.observer_url = self.expect("observer: ").split("observer: ", 1)[1].strip()
         return self
 
     def _read(self):
@@ -91,6 +100,8 @@ class Program:
         self.proc.stdin.flush()
 
     def __exit__(self, *exc):
+        if self.serve:
+            self.proc.terminate()
         try:
             self.proc.stdin.write("quit\n")
             self.proc.stdin.close()

@@ -11,7 +11,7 @@ import sys
 import unittest
 import urllib.parse
 
-from harness import Browser, Program, require_browser
+from harness import Browser, Program, free_port, require_browser
 
 PROGRAM = None
 
@@ -141,6 +141,16 @@ class Observer(unittest.TestCase):
                 self.browser.wait(lambda d: "HangTen.Supervisor" in
                                   self.browser.find("#detail-title")[0].text)
                 self.assertEqual(self.browser.find("#kill"), [])
+            finally:
+                self.browser.driver.get(self.app.observer_url)
+
+    def test_8_hang_ten_serve_serves_it_beside_the_api(self):
+        listen = f"127.0.0.1:{free_port()}"
+        with Program([PROGRAM, "serve", "--listen", listen], serve=True) as served:
+            self.browser.driver.get(served.observer_url)
+            try:
+                self.pid_of("HangTen.Service")
+                self.pid_of("HangTen.Supervisor")
             finally:
                 self.browser.driver.get(self.app.observer_url)
 

@@ -230,3 +230,39 @@ TEST(ObserverView, ASnapshotPutsNothingInAMailbox) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(ObserverView, TablesShowOwnerSizeAndFirstRowsButNoRowsOfAPrivateOne) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto hits = otp::Table<std::string, int>::create({.name = "hits"});
+  for (int i = 0; i < 8; ++i) hits.insert(fmt::format("k{}", i), i);
+  auto hidden = otp::Table<int, int>::create({.access = otp::Access::private_, .name = "hidden"});
+  hidden.insert(1, 42);
+  otp::observer::View view;
+  Json j = view.update(me.await(otp::observer::snapshot()));
+  ASSERT_TRUE(j.contains("tables")) << j.dump();
+  const Json* h = nullptr;
+  const Json* p = nullptr;
+  for (const auto& t : j["tables"]) {
+    if (t["name"] == "hits") h = &t;
+    if (t["name"] == "hidden") p = &t;
+  }
+  ASSERT_NE(h, nullptr);
+  EXPECT_EQ((*h)["size"], 8);
+  EXPECT_EQ((*h)["owner"], me.pid().to_string());
+  EXPECT_EQ((*h)["type"], "set");
+  EXPECT_EQ((*h)["access"], "protected");
+  ASSERT_EQ((*h)["rows"].size(), 5u);
+  EXPECT_EQ((*h)["rows"][0].get<std::string>().rfind("{k", 0), 0u) << (*h)["rows"][0];
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ((*p)["size"], 1);
+  EXPECT_TRUE((*p)["rows"].empty());
+  hidden.delete_table();
+  j = view.update(me.await(otp::observer::snapshot()));
+  ASSERT_TRUE(j.contains("tables"));
+  EXPECT_EQ(j["tables"].size(), 1u);
+}
+
+}  // namespace

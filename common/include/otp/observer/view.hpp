@@ -30,9 +30,20 @@
 
 namespace otp::observer {
 
+// A live Table (ETS) as the observer shows it.
+struct TableInfo {
+  std::string name;    // TableOptions::name, or ""
+  std::string type;    // set, ordered_set
+  std::string access;  // public, protected, private
+  Pid owner;
+  std::size_t size = 0;
+  std::vector<std::string> rows;  // the first few, "{key, value}"; none of a private table
+};
+
 // The runtime at one moment, as the observer reads it.
 struct Snapshot {
   std::vector<ProcessInfo> processes;  // pid order, coroutine processes only
+  std::vector<TableInfo> tables;       // oldest first, at most 200
   double seconds = 0;                  // when it was taken (steady clock)
   std::size_t resident_bytes = 0;      // the program's resident memory
   Pid observer;                        // who took it (its own replies are not counted as work)
@@ -62,12 +73,13 @@ class View {
   // The process whose details the page shows ("" for none).
   void select(std::string pid) { selected_ = std::move(pid); }
   // Processes to leave out, with their subtrees (the observer's own listener).
-  void hide(std::string pid) { hidden_.insert(std::move(pid)); }
+  void hide(Pid pid) { hidden_.push_back(pid); }
 
   // What changed since the last update (everything, the first time):
   //   {"tree": {"roots": [pid...], "set": [node...], "removed": [pid...]},  roots when changed
   //    "table": {"total": n, "rows": [brief...]},                           when changed
   //    "detail": detail or null,                                            when changed
+  //    "tables": [{"name", "type", "access", "owner", "size", "rows"}],      when changed
   //    "system": {"t", "processes", "messages_per_second", "run_queue", "memory"}}
   // A node is brief_json plus "parent", "children" (how many), "open" and "shown" (the
   // children it shows, in start order).
@@ -76,7 +88,7 @@ class View {
  private:
   std::set<std::string> open_;
   std::map<std::string, std::size_t> pages_;  // branch -> children shown
-  std::set<std::string> hidden_;
+  std::vector<Pid> hidden_;
   std::string sort_ = "pid";
   bool descending_ = false;
   std::string filter_;
@@ -84,7 +96,7 @@ class View {
   std::string selected_;
 
   std::unordered_map<std::string, nlohmann::json> sent_nodes_;
-  nlohmann::json sent_roots_, sent_table_, sent_detail_;
+  nlohmann::json sent_roots_, sent_table_, sent_detail_, sent_tables_;
   bool first_ = true;
   double last_seconds_ = 0;
   std::uint64_t last_handled_ = 0;
