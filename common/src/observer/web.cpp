@@ -3,7 +3,8 @@
 // A page's socket is served by its connection's process: it waits for the page's requests up
 // to the next tick, and at each tick takes a snapshot and sends View::update (nothing when
 // nothing changed but the system line). A request that changes what the page shows (open a
-// branch, select, search, sort) is answered at once with an update.
+// branch, select, search, sort) is answered at once with an update. Ticks are `interval`
+// apart, or twice the time an update took when that is longer (half a million processes).
 //
 // Requests, one JSON object per WebSocket message:
 //   {"op": "expand"|"collapse"|"more"|"select", "pid": "<0.7.0>"}
@@ -179,9 +180,12 @@ Co<bool> apply(http::WebSocket& ws, View& view, const Shared& shared, const std:
   } else if (op == "select") {
     view.select(field(req, "pid"));
   } else if (op == "table") {
-    const bool descending = req.value("descending", false);
-    const std::size_t limit = req.value("limit", std::size_t{100});
-    view.table(field(req, "sort"), descending, field(req, "filter"), limit);
+    const auto flag = req.find("descending");
+    const auto limit = req.find("limit");
+    view.table(field(req, "sort"), flag != req.end() && flag->is_boolean() && flag->get<bool>(),
+               field(req, "filter"),
+               limit != req.end() && limit->is_number_unsigned() ? limit->get<std::size_t>()
+                                                                 : std::size_t{100});
   } else if (op == "search") {
     Snapshot snap = co_await snapshot();
     auto found = view.search(snap, field(req, "text"));
@@ -217,13 +221,20 @@ Co<void> serve(std::shared_ptr<Shared> shared, http::WebSocket& ws) {
   }
   send(ws, nlohmann::json{{"hello", {{"readonly", shared->options.readonly}}}});
   auto next = std::chrono::steady_clock::now();
+  Duration cost{};  // what the last update took
   for (;;) {
     const auto now = std::chrono::steady_clock::now();
     if (now >= next) {
-      Snapshot snap = co_await snapshot();
+      // A runtime with many processes takes longer to read: wait for the late answers, and
+      // leave at least twice the reading's time between two updates (a page costs a third of
+      // a core at most).
+      const Duration timeout = std::chrono::milliseconds(250) + cost;
+      Snapshot snap = co_await snapshot(timeout);
       nlohmann::json update = view.update(snap);
       send(ws, update);
-      next = std::chrono::steady_clock::now() + shared->options.interval;
+      const auto done = std::chrono::steady_clock::now();
+      cost = std::chrono::duration_cast<Duration>(done - now);
+      next = done + std::max(shared->options.interval, 2 * cost);
     }
     const auto wait = std::chrono::duration_cast<Duration>(next - std::chrono::steady_clock::now());
     auto msg = co_await ws.receive(std::max(wait, Duration::zero()));
