@@ -298,7 +298,11 @@ function setup() {
   $("#search").addEventListener("keydown", (e) => {
     if (e.key === "Enter") ask({op: "search", text: $("#search").value.trim()});
   });
-  $("#filter").addEventListener("input", askTable);
+  let typing;  // one request when the typing pauses, not one per key
+  $("#filter").addEventListener("input", () => {
+    clearTimeout(typing);
+    typing = setTimeout(askTable, 250);
+  });
   for (const th of document.querySelectorAll("#proc-table th")) {
     th.addEventListener("click", () => {
       sort = {column: th.dataset.sort, descending: sort.column === th.dataset.sort ? !sort.descending : false};
