@@ -25,6 +25,9 @@ packages=(
   clang               # scripts/fuzz.sh: libFuzzer is clang's,
   libclang-rt-14-dev  # with its sanitizer runtimes
   inotify-tools  # scripts/workshop.sh watch: tests again when a file of a workshop copy changes
+  chromium          # the `browser` tests and the observer's pictures: a real headless browser,
+  chromium-driver   # driven through WebDriver
+  python3-selenium  # by the test scripts (run with /usr/bin/python3)
 )
 
 installed() {

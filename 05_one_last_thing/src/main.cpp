@@ -45,9 +45,12 @@ static std::string split_address(const std::string& text, std::string& host, std
 }
 
 // Starts the HTTP listener as a child of the application: its URL, or why it could not.
-static otp::Result<std::string> start_service(otp::Scoped& me, const otp::http::Options& options) {
-  auto started = me.await(otp::Supervisor::start_child(hang_ten::Application::name,
-                                                       otp::child<hang_ten::Service>(options)));
+static otp::Result<std::string> start_service(otp::Scoped& me, const otp::http::Options& options,
+                                              bool observer_readonly) {
+  otp::observer::WebOptions observer;
+  observer.readonly = observer_readonly;
+  auto started = me.await(otp::Supervisor::start_child(
+      hang_ten::Application::name, otp::child<hang_ten::Service>(options, observer)));
   if (!started) return started.reason();
   auto port = me.await(otp::http::Server::port(started.pid()));
   return fmt::format("http://{}:{}", options.address, port ? port.value() : options.port);
@@ -188,7 +191,7 @@ int main(int argc, char** argv) {
           if (auto why = split_address(a[0], options.address, options.port); !why.empty())
             throw otp::ConsoleError(why);
         }
-        auto url = start_service(me, options);
+        auto url = start_service(me, options, console.observer_readonly());
         if (!url) throw otp::ConsoleError(fmt::format("could not serve: {}", url.reason()));
         return "serving " + url.value();
       });
@@ -196,7 +199,7 @@ int main(int argc, char** argv) {
   console.on_subcommand(serve, [&] {
     catch_stop_signals();  // before the URL is printed: whoever reads it may signal at once
     raise_file_limit(http.max_connections);
-    auto url = start_service(me, http);
+    auto url = start_service(me, http, console.observer_readonly());
     if (!url) {
       fmt::print(stderr, "hang_ten serve: cannot listen on {}: {}\n", listen, url.reason());
       return 1;

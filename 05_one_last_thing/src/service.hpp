@@ -7,6 +7,7 @@
 //   GET    /sessions/{login}                    -> 200 {login, request_count, expires_at} | 404
 //   DELETE /sessions/{login}                    -> 204 | 404
 //   GET    /healthz, GET /metrics
+//   GET    /observer                            -> the web observer (docs/observer.md)
 #pragma once
 
 #include <chrono>
@@ -19,6 +20,7 @@
 #include "hang_ten.hpp"
 #include "metrics.hpp"
 #include "otp/http/server.hpp"
+#include "otp/observer/web.hpp"
 #include "otp/otp.hpp"
 
 namespace hang_ten {
@@ -97,12 +99,15 @@ inline otp::http::Router routes() {
   return r;
 }
 
-// The HTTP listener, a child of the application once served.
+// The HTTP listener, a child of the application once served, with the observer beside the API.
 struct Service {
   static constexpr const char* name = "HangTen.Service";
-  static otp::Start start_link(otp::http::Options options) {
+  static otp::Start start_link(otp::http::Options options, otp::observer::WebOptions observer) {
     options.stats = metrics.http;
-    return otp::http::Server::start_link(otp::Name::local(name), routes(), std::move(options));
+    otp::http::Router router = routes();
+    otp::observer::Web::mount(router, observer);
+    return otp::http::Server::start_link(otp::Name::local(name), std::move(router),
+                                         std::move(options));
   }
 };
 

@@ -23,6 +23,7 @@
 
 #include "otp/logger.hpp"
 #include "otp/observer.hpp"
+#include "otp/observer/web.hpp"
 #include "otp/process.hpp"
 #include "otp/receive.hpp"
 #include "otp/scoped.hpp"
@@ -246,6 +247,25 @@ void Console::options() {
               "", "script"));
   cli_->add_flag("-q,--quiet", quiet_,
                  "prints only what tree, ps and help draw; errors go to stderr");
+  cli_->add_option("--observer", observer_port_,
+                   "starts the web observer on this loopback port (0: a free one)")
+      ->type_name("<port>")
+      ->check(CLI::Range(0, 65535));
+  cli_->add_flag("--observer-readonly", observer_readonly_,
+                 "the web observer shows, but has no kill button");
+}
+
+std::string Console::observer() {
+  if (!observer_url_.empty()) return observer_url_;
+  observer::WebOptions options;
+  options.port = static_cast<std::uint16_t>(std::max(observer_port_, 0));
+  options.readonly = observer_readonly_;
+  auto started = me_.await(observer::Web::start(options));
+  if (!started)
+    throw ConsoleError(fmt::format("the observer could not start: {}", started.reason()),
+                       "RuntimeError");
+  observer_url_ = started.value().url;
+  return observer_url_;
 }
 
 void Console::command(std::string name, std::string synopsis, std::string help, Handler handler) {
@@ -368,6 +388,8 @@ void Console::builtins() {
   });
   command("kill", "<pid|name> [reason]", "sends an exit signal (default reason: kill)",
           [this](const Args& a) { return kill(a); });
+  command("observer", "", "starts the web observer and prints its URL",
+          [this](const Args&) { return observer(); });
   command("sleep", "<duration>", "waits, e.g. 300ms, 2s or 1m", [this](const Args& a) {
     auto d = parse_duration(a[0]);
     if (!d) throw ConsoleError(duration_error(a[0]));
@@ -685,6 +707,15 @@ int Console::run(int argc, char** argv, const std::function<void()>& start) {
   try {
     if (start) start();
     if (app_start_) start_application();
+    if (observer_port_ >= 0) {
+      // To stderr with -q, so that what a script reads from stdout stays the commands' output.
+      const std::string line = fmt::format("observer: {}\n", observer());
+      if (quiet_) {
+        std::fputs(line.c_str(), stderr);
+      } else {
+        out_ << line << std::flush;
+      }
+    }
   } catch (const std::exception& e) {
     out_ << error_line("RuntimeError", fmt::format("could not start: {}", e.what())) << std::endl;
     return 1;

@@ -141,6 +141,7 @@ nlohmann::json to_json(const ProcessInfo& p) {
       {"status", to_string(p.status)},
       {"mailbox", p.mailbox},
       {"handled", p.handled},
+      {"memory", p.memory},
       {"traps_exits", p.traps_exits},
       {"parent", p.parent ? nlohmann::json(p.parent.to_string()) : nlohmann::json(nullptr)},
       {"links", pids(p.links)},
@@ -195,9 +196,9 @@ Co<std::optional<ProcessInfo>> info(Pid pid, Duration timeout) {
   co_return std::move(all.front());
 }
 
-Co<std::vector<ProcessInfo>> processes(Duration timeout) {
+Co<std::vector<ProcessInfo>> processes(Duration timeout, bool threads) {
   Proc* me = current_or_throw("observer::processes");
-  co_return co_await ask(me->rt->snapshot(), timeout);
+  co_return co_await ask(me->rt->snapshot(!threads), timeout);
 }
 
 Co<std::vector<TreeNode>> tree(Duration timeout) {

@@ -125,6 +125,10 @@ ProcessInfo describe(Proc* p) {
     std::sort(i.monitors.begin(), i.monitors.end());
     std::sort(i.monitored_by.begin(), i.monitored_by.end());
   }
+  // An estimate: the control block, one envelope per waiting message, the link and monitor
+  // entries; the coroutine frame's size is not known here.
+  i.memory = sizeof(Proc) + i.mailbox * sizeof(Msg) +
+             (i.links.size() + i.monitors.size() + i.monitored_by.size()) * 2 * sizeof(Pid);
   if (p->named.load(std::memory_order_acquire)) {
     std::shared_lock lock(p->rt->names_m);
     auto it = p->rt->name_of.find(i.pid.id());

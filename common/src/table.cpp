@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "otp/detail/exit_hook.hpp"
+#include "otp/detail/runtime_service.hpp"
 
 namespace otp::detail {
 
@@ -13,7 +14,49 @@ namespace {
 std::string describe(const std::string& name) {
   return name.empty() ? std::string("table") : "table " + name;
 }
+
+// The tables of one runtime, for the observer: weak, so a table ends as it would without it.
+struct TableList final : Service {
+  std::mutex m;
+  std::vector<std::weak_ptr<TableCore>> tables;
+  void stop() noexcept override {
+    std::lock_guard lock(m);
+    tables.clear();
+  }
+  void add(std::weak_ptr<TableCore> t) {
+    std::lock_guard lock(m);
+    std::erase_if(tables, [](const auto& w) { return w.expired(); });
+    tables.push_back(std::move(t));
+  }
+};
+const int table_list_key = 0;
+
+std::shared_ptr<TableList> table_list(const Pid& pid) {
+  return std::static_pointer_cast<TableList>(
+      service_of(pid, &table_list_key, [] { return std::make_shared<TableList>(); }));
+}
 }  // namespace
+
+std::vector<std::shared_ptr<TableCore>> live_tables() {
+  std::vector<std::shared_ptr<TableCore>> out;
+  auto list = table_list(caller());
+  if (!list) return out;
+  std::lock_guard lock(list->m);
+  for (const auto& w : list->tables)
+    if (auto t = w.lock(); t && t->alive()) out.push_back(std::move(t));
+  return out;
+}
+
+TableCore::Look TableCore::look(std::size_t rows) const {
+  Look l{name_, type_, access_, owner(), observed_size(), {}};
+  if (access_ != Access::private_) {
+    try {
+      l.rows = first_rows(rows);
+    } catch (const std::exception&) {  // deleted meanwhile
+    }
+  }
+  return l;
+}
 
 std::size_t assign_reader_slot() noexcept {
   static std::atomic<std::size_t> next{0};
@@ -41,6 +84,7 @@ void TableCore::start() {
     drop();
     throw std::logic_error("otp::Table::create: the calling process has exited");
   }
+  if (auto list = table_list(me)) list->add(weak_from_this());
 }
 
 bool TableCore::caller_owns() const {

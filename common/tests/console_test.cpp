@@ -366,3 +366,31 @@ TEST_F(ConsoleFixture, QuietPrintsOnlyWhatTreeDraws) {
   EXPECT_EQ(out.str().rfind("digraph", 0), 0u) << out.str();
   EXPECT_TRUE(out.str().ends_with("}\n")) << out.str();
 }
+
+namespace {
+
+TEST(ConsoleObserver, ObserverStartsOnceOnLoopbackAndPrintsItsUrl) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  std::ostringstream out;
+  Console console("test", me, out);
+  const std::string url = console.execute("observer");
+  EXPECT_EQ(url.rfind("http://127.0.0.1:", 0), 0u) << url;
+  EXPECT_TRUE(url.ends_with("/observer")) << url;
+  EXPECT_EQ(console.execute("observer"), url);
+}
+
+TEST(ConsoleObserver, TheObserverFlagStartsItAtLaunch) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  std::ostringstream out;
+  Console console("test", me, out);
+  std::vector<std::string> words{"test", "--observer", "0", "--observer-readonly", "-e", "help"};
+  std::vector<char*> argv;
+  for (auto& w : words) argv.push_back(w.data());
+  EXPECT_EQ(console.run(static_cast<int>(argv.size()), argv.data()), 0) << out.str();
+  EXPECT_NE(out.str().find("observer: http://127.0.0.1:"), std::string::npos) << out.str();
+  EXPECT_TRUE(console.observer_readonly());
+}
+
+}  // namespace

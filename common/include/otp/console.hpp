@@ -14,7 +14,10 @@
 // `completions` gives) and history kept in $XDG_STATE_HOME/<program>/history
 // (~/.local/state/... when unset). Everywhere, `;` separates commands on a line. Every console
 // has the commands help, tree [dot] (the supervision tree as text, or as Graphviz DOT), ps,
-// kill <pid|name> [reason], sleep <duration> and quit, and with an application, start. With -q
+// kill <pid|name> [reason], observer (starts the web observer, otp/observer/web.hpp, on
+// loopback and prints its URL), sleep <duration> and quit, and with an application, start.
+// `--observer <port>` starts the observer at launch (0: a free port) and prints
+// `observer: <url>`; `--observer-readonly` leaves out its kill button. With -q
 // only what tree, ps and help draw goes to stdout (errors go to stderr), so
 // `hang_ten -q -e "new eric; tree dot" | dot -Tsvg > tree.svg` draws a picture.
 //
@@ -128,6 +131,10 @@ class Console {
   bool done() const { return done_; }
   // Whether the application was started and has stopped since.
   bool stopped() const { return app_start_ && !app_; }
+  // Whether --observer-readonly was given (a program that mounts the observer itself asks).
+  bool observer_readonly() const { return observer_readonly_; }
+  // Starts the web observer once (on --observer's port, else a free one); its URL.
+  std::string observer();
 
   // The words of a line; a double-quoted word may hold spaces. Throws ConsoleError
   // (SyntaxError) on an unterminated quote.
@@ -182,6 +189,9 @@ class Console {
   std::optional<Pid> app_;
   std::function<std::vector<std::string>()> completions_;
   std::size_t builtin_count_ = 0;
+  int observer_port_ = -1;
+  bool observer_readonly_ = false;
+  std::string observer_url_;
 };
 
 }  // namespace otp

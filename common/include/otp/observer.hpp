@@ -34,6 +34,7 @@ struct ProcessInfo {
   Status status = Status::busy;
   std::size_t mailbox = 0;    // messages waiting
   std::uint64_t handled = 0;  // messages taken so far
+  std::size_t memory = 0;  // bytes the runtime holds for it: its block, mailbox, links (no frame)
   bool traps_exits = false;
   Pid parent;  // the process that spawned it (empty: started from outside)
   std::vector<Pid> links;
@@ -55,8 +56,10 @@ inline constexpr Duration default_timeout = std::chrono::seconds(1);
 
 // One process, or nullopt when it is not alive.
 Co<std::optional<ProcessInfo>> info(Pid pid, Duration timeout = default_timeout);
-// Every process of the caller's runtime, in pid order.
-Co<std::vector<ProcessInfo>> processes(Duration timeout = default_timeout);
+// Every process of the caller's runtime, in pid order; without the plain threads' Scoped
+// handles when `threads` is false (they answer only while they wait, so a console at its
+// prompt would cost the whole timeout).
+Co<std::vector<ProcessInfo>> processes(Duration timeout = default_timeout, bool threads = true);
 // The processes as a forest by parent: roots are those without a live parent.
 Co<std::vector<TreeNode>> tree(Duration timeout = default_timeout);
 // The subtree under `root` (nullopt when it is not alive).

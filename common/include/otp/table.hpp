@@ -72,6 +72,7 @@
 #include <vector>
 
 #include "otp/detail/table_maps.hpp"
+#include "otp/logger.hpp"
 #include "otp/pid.hpp"
 #include "otp/process.hpp"
 
@@ -131,7 +132,22 @@ class TableCore : public std::enable_shared_from_this<TableCore> {
   void destroy();
   void give_away(const Pid& to, std::string data);
 
+  // What the observer shows of a table (otp/observer/view.hpp): no rows of a private one.
+  struct Look {
+    std::string name;
+    TableType type;
+    Access access;
+    Pid owner;
+    std::size_t size = 0;
+    std::vector<std::string> rows;  // the first ones, "{key, value}", in the table's order
+  };
+  Look look(std::size_t rows) const;
+
  protected:
+  // The first `n` objects as text; called only for a table that is not private.
+  virtual std::vector<std::string> first_rows(std::size_t n) const = 0;
+  virtual std::size_t observed_size() const = 0;
+
   // Frees every object, taking each lock in turn; called once.
   virtual void clear() noexcept = 0;
   // Sends TableTransfer{this table, from, data} to `to`.
@@ -157,6 +173,9 @@ class TableCore : public std::enable_shared_from_this<TableCore> {
   std::string heir_data_;
   std::shared_ptr<TableCore> self_;  // the table exists while it has an owner
 };
+
+// The live tables of the caller's runtime, oldest first (for the observer).
+std::vector<std::shared_ptr<TableCore>> live_tables();
 
 // Readers count themselves in a per-thread slot instead of writing to a lock
 // they share (see the top). counts[g] counts the threads of this slot that are
@@ -304,6 +323,24 @@ class TableState final : public TableCore {
   }
 
   void send_transfer(const Pid& to, const Pid& from, std::string data) override;
+
+  std::size_t observed_size() const override { return size_.load(std::memory_order_relaxed); }
+  std::vector<std::string> first_rows(std::size_t n) const override {
+    std::vector<std::string> out;
+    auto visit = [&](const auto& map) {
+      if (out.size() >= n) return;
+      map.for_each([&](const K& k, const V& v) {
+        if (out.size() < n) out.push_back(fmt::format("{{{}, {}}}", describe(k), describe(v)));
+      });
+    };
+    if (shards_) {
+      for (std::size_t i = 0; i < shards && out.size() < n; ++i)
+        guarded<false>("observer", i, shards_[i].gate, shards_[i].map, visit);
+    } else {
+      guarded<false>("observer", 0, ordered_gate_, ordered_, visit);
+    }
+    return out;
+  }
 
   std::unique_ptr<ReaderSlot[]> readers_;
   std::unique_ptr<Shard[]> shards_;   // set

@@ -203,6 +203,7 @@ class Connection {
   Co<bool> answer(Request req, bool keep_alive) {
     if (const WsHandler* ws = router_.websocket_route(req)) {
       auto refused = refuse_upgrade(req);
+      if (!refused) refused = shared_->router.websocket_refusal(req);
       if (refused) co_return send(*refused, keep_alive) && keep_alive;
       co_await serve_websocket(*ws, req);
       co_return false;

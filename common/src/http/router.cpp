@@ -108,7 +108,7 @@ Error::Error(int status, std::string message)
 Router& Router::route(std::string method, std::string pattern, Handler h) {
   std::vector<std::string> segments;
   for (auto s : split_path(pattern)) segments.emplace_back(s);
-  routes_.push_back(Route{std::move(method), std::move(segments), std::move(h), {}});
+  routes_.push_back(Route{std::move(method), std::move(segments), std::move(h), {}, {}});
   return *this;
 }
 
@@ -117,11 +117,21 @@ Router& Router::route(std::string method, std::string pattern, PlainHandler h) {
                Handler([h = std::move(h)](Request& req) { return call_plain(h, req); }));
 }
 
-Router& Router::websocket(std::string pattern, WsHandler h) {
+Router& Router::websocket(std::string pattern, WsHandler h, WsGuard guard) {
   std::vector<std::string> segments;
   for (auto s : split_path(pattern)) segments.emplace_back(s);
-  routes_.push_back(Route{"GET", std::move(segments), {}, std::move(h)});
+  routes_.push_back(Route{"GET", std::move(segments), {}, std::move(h), std::move(guard)});
   return *this;
+}
+
+std::optional<Response> Router::websocket_refusal(const Request& req) const {
+  const auto path = split_path(req.path);
+  for (const auto& r : routes_) {
+    if (r.method != req.method || !matches(r.segments, path, nullptr)) continue;
+    if (!r.ws || !r.guard) return std::nullopt;
+    return r.guard(req);
+  }
+  return std::nullopt;
 }
 
 const WsHandler* Router::websocket_route(Request& req) const {

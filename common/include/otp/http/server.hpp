@@ -89,6 +89,9 @@ using PlainHandler = std::function<Response(Request&)>;
 // upgrade; the connection closes when it returns.
 class WebSocket;
 using WsHandler = std::function<Co<void>(WebSocket&, Request&)>;
+// Decides whether an upgrade may go on: nullopt, or the answer that refuses it (a 403 for a
+// foreign Origin, say), sent instead of 101.
+using WsGuard = std::function<std::optional<Response>(const Request&)>;
 
 // Routes by method and path pattern: "/sessions/{login}/validate", where {name} matches one
 // non-empty path segment. The first route added that matches wins. A path no route matches
@@ -116,7 +119,7 @@ class Router {
 
   // A WebSocket route: a GET with the upgrade headers gets 101 and the handler
   // (otp/http/websocket.hpp); a GET without them, 426 Upgrade Required.
-  Router& websocket(std::string pattern, WsHandler h);
+  Router& websocket(std::string pattern, WsHandler h, WsGuard guard = {});
 
   // Finds the route, fills req.params and runs the handler; 404 and 405 as above. An Error the
   // handler throws is answered here; any other exception propagates.
@@ -124,6 +127,8 @@ class Router {
   // The WebSocket handler of the route dispatch would pick for req (req.params filled); null
   // when that route is not a WebSocket route.
   const WsHandler* websocket_route(Request& req) const;
+  // The answer of that route's guard (nullopt: no guard, or the guard lets it through).
+  std::optional<Response> websocket_refusal(const Request& req) const;
 
  private:
   struct Route {
@@ -131,6 +136,7 @@ class Router {
     std::vector<std::string> segments;  // "{name}" for a parameter
     Handler handler;
     WsHandler ws;  // set for a WebSocket route (then handler is empty)
+    WsGuard guard;
   };
   template <class F>
   Router& add(std::string method, std::string pattern, F&& h) {

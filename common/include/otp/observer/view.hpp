@@ -1,0 +1,106 @@
+// otp::observer::View — what one page of the web observer shows, and the JSON that keeps it
+// current: the first update holds all it shows, each later one only what changed.
+//
+//   otp::observer::View view;
+//   view.expand(supervisor_pid);                       // the page opened a branch
+//   auto snap = co_await otp::observer::snapshot();    // the runtime's own data
+//   nlohmann::json update = view.update(snap);         // {"tree": ..., "system": ...}
+//
+// A page never holds the whole runtime: the tree shows the roots and the children of the
+// branches the page opened, `View::page` at a time per branch (more on request); the process
+// table shows the first `limit` rows of its sort and filter; the details, one process. So an
+// update stays bounded however many processes run. See src/observer/view.cpp for the JSON.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "otp/co.hpp"
+#include "otp/observer.hpp"
+#include "otp/pid.hpp"
+
+namespace otp::observer {
+
+// A live Table (ETS) as the observer shows it.
+struct TableInfo {
+  std::string name;    // TableOptions::name, or ""
+  std::string type;    // set, ordered_set
+  std::string access;  // public, protected, private
+  Pid owner;
+  std::size_t size = 0;
+  std::vector<std::string> rows;  // the first few, "{key, value}"; none of a private table
+};
+
+// The runtime at one moment, as the observer reads it.
+struct Snapshot {
+  std::vector<ProcessInfo> processes;  // pid order, coroutine processes only
+  std::vector<TableInfo> tables;       // oldest first, at most 200
+  double seconds = 0;                  // when it was taken (steady clock)
+  std::size_t resident_bytes = 0;      // the program's resident memory
+  Pid observer;                        // who took it (its own replies are not counted as work)
+};
+
+// Reads every process (their answers to the observer's signal: no message reaches a mailbox).
+Co<Snapshot> snapshot(Duration timeout = std::chrono::milliseconds(250));
+
+// One process as the tree and the table show it, and with everything for the details.
+nlohmann::json brief_json(const ProcessInfo& p);
+nlohmann::json detail_json(const ProcessInfo& p);
+
+class View {
+ public:
+  static constexpr std::size_t page = 50;  // children shown per branch at first, and per `more`
+
+  // The tree: open, close, and show more of a branch.
+  void expand(std::string_view pid);
+  void collapse(std::string_view pid);
+  void more(std::string_view pid);
+  // Finds a process by pid text or a part of its name (the first in pid order), opens the
+  // branches down to it and shows it; its pid, or nullopt.
+  std::optional<std::string> search(const Snapshot& snap, std::string_view text);
+  // The process table: sorted by a column (pid, name, behaviour, status, mailbox, handled,
+  // memory), rows whose pid, name or behaviour contain `filter`, `limit` of them.
+  void table(std::string sort, bool descending, std::string filter, std::size_t limit);
+  // The process whose details the page shows ("" for none).
+  void select(std::string pid) { selected_ = std::move(pid); }
+  // Processes to leave out, with their subtrees (the observer's own listener).
+  void hide(Pid pid) { hidden_.push_back(pid); }
+
+  // What changed since the last update (everything, the first time):
+  //   {"tree": {"roots": [pid...], "set": [node...], "removed": [pid...]},  roots when changed
+  //    "table": {"total": n, "rows": [brief...]},                           when changed
+  //    "detail": detail or null,                                            when changed
+  //    "tables": [{"name", "type", "access", "owner", "size", "rows"}],      when changed
+  //    "system": {"t", "processes", "messages_per_second", "run_queue", "memory"}}
+  // A node is brief_json plus "parent", "children" (how many), "open" and "shown" (the
+  // children it shows, in start order).
+  nlohmann::json update(const Snapshot& snap);
+
+ private:
+  std::set<std::string> open_;
+  std::map<std::string, std::size_t> pages_;  // branch -> children shown
+  std::vector<Pid> hidden_;
+  std::string sort_ = "pid";
+  bool descending_ = false;
+  std::string filter_;
+  std::size_t limit_ = 100;
+  std::string selected_;
+
+  std::unordered_map<std::string, nlohmann::json> sent_nodes_;
+  nlohmann::json sent_roots_, sent_table_, sent_detail_, sent_tables_;
+  bool first_ = true;
+  double last_seconds_ = 0;
+  std::uint64_t last_handled_ = 0;
+  double rate_ = 0;
+};
+
+}  // namespace otp::observer
