@@ -6,7 +6,7 @@
 #   bash scripts/fuzz.sh --seconds 600 service one target for 10 minutes
 #   bash scripts/fuzz.sh --runs 10000000 resp  one target for ten million executions
 #
-# Targets: resp, console, service (fuzz/CMakeLists.txt says what each one checks). The corpus
+# Targets: resp, console, service, observer (fuzz/CMakeLists.txt says what each one checks). The corpus
 # grows in build/fuzz/corpus/<target> (seeded from fuzz/corpus/<target>) and is reused by the
 # next run; the log of each run is build/fuzz/<target>.log. A finding (a crash, a sanitizer
 # report, a broken property) stops the target, leaves the input in build/fuzz/findings/ and
@@ -15,7 +15,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-all=(resp console service)
+all=(resp console service observer)
 seconds=60
 runs=""
 targets=()

@@ -166,53 +166,6 @@ void send(http::WebSocket& ws, const nlohmann::json& j) {
   (void)ws.send_text(text);
 }
 
-// Applies one request of the page; true when the page should get an update at once.
-Co<bool> apply(http::WebSocket& ws, View& view, const Shared& shared, const std::string& text) {
-  nlohmann::json req = nlohmann::json::parse(text, nullptr, false);
-  if (!req.is_object()) co_return false;
-  const std::string op = field(req, "op");
-  if (op == "expand") {
-    view.expand(field(req, "pid"));
-  } else if (op == "collapse") {
-    view.collapse(field(req, "pid"));
-  } else if (op == "more") {
-    view.more(field(req, "pid"));
-  } else if (op == "select") {
-    view.select(field(req, "pid"));
-  } else if (op == "table") {
-    const auto flag = req.find("descending");
-    const auto limit = req.find("limit");
-    view.table(field(req, "sort"), flag != req.end() && flag->is_boolean() && flag->get<bool>(),
-               field(req, "filter"),
-               limit != req.end() && limit->is_number_unsigned() ? limit->get<std::size_t>()
-                                                                 : std::size_t{100});
-  } else if (op == "search") {
-    Snapshot snap = co_await snapshot();
-    auto found = view.search(snap, field(req, "text"));
-    send(ws, nlohmann::json{{"found", found ? nlohmann::json(*found) : nlohmann::json(nullptr)}});
-  } else if (op == "kill") {
-    if (shared.options.readonly) {
-      send(ws, nlohmann::json{{"error", "read-only observer"}});
-      co_return false;
-    }
-    Snapshot snap = co_await snapshot();
-    const std::string pid_text = field(req, "pid");
-    auto pid = find_pid(snap, pid_text);
-    if (!pid) {
-      send(ws, nlohmann::json{{"error", "no process " + pid_text}});
-      co_return false;
-    }
-    std::string reason = field(req, "reason");
-    if (reason.empty()) reason = "kill";
-    otp::log::info("observer: exit({}, {}) from the web page", pid_text, reason);
-    otp::exit(*pid, Reason::parse(reason));
-    send(ws, nlohmann::json{{"killed", pid_text}});
-  } else {
-    co_return false;
-  }
-  co_return true;
-}
-
 Co<void> serve(std::shared_ptr<Shared> shared, http::WebSocket& ws) {
   View view;
   {
@@ -242,7 +195,8 @@ Co<void> serve(std::shared_ptr<Shared> shared, http::WebSocket& ws) {
       if (msg.reason() == Reason::timeout()) continue;
       co_return;
     }
-    const bool changed = co_await apply(ws, view, *shared, msg->data);
+    const bool changed = co_await Web::apply(view, msg->data, shared->options.readonly,
+                                             [&ws](const nlohmann::json& j) { send(ws, j); });
     if (changed) next = std::chrono::steady_clock::now();
   }
 }
@@ -265,6 +219,53 @@ void install(http::Router& router, const std::shared_ptr<Shared>& shared) {
 }
 
 }  // namespace
+
+Co<bool> Web::apply(View& view, std::string_view text, bool readonly,
+                    const std::function<void(const nlohmann::json&)>& reply) {
+  nlohmann::json req = nlohmann::json::parse(text, nullptr, false);
+  if (!req.is_object()) co_return false;
+  const std::string op = field(req, "op");
+  if (op == "expand") {
+    view.expand(field(req, "pid"));
+  } else if (op == "collapse") {
+    view.collapse(field(req, "pid"));
+  } else if (op == "more") {
+    view.more(field(req, "pid"));
+  } else if (op == "select") {
+    view.select(field(req, "pid"));
+  } else if (op == "table") {
+    const auto flag = req.find("descending");
+    const auto limit = req.find("limit");
+    view.table(field(req, "sort"), flag != req.end() && flag->is_boolean() && flag->get<bool>(),
+               field(req, "filter"),
+               limit != req.end() && limit->is_number_unsigned() ? limit->get<std::size_t>()
+                                                                 : std::size_t{100});
+  } else if (op == "search") {
+    Snapshot snap = co_await snapshot();
+    auto found = view.search(snap, field(req, "text"));
+    reply(nlohmann::json{{"found", found ? nlohmann::json(*found) : nlohmann::json(nullptr)}});
+  } else if (op == "kill") {
+    if (readonly) {
+      reply(nlohmann::json{{"error", "read-only observer"}});
+      co_return false;
+    }
+    Snapshot snap = co_await snapshot();
+    const std::string pid_text = field(req, "pid");
+    auto pid = find_pid(snap, pid_text);
+    if (!pid) {
+      reply(nlohmann::json{{"error", "no process " + pid_text}});
+      co_return false;
+    }
+    std::string reason = field(req, "reason");
+    if (reason.empty()) reason = "kill";
+    otp::log::info("observer: exit({}, {}) from the web page", pid_text, reason);
+    otp::exit(*pid, Reason::parse(reason));
+    reply(nlohmann::json{{"killed", pid_text}});
+  } else {
+    co_return false;
+  }
+  co_return true;
+}
 
 void Web::mount(http::Router& router, const WebOptions& options) {
   install(router, std::make_shared<Shared>(options));

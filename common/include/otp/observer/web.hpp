@@ -20,9 +20,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
 
 #include "otp/http/server.hpp"
+#include "otp/observer/view.hpp"
 #include "otp/pid.hpp"
 #include "otp/result.hpp"
 #include "otp/runtime.hpp"
@@ -48,6 +53,14 @@ class Web {
   // A listener of its own that serves only the observer; its processes are left out of the
   // tree it shows.
   static Co<Result<Started>> start(WebOptions options);
+
+  // Applies one message of a page to its View, as the page's WebSocket does: {"op": "expand" |
+  // "collapse" | "more" | "select", "pid"}, {"op": "search", "text"}, {"op": "table", "sort",
+  // "descending", "filter", "limit"}, {"op": "kill", "pid", "reason"}. Answers (search, kill)
+  // go to `reply`; anything else, malformed JSON included, is ignored. True when the page is due
+  // an update at once.
+  static Co<bool> apply(View& view, std::string_view text, bool readonly,
+                        const std::function<void(const nlohmann::json&)>& reply);
 };
 
 }  // namespace otp::observer
