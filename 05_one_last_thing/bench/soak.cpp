@@ -116,6 +116,7 @@ struct Shared {
   std::map<std::string, Action> unreported;
   std::uint64_t actions = 0, reports = 0, restarting = 0, gave_up = 0;
   std::uint64_t with_session = 0;  // unreported: the parent was stopping (the session ending)
+  std::map<std::string, std::uint64_t> contexts;  // reports by context (child_terminated, ...)
 
   void fail(std::string what) {
     std::lock_guard lock(m);
@@ -148,6 +149,9 @@ struct Shared {
     std::lock_guard lock(m);
     ++reports;
     if (text.find("restarting") != std::string::npos) ++restarting;
+    for (const char* c :
+         {"child_terminated", "start_error", "shutdown_error", "reached_max_restart_intensity"})
+      if (text.find(c) != std::string::npos) ++contexts[c];
     if (text.find("reached_max_restart_intensity") != std::string::npos &&
         (text.find(hang_ten::Application::name) != std::string::npos ||
          text.find(hang_ten::Supervisor::name) != std::string::npos))
@@ -749,6 +753,8 @@ int main(int argc, char** argv) {
         if (++shown <= 10)
           fmt::print("  not in any supervisor report: {} ({})\n", action.what, pid);
       const auto gave_up = shared.gave_up;
+      for (const auto& [context, n] : shared.contexts)
+        fmt::print("  supervisor reports of {}: {}\n", context, n);
       const auto unmatched = shared.unreported.size();
       checks.emplace_back(
           app_now == app_pid && top_now == top_pid && gave_up == 0,
