@@ -187,6 +187,9 @@ struct Login {
   long acked = 0;
   long attempts = 0;
   std::uint64_t generation = 0;
+  // The user supervisor was killed since the epoch began and no reset has been seen since: the
+  // session may be a new one from then on (count 0, another token).
+  bool reset_allowed = false;
   Steady::time_point created_sent{}, touched_sent{};
   Steady::time_point idle_until{};  // left alone until then (inactivity timeouts)
   std::deque<std::string> recent;   // the last requests and answers, for a failure's report
@@ -254,12 +257,20 @@ class Client {
     return a;
   }
 
-  bool generation_changed(const Login& l) const { return s_.generation[l.index] != l.generation; }
+  // A kill of the user supervisor may land a little after the chaos counted it: until a reset
+  // is seen, answers may come from the old session or the new one.
+  void sync_generation(Login& l) {
+    const std::uint64_t now = s_.generation[l.index];
+    if (now == l.generation) return;
+    l.generation = now;
+    l.reset_allowed = true;
+  }
 
   // Whether the session may have ended by now without breaking the invariant (see the top).
-  bool may_have_ended(const Login& l) const {
+  bool may_have_ended(Login& l) {
+    sync_generation(l);
     const auto now = Steady::now();
-    return generation_changed(l) || now >= l.created_sent + absolute - slack ||
+    return l.reset_allowed || now >= l.created_sent + absolute - slack ||
            now >= l.touched_sent + inactive - slack;
   }
 
@@ -276,12 +287,16 @@ class Client {
 
   // A count the service reported for the session; `fresh` when it must exceed acked.
   void check_count(Login& l, long count, bool fresh, std::string_view where) {
-    if (generation_changed(l)) {
+    sync_generation(l);
+    if (count < l.acked + (fresh ? 1 : 0) && l.reset_allowed) {
+      // The new session that the kill of the user supervisor started.
       ++s_.resets;
+      l.reset_allowed = false;
       l.acked = count;
       l.attempts = std::max(l.attempts, count);
-      l.generation = s_.generation[l.index];
-      l.created_sent = Steady::time_point(std::chrono::nanoseconds(s_.killed_at[l.index].load()));
+      l.created_sent = l.touched_sent =
+          Steady::time_point(std::chrono::nanoseconds(s_.killed_at[l.index].load()));
+      if (where == "GET") l.uncertain = true;  // its token is not the one we have
       return;
     }
     if (count < l.acked + (fresh ? 1 : 0))
@@ -322,7 +337,7 @@ class Client {
       if (a.body.value("request_count", -1) != 0) fail(l, "a new session does not count 0");
     } else if (a.status == 200) {  // the session was there after all
       const long count = a.body.value("request_count", -1L);
-      if (l.maybe_open && !generation_changed(l) && count >= l.acked) {
+      if (l.maybe_open && count >= l.acked) {
         // The DELETE whose answer was lost did not happen: the same epoch goes on.
         l.open = true;
         l.maybe_open = false;
@@ -356,6 +371,7 @@ class Client {
     l.acked = 0;
     l.attempts = 0;
     l.generation = generation;
+    l.reset_allowed = false;
     l.created_sent = l.touched_sent = sent;
   }
 
@@ -370,7 +386,8 @@ class Client {
       check_count(l, a.body.value("request_count", -1L), true, "validate");
       l.touched_sent = sent;
     } else if (a.status == 403) {
-      if (l.uncertain || generation_changed(l)) {
+      sync_generation(l);
+      if (l.uncertain || l.reset_allowed) {
         l.open = false;  // the token is stale: open again, which answers the session's token
         l.uncertain = false;
         return;
