@@ -22,7 +22,9 @@
 //   - by the absolute timeout: not before the send time of the request that created it plus
 //     the absolute timeout,
 //   - by the inactivity timeout: not before the send time of the last request that touched it
-//     (a validate or rotate answered 200, or the creation) plus the inactivity timeout,
+//     (a validate or rotate answered 200, or the creation) plus the inactivity timeout; and at
+//     any time once a touch was answered after an idle gap of the timeout (the Timer may have
+//     fired just before that touch reached it: the session answered, then ended),
 //   - memory stash only: by a kill of the login's user supervisor (`<login>_sup`). The stage's
 //     tree (docs/05_one_last_thing.md) makes that a new session: its Stash dies with it, so the
 //     supervisor above starts the session again with a count of 0 and a new token. The chaos
@@ -190,6 +192,9 @@ struct Login {
   // The user supervisor was killed since the epoch began and no reset has been seen since: the
   // session may be a new one from then on (count 0, another token).
   bool reset_allowed = false;
+  // A request that touched the session came after it had been idle for the inactivity timeout:
+  // the Timer may have fired just before the touch reached it, and the session be ending.
+  bool idle_expiry = false;
   Steady::time_point created_sent{}, touched_sent{};
   Steady::time_point idle_until{};  // left alone until then (inactivity timeouts)
   std::deque<std::string> recent;   // the last requests and answers, for a failure's report
@@ -270,8 +275,13 @@ class Client {
   bool may_have_ended(Login& l) {
     sync_generation(l);
     const auto now = Steady::now();
-    return l.reset_allowed || now >= l.created_sent + absolute - slack ||
+    return l.reset_allowed || l.idle_expiry || now >= l.created_sent + absolute - slack ||
            now >= l.touched_sent + inactive - slack;
+  }
+  // A validate or rotate sent at `sent` was answered 200 now.
+  void touched(Login& l, Steady::time_point sent) {
+    if (Steady::now() >= l.touched_sent + inactive - slack) l.idle_expiry = true;
+    l.touched_sent = sent;
   }
 
   void fail(const Login& l, std::string_view what) {
@@ -372,6 +382,7 @@ class Client {
     l.attempts = 0;
     l.generation = generation;
     l.reset_allowed = false;
+    l.idle_expiry = false;
     l.created_sent = l.touched_sent = sent;
   }
 
@@ -384,7 +395,7 @@ class Client {
     if (a.status == 200) {
       ++s_.acked;
       check_count(l, a.body.value("request_count", -1L), true, "validate");
-      l.touched_sent = sent;
+      touched(l, sent);
     } else if (a.status == 403) {
       sync_generation(l);
       if (l.uncertain || l.reset_allowed) {
@@ -415,7 +426,7 @@ class Client {
       l.token = a.body.value("token", "");
       l.uncertain = false;
       check_count(l, a.body.value("request_count", -1L), false, "rotate");
-      l.touched_sent = sent;
+      touched(l, sent);
     } else if (a.status == 404) {
       ended(l, "rotate 404");
     } else if (a.status == 503 || a.status == 0) {
