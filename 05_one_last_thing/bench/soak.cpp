@@ -540,7 +540,7 @@ const char* usage = R"(soak: stage 05's service under load while a chaos process
 
   soak [--duration 10m] [--clients 8] [--stash memory|redis] [--logins 64] [--seed N]
 
-  --duration D   how long the load and the chaos last (300ms, 30s, 10m, 1h); default 10m.
+  --duration D   how long the load and the chaos last (300ms, 30s, 10m, 90m); default 10m.
                  Then the clients stop and the program waits for every session to end
                  (a few seconds) before its checks.
   --clients N    client threads, each with one keep-alive connection; default 8
@@ -548,7 +548,7 @@ const char* usage = R"(soak: stage 05's service under load while a chaos process
   --stash S      memory (sessions are processes; the chaos crashes Servers and kills
                  SubSupervisors and user supervisors) or redis (a redis-server of the
                  program's own, restarted every 15 s; the chaos kills the stash's
-                 connection process); default memory
+                 connection process every 7 s); default memory
   --seed N       the random seed (default: from the clock; printed)
 
 Sessions time out after 600ms idle and 3s in any case. A progress line every 10 s; at the
