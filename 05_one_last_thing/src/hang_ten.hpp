@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <chrono>
 #include <optional>
 #include <string>
 #include <utility>
@@ -35,6 +36,27 @@ inline auto boom(const std::string& login) {
   return Server::call(via(login, "server"), Server::Boom{});
 }
 
+// Calls the user's Server. A crash or a kill of the Server (or of its SubSupervisor) leaves a
+// moment when the session is there but its Server is not yet: the call then gives the
+// supervisors a few turns to restart it, rather than answering as if there were no session (a
+// valid token refused, a live session not found): a few turns, then up to about 100 ms.
+// Nothing: no Server even so.
+template <class Request>
+otp::Co<otp::Result<otp::detail::reply_t<Server, Request>>> call_server(std::string login,
+                                                                        Request request) {
+  for (int attempt = 0;; ++attempt) {
+    Request sent = request;  // named: GCC 12 frees a braced one twice
+    auto reply = co_await Server::try_call(via(login, "server"), std::move(sent));
+    const bool answered = reply.ok();
+    if (answered || attempt == 100 || !via(login, "sup").whereis()) co_return reply;
+    if (attempt < 10) {
+      co_await otp::yield();
+    } else {
+      co_await otp::sleep(std::chrono::milliseconds(1));
+    }
+  }
+}
+
 // Ends the user's session; false when there is none.
 inline otp::Co<bool> stop(const std::string& login) {
   if (in_redis) co_return co_await RedisStash::remove(check_login(login));
@@ -47,7 +69,8 @@ inline otp::Co<std::pair<User, bool>> open(std::string login) {
   if (in_redis) co_return co_await RedisStash::open(check_login(login), Token::generate());
   for (int attempt = 0;; ++attempt) {  // a session that is ending now is started anew
     auto started = co_await create(login);
-    auto user = co_await Server::try_call(via(login, "server"), Server::Show{});
+    Server::Show request;
+    auto user = co_await call_server(login, request);
     if (user) co_return std::pair{std::move(user).value(), started.ok()};
     if (attempt == 3) throw std::runtime_error(fmt::format("could not start {}", login));
   }
@@ -56,7 +79,8 @@ inline otp::Co<std::pair<User, bool>> open(std::string login) {
 // The user, or nothing when there is no session.
 inline otp::Co<std::optional<User>> find(std::string login) {
   if (in_redis) co_return co_await RedisStash::find(check_login(login));
-  auto user = co_await Server::try_call(via(login, "server"), Server::Show{});
+  Server::Show request;
+  auto user = co_await call_server(login, request);
   if (!user) co_return std::nullopt;
   co_return std::move(user).value();
 }
@@ -66,7 +90,7 @@ inline otp::Co<std::optional<User>> find(std::string login) {
 inline otp::Co<std::optional<int>> validate(std::string login, std::string token) {
   if (in_redis) co_return co_await RedisStash::validate(check_login(login), std::move(token));
   Server::Validate request{std::move(token)};  // named: GCC 12 frees a braced one twice
-  auto count = co_await Server::try_call(via(login, "server"), std::move(request));
+  auto count = co_await call_server(login, std::move(request));
   if (!count) co_return std::nullopt;
   co_return count.value();
 }
@@ -74,7 +98,8 @@ inline otp::Co<std::optional<int>> validate(std::string login, std::string token
 // A new token for the session; nothing when there is no session.
 inline otp::Co<std::optional<User>> rotate(std::string login) {
   if (in_redis) co_return co_await RedisStash::rotate(check_login(login), Token::generate());
-  auto user = co_await Server::try_call(via(login, "server"), Server::Rotate{});
+  Server::Rotate request;
+  auto user = co_await call_server(login, request);
   if (!user) co_return std::nullopt;
   co_return std::move(user).value();
 }

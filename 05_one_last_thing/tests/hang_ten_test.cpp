@@ -269,6 +269,34 @@ TEST_F(OneLastThing, ARotatedTokenReplacesTheOldOneEvenAfterAKill) {
   EXPECT_EQ(me.await(hang_ten::validate("eric", rotated->token.reveal())), 1);
 }
 
+// A session whose Server is being restarted is still there: a request that comes in that moment
+// must not be told there is none (a valid token refused, the session not found). The soak
+// (docs/hardening.md) found it; on two threads and the real clock, as there.
+TEST(OneLastThingOnTwoThreads, ARequestDuringARestartFindsTheSession) {
+  otp::LogCapture logs;
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  ASSERT_TRUE(me.await(hang_ten::Application::start()).ok());
+  int refused = 0;
+  for (int round = 0; round < 2; ++round) {  // two restarts a session: below any intensity
+    for (int i = 0; i < 300; ++i) {
+      const std::string login = fmt::format("user{}", i);
+      auto [user, created] = me.await(hang_ten::open(login));
+      const std::string token = user.token.reveal();
+      if (round == 0) {
+        otp::exit(*hang_ten::via(login, "subsup").whereis(), otp::Reason::kill());
+      } else {
+        otp::exit(*hang_ten::whereis(login), otp::Reason::other("boom"));
+      }
+      auto count = me.await(hang_ten::validate(login, token));
+      if (!count) ++refused;
+      auto found = me.await(hang_ten::find(login));
+      if (!found) ++refused;
+    }
+  }
+  EXPECT_EQ(refused, 0);
+}
+
 TEST_F(OneLastThing, TheTokenSurvivesACrash) {
   auto [user, created] = me.await(hang_ten::open("eric"));
   crash("eric");

@@ -1,10 +1,13 @@
 // otp::testing::RedisServer: a redis-server of the test's own on a free loopback port.
 #include "otp/testing/redis_server.hpp"
 
+#include <cerrno>
 #include <filesystem>
 #include <stdexcept>
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "blocking_connection.hpp"
 #include "otp/redis/resp.hpp"
@@ -34,6 +37,24 @@ TEST(RedisServer, StartsOnItsOwnLoopbackPortWithoutPersistence) {
   EXPECT_EQ(config(redis, "save"), "");
   EXPECT_EQ(config(redis, "appendonly"), "no");
   EXPECT_EQ(std::filesystem::path(config(redis, "dir")), server.dir());
+}
+
+// A program that starts (or restarts) its server while it has sockets open must still be able
+// to close them: the server held the client sockets of a soak's HTTP clients, so the service
+// never saw them close.
+TEST(RedisServer, HoldsNoneOfTheCallersDescriptors) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);  // no O_CLOEXEC, as a socket opened by Asio
+  RedisServer server;
+  server.stop();
+  server.start();  // a restart too
+  ::close(fds[1]);
+  ASSERT_EQ(::fcntl(fds[0], F_SETFL, O_NONBLOCK), 0);
+  char byte = 0;
+  const auto n = ::read(fds[0], &byte, 1);
+  const int error = errno;
+  ::close(fds[0]);
+  EXPECT_EQ(n, 0) << "the write end is still open elsewhere (errno " << error << ")";
 }
 
 TEST(RedisServer, TwoServersAreIndependent) {

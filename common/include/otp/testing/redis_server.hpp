@@ -9,7 +9,9 @@
 // end and restart the server on the same port (tests of reconnection and of callers waiting on a
 // server that went away); `kill()` ends it with SIGKILL, as a crash would. The destructor stops
 // the server and removes the directory. The child gets SIGTERM when the test process dies
-// (PR_SET_PDEATHSIG), so an aborted test leaves no server behind.
+// (PR_SET_PDEATHSIG), so an aborted test leaves no server behind. The child keeps none of the
+// caller's descriptors but stdin, stdout and stderr: a socket the caller closes is closed, even
+// when the server was (re)started while it was open.
 // POSIX (Linux) only; blocking; meant for test code, not for processes of the runtime.
 #pragma once
 
@@ -152,6 +154,9 @@ class RedisServer {
     if (pid == 0) {
       ::prctl(PR_SET_PDEATHSIG, SIGTERM);
       if (::getppid() != parent) _exit(1);  // the parent died before prctl
+      // Whatever the caller had open without O_CLOEXEC (sockets, pipes) stays the caller's: a
+      // connection it closes must not be held open by redis-server.
+      ::close_range(3, ~0U, 0);
       ::execvp(argv[0], argv.data());
       _exit(127);
     }
