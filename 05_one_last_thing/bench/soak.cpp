@@ -640,8 +640,9 @@ int main(int argc, char** argv) {
     const otp::Pid app_pid = app.pid();
     otp::http::Options options;
     options.port = 0;
-    auto service = me.await(otp::Supervisor::start_child(hang_ten::Application::name,
-                                                         otp::child<hang_ten::Service>(options)));
+    const otp::observer::WebOptions observer;  // as `hang_ten serve` has it: /observer too
+    auto service = me.await(otp::Supervisor::start_child(
+        hang_ten::Application::name, otp::child<hang_ten::Service>(options, observer)));
     if (!service) {
       fmt::print(stderr, "soak: the service did not start: {}\n", service.reason());
       return 1;

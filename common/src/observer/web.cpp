@@ -67,6 +67,7 @@ class Tokens {
 };
 
 struct Shared {
+  explicit Shared(WebOptions o) : options(std::move(o)) {}
   WebOptions options;
   Tokens tokens;
   std::mutex m;
