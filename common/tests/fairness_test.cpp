@@ -67,7 +67,13 @@ TEST_P(Fairness, AChainHandingWorkOnDoesNotStarveAThirdProcess) {
   otp::send(ring[0], Token{});
   ASSERT_TRUE(await_down(me, down).has_value());
   ASSERT_GE(c.woken_at.load(), 0);
-  EXPECT_LE(c.ran_at.load() - c.woken_at.load(), 16)
+  // On one thread the bound is the time slice's. On two, the idle worker may take the third
+  // process while the chain goes on on the other one, and the hops counted until it runs then
+  // measure how fast the system wakes that worker's thread (20 seen under ASan on a busy
+  // machine), not starvation: a starved process would run only once the chain stopped, which
+  // it never does before the third process has run.
+  const long bound = GetParam() == 1 ? 16 : 1000;
+  EXPECT_LE(c.ran_at.load() - c.woken_at.load(), bound)
       << "hops of the chain before the third process ran";
 }
 
