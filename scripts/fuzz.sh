@@ -2,9 +2,10 @@
 # Builds the fuzz targets (fuzz/: libFuzzer, AddressSanitizer, UndefinedBehaviorSanitizer, with
 # Debian's clang) and runs them, each on its own copy of its seed corpus.
 #
-#   bash scripts/fuzz.sh                       every target for 60 s
+#   bash scripts/fuzz.sh                       every target for 60 s, two at a time
 #   bash scripts/fuzz.sh --seconds 600 service one target for 10 minutes
 #   bash scripts/fuzz.sh --runs 10000000 resp  one target for ten million executions
+#   bash scripts/fuzz.sh --jobs 1              one target at a time (default: 2)
 #
 # Targets: resp, console, service, observer (fuzz/CMakeLists.txt says what each one checks). The corpus
 # grows in build/fuzz/corpus/<target> (seeded from fuzz/corpus/<target>) and is reused by the
@@ -18,11 +19,13 @@ cd "$root"
 all=(resp console service observer)
 seconds=60
 runs=""
+jobs=2
 targets=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
     --runs) runs="$2"; shift 2 ;;
+    --jobs) jobs="$2"; shift 2 ;;
     -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1 (--help lists them)" >&2; exit 2 ;;
     *)
@@ -34,8 +37,8 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 [[ ${#targets[@]} -gt 0 ]] || targets=("${all[@]}")
-if ! [[ "$seconds" =~ ^[0-9]+$ && ( -z "$runs" || "$runs" =~ ^[0-9]+$ ) ]]; then
-  echo "fuzz.sh: --seconds and --runs take a whole number" >&2
+if ! [[ "$seconds" =~ ^[0-9]+$ && ( -z "$runs" || "$runs" =~ ^[0-9]+$ ) && "$jobs" =~ ^[1-9][0-9]*$ ]]; then
+  echo "fuzz.sh: --seconds, --runs and --jobs take a whole number" >&2
   exit 2
 fi
 
@@ -48,19 +51,21 @@ CXX="$clangxx" cmake -S fuzz -B "$out" -G Ninja "${launcher[@]}" >/dev/null
 cmake --build "$out" -j2 --target "${targets[@]/#/fuzz_}"
 mkdir -p "$out/findings"
 
-failed=()
-for t in "${targets[@]}"; do
-  corpus="$out/corpus/$t"
+# run_target <target>: one target's run; its last line says how it went, its status is 1 on a
+# finding.
+run_target() {
+  local t="$1"
+  local corpus="$out/corpus/$t"
   mkdir -p "$corpus"
   cp -n fuzz/corpus/"$t"/* "$corpus"/ 2>/dev/null || true
-  limit=(-max_total_time="$seconds")
-  what="${seconds} s"
+  local limit=(-max_total_time="$seconds")
+  local what="${seconds} s"
   if [[ -n "$runs" ]]; then
     limit=(-runs="$runs")
     what="$runs executions"
   fi
   echo "fuzz $t: $what (log: $out/$t.log)"
-  status=0
+  local status=0 pid last execs rate
   "$out/fuzz_$t" "${limit[@]}" -print_final_stats=1 -artifact_prefix="$out/findings/$t-" \
     "$corpus" >"$out/$t.log" 2>&1 &
   pid=$!
@@ -81,10 +86,31 @@ for t in "${targets[@]}"; do
   if [[ $status -ne 0 ]]; then
     echo "fuzz $t: FINDING after ${execs:-?} executions (exit $status):"
     grep -a -E 'ERROR|SUMMARY|Test unit written' "$out/$t.log" | head -5 | sed 's/^/  /'
-    failed+=("$t")
-  else
-    echo "fuzz $t: ${execs:-?} executions (${rate:-?}/s), no finding; corpus $(ls "$corpus" | wc -l) inputs"
+    return 1
   fi
+  echo "fuzz $t: ${execs:-?} executions (${rate:-?}/s), no finding; corpus $(ls "$corpus" | wc -l) inputs"
+}
+
+# The targets run --jobs at a time; each one's status is kept in $out/<target>.status.
+running=0
+for t in "${targets[@]}"; do
+  if ((running >= jobs)); then
+    wait -n || true
+    running=$((running - 1))
+  fi
+  rm -f "$out/$t.status"
+  (
+    status=0
+    run_target "$t" || status=$?
+    echo "$status" >"$out/$t.status"
+  ) &
+  running=$((running + 1))
+done
+wait
+
+failed=()
+for t in "${targets[@]}"; do
+  [[ "$(cat "$out/$t.status" 2>/dev/null)" == 0 ]] || failed+=("$t")
 done
 
 if [[ ${#failed[@]} -gt 0 ]]; then
