@@ -6,13 +6,16 @@
 #include <condition_variable>
 #include <coroutine>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <semaphore>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -113,111 +116,141 @@ struct ExternalWait {
   std::binary_semaphore sem{0};
 };
 
-// A map from ids (pid serials, monitor refs) to values, small first: most
-// processes have a link or two and a monitor now and then, so the entries sit in
-// one vector, searched linearly; past `index_from` entries (a supervisor of many
-// children) a hash index over the vector keeps every operation O(1). Erasing
-// moves the last entry into the hole: no order is kept.
-template <class V>
-class SmallMap {
+// The ties of a process: its links (by the linked pid's serial), the monitors it
+// holds (ref -> target) and those on it (ref -> watcher), in one block allocated
+// on first use and freed with the process. Each entry's key carries its kind in
+// its top two bits (serials and the runtime's refs stay below 2^62); each kind
+// is seen through a View.
+//
+// Layout. A header (size, capacity, index) and the entries right after it, in
+// one small_alloc block: a process with one link costs 40 bytes, a supervisor
+// with three children and its parent 112. The block grows one entry at a time up
+// to `step_until` entries (most processes stay there: a link or two, a monitor
+// during a call) and doubles after; erasing moves the last entry into the hole,
+// so no order is kept, and shrinks a block with more than one spare entry. Entries are searched linearly; past `index_from` (a
+// supervisor of many children) a hash index key -> position keeps every
+// operation O(1).
+class Ties {
  public:
-  using Item = std::pair<std::uint64_t, V>;
-  using iterator = typename std::vector<Item>::iterator;
-
-  iterator begin() { return items_.begin(); }
-  iterator end() { return items_.end(); }
-  bool empty() const { return items_.empty(); }
-  std::size_t size() const { return items_.size(); }
-
-  iterator find(std::uint64_t key) {
-    if (index_) {
-      auto it = index_->find(key);
-      return it == index_->end() ? end() : items_.begin() + it->second;
-    }
-    return std::find_if(items_.begin(), items_.end(),
-                        [key](const Item& i) { return i.first == key; });
-  }
-  std::pair<iterator, bool> emplace(std::uint64_t key, const V& value) {
-    if (auto it = find(key); it != end()) return {it, false};
-    items_.emplace_back(key, value);
-    if (index_) {
-      index_->emplace(key, items_.size() - 1);
-    } else if (items_.size() > index_from) {
-      index_ = std::make_unique<std::unordered_map<std::uint64_t, std::size_t>>();
-      for (std::size_t i = 0; i < items_.size(); ++i) index_->emplace(items_[i].first, i);
-    }
-    return {items_.end() - 1, true};
-  }
-  void erase(iterator it) {
-    if (index_) index_->erase(it->first);
-    if (it != items_.end() - 1) {
-      *it = std::move(items_.back());
-      if (index_) (*index_)[it->first] = static_cast<std::size_t>(it - items_.begin());
-    }
-    items_.pop_back();
-  }
-  std::size_t erase(std::uint64_t key) {
-    auto it = find(key);
-    if (it == end()) return 0;
-    erase(it);
-    return 1;
-  }
-  void clear() {
-    items_.clear();
-    index_.reset();
-  }
-
- private:
-  static constexpr std::size_t index_from = 16;
-  std::vector<Item> items_;
-  std::unique_ptr<std::unordered_map<std::uint64_t, std::size_t>> index_;
-};
-using PidMap = SmallMap<Pid>;
-
-// Rarely used per-process data, allocated on first use: the links, the
-// monitors the process holds (ref -> target) and those on it (ref -> watcher),
-// in one map whose keys carry the kind in their top two bits (serials and the
-// runtime's refs stay below 2^62), so that a process with a link or two costs
-// one small block and one vector. Each kind is seen through a View.
-struct Extras {
   enum class Kind : std::uint64_t { link = 0, monitor = 1, watcher = 2 };
+  struct Entry {
+    std::uint64_t key;
+    Pid pid;
+  };
+
   class View {
    public:
-    View(PidMap& items, Kind kind) : items_(items), tag_(static_cast<std::uint64_t>(kind) << 62) {}
+    View(Ties*& block, Kind kind) : block_(block), tag_(static_cast<std::uint64_t>(kind) << 62) {}
     // False when `id` is there already.
     bool emplace(std::uint64_t id, const Pid& pid) {
-      return valid(id) && items_.emplace(id | tag_, pid).second;
+      return valid(id) && Ties::emplace(block_, id | tag_, pid);
     }
-    std::size_t erase(std::uint64_t id) { return valid(id) ? items_.erase(id | tag_) : 0; }
+    std::size_t erase(std::uint64_t id) {
+      return valid(id) && block_ != nullptr ? Ties::erase(block_, id | tag_) : 0;
+    }
     // The pid under `id`, or null.
     Pid* find(std::uint64_t id) {
-      if (!valid(id)) return nullptr;
-      auto it = items_.find(id | tag_);
-      return it == items_.end() ? nullptr : &it->second;
+      if (!valid(id) || block_ == nullptr) return nullptr;
+      Entry* e = block_->find(id | tag_);
+      return e != nullptr ? &e->pid : nullptr;
     }
     // f(id, pid) for each entry of this kind.
     template <class F>
     void for_each(F&& f) {
-      for (auto& [key, pid] : items_)
-        if ((key & ~id_mask) == tag_) f(key & id_mask, pid);
+      if (block_ == nullptr) return;
+      for (Entry& e : block_->entries())
+        if ((e.key & ~id_mask) == tag_) f(e.key & id_mask, e.pid);
     }
 
    private:
     static constexpr std::uint64_t id_mask = (std::uint64_t{1} << 62) - 1;
     // A ref from outside any runtime (2^62 and up) is never a monitor's.
     static bool valid(std::uint64_t id) { return (id & ~id_mask) == 0; }
-    PidMap& items_;
+    Ties*& block_;
     std::uint64_t tag_;
   };
-  View links() { return {items, Kind::link}; }        // by pid serial
-  View monitors() { return {items, Kind::monitor}; }  // monitors I hold: ref -> target
-  View watchers() { return {items, Kind::watcher}; }  // monitors on me: ref -> watcher
 
-  PidMap items;
+  // Frees the block (null is fine).
+  static void destroy(Ties* t) noexcept {
+    if (t == nullptr) return;
+    delete t->index_;
+    small_free(t, bytes(t->cap_));
+  }
+
+ private:
+  static constexpr std::uint32_t step_until = 8, index_from = 16;
+  using Index = std::unordered_map<std::uint64_t, std::uint32_t>;
+
+  std::uint32_t size_ = 0;
+  std::uint32_t cap_ = 0;
+  Index* index_ = nullptr;
+
+  static std::size_t bytes(std::uint32_t cap) { return sizeof(Ties) + cap * sizeof(Entry); }
+  Entry* data() { return reinterpret_cast<Entry*>(this + 1); }
+  std::span<Entry> entries() { return {data(), size_}; }
+
+  Entry* find(std::uint64_t key) {
+    if (index_ != nullptr) {
+      auto it = index_->find(key);
+      return it == index_->end() ? nullptr : data() + it->second;
+    }
+    for (Entry& e : entries())
+      if (e.key == key) return &e;
+    return nullptr;
+  }
+
+  // A block of `cap` entries holding the entries of `old` (freed), or an empty one.
+  static Ties* resize(Ties* old, std::uint32_t cap) {
+    auto* t = new (small_alloc(bytes(cap))) Ties;
+    t->cap_ = cap;
+    if (old != nullptr) {
+      t->size_ = old->size_;
+      t->index_ = std::exchange(old->index_, nullptr);
+      std::memcpy(static_cast<void*>(t->data()), old->data(), old->size_ * sizeof(Entry));
+      destroy(old);
+    }
+    return t;
+  }
+
+  static bool emplace(Ties*& t, std::uint64_t key, const Pid& pid) {
+    if (t != nullptr && t->find(key) != nullptr) return false;
+    if (t == nullptr || t->size_ == t->cap_) {
+      const std::uint32_t n = t == nullptr ? 0 : t->size_;
+      t = resize(t, n < step_until ? n + 1 : 2 * n);
+    }
+    const std::uint32_t at = t->size_++;
+    t->data()[at] = Entry{key, pid};
+    if (t->index_ != nullptr) {
+      t->index_->emplace(key, at);
+    } else if (t->size_ > index_from) {
+      t->index_ = new Index;
+      for (std::uint32_t i = 0; i < t->size_; ++i) t->index_->emplace(t->data()[i].key, i);
+    }
+    return true;
+  }
+
+  static std::size_t erase(Ties*& t, std::uint64_t key) {
+    Entry* e = t->find(key);
+    if (e == nullptr) return 0;
+    if (t->index_ != nullptr) t->index_->erase(key);
+    Entry* last = t->data() + (t->size_ - 1);
+    if (e != last) {
+      *e = *last;
+      if (t->index_ != nullptr) (*t->index_)[e->key] = static_cast<std::uint32_t>(e - t->data());
+    }
+    --t->size_;
+    // A block keeps one spare entry (a monitor during a call comes and goes without a resize);
+    // one left with more, after a burst (a supervisor's children monitored while they start),
+    // shrinks; so does a big one left mostly empty (a supervisor whose many children have gone).
+    if (t->cap_ <= step_until ? t->size_ + 2 <= t->cap_ : 4 * t->size_ <= t->cap_)
+      t = resize(t, t->cap_ <= step_until ? t->size_ + 1 : 2 * t->size_);
+    return 1;
+  }
 };
+static_assert(sizeof(Ties) == 16 && std::is_trivially_copyable_v<Ties::Entry>);
 
 // The active aliases of a process (otp::alias, monitor aliases), kept apart
-// from Extras and allocated on first use. Owner only: the process adds and
+// from its Ties and allocated on first use. Owner only: the process adds and
 // removes them, and drain() checks each aliased message against them. Sorted
 // by id: a process takes its refs from the runtime's increasing counter, so a
 // new alias almost always goes at the end, a lookup is a binary search, and a
@@ -282,8 +315,8 @@ struct Proc {
   Msg* q_tail = nullptr;
   std::uint32_t q_len = 0;
   std::uint32_t timeout_seq = 0;
-  TimerRef timer;  // the pending receive timeout, if any
-  Extras* ext = nullptr;
+  TimerRef timer;        // the pending receive timeout, if any
+  Ties* ties = nullptr;  // links and monitors, allocated on first use
   AliasSet* aliases = nullptr;
   const Describer* describer = nullptr;  // owner only
   const void* describer_self = nullptr;
@@ -296,10 +329,9 @@ struct Proc {
   Proc* all_next = nullptr;
 
   Pid pid() const { return Pid{const_cast<Proc*>(this), serial.load(std::memory_order_relaxed)}; }
-  Extras& extras() {
-    if (ext == nullptr) ext = new Extras;
-    return *ext;
-  }
+  Ties::View links() { return {ties, Ties::Kind::link}; }        // by pid serial
+  Ties::View monitors() { return {ties, Ties::Kind::monitor}; }  // monitors I hold: ref -> target
+  Ties::View watchers() { return {ties, Ties::Kind::watcher}; }  // monitors on me: ref -> watcher
   void append(Msg* m) noexcept {
     m->next = nullptr;
     if (q_tail != nullptr)

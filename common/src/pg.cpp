@@ -14,7 +14,7 @@ namespace otp {
 struct ProcessGroups::State {
   struct alignas(64) GroupShard {
     mutable std::shared_mutex m;
-    detail::FlatTable<std::string, std::vector<Pid>> map;
+    detail::FlatTable<detail::Key, std::vector<Pid>> map;
   };
   struct alignas(64) PidShard {
     std::mutex m;
@@ -116,7 +116,7 @@ std::vector<std::string> ProcessGroups::which_groups() const {
   std::vector<std::string> out;
   for (const State::GroupShard& gs : state_->groups) {
     std::shared_lock lock(gs.m);
-    gs.map.for_each([&](const auto& slot) { out.push_back(slot.key); });
+    gs.map.for_each([&](const auto& slot) { out.emplace_back(slot.key.view()); });
   }
   return out;
 }

@@ -81,11 +81,12 @@ bool push(const Pid& to, Msg* m) noexcept {
 void set_exit_reason(Reason reason) {
   current_or_throw("set_exit_reason")->exit_reason = std::move(reason);
 }
+Reason exit_reason() { return current_or_throw("exit_reason")->exit_reason; }
 const Pid& self_parent() { return current_or_throw("parent")->parent; }
 
 bool unwatch(Ref ref) noexcept {
   Proc* p = tls.current;
-  return p != nullptr && p->ext != nullptr && p->ext->watchers().erase(ref.id) != 0;
+  return p != nullptr && p->watchers().erase(ref.id) != 0;
 }
 
 namespace {
@@ -102,8 +103,7 @@ void monitor_ended(Proc* p, std::uint64_t ref) noexcept {
 
 void forget_monitor(Ref ref) noexcept {
   Proc* p = tls.current;
-  if (p != nullptr && p->ext != nullptr && p->ext->monitors().erase(ref.id) != 0)
-    monitor_ended(p, ref.id);
+  if (p != nullptr && p->monitors().erase(ref.id) != 0) monitor_ended(p, ref.id);
 }
 
 ProcessInfo describe(Proc* p) {
@@ -116,15 +116,12 @@ ProcessInfo describe(Proc* p) {
   i.mailbox = p->q_len;
   i.handled = p->handled;
   i.traps_exits = p->trap_exit;
-  if (p->ext != nullptr) {
-    p->ext->links().for_each([&](std::uint64_t, const Pid& pid) { i.links.push_back(pid); });
-    p->ext->monitors().for_each([&](std::uint64_t, const Pid& pid) { i.monitors.push_back(pid); });
-    p->ext->watchers().for_each(
-        [&](std::uint64_t, const Pid& pid) { i.monitored_by.push_back(pid); });
-    std::sort(i.links.begin(), i.links.end());
-    std::sort(i.monitors.begin(), i.monitors.end());
-    std::sort(i.monitored_by.begin(), i.monitored_by.end());
-  }
+  p->links().for_each([&](std::uint64_t, const Pid& pid) { i.links.push_back(pid); });
+  p->monitors().for_each([&](std::uint64_t, const Pid& pid) { i.monitors.push_back(pid); });
+  p->watchers().for_each([&](std::uint64_t, const Pid& pid) { i.monitored_by.push_back(pid); });
+  std::sort(i.links.begin(), i.links.end());
+  std::sort(i.monitors.begin(), i.monitors.end());
+  std::sort(i.monitored_by.begin(), i.monitored_by.end());
   // An estimate: the control block, one envelope per waiting message, the link and monitor
   // entries; the coroutine frame's size is not known here.
   i.memory = sizeof(Proc) + i.mailbox * sizeof(Msg) +
@@ -137,7 +134,7 @@ ProcessInfo describe(Proc* p) {
   if (const Describer* d = p->describer) {
     i.behaviour = d->behaviour(p->describer_self);
     i.module = d->module(p->describer_self);
-    if (i.name.empty()) i.name = d->name(p->describer_self);
+    if (i.name.empty()) i.name = d->name(p->describer_self, i.pid);
     i.state = d->state(p->describer_self);
   } else {
     i.behaviour = p->external != nullptr ? "thread" : "process";
@@ -181,6 +178,21 @@ bool add_exit_hook(const Pid& pid, ExitHook* hook) {
   return added;
 }
 
+bool with_exit_hooks(const Pid& pid, void (*visit)(ExitHooks& hooks, void* context),
+                     void* context) {
+  Proc* p = pid.proc();
+  if (p == nullptr || !pin(p, pid.id())) return false;
+  struct Unpin {
+    Proc* p;
+    ~Unpin() { p->rt->release(p); }
+  } unpin{p};
+  std::lock_guard lock(p->hooks_lock);
+  if (p->hooks_closed) return false;
+  ExitHooks hooks(p->hooks);
+  visit(hooks, context);  // may throw: the guards above still unlock and unpin
+  return true;
+}
+
 void deliver(const Pid& to, Msg* m) noexcept {
   if (!push(to, m)) free_msg(m);
 }
@@ -202,7 +214,7 @@ void handle_exit(Proc* p, Msg* m) {
   auto& s = value_of<ExitSig>(m);
   if (s.linked) {
     // A signal from a link we have since removed is void (Erlang's unlink semantics).
-    if (p->ext == nullptr || p->ext->links().erase(s.from.id()) == 0) return;
+    if (p->links().erase(s.from.id()) == 0) return;
   }
   if (!s.linked && s.reason.is_kill()) return die(p, Reason::killed());
   if (p->trap_exit) {
@@ -222,19 +234,19 @@ bool apply_bookkeeping(Proc* p, Msg* m) {
   switch (m->type->kind) {
     case SigKind::link: {
       Pid from = value_of<LinkSig>(m).from;
-      p->extras().links().emplace(from.id(), from);
+      p->links().emplace(from.id(), from);
       return true;
     }
     case SigKind::unlink:
-      if (p->ext != nullptr) p->ext->links().erase(value_of<UnlinkSig>(m).from.id());
+      p->links().erase(value_of<UnlinkSig>(m).from.id());
       return true;
     case SigKind::monitor: {
       auto& s = value_of<MonitorSig>(m);
-      p->extras().watchers().emplace(s.ref.id, s.watcher);
+      p->watchers().emplace(s.ref.id, s.watcher);
       return true;
     }
     case SigKind::demonitor:
-      if (p->ext != nullptr) p->ext->watchers().erase(value_of<DemonitorSig>(m).ref.id);
+      p->watchers().erase(value_of<DemonitorSig>(m).ref.id);
       return true;
     default:
       return false;
@@ -271,7 +283,7 @@ void handle(Proc* p, Msg* m) {
         break;
       case SigKind::down: {
         auto& s = value_of<DownSig>(m);
-        if (p->ext != nullptr && p->ext->monitors().erase(s.ref.id) != 0) {
+        if (p->monitors().erase(s.ref.id) != 0) {
           monitor_ended(p, s.ref.id);
           p->append(make_msg<Down>(Down{s.ref, s.pid, std::move(s.reason)}));
         }
@@ -579,17 +591,17 @@ void do_exit(Proc* p) {
     h->destroy();
   }
   delete std::exchange(p->aliases, nullptr);
-  if (Extras* x = std::exchange(p->ext, nullptr)) {
-    x->links().for_each([&](std::uint64_t, const Pid& pid) {
+  if (Ties* ties = std::exchange(p->ties, nullptr)) {
+    Ties::View(ties, Ties::Kind::link).for_each([&](std::uint64_t, const Pid& pid) {
       send_signal(pid, make_msg<ExitSig>(ExitSig{self, reason, true}));
     });
-    x->watchers().for_each([&](std::uint64_t ref, const Pid& watcher) {
+    Ties::View(ties, Ties::Kind::watcher).for_each([&](std::uint64_t ref, const Pid& watcher) {
       send_signal(watcher, make_msg<DownSig>(DownSig{Ref{ref}, self, reason}));
     });
-    x->monitors().for_each([&](std::uint64_t ref, const Pid& target) {
+    Ties::View(ties, Ties::Kind::monitor).for_each([&](std::uint64_t ref, const Pid& target) {
       send_signal(target, make_msg<DemonitorSig>(DemonitorSig{Ref{ref}}));
     });
-    delete x;
+    Ties::destroy(ties);
   }
   p->retired.store(true, std::memory_order_release);
   if (p->refs.fetch_sub(Proc::alive_ref, std::memory_order_acq_rel) == Proc::alive_ref)
@@ -620,13 +632,13 @@ Spawned spawn_co(RuntimeImpl* rt, Co<void> body, SpawnOpts opts) {
         opts.link && parent->supervisor;  // a supervisor's children are linked to it
   }
   if (opts.link) {
-    c->extras().links().emplace(parent->serial.load(std::memory_order_relaxed), parent->pid());
-    parent->extras().links().emplace(out.pid.id(), out.pid);
+    c->links().emplace(parent->serial.load(std::memory_order_relaxed), parent->pid());
+    parent->links().emplace(out.pid.id(), out.pid);
   }
   if (opts.monitor) {
     out.ref = Ref{rt->next_ref.fetch_add(1, std::memory_order_relaxed)};
-    parent->extras().monitors().emplace(out.ref.id, out.pid);
-    c->extras().watchers().emplace(out.ref.id, parent->pid());
+    parent->monitors().emplace(out.ref.id, out.pid);
+    c->watchers().emplace(out.ref.id, parent->pid());
   }
   rt->live.fetch_add(1, std::memory_order_acq_rel);
   rt->register_proc(c);
@@ -665,13 +677,11 @@ namespace otp::detail {
 
 void link_as(Proc* p, const Pid& pid) {
   if (pid == p->pid()) return;
-  if (p->extras().links().emplace(pid.id(), pid))
-    send_signal(pid, make_msg<LinkSig>(LinkSig{p->pid()}));
+  if (p->links().emplace(pid.id(), pid)) send_signal(pid, make_msg<LinkSig>(LinkSig{p->pid()}));
 }
 
 void unlink_as(Proc* p, const Pid& pid) {
-  if (p->ext != nullptr && p->ext->links().erase(pid.id()) != 0)
-    send_signal(pid, make_msg<UnlinkSig>(UnlinkSig{p->pid()}));
+  if (p->links().erase(pid.id()) != 0) send_signal(pid, make_msg<UnlinkSig>(UnlinkSig{p->pid()}));
 }
 
 }  // namespace otp::detail
@@ -693,7 +703,7 @@ namespace otp::detail {
 
 Ref monitor_as(Proc* p, const Pid& pid, std::optional<AliasMode> alias) {
   Ref ref{p->rt->next_ref.fetch_add(1, std::memory_order_relaxed)};
-  p->extras().monitors().emplace(ref.id, pid);
+  p->monitors().emplace(ref.id, pid);
   if (alias) {
     if (p->aliases == nullptr) p->aliases = new AliasSet;
     p->aliases->add(ref.id, *alias);
@@ -703,10 +713,9 @@ Ref monitor_as(Proc* p, const Pid& pid, std::optional<AliasMode> alias) {
 }
 
 void demonitor_as(Proc* p, Ref ref, bool flush) {
-  if (p->ext == nullptr) return;
-  if (Pid* found = p->ext->monitors().find(ref.id)) {
+  if (Pid* found = p->monitors().find(ref.id)) {
     Pid target = *found;
-    p->ext->monitors().erase(ref.id);
+    p->monitors().erase(ref.id);
     monitor_ended(p, ref.id);
     send_signal(target, make_msg<DemonitorSig>(DemonitorSig{ref}));
   }
@@ -787,6 +796,14 @@ std::string registered_name() {
   std::shared_lock lock(p->rt->names_m);
   auto it = p->rt->name_of.find(p->serial.load(std::memory_order_relaxed));
   return it != p->rt->name_of.end() ? it->second : std::string{};
+}
+
+std::string detail::name_of_self(const NameRegistry* via) {
+  if (via != nullptr) {
+    std::string key = via->name_of(self());
+    if (!key.empty()) return key;
+  }
+  return registered_name();
 }
 
 }  // namespace otp

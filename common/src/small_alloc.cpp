@@ -15,7 +15,8 @@
 // and the next new thread adopts it, with its free lists. Spans are never
 // returned to the system while the program runs; they stay reachable from the
 // global heap list, so leak checkers see no leak. Under ASan or TSan every
-// block goes to operator new instead, so the sanitizers see each one.
+// block goes to operator new instead, so the sanitizers see each one (and so with
+// -DOTP_PLAIN_ALLOC, for a heap profiler).
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
@@ -27,7 +28,9 @@
 #include "otp/detail/msg.hpp"
 #include "otp/detail/table_alloc.hpp"
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if defined(OTP_PLAIN_ALLOC)
+// Asked for (-DOTP_PLAIN_ALLOC): a heap profiler then sees every frame and message.
+#elif defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define OTP_PLAIN_ALLOC 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
@@ -152,7 +155,7 @@ void* carve(Heap* h, std::size_t bytes) {
 // Large tables straight from the system, and back to it when they are freed: a
 // growing table frees its old array, and from the heap that memory would stay
 // in the resident set (or not, as the heap's mmap threshold happens to stand).
-constexpr std::size_t own_map_from = 256 * 1024;
+constexpr std::size_t own_map_from = 64 * 1024;
 
 void* table_alloc(std::size_t size) {
   if (size < own_map_from) return ::operator new(size);

@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <unordered_map>
 #include <vector>
 
@@ -38,11 +39,60 @@ std::atomic<std::uint64_t> restarts_total{0};  // Supervisor::restarts()
 
 using namespace std::chrono_literals;
 
+// A child's id, interned: the children started from one spec share one copy of it (a
+// DynamicSupervisor of user sessions has as many children as users, all with the id
+// "HangTen.UserSupervisor"), so that a child holds a pointer, not a string and often a block
+// of its own. The table counts the children that hold an id and forgets it with the last one;
+// it is shared by every supervisor, under a mutex taken when a child is made or forgotten.
+class ChildId {
+ public:
+  ChildId() = default;
+  explicit ChildId(std::string id) {
+    if (id.empty()) return;
+    Table& t = table();
+    std::lock_guard lock(t.m);
+    entry_ = &*t.ids.try_emplace(std::move(id), 0).first;
+    ++entry_->second;
+  }
+  ChildId(const ChildId& o) : entry_(o.entry_) {
+    if (entry_ == nullptr) return;
+    std::lock_guard lock(table().m);
+    ++entry_->second;
+  }
+  ChildId(ChildId&& o) noexcept : entry_(std::exchange(o.entry_, nullptr)) {}
+  ChildId& operator=(ChildId o) noexcept {
+    std::swap(entry_, o.entry_);
+    return *this;
+  }
+  ~ChildId() {
+    if (entry_ == nullptr) return;
+    Table& t = table();
+    std::lock_guard lock(t.m);
+    if (--entry_->second == 0) t.ids.erase(entry_->first);
+  }
+
+  const std::string& str() const {
+    static const std::string none;
+    return entry_ != nullptr ? entry_->first : none;
+  }
+
+ private:
+  struct Table {
+    std::mutex m;
+    std::unordered_map<std::string, std::size_t> ids;  // id -> the children holding it
+  };
+  static Table& table() {
+    static Table* t = new Table;  // never destroyed: children may outlive static destruction
+    return *t;
+  }
+  std::pair<const std::string, std::size_t>* entry_ = nullptr;
+};
+
 // A child as the supervisor keeps it: the spec's fields, packed.
 struct Child {
   std::uint64_t seq = 0;
   Pid pid;
-  std::string id;
+  ChildId id;
   std::function<Start()> start;
   Duration shutdown_timeout{};
   Restart restart = Restart::permanent;
@@ -67,7 +117,7 @@ struct Child {
 Child make_child(std::uint64_t seq, ChildSpec&& spec) {
   Child c;
   c.seq = seq;
-  c.id = std::move(spec.id);
+  c.id = ChildId(std::move(spec.id));
   c.start = std::move(spec.start);
   c.restart = spec.restart;
   c.type = spec.type;
@@ -110,7 +160,7 @@ class Children {
   }
   Child* by_id(const std::string& id) {
     for (auto& c : v_)
-      if (!c.gone && c.id == id) return &c;
+      if (!c.gone && c.id.str() == id) return &c;
     return nullptr;
   }
   // Records that `c` runs as `pid` (or, with an empty pid, runs no more).
@@ -123,7 +173,7 @@ class Children {
   void forget(Child& c) {
     set_pid(c, Pid{});
     c.gone = true;
-    c.id = std::string();
+    c.id = ChildId();
     c.start = nullptr;
     ++holes_;
   }
@@ -218,8 +268,9 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
         // Kept without a process, unless temporary: that one would never run.
         if (c.restart == Restart::temporary) st.children.forget(c);
       } else {
-        report(SupervisorReport{describe_self(), c.id, r.reason(), "start_error", "shutting down"});
-        std::string why = reason_text("failed_to_start_child", c.id, r.reason());
+        report(SupervisorReport{describe_self(), c.id.str(), r.reason(), "start_error",
+                                "shutting down"});
+        std::string why = reason_text("failed_to_start_child", c.id.str(), r.reason());
         for (std::size_t j = i; j-- > 0;)
           if (!all[j].gone && all[j].pid) co_await shutdown_child(all[j]);
         otp::exit(Reason::shutdown(std::move(why)));
@@ -233,7 +284,7 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
     std::vector<ChildInfo> out;
     out.reserve(state().children.size());
     for (auto& c : state().children.all())
-      if (!c.gone) out.push_back(ChildInfo{c.id, c.pid, c.type, c.restart});
+      if (!c.gone) out.push_back(ChildInfo{c.id.str(), c.pid, c.type, c.restart});
     return out;
   }
 
@@ -354,12 +405,12 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
 
   // As the tree names it: "<0.5.0> eric_sup".
   std::string describe_self() {
-    std::string name = server_name().empty() ? registered_name() : server_name();
+    std::string name = server_name();
     return name.empty() ? self().to_string() : fmt::format("{} {}", self(), name);
   }
   static std::string child_text(const Child& c, const Pid& pid) {
-    if (!pid) return c.id;
-    return c.id.empty() ? pid.to_string() : fmt::format("{} ({})", c.id, pid);
+    if (!pid) return c.id.str();
+    return c.id.str().empty() ? pid.to_string() : fmt::format("{} ({})", c.id.str(), pid);
   }
 
   // Counts a restart; false when that is one too many for the intensity.
@@ -441,7 +492,7 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
   }
 
   void try_again_later(Child& c, const Reason& why) {
-    report(SupervisorReport{describe_self(), c.id, why, "start_error", "restarting"});
+    report(SupervisorReport{describe_self(), c.id.str(), why, "start_error", "restarting"});
     c.restarting = true;
     otp::send(self(), TryAgainRestart{c.seq});
   }

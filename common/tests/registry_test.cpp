@@ -258,6 +258,42 @@ TEST(Registry, KeysListsWhatAProcessHolds) {
   EXPECT_TRUE(reg.keys(otp::Pid{}).empty());
 }
 
+// How reports and the observer name a process started under a Via name.
+TEST(Registry, NameOfIsTheFirstKeyALiveProcessHolds) {
+  otp::Registry<> reg(otp::Keys::unique);
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  const otp::NameRegistry& names = reg;
+  EXPECT_EQ(names.name_of(me.pid()), "");
+  ASSERT_TRUE(reg.register_key(me, "first"));
+  ASSERT_TRUE(reg.register_key(me, "second"));
+  EXPECT_EQ(names.name_of(me.pid()), "first");
+  reg.unregister_key(me, "first");
+  EXPECT_EQ(names.name_of(me.pid()), "second");
+  const otp::Pid other = holder(me, reg, "a name longer than twenty-two bytes");
+  EXPECT_EQ(names.name_of(other), "a name longer than twenty-two bytes");
+  EXPECT_EQ(names.name_of(otp::Pid{}), "");
+}
+
+// A registry destroyed while processes hold keys: their exit still tidies its table, which
+// goes with the last of them.
+TEST(Registry, ProcessesMayOutliveTheirRegistry) {
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  otp::Pid a, b;
+  {
+    otp::Registry<> reg(otp::Keys::duplicate);
+    a = holder(me, reg, "k");
+    b = holder(me, reg, "k");
+    ASSERT_EQ(reg.count("k"), 2u);
+  }
+  for (const otp::Pid& pid : {a, b}) {
+    const otp::Ref ref = me.monitor(pid);
+    me.send(pid, Stop{});
+    ASSERT_TRUE(await_down(me, ref));
+  }
+}
+
 TEST(Registry, CountCountsEveryEntryAndTheEntriesUnderAKey) {
   otp::Registry<> reg(otp::Keys::duplicate);
   otp::Runtime rt{otp::Options{.threads = 2}};
@@ -506,7 +542,37 @@ TEST(Registry, InternalTableAgreesWithAStdMapUnderRandomInsertsAndErases) {
   EXPECT_EQ(seen, model.size());
 }
 
-// Grown through sizes that are not powers of two (8, 12, 16, 24, ...), with the
+// A key held in a table's slot: inline up to 22 bytes, on the heap beyond; copies and moves
+// keep it whole, and a table keyed by it finds keys of every length across its growth.
+TEST(Registry, InternalKeyKeepsShortAndLongKeysWhole) {
+  for (const std::size_t n : {0u, 1u, 21u, 22u, 23u, 24u, 100u}) {
+    const std::string text(n, 'x');
+    otp::detail::Key key(text);
+    EXPECT_EQ(key.view(), text);
+    otp::detail::Key copy(key);
+    otp::detail::Key moved(std::move(key));
+    EXPECT_EQ(copy.view(), text);
+    EXPECT_EQ(moved.view(), text);
+    otp::detail::Key assigned;
+    assigned = copy;
+    EXPECT_TRUE(assigned == text);
+    EXPECT_FALSE(assigned == text + "y");
+  }
+  otp::detail::FlatTable<otp::detail::Key, std::size_t> table;
+  for (std::size_t i = 0; i < 2000; ++i) {
+    const std::string key = std::string(i % 40, 'k') + std::to_string(i);
+    table.find_or_add(otp::detail::hash_key(key), std::string_view(key)).value = i;
+  }
+  for (std::size_t i = 0; i < 2000; ++i) {
+    const std::string key = std::string(i % 40, 'k') + std::to_string(i);
+    const auto* slot = table.find(otp::detail::hash_key(key), key);
+    ASSERT_NE(slot, nullptr) << key;
+    EXPECT_EQ(slot->value, i);
+    EXPECT_EQ(slot->key.view(), key);
+  }
+}
+
+// Grown through sizes that are not powers of two (8, 10, 12, 15, ...), with the
 // consecutive hashes pids give (homes in consecutive slots, wrapping around the
 // end of the table): every key stays findable, erased ones are gone.
 TEST(Registry, InternalTableFindsConsecutiveHashesAcrossEveryGrowth) {

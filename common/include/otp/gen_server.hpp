@@ -143,11 +143,12 @@ class GenServer {
   State& state() { return *state_; }
   const State& state() const { return *state_; }
   // Asks the server to stop with `reason` once the running callback returns.
-  void stop(Reason reason = Reason::normal()) { stop_ = std::move(reason); }
+  void stop(Reason reason = Reason::normal()) { stop_with(std::move(reason)); }
   // The process that started this server (the one that spawned it: kept in the process, not here).
   const Pid& parent() const { return detail::self_parent(); }
-  // The name it was started with (a local name or a via key, as the observer shows it), or empty.
-  const std::string& server_name() const { return name_; }
+  // Its name (a local name or the key of the Via name it was started with, as the observer shows
+  // it), or empty. From the server's own process.
+  std::string server_name() const { return detail::name_of_self(via_); }
 
  private:
   // What a start hands to the new process. It travels on the heap and dies once
@@ -187,13 +188,13 @@ class GenServer {
         Co<void> wait;
         if (base.dispatch(d, m, wait)) co_await std::move(wait);
       } catch (const ExitError& e) {
-        base.stop_ = e.reason;  // caught by type: classifying by a rethrow would cost another throw
+        base.stop_with(e.reason);  // caught by type: classifying by a rethrow costs another throw
       } catch (const std::exception& e) {
-        base.stop_ = Reason::exception(e.what());
+        base.stop_with(Reason::exception(e.what()));
       } catch (...) {
-        base.stop_ = Reason::exception("unknown exception");
+        base.stop_with(Reason::exception("unknown exception"));
       }
-      if (base.stop_) {
+      if (base.stopping_) {
         co_await base.finish(d);
         co_return;
       }
@@ -203,7 +204,7 @@ class GenServer {
   // Claims the name, runs init and acknowledges the start; false when the process is to end.
   template <class... A>
   Co<bool> begin(Derived& d, std::unique_ptr<StartArgs<A...>> start) {
-    name_ = start->name.to_string();
+    via_ = start->name.via().registry;
     detail::set_describer(&describer, &d);
     if (!start->name.empty()) {
       std::optional<Pid> holder = co_await detail::claim_name(start->name);
@@ -253,7 +254,7 @@ class GenServer {
     using detail::GenProtocol;
     if (auto* proto = static_cast<const GenProtocol*>(m->type->protocol)) {
       if (proto->kind == GenProtocol::Kind::stop) {
-        stop_ = detail::value_of<detail::StopMsg>(m).reason;
+        stop_with(detail::value_of<detail::StopMsg>(m).reason);
         detail::free_msg(m);
         return false;
       }
@@ -269,7 +270,7 @@ class GenServer {
     if (detail::is<Exit>(m) && (detail::value_of<Exit>(m).from == detail::self_parent() ||
                                 !detail::value_of<Exit>(m).from)) {
       // The parent's (or the runtime's shutdown) exit signal, trapped: stop the way it asked.
-      stop_ = detail::value_of<Exit>(m).reason;
+      stop_with(detail::value_of<Exit>(m).reason);
       detail::free_msg(m);
       return false;
     }
@@ -322,10 +323,17 @@ class GenServer {
     return waits;
   }
 
+  // The server is to stop with `reason` once the running callback returns. The reason waits
+  // in the process's own exit reason, where it ends up anyway, so the frame keeps only a flag.
+  void stop_with(Reason reason) {
+    detail::set_exit_reason(std::move(reason));
+    stopping_ = true;
+  }
+
   // A crash, stop(reason), otp::stop or the parent's exit: terminate, report, exit. A
   // coroutine of its own, so that the process's frame holds no reason of its own.
   Co<void> finish(Derived& d) {
-    Reason reason = std::move(*stop_);
+    Reason reason = detail::exit_reason();
     co_await run_terminate(d, reason);
     if (!reason.is_orderly()) report_crash(reason, last_->name);
     detail::set_exit_reason(std::move(reason));
@@ -348,7 +356,7 @@ class GenServer {
 
   void report_crash(const Reason& reason, std::string_view last) {
     if (!log::enabled(Level::error)) return;
-    std::string name = name_.empty() ? registered_name() : name_;
+    std::string name = server_name();
     std::string module = describe_module(static_cast<Derived*>(this));
     report(CrashReport{name.empty() ? self().to_string() : fmt::format("{} {}", self(), name),
                        module.empty() ? describe_behaviour(static_cast<Derived*>(this)) : module,
@@ -385,8 +393,10 @@ class GenServer {
       return std::string(detail::type_name_v<Derived>);
     }
   }
-  static std::string describe_name(const void* self) {
-    return static_cast<const GenServer&>(*static_cast<const Derived*>(self)).name_;
+  static std::string describe_name(const void* self, const Pid& pid) {
+    const NameRegistry* via =
+        static_cast<const GenServer&>(*static_cast<const Derived*>(self)).via_;
+    return via != nullptr ? via->name_of(pid) : std::string();
   }
   static std::string describe_state_of(const void* self) {
     auto& base = static_cast<GenServer&>(*const_cast<Derived*>(static_cast<const Derived*>(self)));
@@ -396,8 +406,8 @@ class GenServer {
                                                &describe_name, &describe_state_of};
 
   std::optional<State> state_;
-  std::optional<Reason> stop_;
-  std::string name_;
+  bool stopping_ = false;              // its reason waits in the process's exit reason (stop_with)
+  const NameRegistry* via_ = nullptr;  // the registry of its Via name: it keeps no copy of the key
   const detail::MsgType* last_ = nullptr;
 };
 

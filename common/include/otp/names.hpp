@@ -22,6 +22,9 @@ class NameRegistry {
   virtual void unregister_name(std::string_view key) = 0;
   // How reports name the registry ({:via, HangTen.Registry, "key"}).
   virtual std::string registry_name() const { return "Registry"; }
+  // The key `pid` holds here (the first, if it holds several), or empty: how reports and the
+  // observer name a process started under a Via name, which keeps no copy of its name.
+  virtual std::string name_of(const Pid&) const { return {}; }
 };
 
 // A {via, registry, key} name.
@@ -61,6 +64,12 @@ class Name {
   std::string local_;
   Via via_;
 };
+
+namespace detail {
+// The calling process's name for reports: its key in `via` (the registry of the Via name it was
+// started under), else its local name; empty when it has neither.
+std::string name_of_self(const NameRegistry* via);
+}  // namespace detail
 
 // Local names, for the calling process's runtime (any thread when given the Runtime).
 // register_name is false when the name is taken, the pid has a name already or is dead.

@@ -86,7 +86,7 @@ namespace detail {
 struct Describer {
   std::string (*behaviour)(const void* self);
   std::string (*module)(const void* self);
-  std::string (*name)(const void* self);
+  std::string (*name)(const void* self, const Pid& pid);  // a name other than a local one
   std::string (*state)(const void* self);
 };
 void set_describer(const Describer* d, const void* self) noexcept;

@@ -107,6 +107,8 @@ Ref monitor_alias(const Pid& pid);
 // The reason the calling process exits with when its body returns (instead of
 // normal): ends a process with a reason without the cost of an exception.
 void set_exit_reason(Reason reason);
+// That reason, as set so far (normal when nothing set it).
+Reason exit_reason();
 // The process that spawned the calling one (empty for a process spawned from outside the runtime).
 const Pid& self_parent();
 // Call protocol shortcuts: the callee drops the caller's monitor `ref` on

@@ -1,48 +1,48 @@
 // otp::Registry — Elixir's Registry: keys to processes, unique or duplicate.
 //
-// Data structure. Two sharded tables behind one shared Table object:
+// Data structure. A table of keys, and a list per process:
 //   * key shards (64, chosen by the top bits of the key's hash): a
 //     std::shared_mutex and an open-addressing table (detail::FlatTable)
 //     key -> entries [(pid, value), ...] in registration order, the first
-//     entry inside the table's slot (detail::EntryList);
-//   * pid shards (64, by the pid's hash): a std::mutex and a table pid -> the
-//     hashes of the keys that pid holds, one per entry (so a key registered
-//     twice is listed twice); the key itself is stored once, in its key shard,
-//     and a pid's entries are found again in the slots of those hashes that
-//     hold the pid. A pid is in this index from its first registration until it
-//     exits, even with no keys left: its presence means "this registry's exit
-//     hook is installed", so there is at most one hook per (process, registry).
+//     entry inside the table's slot (detail::EntryList); the key is held inside
+//     the slot too when it is short (detail::Key);
+//   * each registered process's exit hook for this registry, in the process's
+//     own list of hooks: the hashes of the keys it holds here, one per entry
+//     (so a key registered twice is listed twice). Its entries are found again
+//     as those of the pid in the slots with these hashes. A process has this
+//     hook from its first registration here until it exits, even with no keys
+//     left; there is at most one per (process, registry).
 //
 // Threads. Any thread may look up (lookup, dispatch, count, whereis_name):
 // readers take only the key shard's shared lock, so readers never block each
 // other and never go through a process (Elixir reads its ETS tables directly;
-// so do we). Writers (register, unregister, the exit hook) run on the calling
-// thread, or on the thread that retires an exiting process, and take the pid
-// shard's mutex first, then the key shard's lock: one order everywhere, so no
-// deadlock. The caller's own callbacks (dispatch) run after the locks are
-// released, on a copy of the entries.
+// so do we). Writers (register, unregister, keys) run on the calling thread and
+// take the process's hook list (detail::with_exit_hooks) first, then the key
+// shard's lock; the exit hook runs on the thread that retires the exiting
+// process and takes only key shard locks. One order everywhere, so no deadlock.
+// The caller's own callbacks (dispatch) run after the locks are released, on a
+// copy of the entries.
 //
-// Why entries vanish in time. A registration installs the exit hook (first
-// time for that pid) and inserts the entry while holding the pid shard's
-// mutex; the hook takes that same mutex before it removes the pid's entries.
-// So the hook either sees the new entry or runs before the registration,
-// in which case on_exit refuses the hook and the registration fails (the pid
-// is dead). The runtime runs hooks before links and monitors fire, so once a
-// Down for the process arrives its entries are gone. Between the moment a
-// process stops being alive and its hook's end, a lookup may still return it,
-// as with Elixir; whereis_name and a unique registration check is_alive and
-// treat such an entry as free.
+// Why entries vanish in time. A registration finds or adds the hook and inserts
+// the entry while it holds the process's hook list, and the runtime closes that
+// list (after which with_exit_hooks refuses: the registration fails, the pid is
+// dead) before it runs the hooks. So the hook either sees the new entry or the
+// registration never happens. The runtime runs hooks before links and monitors
+// fire, so once a Down for the process arrives its entries are gone. Between
+// the moment a process stops being alive and its hook's end, a lookup may still
+// return it, as with Elixir; whereis_name and a unique registration check
+// is_alive and treat such an entry as free.
 //
-// Lifetime. The tables live in a shared Table that hooks reach through a
-// weak_ptr: destroying a Registry while processes are registered is safe (their
-// hooks find it gone), but Via names that point at it dangle, so keep it alive
-// as long as anyone may send through one; usually it outlives the runtime's
-// processes.
+// Lifetime. The key shards live in a Table shared by the Registry and the hooks
+// of its processes: destroying a Registry while processes are registered is
+// safe (their hooks still tidy the table, which goes with the last of them),
+// but Via names that point at the Registry dangle, so keep it alive as long as
+// anyone may send through one; usually it outlives the runtime's processes.
 //
 // Cost. lookup, count(key), whereis_name: one hash, one shared lock, one slot
 // (for a unique key, about one cache miss) and a copy of the key's entries.
-// register: two locks, one insert in each table, plus the exit hook on a
-// pid's first registration. An exit or an unregister costs O(entries of the
+// register: the process's hook list and one insert, plus a 48-byte hook on a
+// pid's first registration here. An exit or an unregister costs O(entries of the
 // keys involved). count(): 64 relaxed loads.
 #pragma once
 
@@ -52,6 +52,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -104,9 +105,11 @@ inline std::size_t shard_of(std::uint64_t hash) noexcept {
 
 // An open-addressing hash table from K to T, for the shards of Registry and
 // ProcessGroups: linear probing with Robin Hood insertion (a slot goes to the
-// key farther from its home), backward-shift deletion, load at most 3/4. The
-// table grows by 3/2 and 4/3 in turn (8, 12, 16, 24, 32, ...), not by 2, so it
-// is on average about 2/3 full rather than 1/2: a key's home is the hash's low
+// key farther from its home), backward-shift deletion, load at most 4/5. The
+// table grows by a quarter (8, 10, 12, 15, 18, ...), not by 2, so it is on
+// average about 7/10 full rather than 1/2 (a slot is 40-56 bytes, and there is
+// one per registered name: this is most of a registry's memory; Robin Hood keeps
+// the probes short at that load): a key's home is the hash's low
 // 32 bits modulo the table's size (two multiplies, no division), which keeps
 // neighbouring low bits (consecutive serials) in neighbouring slots. Each
 // slot holds its hash, its key and its value, so a lookup that hits reads one
@@ -153,7 +156,7 @@ class FlatTable {
   template <class Q>
   Slot& find_or_add(std::uint64_t hash, Q&& key) {
     if (Slot* s = find(hash, key)) return *s;
-    if ((size_ + 1) * 4 > slots_.size() * 3) grow();
+    if ((size_ + 1) * 5 > slots_.size() * 4) grow();
     ++size_;
     return place(Slot{hash, K(std::forward<Q>(key)), T{}});
   }
@@ -211,8 +214,7 @@ class FlatTable {
   }
   void grow() {
     const std::size_t n = slots_.size();
-    // 8, 12, 16, 24, ...: a power of two grows by half, the size between by a third.
-    const std::size_t size = n == 0 ? 8 : (n & (n - 1)) == 0 ? n + n / 2 : n + n / 3;
+    const std::size_t size = n == 0 ? 8 : n + n / 4;
     mod_magic_ = ~std::uint64_t{0} / size + 1;
     std::vector<Slot, TableAllocator<Slot>> old(size);
     old.swap(slots_);
@@ -223,6 +225,60 @@ class FlatTable {
   std::vector<Slot, TableAllocator<Slot>> slots_;
   std::size_t size_ = 0;
   std::uint64_t mod_magic_ = 0;
+};
+
+// A key as a table's slot holds it: up to 22 bytes inside the slot's 24, so that the names a
+// program gives its processes ("eric_server") cost no allocation and a hit reads no other
+// memory; a longer key is on the heap. The last byte says which: the inline length, or
+// `on_heap` with the pointer and the length in the first 16 bytes. Moves are copies of the 24
+// bytes.
+class Key {
+ public:
+  Key() noexcept { bytes_[last] = 0; }
+  explicit Key(std::string_view s) {
+    if (s.size() <= inline_max) {
+      std::memcpy(bytes_, s.data(), s.size());
+      bytes_[last] = static_cast<char>(s.size());
+    } else {
+      char* p = new char[s.size()];
+      std::memcpy(p, s.data(), s.size());
+      const std::size_t n = s.size();
+      std::memcpy(bytes_, &p, sizeof p);
+      std::memcpy(bytes_ + sizeof p, &n, sizeof n);
+      bytes_[last] = on_heap;
+    }
+  }
+  Key(const Key& o) : Key(o.view()) {}
+  Key(Key&& o) noexcept {
+    std::memcpy(bytes_, o.bytes_, sizeof bytes_);
+    o.bytes_[last] = 0;
+  }
+  Key& operator=(Key o) noexcept {
+    std::swap(bytes_, o.bytes_);
+    return *this;
+  }
+  ~Key() {
+    if (heap()) delete[] heap_data();
+  }
+
+  std::string_view view() const noexcept {
+    if (!heap()) return {bytes_, static_cast<std::size_t>(bytes_[last])};
+    std::size_t n = 0;
+    std::memcpy(&n, bytes_ + sizeof(char*), sizeof n);
+    return {heap_data(), n};
+  }
+  friend bool operator==(const Key& k, std::string_view s) noexcept { return k.view() == s; }
+
+ private:
+  static constexpr std::size_t last = 23, inline_max = 22;
+  static constexpr char on_heap = static_cast<char>(0x7f);
+  bool heap() const noexcept { return bytes_[last] == on_heap; }
+  char* heap_data() const noexcept {
+    char* p = nullptr;
+    std::memcpy(&p, bytes_, sizeof p);
+    return p;
+  }
+  alignas(8) char bytes_[24]{};
 };
 
 // One entry under a key: the process and its value (a std::monostate value
@@ -392,32 +448,11 @@ class Registry : public NameRegistry {
   // process registered twice in a duplicate registry is listed twice). Empty
   // for a process that has exited.
   std::vector<std::string> keys(const Pid& pid) const {
-    const std::uint64_t h = detail::hash_pid(pid);
-    const PidShard& s = table_->pids[detail::shard_of(h)];
-    std::lock_guard lock(s.m);
-    const auto* slot = s.map.find(h, pid);
-    if (slot == nullptr) return {};
-    // The pid's list holds its keys' hashes, one per entry: the n-th time a hash
-    // comes up stands for the n-th entry of `pid` under a key with that hash.
-    const std::vector<std::uint64_t> hashes = slot->value.to_vector();
     std::vector<std::string> out;
-    out.reserve(hashes.size());
-    for (std::size_t i = 0; i < hashes.size(); ++i) {
-      std::size_t nth = static_cast<std::size_t>(
-          std::count(hashes.begin(), hashes.begin() + static_cast<std::ptrdiff_t>(i), hashes[i]));
-      const KeyShard& ks = table_->keys[detail::shard_of(hashes[i])];
-      std::shared_lock klock(ks.m);
-      ks.map.find_if(hashes[i], [&](const auto& key_slot) {
-        const std::size_t mine =
-            key_slot.value.count_if([&](const Held& e) { return e.pid == pid; });
-        if (nth < mine) {
-          out.push_back(key_slot.key);
-          return true;
-        }
-        nth -= mine;
-        return false;
-      });
-    }
+    detail::with_exit_hooks(pid, [&](detail::ExitHooks& hooks) {
+      if (const auto* hook = static_cast<const Hook*>(hooks.find(table_.get())))
+        out = table_->keys_of(pid, hook->keys);
+    });
     return out;
   }
 
@@ -439,6 +474,10 @@ class Registry : public NameRegistry {
   Keys kind() const { return kind_; }
   const std::string& name() const { return name_; }
   std::string registry_name() const override { return name_.empty() ? "Registry" : name_; }
+  std::string name_of(const Pid& pid) const override {
+    std::vector<std::string> held = keys(pid);
+    return held.empty() ? std::string() : std::move(held.front());
+  }
 
   // ---- NameRegistry, for Via names: unique registries only (std::logic_error
   // for a duplicate one, as Elixir raises). ----
@@ -478,34 +517,45 @@ class Registry : public NameRegistry {
   using Held = detail::Held<V>;
   struct alignas(64) KeyShard {
     mutable std::shared_mutex m;
-    detail::FlatTable<std::string, detail::EntryList<Held>> map;
+    detail::FlatTable<detail::Key, detail::EntryList<Held>> map;
     std::atomic<std::size_t> entries{0};  // written under m, read without it by count()
   };
-  // A pid's keys are listed by their hashes (8 bytes each, the key itself is
-  // in the key shard's slot): the pid's entries are found again as those in
-  // the slots with these hashes.
-  struct alignas(64) PidShard {
-    mutable std::mutex m;
-    detail::FlatTable<Pid, detail::EntryList<std::uint64_t>> map;
-  };
+  // A pid's keys, as its hook lists them: their hashes, one per entry (8 bytes each, the key
+  // itself is in its key shard's slot).
+  using KeyHashes = detail::EntryList<std::uint64_t>;
+
   struct Table {
     std::array<KeyShard, detail::lock_shards> keys;
-    std::array<PidShard, detail::lock_shards> pids;
 
-    // The exit hook: drops every entry of `pid`.
-    void drop(const Pid& pid) {
-      std::vector<std::uint64_t> held;
-      {
-        const std::uint64_t h = detail::hash_pid(pid);
-        PidShard& ps = pids[detail::shard_of(h)];
-        std::lock_guard lock(ps.m);
-        auto* slot = ps.map.find(h, pid);
-        if (slot == nullptr) return;
-        held = slot->value.to_vector();
-        ps.map.erase(slot);
+    // The keys of `pid`'s entries listed in `hashes`, in the list's order: the n-th time a hash
+    // comes up stands for the n-th entry of `pid` under a key with that hash.
+    std::vector<std::string> keys_of(const Pid& pid, const KeyHashes& list) const {
+      const std::vector<std::uint64_t> hashes = list.to_vector();
+      std::vector<std::string> out;
+      out.reserve(hashes.size());
+      for (std::size_t i = 0; i < hashes.size(); ++i) {
+        std::size_t nth = static_cast<std::size_t>(
+            std::count(hashes.begin(), hashes.begin() + static_cast<std::ptrdiff_t>(i), hashes[i]));
+        const KeyShard& ks = keys[detail::shard_of(hashes[i])];
+        std::shared_lock klock(ks.m);
+        ks.map.find_if(hashes[i], [&](const auto& key_slot) {
+          const std::size_t mine =
+              key_slot.value.count_if([&](const Held& e) { return e.pid == pid; });
+          if (nth < mine) {
+            out.emplace_back(key_slot.key.view());
+            return true;
+          }
+          nth -= mine;
+          return false;
+        });
       }
-      // A dead pid cannot register again (on_exit refuses it), so nothing new
-      // for `pid` can appear once it has left the pid index.
+      return out;
+    }
+
+    // The exit hook's work: drops every entry of `pid`, whose keys' hashes are `list`. A dead
+    // pid cannot register again (with_exit_hooks refuses it), so the list is complete.
+    void drop(const Pid& pid, const KeyHashes& list) {
+      std::vector<std::uint64_t> held = list.to_vector();
       std::sort(held.begin(), held.end());
       held.erase(std::unique(held.begin(), held.end()), held.end());
       for (const std::uint64_t h : held) {
@@ -540,6 +590,21 @@ class Registry : public NameRegistry {
     }
   };
 
+  // A registered process's exit hook (one small block): the hashes of its keys, and the table,
+  // which it keeps alive until it has run.
+  struct Hook final : detail::ExitHook {
+    explicit Hook(std::shared_ptr<Table> t) noexcept : table(std::move(t)) {}
+    void run(const Pid& pid, const Reason&) override { table->drop(pid, keys); }
+    void destroy() noexcept override {
+      this->~Hook();
+      detail::small_free(this, sizeof(Hook));
+    }
+    const void* owner() const noexcept override { return table.get(); }
+
+    std::shared_ptr<Table> table;
+    KeyHashes keys;
+  };
+
   static std::vector<Entry> entries_of(const detail::EntryList<Held>& list) {
     std::vector<Entry> out;
     out.reserve(list.size());
@@ -554,20 +619,14 @@ class Registry : public NameRegistry {
   }
 
   Registered add(const Pid& pid, std::string key, V value) {
-    const std::uint64_t ph = detail::hash_pid(pid);
-    PidShard& ps = table_->pids[detail::shard_of(ph)];
-    std::lock_guard plock(ps.m);
-    auto* owned = ps.map.find(ph, pid);
-    if (owned == nullptr) {
-      // First registration of `pid` here: install its exit hook.
-      std::weak_ptr<Table> weak = table_;
-      const bool alive = detail::on_exit(pid, [weak](const Pid& p, const Reason&) {
-        if (auto t = weak.lock()) t->drop(p);
-      });
-      if (!alive) return {false, Pid{}};
-      owned = &ps.map.find_or_add(ph, pid);
-    }
-    {
+    Registered out;
+    detail::with_exit_hooks(pid, [&](detail::ExitHooks& hooks) {
+      auto* hook = static_cast<Hook*>(hooks.find(table_.get()));
+      if (hook == nullptr) {
+        // First registration of `pid` here: its hook.
+        hook = new (detail::small_alloc(sizeof(Hook))) Hook(table_);
+        hooks.push(hook);
+      }
       const std::uint64_t kh = detail::hash_key(key);
       KeyShard& ks = table_->keys[detail::shard_of(kh)];
       std::unique_lock klock(ks.m);
@@ -576,31 +635,36 @@ class Registry : public NameRegistry {
         const Pid holder = entries.front().pid;
         // A holder that has exited but whose hook has not run yet is gone
         // already: take the key over (its hook only removes its own entries).
-        if (is_alive(holder)) return {false, holder};
+        if (is_alive(holder)) {
+          out.owner = holder;
+          return;
+        }
         entries.clear();
         ks.entries.store(ks.entries.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
       }
+      hook->keys.push_back(kh);
       entries.push_back(Held{pid, std::move(value)});
       ks.entries.store(ks.entries.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-      owned->value.push_back(kh);
-    }
-    return {true, pid};
+      out = {true, pid};
+    });
+    return out;  // not ok with an empty owner: `pid` is not alive
   }
 
   // Removes `pid`'s entries under `key`; false when it had none. (An exiting
-  // pid may have left the pid index while its hook still removes its entries:
-  // those are removed here all the same.)
+  // pid's hook may be removing its entries meanwhile: those are removed here
+  // all the same.)
   bool remove(const Pid& pid, std::string_view key) {
-    const std::uint64_t h = detail::hash_pid(pid);
-    PidShard& ps = table_->pids[detail::shard_of(h)];
-    std::lock_guard plock(ps.m);
-    const std::size_t removed = table_->erase_entries(key, pid);
-    if (auto* owned = ps.map.find(h, pid)) {
-      // As many of the key's hash as entries went (other keys may share the hash).
-      std::size_t left = removed;
-      const std::uint64_t kh = detail::hash_key(key);
-      owned->value.erase_if([&](std::uint64_t k) { return k == kh && left > 0 && left-- > 0; });
-    }
+    std::size_t removed = 0;
+    const bool alive = detail::with_exit_hooks(pid, [&](detail::ExitHooks& hooks) {
+      removed = table_->erase_entries(key, pid);
+      if (auto* hook = static_cast<Hook*>(hooks.find(table_.get()))) {
+        // As many of the key's hash as entries went (other keys may share the hash).
+        std::size_t left = removed;
+        const std::uint64_t kh = detail::hash_key(key);
+        hook->keys.erase_if([&](std::uint64_t k) { return k == kh && left > 0 && left-- > 0; });
+      }
+    });
+    if (!alive) removed = table_->erase_entries(key, pid);
     return removed > 0;
   }
 

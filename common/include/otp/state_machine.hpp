@@ -432,7 +432,7 @@ class StateMachine {
     Derived d;
     StateMachine& base = d;
     base.parent_ = parent;
-    base.name_ = name.to_string();
+    base.via_ = name.via().registry;
     detail::set_describer(&describer, &d);
     if (!name.empty()) {
       std::optional<Pid> holder = co_await detail::claim_name(name);
@@ -648,7 +648,7 @@ class StateMachine {
   }
 
   void report_crash(const Reason& reason) {
-    std::string name = registered_name();
+    std::string name = detail::name_of_self(via_);
     std::string state = "(none)";
     if (data_) {
       Derived& d = static_cast<Derived&>(*this);
@@ -668,8 +668,10 @@ class StateMachine {
   static std::string describe_module(const void*) {
     return std::string(detail::type_name_v<Derived>);
   }
-  static std::string describe_name(const void* self) {
-    return static_cast<const StateMachine&>(*static_cast<const Derived*>(self)).name_;
+  static std::string describe_name(const void* self, const Pid& pid) {
+    const NameRegistry* via =
+        static_cast<const StateMachine&>(*static_cast<const Derived*>(self)).via_;
+    return via != nullptr ? via->name_of(pid) : std::string();
   }
   static std::string describe_data(const void* self) {
     auto& base =
@@ -685,7 +687,7 @@ class StateMachine {
   static constexpr detail::Describer describer{&describe_behaviour, &describe_module,
                                                &describe_name, &describe_data};
 
-  std::string name_;
+  const NameRegistry* via_ = nullptr;  // the registry of its Via name: it keeps no copy of the key
   std::optional<Data> data_;
   StateFn state_;
   std::optional<StateFn> next_;

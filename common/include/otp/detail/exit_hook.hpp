@@ -3,6 +3,7 @@
 #pragma once
 
 #include <new>
+#include <type_traits>
 #include <utility>
 
 #include "otp/detail/msg.hpp"
@@ -17,6 +18,9 @@ struct ExitHook {
   ExitHook* next = nullptr;
   virtual void run(const Pid& pid, const Reason& reason) = 0;
   virtual void destroy() noexcept = 0;  // destroys and frees the hook
+  // What the hook belongs to (a registry's table), so that its owner finds it again with
+  // with_exit_hooks; null for most hooks.
+  virtual const void* owner() const noexcept { return nullptr; }
 
  protected:
   ~ExitHook() = default;
@@ -25,6 +29,38 @@ struct ExitHook {
 // Adds `hook` to `pid`'s list, which then owns it; false (and the hook
 // destroyed) when `pid` is not alive.
 bool add_exit_hook(const Pid& pid, ExitHook* hook);
+
+// A process's list of hooks, as with_exit_hooks lends it.
+class ExitHooks {
+ public:
+  explicit ExitHooks(ExitHook*& head) noexcept : head_(head) {}
+  // The hook whose owner() is `owner`, or null.
+  ExitHook* find(const void* owner) const noexcept {
+    for (ExitHook* h = head_; h != nullptr; h = h->next)
+      if (h->owner() == owner) return h;
+    return nullptr;
+  }
+  // Adds `hook`, which the list then owns.
+  void push(ExitHook* hook) noexcept {
+    hook->next = head_;
+    head_ = hook;
+  }
+
+ private:
+  ExitHook*& head_;
+};
+
+// Calls visit(hooks, context) with `pid`'s list of hooks locked, while `pid` is alive: its hooks
+// have not run and none can start running until visit returns, so visit may read and change
+// the data of its own hooks, and add one. False, without calling visit, when `pid` is not
+// alive. Keep visit short: the exiting process waits for it.
+bool with_exit_hooks(const Pid& pid, void (*visit)(ExitHooks& hooks, void* context), void* context);
+template <class F>
+bool with_exit_hooks(const Pid& pid, F&& visit) {
+  return with_exit_hooks(
+      pid, [](ExitHooks& hooks, void* f) { (*static_cast<std::remove_reference_t<F>*>(f))(hooks); },
+      static_cast<void*>(&visit));
+}
 
 // Runs `fn(pid, reason)` when `pid`'s process exits: on the thread that retires
 // it, after it stops being alive and its name is free, and before its links and

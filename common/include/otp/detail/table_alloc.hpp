@@ -1,5 +1,5 @@
 // The allocator of the hash tables' slot arrays (Registry, ProcessGroups):
-// arrays of 256 KiB and more are mapped from the system and unmapped when
+// arrays of 64 KiB and more are mapped from the system and unmapped when
 // freed, so that the arrays a table leaves behind as it grows leave the
 // resident set. Not part of the public API.
 #pragma once
