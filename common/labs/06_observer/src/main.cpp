@@ -49,8 +49,8 @@ int main(int argc, char** argv) {
 
   console.command("load", "<0|low|high>", "sets the load generator's rate (low: 50 jobs/s)",
                   [&](const Args& a) {
-                    me.await(lab::LoadGenerator::call(lab::LoadGenerator::name,
-                                                      lab::LoadGenerator::Rate{jobs_per_second(a[0])}));
+                    me.await(lab::LoadGenerator::call(
+                        lab::LoadGenerator::name, lab::LoadGenerator::Rate{jobs_per_second(a[0])}));
                     return ":ok";
                   });
   console.command("slow", "<worker> [delay]",
@@ -81,12 +81,14 @@ int main(int argc, char** argv) {
     } else {
       try {
         redis_server.emplace();
-        options.redis = otp::redis::Options{.host = redis_server->host(), .port = redis_server->port()};
+        options.redis =
+            otp::redis::Options{.host = redis_server->host(), .port = redis_server->port()};
         std::printf("redis: started redis-server on %s\n", redis_server->url().c_str());
       } catch (const std::exception& e) {
-        std::printf("redis: no redis-server, so no Redis pool (%s); give --redis host:port to "
-                    "use a running one\n",
-                    e.what());
+        std::printf(
+            "redis: no redis-server, so no Redis pool (%s); give --redis host:port to "
+            "use a running one\n",
+            e.what());
       }
     }
     lab::start_applications(me, options);

@@ -22,7 +22,7 @@
 namespace lab {
 
 struct Load {
-  static constexpr int low = 50;      // jobs per second, over all the workers
+  static constexpr int low = 50;  // jobs per second, over all the workers
   static constexpr int high = 5'000;
 };
 

@@ -65,23 +65,24 @@ class Server : public otp::GenServer<Server, Visits> {
   }
 };
 
+struct UserSupervisor : otp::Supervisor {
+  static otp::Start start_link(const std::string& login) {
+    return Supervisor::start_link(otp::Name::local(login + "_sup"),
+                                  {otp::child<Stash>(login), otp::child<Server>(login)},
+                                  {.strategy = otp::Strategy::rest_for_one});
+  }
+};
+
 struct Sessions : otp::DynamicSupervisor {
   static constexpr const char* name = "sessions";
 
   static otp::Start start_link() { return DynamicSupervisor::start_link(otp::Name::local(name)); }
-
   static otp::Start start_session(const std::string& login) {
-    return DynamicSupervisor::start_child(
-        name, {.id = login, .start = [login] {
-                 return otp::Supervisor::start_link(
-                     otp::Name::local(login + "_sup"),
-                     {otp::child<Stash>(login), otp::child<Server>(login)},
-                     {.strategy = otp::Strategy::rest_for_one});
-               },
-               .type = otp::ChildType::supervisor});
+    return DynamicSupervisor::start_child(name, otp::child<UserSupervisor>(login));
   }
-
-  static auto visit(const std::string& login) { return Server::call(login + "_server", Server::Visit{}); }
+  static auto visit(const std::string& login) {
+    return Server::call(login + "_server", Server::Visit{});
+  }
 };
 
 }  // namespace lab

@@ -44,10 +44,10 @@ struct TermsCacheApp : otp::Supervisor {
   static constexpr const char* name = "terms_cache";
 
   static otp::Start start_link() {
-    return Supervisor::start_link(otp::Name::local(name),
-                                  {otp::child<TableTermsCache>(std::chrono::seconds(1)),
-                                   otp::child<TermsWriter>()},
-                                  {.strategy = otp::Strategy::rest_for_one});
+    return Supervisor::start_link(
+        otp::Name::local(name),
+        {otp::child<TableTermsCache>(std::chrono::seconds(1)), otp::child<TermsWriter>()},
+        {.strategy = otp::Strategy::rest_for_one});
   }
 };
 

@@ -48,8 +48,9 @@ class Worker : public otp::GenServer<Worker, WorkerState> {
   long handle_call(Jobs) { return state().jobs; }
 
   std::string format_state() const {
-    return fmt::format("%{{jobs: {}, delay: {}ms}}", state().jobs,
-                       std::chrono::duration_cast<std::chrono::milliseconds>(state().delay).count());
+    return fmt::format(
+        "%{{jobs: {}, delay: {}ms}}", state().jobs,
+        std::chrono::duration_cast<std::chrono::milliseconds>(state().delay).count());
   }
 };
 
@@ -77,7 +78,8 @@ class LoadGenerator : public otp::GenServer<LoadGenerator, int> {  // the state:
   void handle_call(Rate rate) { state() = rate.jobs_per_second; }
 
   void handle_info(Tick) {
-    for (int i = 0; i < state() / 10; ++i) Worker::cast(Worker::name(pick_(random_)), Worker::Job{});
+    for (int i = 0; i < state() / 10; ++i)
+      Worker::cast(Worker::name(pick_(random_)), Worker::Job{});
     otp::send_after(tick, otp::self(), Tick{});
   }
 

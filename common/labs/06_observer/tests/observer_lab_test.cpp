@@ -110,7 +110,8 @@ TEST_F(ObserverLab, ASlowWorkersMailboxGrows) {
       << info(me, "worker_2").mailbox;
   // Killed, it comes back fast, with an empty mailbox: the jobs died with the old one.
   ASSERT_TRUE(kill_and_wait_for_successor(me, "worker_2"));
-  EXPECT_TRUE(eventually(me, [&] { return info(me, "worker_2").state.find("delay: 0ms") != std::string::npos; }));
+  EXPECT_TRUE(eventually(
+      me, [&] { return info(me, "worker_2").state.find("delay: 0ms") != std::string::npos; }));
 }
 
 TEST_F(ObserverLab, AKilledProcessIsRestartedUnderTheSameSupervisorWithANewPid) {

@@ -15,8 +15,8 @@ TEST(ObserverLabRedis, ThePoolIsAFourthTreeAndAKilledConnectionComesBack) {
   otp::testing::RedisServer server;
   otp::Runtime rt({.threads = 2});
   otp::Scoped me(rt);
-  lab::start_applications(me, {.redis = otp::redis::Options{.host = server.host(),
-                                                            .port = server.port()}});
+  lab::start_applications(
+      me, {.redis = otp::redis::Options{.host = server.host(), .port = server.port()}});
   const otp::Pid pool = *rt.whereis("redis_pool");
   auto tree = me.await(otp::observer::tree(pool));
   ASSERT_TRUE(tree);
