@@ -1,12 +1,14 @@
 #!/usr/bin/python3
 """The observer's pictures: docs/pictures/<stage>-observer-<what>.png, each a stage's web
-observer in headless Chromium at a moment the tutorial shows, and the pages docs/observer.md
-explains (observer-*.png).
+observer in headless Chromium at a moment the tutorial shows, the pages docs/observer.md
+explains (observer-*.png), and the tour of lab 06 (lab06-*.png, with observer-tables.png).
 
-    /usr/bin/python3 scripts/docs-screenshots.py 01_master=build/dev/01_master/hang_ten ...
+    /usr/bin/python3 scripts/docs-screenshots.py 01_master=build/dev/01_master/hang_ten ... \
+        06_observer=build/dev/common/labs/06_observer/observer_lab
 
-(the build target docs-screenshots passes every stage's hang_ten). Needs Debian's chromium,
-chromium-driver and python3-selenium (scripts/deps.sh).
+(the build target docs-screenshots passes every stage's hang_ten and the lab's observer_lab).
+Needs Debian's chromium, chromium-driver and python3-selenium (scripts/deps.sh), and for the
+lab's Redis pool, redis-server.
 """
 
 import os
@@ -88,18 +90,14 @@ def pages(browser, program):
         for _ in range(5):
             app.command("count eric")
         open_page(browser, app, 22)
-        def tab(name):
-            browser.find(f'.tab[data-tab="{name}"]')[0].click()
-            browser.driver.execute_script("window.scrollTo(0, 0)")
-
         browser.find("#search")[0].send_keys("ana_server\n")
         browser.wait(lambda d: "found" in browser.find("#search-result")[0].text)
         browser.wait(lambda d: "ana_server" in browser.find("#detail-title")[0].text)
         shot(browser, "observer-applications.png")
-        tab("processes")
+        tab(browser, "processes")
         browser.wait(lambda d: len(browser.find("#proc-table tbody tr")) >= 22)
         shot(browser, "observer-processes.png")
-        tab("system")
+        tab(browser, "system")
         for i in range(12):  # some work, so that the charts move; each sample waits for the last
             app.command(f"new user{i}")
             app.expect("{:ok, <")
@@ -108,15 +106,87 @@ def pages(browser, program):
         shot(browser, "observer-system.png")
 
 
+def tab(browser, name):
+    browser.find(f'.tab[data-tab="{name}"]')[0].click()
+    browser.driver.execute_script("window.scrollTo(0, 0)")
+
+
+def kill_and_wait(browser, name):
+    """Kills the process named `name` with the page's Kill button; its successor's pid."""
+    old = browser.driver.execute_script(NAMED, name)
+    select(browser, old)
+    browser.find("#kill")[0].click()
+    new_pid = browser.wait(lambda d: (lambda p: p if p and p != old else None)(
+        d.execute_script(NAMED, name)), 15, f"{name} was not restarted")
+    select(browser, new_pid)
+    return new_pid
+
+
+def lab06(browser, program):
+    """The tour of docs/labs/06_observer.md, and the Tables page of docs/observer.md."""
+    with Program([program, "--observer", "0"]) as app:
+        app.command("visit ana 3")
+        app.expect("3")
+        open_page(browser, app, 23)  # four trees, opened: their roots, children, sessions
+        tab(browser, "tables")
+        browser.wait(lambda d: len(browser.find("#tables tbody tr pre")) > 0
+                     and int(browser.find("#tables tbody td.num")[0].text) >= 10, 15)
+        shot(browser, "observer-tables.png")
+        browser.driver.set_window_size(1200, 860)
+        tab(browser, "applications")
+        select(browser, browser.driver.execute_script(NAMED, "ana_server"))
+        browser.wait(lambda d: "visits: 3" in browser.find("#detail-state")[0].text)
+        shot(browser, "lab06-applications.png")
+        # Kill ana_server: its successor, in yellow, took the visits back from ana_stash.
+        kill_and_wait(browser, "ana_server")
+        browser.wait(lambda d: "visits: 3" in browser.find("#detail-state")[0].text)
+        shot(browser, "lab06-session-killed.png")
+        # Kill a Redis connection: a new one, connected again.
+        kill_and_wait(browser, "redis_pool_1")
+        browser.wait(lambda d: browser.find("#detail-state")[0].text.startswith("connected"))
+        shot(browser, "lab06-redis-killed.png")
+        browser.find("#detail-close")[0].click()
+        browser.driver.set_window_size(1200, 720)
+        # A slow worker: its mailbox grows, orange in the Processes page sorted by mailbox.
+        app.command("slow worker_2")
+        tab(browser, "processes")
+        header = browser.find('#proc-table th[data-sort="mailbox"]')[0]
+        header.click()
+        browser.wait(lambda d: "asc" in header.get_attribute("class"))
+        header.click()
+        browser.wait(lambda d: "asc" not in header.get_attribute("class"))
+        browser.wait(lambda d: d.execute_script(
+            "const r = document.querySelector('#proc-table tbody tr');"
+            "return r && r.cells[1].textContent === 'worker_2' && !!r.querySelector('td.warn')"
+            " && Number(r.cells[4].textContent) >= 20;"), 30, "worker_2's mailbox never grew")
+        shot(browser, "lab06-slow-worker.png")
+        # The load goes up: the messages per second follow.
+        tab(browser, "system")
+        app.command("load high")
+        start = browser.driver.execute_script("return samples.length")
+        browser.wait(lambda d: d.execute_script("return samples.length") > start + 12, 30)
+        shot(browser, "lab06-load.png")
+        app.command("load low")
+        # The table dies with its owner: a new owner, a new table, filled again.
+        tab(browser, "tables")
+        owner = browser.find("#tables tbody .pidlink")[0].text
+        kill_and_wait(browser, "table_terms_cache")
+        browser.wait(lambda d: browser.find("#tables tbody .pidlink")[0].text != owner, 15)
+        shot(browser, "lab06-table-owner-killed.png")
+
+
 def main():
     require_browser()
     binaries = dict(arg.split("=", 1) for arg in sys.argv[1:])
     os.makedirs(OUT, exist_ok=True)
     with Browser(1200, 720) as browser:
         for name in sorted(binaries):
-            stage(browser, name, binaries[name])
+            if name != "06_observer":
+                stage(browser, name, binaries[name])
         if "05_one_last_thing" in binaries:
             pages(browser, binaries["05_one_last_thing"])
+        if "06_observer" in binaries:
+            lab06(browser, binaries["06_observer"])
 
 
 if __name__ == "__main__":

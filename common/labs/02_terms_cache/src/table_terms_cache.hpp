@@ -18,6 +18,8 @@
 #include <optional>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "entry.hpp"
 #include "otp/otp.hpp"
 
@@ -73,6 +75,11 @@ class TableTermsCache : public otp::GenServer<TableTermsCache, EntryTable> {
     const otp::Duration now = otp::now();
     state().select_delete([now](const std::string&, const Entry& e) { return e.expired(now); });
     otp::send_after(interval_, otp::self(), Evict{});
+  }
+
+  // The state as the observer shows it (the rows are on its Tables page).
+  std::string format_state() const {
+    return fmt::format("%{{table: {}, size: {}}}", name, state().size());
   }
 
  private:
