@@ -76,7 +76,7 @@ nlohmann::json Request::json() const {
   }
   try {
     return nlohmann::json::parse(body);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // a syntax error, or a number out of range
     throw Error(400, std::string("malformed JSON: ") + e.what());
   }
 }

@@ -93,3 +93,20 @@ TEST(Request, JsonRejectsMalformedBodyAndOtherContentTypes) {
     EXPECT_EQ(e.status, 415);
   }
 }
+
+// Valid JSON that no double holds (1e400) is a bad request, as a syntax error is: the parser's
+// out_of_range went past the handler and came back as a 500.
+TEST(Request, JsonRejectsANumberOutOfRange) {
+  Request req = request("POST", "/sessions");
+  req.headers.emplace_back("Content-Type", "application/json");
+  for (const char* body : {"1E400", R"({"login": -1e999})", "[3333333333E333]"}) {
+    req.body = body;
+    try {
+      (void)req.json();
+      ADD_FAILURE() << "no Error thrown for " << body;
+    } catch (const otp::http::Error& e) {
+      EXPECT_EQ(e.status, 400) << body;
+      EXPECT_TRUE(std::string(e.what()).starts_with("malformed JSON: ")) << e.what();
+    }
+  }
+}

@@ -56,7 +56,8 @@ struct Request {
   // A route parameter; "" when absent.
   std::string_view param(std::string_view name) const;
   // The body as JSON. Throws Error(415) when a Content-Type other than application/json is given
-  // (none at all is accepted), Error(400, "malformed JSON: ...") when the body is not JSON.
+  // (none at all is accepted), Error(400, "malformed JSON: ...") when the body is not JSON or
+  // holds a number no double can (1e400).
   nlohmann::json json() const;
 };
 
