@@ -94,6 +94,8 @@ class [[nodiscard]] Co {
   ~Co() {
     if (h_) h_.destroy();
   }
+  // False for a default-constructed (or moved-from) Co, which holds no coroutine to await.
+  explicit operator bool() const noexcept { return static_cast<bool>(h_); }
 
   struct Awaiter {
     Handle h;

@@ -176,17 +176,24 @@ class GenServer {
   // The process: the start (a frame of its own, freed when init is over), then
   // the receive loop, here rather than in a coroutine of its own: this frame
   // lives as long as the process anyway, and a second one would cost its header.
+  // Every step that may suspend (the start, a handler, the end) is awaited at one
+  // place, `step`: GCC gives each co_await its own room in the frame.
   template <class... A>
   static Co<void> server_main(std::unique_ptr<StartArgs<A...>> start) {
     Derived d;
     GenServer& base = d;
-    if (!co_await base.begin(d, std::move(start))) co_return;
+    Co<void> step = base.begin(d, std::move(start));
     for (;;) {
-      detail::Msg* m = co_await detail::ReceiveRaw{};
-      base.last_ = m->type;
       try {
-        Co<void> wait;
-        if (base.dispatch(d, m, wait)) co_await std::move(wait);
+        if (step) co_await std::move(step);
+        step = Co<void>();  // its frame goes now, not with the next step
+        if (base.ended_) co_return;
+        if (!base.stopping_) {
+          detail::Msg* m = co_await detail::ReceiveRaw{};
+          base.last_ = m->type;
+          base.dispatch(d, m, step);
+          continue;
+        }
       } catch (const ExitError& e) {
         base.stop_with(e.reason);  // caught by type: classifying by a rethrow costs another throw
       } catch (const std::exception& e) {
@@ -194,23 +201,24 @@ class GenServer {
       } catch (...) {
         base.stop_with(Reason::exception("unknown exception"));
       }
-      if (base.stopping_) {
-        co_await base.finish(d);
-        co_return;
-      }
+      if (base.ended_) co_return;
+      base.ended_ = true;  // stopping: terminate, report, then end
+      step = base.finish(d);
     }
   }
 
-  // Claims the name, runs init and acknowledges the start; false when the process is to end.
+  // Claims the name, runs init and acknowledges the start; sets ended_ when the process is to
+  // end.
   template <class... A>
-  Co<bool> begin(Derived& d, std::unique_ptr<StartArgs<A...>> start) {
+  Co<void> begin(Derived& d, std::unique_ptr<StartArgs<A...>> start) {
     via_ = start->name.via().registry;
     detail::set_describer(&describer, &d);
     if (!start->name.empty()) {
       std::optional<Pid> holder = co_await detail::claim_name(start->name);
       if (holder) {
         send(start->parent, detail::StartAck{start->tag, StartResult::already_started(*holder)});
-        co_return false;
+        ended_ = true;
+        co_return;
       }
     }
     std::optional<Reason> failed;
@@ -227,10 +235,10 @@ class GenServer {
       send(start->parent, detail::StartAck{start->tag, StartResult::error(*failed)});
       if (!failed->is_orderly()) report_crash(*failed, "(init)");
       detail::set_exit_reason(std::move(*failed));
-      co_return false;
+      ended_ = true;
+      co_return;
     }
     send(start->parent, detail::StartAck{start->tag, StartResult::ok(self())});
-    co_return true;
   }
 
   template <class... A>
@@ -407,6 +415,7 @@ class GenServer {
 
   std::optional<State> state_;
   bool stopping_ = false;              // its reason waits in the process's exit reason (stop_with)
+  bool ended_ = false;                 // the process is to end once `step` is done (server_main)
   const NameRegistry* via_ = nullptr;  // the registry of its Via name: it keeps no copy of the key
   const detail::MsgType* last_ = nullptr;
 };
