@@ -446,6 +446,25 @@ TEST(Registry, ViaNamesNeedUniqueKeys) {
   EXPECT_THROW(reg.register_name("k", me.pid()), std::logic_error);
 }
 
+// A server started under a Via name of a duplicate registry: the registry refuses the name
+// (std::logic_error in the server's start), the start fails with that reason, nothing else.
+TEST(Registry, AServerStartedUnderADuplicateRegistrysNameFailsToStart) {
+  otp::Registry<> reg(otp::Keys::duplicate);
+  otp::Runtime rt{otp::Options{.threads = 1}};
+  otp::Scoped me{rt};
+  struct Named : otp::GenServer<Named, int> {
+    int init() { return 0; }
+    void terminate(const otp::Reason&) { ADD_FAILURE() << "terminate ran without a state"; }
+  };
+  otp::LogCapture logs;
+  auto started = me.await(Named::start(otp::Via(&reg, "k")));
+  ASSERT_FALSE(started.ok());
+  EXPECT_NE(started.to_string().find("via names need a registry with unique keys"),
+            std::string::npos)
+      << started.to_string();
+  EXPECT_EQ(reg.count(), 0u);
+}
+
 TEST(Registry, ConcurrentLookupsSeeConsistentEntriesWhileOthersRegisterAndExit) {
   constexpr int kStable = 200;
   constexpr int kChurn = 200;

@@ -201,7 +201,9 @@ class GenServer {
       } catch (...) {
         base.stop_with(Reason::exception("unknown exception"));
       }
-      if (base.ended_) co_return;
+      // A start that threw (a Via name in a registry that refuses it) has no state to
+      // terminate: the process ends with the reason.
+      if (base.ended_ || !base.state_) co_return;
       base.ended_ = true;  // stopping: terminate, report, then end
       step = base.finish(d);
     }
