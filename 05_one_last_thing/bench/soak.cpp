@@ -521,11 +521,18 @@ otp::Co<void> chaos(Shared* s, int logins, bool redis, std::uint64_t seed) {
   s->chaos_done = true;
 }
 
-std::size_t open_fds() {
-  std::size_t n = 0;
-  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
-  return n;
+// The open descriptors and what each is (a socket's inode, a pipe, a file), to name a leak.
+std::map<int, std::string> open_files() {
+  std::map<int, std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    const auto target = std::filesystem::read_symlink(e.path(), ec);
+    files.emplace(std::stoi(e.path().filename().string()), ec ? "?" : target.string());
+  }
+  return files;
 }
+
+std::size_t open_fds() { return open_files().size(); }
 
 double rss_mb() {
   long pages = 0, resident = 0;
@@ -649,8 +656,31 @@ int main(int argc, char** argv) {
     }
     shared.port = me.await(otp::http::Server::port(service.pid())).value();
     const otp::Pid top_pid = otp::whereis(hang_ten::Supervisor::name).value();
+    // The baseline is taken once everything the run uses is up: the stash answers (in the
+    // Redis mode its connection is open, which happens after the start, in the background),
+    // the service has served a request, and the count of open files has held still a moment.
+    const auto service_up = Steady::now();
+    for (;;) {
+      try {
+        (void)me.await(hang_ten::logins());
+        break;
+      } catch (const std::exception& e) {
+        if (Steady::now() - service_up > 10s) {
+          fmt::print(stderr, "soak: the stash does not answer: {}\n", e.what());
+          return 1;
+        }
+        std::this_thread::sleep_for(50ms);
+      }
+    }
+    (void)otp::testing::HttpClient("127.0.0.1", shared.port).get("/healthz");
+    std::size_t files_then = open_fds();
+    for (int still = 0; still < 5 && Steady::now() - service_up < 10s; ++still) {
+      std::this_thread::sleep_for(50ms);
+      if (const std::size_t now = open_fds(); now != std::exchange(files_then, now)) still = -1;
+    }
     const std::size_t base_processes = rt.process_count();
-    const std::size_t base_fds = open_fds();
+    const auto base_files = open_files();
+    const std::size_t base_fds = base_files.size();
     const std::uint64_t base_restarts = otp::Supervisor::restarts();
     fmt::print("soak: serving on 127.0.0.1:{}; baseline {} processes, {} open files, {:.1f} MB\n",
                shared.port, base_processes, base_fds, rss_mb());
@@ -731,6 +761,17 @@ int main(int argc, char** argv) {
     const double drained = seconds(Steady::now() - drain_start);
     std::this_thread::sleep_for(500ms);
     shared.settle_actions();  // the last ones
+    if (fds != base_fds) {
+      const auto files = open_files();
+      for (const auto& [fd, what] : files) {
+        const auto was = base_files.find(fd);
+        if (was == base_files.end() || was->second != what)
+          fmt::print("  open file {} -> {} (at the start: {})\n", fd, what,
+                     was == base_files.end() ? "closed" : was->second);
+      }
+      for (const auto& [fd, what] : base_files)
+        if (!files.contains(fd)) fmt::print("  closed file {} (at the start: {})\n", fd, what);
+    }
     if (processes != base_processes) {
       for (const auto& p : me.await(otp::observer::processes()))
         fmt::print("  process {} {} {} {} {} mailbox {} parent {}\n", p.pid, p.name, p.behaviour,
