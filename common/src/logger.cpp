@@ -138,6 +138,10 @@ void write(LogRecord record) {
 
 }  // namespace log
 
+std::string process_label(const Pid& pid, std::string_view name) {
+  return name.empty() ? pid.to_string() : fmt::format("{} {}", pid, name);
+}
+
 void report(const CrashReport& r) {
   if (!log::enabled(Level::error)) return;
   std::string text = fmt::format("crash report: process {} ({}) exited\n    reason: {}", r.process,

@@ -404,10 +404,7 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
   bool dynamic_ = false;
 
   // As the tree names it: "<0.5.0> eric_sup".
-  std::string describe_self() {
-    std::string name = server_name();
-    return name.empty() ? self().to_string() : fmt::format("{} {}", self(), name);
-  }
+  std::string describe_self() { return process_label(self(), server_name()); }
   static std::string child_text(const Child& c, const Pid& pid) {
     if (!pid) return c.id.str();
     return c.id.str().empty() ? pid.to_string() : fmt::format("{} ({})", c.id.str(), pid);

@@ -10,9 +10,8 @@ namespace detail {
 
 void report_task_crash(const Reason& reason, const Pid& owner) {
   if (reason.is_orderly()) return;
-  std::string name = registered_name();
-  report(CrashReport{name.empty() ? self().to_string() : fmt::format("{} {}", self(), name), "Task",
-                     reason, fmt::format("(started from {})", owner), "(none)"});
+  report(CrashReport{process_label(self(), registered_name()), "Task", reason,
+                     fmt::format("(started from {})", owner), "(none)"});
 }
 
 std::string task_text(const Pid& owner, const Pid& pid, const Ref& ref) {

@@ -53,6 +53,7 @@
 #include <fmt/format.h>
 
 #include "otp/co.hpp"
+#include "otp/detail/behaviour.hpp"   // the skeleton it shares with StateMachine
 #include "otp/detail/gen_server.hpp"  // the call protocol and its messages
 #include "otp/detail/msg.hpp"
 #include "otp/detail/type_name.hpp"
@@ -73,32 +74,13 @@ template <class... T>
 struct Messages {};
 
 template <class Derived, class State>
-class GenServer {
+class GenServer : public detail::Behaviour<Derived, GenServer<Derived, State>> {
  public:
   using state_type = State;
 
-  // Starts the server linked to the calling process and waits until init has
-  // returned: ok(pid), already_started(pid) when the name is taken, or error(reason)
-  // when init failed (the new process then exits with that reason).
-  template <class... A>
-  requires(!std::is_same_v<std::remove_cvref_t<A>, Name> && ...) &&
-      (!std::is_same_v<std::remove_cvref_t<A>, Via> && ...) static Start start_link(A... args) {
-    return start_impl(true, Name{}, std::tuple<A...>(std::move(args)...));
-  }
-  template <class... A>
-  static Start start_link(Name name, A... args) {
-    return start_impl(true, std::move(name), std::tuple<A...>(std::move(args)...));
-  }
-  // As start_link, without the link.
-  template <class... A>
-  requires(!std::is_same_v<std::remove_cvref_t<A>, Name> && ...) &&
-      (!std::is_same_v<std::remove_cvref_t<A>, Via> && ...) static Start start(A... args) {
-    return start_impl(false, Name{}, std::tuple<A...>(std::move(args)...));
-  }
-  template <class... A>
-  static Start start(Name name, A... args) {
-    return start_impl(false, std::move(name), std::tuple<A...>(std::move(args)...));
-  }
+  // start_link(args...), start_link(name, args...), start(...): from detail::Behaviour. Each
+  // starts the server and waits until init has returned: ok(pid), already_started(pid) when
+  // the name is taken, or error(reason) when init failed (the process then exits with it).
 
   // Sends `req` and waits for the reply. Throws ExitError ("** (exit) exited in:
   // GenServer.call(...)") when the server does not exist (noproc), exits before
@@ -142,106 +124,11 @@ class GenServer {
  protected:
   State& state() { return *state_; }
   const State& state() const { return *state_; }
-  // Asks the server to stop with `reason` once the running callback returns.
-  void stop(Reason reason = Reason::normal()) { stop_with(std::move(reason)); }
-  // The process that started this server (the one that spawned it: kept in the process, not here).
-  const Pid& parent() const { return detail::self_parent(); }
-  // Its name (a local name or the key of the Via name it was started with, as the observer shows
-  // it), or empty. From the server's own process.
-  std::string server_name() const { return detail::name_of_self(via_); }
+  // stop(reason), parent() and server_name(): from detail::Behaviour.
 
  private:
-  // What a start hands to the new process. It travels on the heap and dies once
-  // init has returned, so the process's own frame, which lives as long as the
-  // process, holds only a pointer to it.
-  template <class... A>
-  struct StartArgs {
-    Pid parent;
-    Ref tag;
-    Name name;
-    std::tuple<A...> args;
-  };
-
-  template <class... A>
-  static Start start_impl(bool link, Name name, std::tuple<A...> args) {
-    Pid me = self();
-    Ref tag = make_ref();
-    auto start = std::make_unique<StartArgs<A...>>(
-        StartArgs<A...>{me, tag, std::move(name), std::move(args)});
-    Pid child = link ? spawn_link(&server_main<A...>, std::move(start))
-                     : spawn(&server_main<A...>, std::move(start));
-    return detail::await_start(child, tag);
-  }
-
-  // The process: the start (a frame of its own, freed when init is over), then
-  // the receive loop, here rather than in a coroutine of its own: this frame
-  // lives as long as the process anyway, and a second one would cost its header.
-  // Every step that may suspend (the start, a handler, the end) is awaited at one
-  // place, `step`: GCC gives each co_await its own room in the frame.
-  template <class... A>
-  static Co<void> server_main(std::unique_ptr<StartArgs<A...>> start) {
-    Derived d;
-    GenServer& base = d;
-    Co<void> step = base.begin(d, std::move(start));
-    for (;;) {
-      try {
-        if (step) co_await std::move(step);
-        step = Co<void>();  // its frame goes now, not with the next step
-        if (base.ended_) co_return;
-        if (!base.stopping_) {
-          detail::Msg* m = co_await detail::ReceiveRaw{};
-          base.last_ = m->type;
-          base.dispatch(d, m, step);
-          continue;
-        }
-      } catch (const ExitError& e) {
-        base.stop_with(e.reason);  // caught by type: classifying by a rethrow costs another throw
-      } catch (const std::exception& e) {
-        base.stop_with(Reason::exception(e.what()));
-      } catch (...) {
-        base.stop_with(Reason::exception("unknown exception"));
-      }
-      // A start that threw (a Via name in a registry that refuses it) has no state to
-      // terminate: the process ends with the reason.
-      if (base.ended_ || !base.state_) co_return;
-      base.ended_ = true;  // stopping: terminate, report, then end
-      step = base.finish(d);
-    }
-  }
-
-  // Claims the name, runs init and acknowledges the start; sets ended_ when the process is to
-  // end.
-  template <class... A>
-  Co<void> begin(Derived& d, std::unique_ptr<StartArgs<A...>> start) {
-    via_ = start->name.via().registry;
-    detail::set_describer(&describer, &d);
-    if (!start->name.empty()) {
-      std::optional<Pid> holder = co_await detail::claim_name(start->name);
-      if (holder) {
-        send(start->parent, detail::StartAck{start->tag, StartResult::already_started(*holder)});
-        ended_ = true;
-        co_return;
-      }
-    }
-    std::optional<Reason> failed;
-    try {
-      co_await run_init(d, start->args);
-    } catch (const ExitError& e) {
-      failed = e.reason;
-    } catch (const std::exception& e) {
-      failed = Reason::exception(e.what());
-    } catch (...) {
-      failed = Reason::exception("unknown exception");
-    }
-    if (failed) {
-      send(start->parent, detail::StartAck{start->tag, StartResult::error(*failed)});
-      if (!failed->is_orderly()) report_crash(*failed, "(init)");
-      detail::set_exit_reason(std::move(*failed));
-      ended_ = true;
-      co_return;
-    }
-    send(start->parent, detail::StartAck{start->tag, StartResult::ok(self())});
-  }
+  friend class detail::Behaviour<Derived, GenServer>;
+  static constexpr std::string_view behaviour_name = "GenServer";
 
   template <class... A>
   Co<void> run_init(Derived& d, std::tuple<A...>& args) {
@@ -258,33 +145,16 @@ class GenServer {
       state_.emplace();
     }
   }
+  std::optional<State>& held() { return state_; }
+  bool next(Derived&, Co<void>&) { return false; }  // every message comes from the mailbox
 
-  // Handles one message; true with `wait` set when the handler must be awaited.
-  bool dispatch(Derived& d, detail::Msg* m, Co<void>& wait) {
-    using detail::GenProtocol;
-    if (auto* proto = static_cast<const GenProtocol*>(m->type->protocol)) {
-      if (proto->kind == GenProtocol::Kind::stop) {
-        stop_with(detail::value_of<detail::StopMsg>(m).reason);
-        detail::free_msg(m);
-        return false;
-      }
-      if (proto->server != &detail::server_tag<Derived>) {
-        std::string what =
-            fmt::format("{{bad_{}, {}}}", proto->kind == GenProtocol::Kind::call ? "call" : "cast",
-                        m->type->name);
-        detail::free_msg(m);
-        otp::exit(Reason::other(std::move(what)));
-      }
-      return proto->handle(&d, m, wait);
+  // A message past the triage: a call or cast through its protocol, else handle_info.
+  void handle(Derived& d, detail::Msg* m, Co<void>& step) {
+    if (auto* proto = static_cast<const detail::GenProtocol*>(m->type->protocol)) {
+      proto->handle(&d, m, step);
+    } else {
+      dispatch_info(d, m, step, static_cast<typename info_of<Derived>::type*>(nullptr));
     }
-    if (detail::is<Exit>(m) && (detail::value_of<Exit>(m).from == detail::self_parent() ||
-                                !detail::value_of<Exit>(m).from)) {
-      // The parent's (or the runtime's shutdown) exit signal, trapped: stop the way it asked.
-      stop_with(detail::value_of<Exit>(m).reason);
-      detail::free_msg(m);
-      return false;
-    }
-    return dispatch_info(d, m, wait, static_cast<typename info_of<Derived>::type*>(nullptr));
   }
 
   template <class T>
@@ -293,19 +163,17 @@ class GenServer {
   };
 
   template <class T>
-  static bool info_as(Derived& d, detail::Msg* m, Co<void>& wait, bool& done) {
-    if (done || !detail::is<T>(m)) return false;
-    done = true;
+  static bool info_as(Derived& d, detail::Msg* m, Co<void>& step) {
+    if (!detail::is<T>(m)) return false;
     detail::MsgGuard guard{m};
     T& v = detail::value_of<T>(m);
     if constexpr (detail::unwrap_co<decltype(d.handle_info(std::move(v)))>::is_co) {
-      wait = [](Derived& d, T v) -> Co<void> { co_await d.handle_info(std::move(v)); }(
+      step = [](Derived& d, T v) -> Co<void> { co_await d.handle_info(std::move(v)); }(
                                      d, std::move(v));
-      return true;
     } else {
       d.handle_info(std::move(v));
-      return false;
     }
+    return true;
   }
 
   template <class L>
@@ -319,107 +187,19 @@ class GenServer {
   };
 
   template <class... T>
-  bool dispatch_info(Derived& d, detail::Msg* m, Co<void>& wait, Messages<T...>*) {
-    bool done = false;
-    bool waits = (info_as<T>(d, m, wait, done) || ...);
+  void dispatch_info(Derived& d, detail::Msg* m, Co<void>& step, Messages<T...>*) {
+    bool done = (info_as<T>(d, m, step) || ...);
     if constexpr ((!std::is_same_v<T, Exit> && ...) && takes_info<Exit>)
-      waits = waits || info_as<Exit>(d, m, wait, done);
+      done = done || info_as<Exit>(d, m, step);
     if constexpr ((!std::is_same_v<T, Down> && ...) && takes_info<Down>)
-      waits = waits || info_as<Down>(d, m, wait, done);
+      done = done || info_as<Down>(d, m, step);
     if (!done) {
       log::warning("GenServer {} received an unexpected message: {}", self(), m->type->name);
       detail::free_msg(m);
     }
-    return waits;
   }
-
-  // The server is to stop with `reason` once the running callback returns. The reason waits
-  // in the process's own exit reason, where it ends up anyway, so the frame keeps only a flag.
-  void stop_with(Reason reason) {
-    detail::set_exit_reason(std::move(reason));
-    stopping_ = true;
-  }
-
-  // A crash, stop(reason), otp::stop or the parent's exit: terminate, report, exit. A
-  // coroutine of its own, so that the process's frame holds no reason of its own.
-  Co<void> finish(Derived& d) {
-    Reason reason = detail::exit_reason();
-    co_await run_terminate(d, reason);
-    if (!reason.is_orderly()) report_crash(reason, last_->name);
-    detail::set_exit_reason(std::move(reason));
-  }
-
-  Co<void> run_terminate(Derived& d, const Reason& reason) {
-    if constexpr (requires { d.terminate(reason); }) {
-      try {
-        if constexpr (detail::unwrap_co<decltype(d.terminate(reason))>::is_co) {
-          co_await d.terminate(reason);
-        } else {
-          d.terminate(reason);
-        }
-      } catch (const std::exception& e) {
-        log::error("GenServer {}: terminate failed: {}", self(), e.what());
-      }
-    }
-    co_return;
-  }
-
-  void report_crash(const Reason& reason, std::string_view last) {
-    if (!log::enabled(Level::error)) return;
-    std::string name = server_name();
-    std::string module = describe_module(static_cast<Derived*>(this));
-    report(CrashReport{name.empty() ? self().to_string() : fmt::format("{} {}", self(), name),
-                       module.empty() ? describe_behaviour(static_cast<Derived*>(this)) : module,
-                       reason, std::string(last),
-                       state_ ? describe_state() : std::string("(none)")});
-  }
-
-  std::string describe_state() {
-    Derived& d = static_cast<Derived&>(*this);
-    if constexpr (requires { d.format_state(); }) {
-      return d.format_state();
-    } else {
-      return detail::describe(*state_);
-    }
-  }
-
-  // How the observer sees this server (otp/observer.hpp). A derived class may
-  // override the behaviour's and the module's names with observer_behaviour()
-  // and observer_module() members.
-  static std::string describe_behaviour(const void* self) {
-    const auto& d = *static_cast<const Derived*>(self);
-    if constexpr (requires { d.observer_behaviour(); }) {
-      return d.observer_behaviour();
-    } else {
-      return "GenServer";
-    }
-  }
-  static std::string describe_module(const void* self) {
-    const auto& d = *static_cast<const Derived*>(self);
-    if constexpr (requires { d.observer_module(); }) {
-      return d.observer_module();
-    } else {
-      (void)d;
-      return std::string(detail::type_name_v<Derived>);
-    }
-  }
-  static std::string describe_name(const void* self, const Pid& pid) {
-    const NameRegistry* via =
-        static_cast<const GenServer&>(*static_cast<const Derived*>(self)).via_;
-    return via != nullptr ? via->name_of(pid) : std::string();
-  }
-  static std::string describe_state_of(const void* self) {
-    auto& base = static_cast<GenServer&>(*const_cast<Derived*>(static_cast<const Derived*>(self)));
-    return base.state_ ? base.describe_state() : std::string("(starting)");
-  }
-  static constexpr detail::Describer describer{&describe_behaviour, &describe_module,
-                                               &describe_name, &describe_state_of};
 
   std::optional<State> state_;
-  bool stopping_ = false;              // its reason waits in the process's exit reason (stop_with)
-  bool ended_ = false;                 // the process is to end once `step` is done (server_main)
-  const NameRegistry* via_ = nullptr;  // the registry of its Via name: it keeps no copy of the key
-  const detail::MsgType* last_ = nullptr;
 };
 
 // Stops a server (GenServer.stop): it runs terminate(reason) and exits with
@@ -435,12 +215,15 @@ Co<void> stop(Dest dest, Reason reason = Reason::normal(), Duration timeout = in
   if (!pid) detail::call_failed(Reason::noproc(), text());
   Ref ref = monitor(*pid);
   send(*pid, detail::StopMsg{reason});
-  auto down = co_await receive<Down>([ref](const Down& d) { return d.ref == ref; }, timeout);
-  if (!down) {
+  detail::CallWait<Ok> down(ref, timeout);  // no reply comes: the Down or the timeout
+  detail::Msg* m = co_await down;
+  if (m == nullptr) {
     demonitor(ref, true);
     detail::call_failed(Reason::timeout(), text());
   }
-  if (!(down->reason == reason)) detail::call_failed(down->reason, text());
+  detail::MsgGuard guard{m};
+  const Reason& ended = detail::value_of<Down>(m).reason;
+  if (!(ended == reason)) detail::call_failed(ended, text());
 }
 
 }  // namespace otp

@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 
 #include "otp/detail/type_name.hpp"
+#include "otp/pid.hpp"
 #include "otp/reason.hpp"
 
 namespace otp {
@@ -92,6 +93,8 @@ struct SupervisorReport {
 };
 void report(const CrashReport& r);
 void report(const SupervisorReport& r);
+// How reports name a process: "<0.12.0>", or "<0.12.0> name" when it has a name.
+std::string process_label(const Pid& pid, std::string_view name);
 
 // Collects every record written while it lives (instead of writing them to
 // the previous sink). For tests; one at a time.

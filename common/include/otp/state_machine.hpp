@@ -75,6 +75,7 @@
 #include <fmt/format.h>
 
 #include "otp/co.hpp"
+#include "otp/detail/behaviour.hpp"
 #include "otp/detail/msg.hpp"
 #include "otp/detail/type_name.hpp"
 #include "otp/gen_server.hpp"
@@ -266,6 +267,7 @@ struct EventAccess {
     return ev;
   }
   static Event empty() { return Event{}; }
+  static const MsgType* content_type(const Event& ev) { return ev.content_type_; }
   static ReplyTo reply_to(Pid caller, Ref ref, SendReply send) {
     return ReplyTo(caller, ref, send);
   }
@@ -283,12 +285,11 @@ struct StateCall {
   From<R> from;
 
   // Turns the message into the Event at `ev` (GenProtocol's handler slot).
-  static bool handle(void* ev, Msg* m, Co<void>&) {
+  static void handle(void* ev, Msg* m, Co<void>&) {
     auto& msg = value_of<StateCall>(m);
     *static_cast<Event*>(ev) =
         EventAccess::make(m, &msg.req, type_of<Req>(), EventType::call,
                           EventAccess::reply_to(msg.from.caller, msg.from.ref, &send_reply_as<R>));
-    return false;
   }
   static constexpr GenProtocol protocol{GenProtocol::Kind::call, &server_tag<D>, &handle};
 };
@@ -296,10 +297,9 @@ struct StateCall {
 template <class D, class Req>
 struct StateCast {
   Req req;
-  static bool handle(void* ev, Msg* m, Co<void>&) {
+  static void handle(void* ev, Msg* m, Co<void>&) {
     auto& msg = value_of<StateCast>(m);
     *static_cast<Event*>(ev) = EventAccess::make(m, &msg.req, type_of<Req>(), EventType::cast);
-    return false;
   }
   static constexpr GenProtocol protocol{GenProtocol::Kind::cast, &server_tag<D>, &handle};
 };
@@ -312,32 +312,14 @@ struct StateTimer {
 }  // namespace detail
 
 template <class Derived, class Data>
-class StateMachine {
+class StateMachine : public detail::Behaviour<Derived, StateMachine<Derived, Data>> {
  public:
   using data_type = Data;
   using PlainState = void (Derived::*)(Event&);
   using CoState = Co<void> (Derived::*)(Event&);
 
-  // As GenServer::start_link / start: ok(pid) once init has returned,
-  // already_started(pid), or error(reason).
-  template <class... A>
-  requires(!std::is_same_v<std::remove_cvref_t<A>, Name> && ...) &&
-      (!std::is_same_v<std::remove_cvref_t<A>, Via> && ...) static Start start_link(A... args) {
-    return start_impl(true, Name{}, std::tuple<A...>(std::move(args)...));
-  }
-  template <class... A>
-  static Start start_link(Name name, A... args) {
-    return start_impl(true, std::move(name), std::tuple<A...>(std::move(args)...));
-  }
-  template <class... A>
-  requires(!std::is_same_v<std::remove_cvref_t<A>, Name> && ...) &&
-      (!std::is_same_v<std::remove_cvref_t<A>, Via> && ...) static Start start(A... args) {
-    return start_impl(false, Name{}, std::tuple<A...>(std::move(args)...));
-  }
-  template <class... A>
-  static Start start(Name name, A... args) {
-    return start_impl(false, std::move(name), std::tuple<A...>(std::move(args)...));
-  }
+  // start_link(args...), start_link(name, args...), start(...): from detail::Behaviour, as
+  // for GenServer: ok(pid) once init has returned, already_started(pid), or error(reason).
 
   // Sends `req` as a call event and waits for its reply, a Req::Reply (see CallRequest).
   // Throws ExitError ("** (exit) exited in: :gen_statem.call(...)") on noproc, the
@@ -396,9 +378,7 @@ class StateMachine {
     pending_event_timer_.emplace(Pending{
         after, detail::EventAccess::own(EventType::timeout, std::move(msg)), ++action_seq_});
   }
-  // Asks the machine to stop with `reason` once the running callback returns.
-  void stop(Reason reason = Reason::normal()) { stop_ = std::move(reason); }
-  const Pid& parent() const { return parent_; }
+  // stop(reason), parent() and server_name(): from detail::Behaviour.
 
  private:
   struct StateFn {
@@ -418,44 +398,8 @@ class StateMachine {
     bool zero = false;  // a time-out zero: no timer, its id waits in zero_queue_
   };
 
-  template <class... A>
-  static Start start_impl(bool link, Name name, std::tuple<A...> args) {
-    Pid me = self();
-    Ref tag = make_ref();
-    Pid child = link ? spawn_link(&machine_main<A...>, me, tag, std::move(name), std::move(args))
-                     : spawn(&machine_main<A...>, me, tag, std::move(name), std::move(args));
-    return detail::await_start(child, tag);
-  }
-
-  template <class... A>
-  static Co<void> machine_main(Pid parent, Ref tag, Name name, std::tuple<A...> args) {
-    Derived d;
-    StateMachine& base = d;
-    base.parent_ = parent;
-    base.via_ = name.via().registry;
-    detail::set_describer(&describer, &d);
-    if (!name.empty()) {
-      std::optional<Pid> holder = co_await detail::claim_name(name);
-      if (holder) {
-        send(parent, detail::StartAck{tag, StartResult::already_started(*holder)});
-        co_return;
-      }
-    }
-    std::exception_ptr error;
-    try {
-      co_await base.run_init(d, args);
-    } catch (...) {
-      error = std::current_exception();
-    }
-    if (error) {
-      Reason reason = detail::reason_of(error);
-      send(parent, detail::StartAck{tag, StartResult::error(reason)});
-      if (!reason.is_orderly()) base.report_crash(reason);
-      std::rethrow_exception(error);
-    }
-    send(parent, detail::StartAck{tag, StartResult::ok(self())});
-    co_await base.serve(d);
-  }
+  friend class detail::Behaviour<Derived, StateMachine>;
+  static constexpr std::string_view behaviour_name = "StateMachine";
 
   template <class... A>
   Co<void> run_init(Derived& d, std::tuple<A...>& args) {
@@ -470,48 +414,46 @@ class StateMachine {
     apply_actions();
   }
 
-  Co<void> serve(Derived& d) {
-    for (;;) {
-      std::exception_ptr error;
-      try {
-        co_await step(d);
-      } catch (...) {
-        error = std::current_exception();
-      }
-      if (error) {
-        Reason reason = detail::reason_of(error);
-        co_await run_terminate(d, reason);
-        if (!reason.is_orderly()) report_crash(reason);
-        std::rethrow_exception(error);
-      }
-      if (stop_) {
-        Reason reason = std::move(*stop_);
-        co_await run_terminate(d, reason);
-        if (!reason.is_orderly()) report_crash(reason);
-        if (reason.is_normal()) co_return;
-        otp::exit(std::move(reason));
-      }
-    }
-  }
+  std::optional<Data>& held() { return data_; }
 
-  // Takes the next event (queued first, then the mailbox) and handles it.
-  Co<void> step(Derived& d) {
+  // An inserted or replayed event, or a time-out zero, before the mailbox.
+  bool next(Derived& d, Co<void>& step) {
     Event ev = detail::EventAccess::empty();
     if (!queue_.empty()) {
       ev = std::move(queue_.front());
       queue_.pop_front();
-    } else if (!take_zero_timeout(ev) && !classify(co_await detail::ReceiveRaw{}, ev)) {
-      co_return;
+    } else if (!take_zero_timeout(ev)) {
+      return false;
     }
+    run(d, std::move(ev), step);
+    return true;
+  }
+  // A message past the triage.
+  void handle(Derived& d, detail::Msg* m, Co<void>& step) {
+    Event ev = detail::EventAccess::empty();
+    if (classify(m, ev)) run(d, std::move(ev), step);
+  }
+
+  // Runs the state function on the event, then the actions it made.
+  void run(Derived& d, Event ev, Co<void>& step) {
     if (ev.type() != EventType::timeout) cancel(event_timer_);
-    last_ = ev.name();
+    this->last_ = detail::EventAccess::content_type(ev);
+    if (state_.co != nullptr) {
+      step = run_waiting(d, std::move(ev));
+      return;
+    }
     current_ = &ev;
     postpone_ = false;
-    if (state_.co != nullptr) {
-      co_await (d.*state_.co)(ev);
-    } else {
-      (d.*state_.plain)(ev);
-    }
+    (d.*state_.plain)(ev);
+    handled(std::move(ev));
+  }
+  Co<void> run_waiting(Derived& d, Event ev) {
+    current_ = &ev;
+    postpone_ = false;
+    co_await (d.*state_.co)(ev);
+    handled(std::move(ev));
+  }
+  void handled(Event&& ev) {
     current_ = nullptr;
     if (postpone_) postponed_.push_back(std::move(ev));
     apply_actions();
@@ -539,22 +481,9 @@ class StateMachine {
 
   // Makes an event of a message; false when there is none to handle.
   bool classify(detail::Msg* m, Event& ev) {
-    using detail::GenProtocol;
-    if (auto* proto = static_cast<const GenProtocol*>(m->type->protocol)) {
-      if (proto->kind == GenProtocol::Kind::stop) {
-        stop_ = detail::value_of<detail::StopMsg>(m).reason;
-        detail::free_msg(m);
-        return false;
-      }
-      if (proto->server != &detail::server_tag<Derived>) {
-        std::string what =
-            fmt::format("{{bad_{}, {}}}", proto->kind == GenProtocol::Kind::call ? "call" : "cast",
-                        m->type->name);
-        detail::free_msg(m);
-        otp::exit(Reason::other(std::move(what)));
-      }
+    if (auto* proto = static_cast<const detail::GenProtocol*>(m->type->protocol)) {
       Co<void> unused;
-      proto->handle(&ev, m, unused);
+      proto->handle(&ev, m, unused);  // a call or cast of this machine's (past the triage)
       return true;
     }
     if (detail::is<detail::StateTimer>(m)) {
@@ -568,12 +497,6 @@ class StateMachine {
         }
       }
       return false;  // cancelled after it fell due
-    }
-    if (detail::is<Exit>(m) &&
-        (detail::value_of<Exit>(m).from == parent_ || !detail::value_of<Exit>(m).from)) {
-      stop_ = detail::value_of<Exit>(m).reason;
-      detail::free_msg(m);
-      return false;
     }
     ev = detail::EventAccess::make(m, nullptr, m->type, EventType::info);
     return true;
@@ -600,7 +523,7 @@ class StateMachine {
     if (pending_state_timer_) {
       Pending p = std::move(*pending_state_timer_);
       pending_state_timer_.reset();
-      start(state_timer_, std::move(p));
+      start_timer(state_timer_, std::move(p));
     }
     if (pending_event_timer_) start_event_timeout();
   }
@@ -609,12 +532,12 @@ class StateMachine {
   void start_event_timeout() {
     Pending p = std::move(*pending_event_timer_);
     pending_event_timer_.reset();
-    if (queue_.empty() && !zero_timeout_queued()) start(event_timer_, std::move(p));
+    if (queue_.empty() && !zero_timeout_queued()) start_timer(event_timer_, std::move(p));
   }
 
   // A time-out zero starts no timer: it is queued after the events already queued
   // and before the mailbox (gen_statem's time-out zero queue).
-  void start(std::optional<Running>& timer, Pending p) {
+  void start_timer(std::optional<Running>& timer, Pending p) {
     cancel(timer);
     if (p.after == infinity) return;
     std::uint64_t id = ++timer_seq_;
@@ -632,62 +555,6 @@ class StateMachine {
     timer.reset();
   }
 
-  Co<void> run_terminate(Derived& d, const Reason& reason) {
-    if constexpr (requires { d.terminate(reason); }) {
-      try {
-        if constexpr (detail::unwrap_co<decltype(d.terminate(reason))>::is_co) {
-          co_await d.terminate(reason);
-        } else {
-          d.terminate(reason);
-        }
-      } catch (const std::exception& e) {
-        log::error("StateMachine {}: terminate failed: {}", self(), e.what());
-      }
-    }
-    co_return;
-  }
-
-  void report_crash(const Reason& reason) {
-    std::string name = detail::name_of_self(via_);
-    std::string state = "(none)";
-    if (data_) {
-      Derived& d = static_cast<Derived&>(*this);
-      if constexpr (requires { d.format_state(); }) {
-        state = d.format_state();
-      } else {
-        state = detail::describe(*data_);
-      }
-    }
-    report(CrashReport{name.empty() ? self().to_string() : fmt::format("{} {}", self(), name),
-                       std::string(detail::type_name<Derived>()), reason,
-                       last_.empty() ? std::string("(init)") : std::string(last_),
-                       std::move(state)});
-  }
-
-  static std::string describe_behaviour(const void*) { return "StateMachine"; }
-  static std::string describe_module(const void*) {
-    return std::string(detail::type_name_v<Derived>);
-  }
-  static std::string describe_name(const void* self, const Pid& pid) {
-    const NameRegistry* via =
-        static_cast<const StateMachine&>(*static_cast<const Derived*>(self)).via_;
-    return via != nullptr ? via->name_of(pid) : std::string();
-  }
-  static std::string describe_data(const void* self) {
-    auto& base =
-        static_cast<StateMachine&>(*const_cast<Derived*>(static_cast<const Derived*>(self)));
-    if (!base.data_) return "(starting)";
-    Derived& d = static_cast<Derived&>(base);
-    if constexpr (requires { d.format_state(); }) {
-      return d.format_state();
-    } else {
-      return detail::describe(*base.data_);
-    }
-  }
-  static constexpr detail::Describer describer{&describe_behaviour, &describe_module,
-                                               &describe_name, &describe_data};
-
-  const NameRegistry* via_ = nullptr;  // the registry of its Via name: it keeps no copy of the key
   std::optional<Data> data_;
   StateFn state_;
   std::optional<StateFn> next_;
@@ -703,9 +570,6 @@ class StateMachine {
   std::uint64_t action_seq_ = 0;
   const Event* current_ = nullptr;
   bool postpone_ = false;
-  std::optional<Reason> stop_;
-  Pid parent_;
-  std::string_view last_;
 };
 
 }  // namespace otp

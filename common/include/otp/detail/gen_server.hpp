@@ -10,7 +10,8 @@
 // dropped. CallOp is the whole call as an awaitable in the caller's frame: resolve, monitor,
 // send, wait for the reply, the Down or the timeout, and throw (or return) the failure once.
 //
-// Dispatch order in a server (GenServer::dispatch): a protocol message (stop; a call or cast
+// Dispatch order in a server (Behaviour::triage in otp/detail/behaviour.hpp, then
+// GenServer::handle): a protocol message (stop; a call or cast
 // for another server type, which ends the server with {bad_call, ...} / {bad_cast, ...}; a call
 // or cast, through its GenProtocol), then an Exit from the parent or from the runtime's
 // shutdown, which the server only sees when it traps exits (stop with its reason), then
@@ -50,8 +51,8 @@ struct GenProtocol {
   Kind kind;
   const void* server;  // the server type that can handle it (&server_tag<D>)
   // Handles m (and frees it) in server `self`. When the handler waits, stores
-  // the coroutine to await in `wait` and returns true.
-  bool (*handle)(void* self, Msg* m, Co<void>& wait);
+  // the coroutine to await in `wait`.
+  void (*handle)(void* self, Msg* m, Co<void>& wait);
 };
 
 template <class D>
@@ -144,7 +145,7 @@ struct CallMsg {
     }
   }
 
-  static bool handle(void* self, Msg* m, Co<void>& wait) {
+  static void handle(void* self, Msg* m, Co<void>& wait) {
     D& d = *static_cast<D*>(self);
     MsgGuard guard{m};
     auto& msg = value_of<CallMsg>(m);
@@ -152,7 +153,6 @@ struct CallMsg {
     using Ret = call_return_t<D, Req>;
     if constexpr (unwrap_co<Ret>::is_co) {
       wait = run_waiting(d, std::move(msg.req), from);
-      return true;
     } else if constexpr (from_call<D, Req> && !plain_call<D, Req>) {
       Reply<R> r = d.handle_call(std::move(msg.req), from);
       if (r.has_value()) send_reply(from, r.take());
@@ -162,7 +162,6 @@ struct CallMsg {
     } else {
       send_reply(from, R(d.handle_call(std::move(msg.req))));
     }
-    return false;
   }
 
   static constexpr GenProtocol protocol{GenProtocol::Kind::call, &server_tag<D>, &handle};
@@ -174,16 +173,14 @@ struct CastMsg {
 
   static Co<void> run_waiting(D& d, Req req) { co_await d.handle_cast(std::move(req)); }
 
-  static bool handle(void* self, Msg* m, Co<void>& wait) {
+  static void handle(void* self, Msg* m, Co<void>& wait) {
     D& d = *static_cast<D*>(self);
     MsgGuard guard{m};
     auto& msg = value_of<CastMsg>(m);
     if constexpr (unwrap_co<decltype(d.handle_cast(std::move(msg.req)))>::is_co) {
       wait = run_waiting(d, std::move(msg.req));
-      return true;
     } else {
       d.handle_cast(std::move(msg.req));
-      return false;
     }
   }
 
@@ -217,8 +214,9 @@ std::string timeout_text(Duration timeout);
 [[noreturn]] void call_failed(Reason reason, std::string what);
 Reason reason_of(const std::exception_ptr& e);
 
-// Waits for the reply tagged `ref` or the Down of the monitor with the same ref
-// (for protocols that wait on a monitor of their own: Task).
+// The one reply wait: for the reply tagged `ref` or the Down of the monitor with the same ref,
+// or until the timeout (found is then null). Calls (CallOp), Task's await, yield and shutdown,
+// and stop (which waits for a Down alone) are built on it.
 template <class R>
 class [[nodiscard]] CallWait : public Waiter {
  public:
@@ -234,13 +232,15 @@ class [[nodiscard]] CallWait : public Waiter {
     return found;
   }
 
+ protected:
+  Ref ref_;
+
  private:
   static bool matches(Waiter* w, Msg* m) {
     Ref ref = static_cast<CallWait*>(w)->ref_;
     return (is<CallReply<R>>(m) && value_of<CallReply<R>>(m).ref == ref) ||
            (is<Down>(m) && value_of<Down>(m).ref == ref);
   }
-  Ref ref_;
 };
 
 // How a call keeps its destination: names as strings (a literal or a view
@@ -257,14 +257,15 @@ using stored_dest_t =
 // frame of its own. A failure is thrown once, from await_resume, straight into
 // the caller.
 template <class R, class Dest, class M, bool Throws = true>
-class [[nodiscard]] CallOp : public Waiter {
+class [[nodiscard]] CallOp : public CallWait<R> {
  public:
   // `function` and `what` name the call in a failure's message: GenServer.call(dest, what, timeout).
   CallOp(Dest dest, M msg, Duration t, std::string_view function, std::string_view what)
-      : dest_(std::move(dest)), msg_(std::move(msg)), function_(function), what_(what) {
-    match = &matches;
-    timeout = t;
-  }
+      : CallWait<R>(Ref{}, t),
+        dest_(std::move(dest)),
+        msg_(std::move(msg)),
+        function_(function),
+        what_(what) {}
 
   bool await_ready() noexcept {
     std::optional<Pid> pid;
@@ -277,32 +278,30 @@ class [[nodiscard]] CallOp : public Waiter {
       return true;
     }
     try {
-      ref_ = monitor_alias(*pid);
-      msg_.from = From<R>{self(), ref_};
+      this->ref_ = monitor_alias(*pid);
+      msg_.from = From<R>{self(), this->ref_};
       send(*pid, std::move(msg_));
     } catch (...) {
       failure_ = Reason::exception("the call could not be sent");
       return true;
     }
-    return wait_ready(*this);
+    return CallWait<R>::await_ready();
   }
-  bool await_suspend(std::coroutine_handle<> h) noexcept { return wait_suspend(*this, h); }
 
   auto await_resume() -> std::conditional_t<Throws, R, CallResult<R>> {
-    if (exited) [[unlikely]]
-      raise_exit();
+    Msg* found = CallWait<R>::await_resume();
     if (failure_) return fail(std::move(*failure_));
     if (found == nullptr) {
-      demonitor(ref_, true);
+      demonitor(this->ref_, true);
       return fail(Reason::timeout());
     }
     MsgGuard guard{found};
     if (is<Down>(found)) return fail(value_of<Down>(found).reason);
     auto& reply = value_of<CallReply<R>>(found);
     if (reply.unwatched) {
-      forget_monitor(ref_);
+      forget_monitor(this->ref_);
     } else {
-      demonitor(ref_, true);
+      demonitor(this->ref_, true);
     }
     return std::move(reply.value);
   }
@@ -311,22 +310,15 @@ class [[nodiscard]] CallOp : public Waiter {
   auto fail(Reason r) -> std::conditional_t<Throws, R, CallResult<R>> {
     if constexpr (Throws) {
       call_failed(std::move(r), fmt::format("{}({}, {}, {})", function_, dest_text(dest_), what_,
-                                            timeout_text(timeout)));
+                                            timeout_text(this->timeout)));
     } else {
       return CallResult<R>(std::move(r));
     }
   }
-  static bool matches(Waiter* w, Msg* m) {
-    Ref ref = static_cast<CallOp*>(w)->ref_;
-    return (is<CallReply<R>>(m) && value_of<CallReply<R>>(m).ref == ref) ||
-           (is<Down>(m) && value_of<Down>(m).ref == ref);
-  }
-
   Dest dest_;
   M msg_;
   std::string_view function_;
   std::string_view what_;
-  Ref ref_;
   std::optional<Reason> failure_;
 };
 
