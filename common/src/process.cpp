@@ -158,26 +158,6 @@ std::shared_ptr<Service> service_of(const Pid& pid, const void* key,
   return pid.proc()->rt->service(key, make);
 }
 
-bool add_exit_hook(const Pid& pid, ExitHook* hook) {
-  Proc* p = pid.proc();
-  if (p == nullptr || !pin(p, pid.id())) {
-    hook->destroy();
-    return false;
-  }
-  bool added = false;
-  {
-    std::lock_guard lock(p->hooks_lock);
-    if (!p->hooks_closed) {
-      hook->next = p->hooks;  // newest first; reversed when they run
-      p->hooks = hook;
-      added = true;
-    }
-  }
-  p->rt->release(p);
-  if (!added) hook->destroy();
-  return added;
-}
-
 bool with_exit_hooks(const Pid& pid, void (*visit)(ExitHooks& hooks, void* context),
                      void* context) {
   Proc* p = pid.proc();
@@ -191,6 +171,13 @@ bool with_exit_hooks(const Pid& pid, void (*visit)(ExitHooks& hooks, void* conte
   ExitHooks hooks(p->hooks);
   visit(hooks, context);  // may throw: the guards above still unlock and unpin
   return true;
+}
+
+bool add_exit_hook(const Pid& pid, ExitHook* hook) {
+  // Newest first in the list; reversed when they run.
+  const bool added = with_exit_hooks(pid, [hook](ExitHooks& hooks) { hooks.push(hook); });
+  if (!added) hook->destroy();
+  return added;
 }
 
 void deliver(const Pid& to, Msg* m) noexcept {

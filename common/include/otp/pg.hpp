@@ -1,26 +1,26 @@
 // otp::ProcessGroups — Erlang's pg: named groups of processes, one scope per object.
 //
-// Data structure (in pg.cpp). Like Registry: group shards (a std::shared_mutex
-// and a hash table group -> members, in join order, a pid once per join) and
-// pid shards (a std::mutex and a table pid -> the groups it joined, once per
-// join). A pid stays in the pid index from its first join
-// until it exits, so its exit hook is installed once per (process, scope).
+// Data structure (in pg.cpp). Group shards (64, chosen by the top bits of the
+// group's hash): a std::shared_mutex and a hash table (detail::FlatTable) group
+// -> members, in join order, a pid once per join. And the pid index shared with
+// Registry (otp/detail/pid_index.hpp): each member's exit hook for this scope
+// lists the hashes of the groups it joined, once per join; a process has it
+// from its first join until it exits.
 //
 // Threads. Any thread may call anything. members() and which_groups() take only
-// shared locks, so readers never block each other. join, leave and the exit
-// hook (which runs on the thread that retires the process, before its links
-// and monitors fire) take the pid shard's mutex, then the group shard's lock;
-// holding the pid shard's mutex while installing the hook and adding the
-// membership means the hook sees every membership of its process, and a join
-// of a process that has already exited does nothing. So once a Down for a
-// member arrives, it is in no group of this scope.
+// shared locks, so readers never block each other. join and leave take the
+// process's hook list, then the group shard's lock (the pid index's lock
+// order); the exit hook runs on the thread that retires the process, before its
+// links and monitors fire. So a join of a process that has exited does nothing,
+// and once a Down for a member arrives, it is in no group of this scope (the
+// argument is in pid_index.hpp).
 //
-// Lifetime. The state lives in an object the exit hooks reach through a
-// weak_ptr: destroying a ProcessGroups while its members live is safe.
+// Lifetime. The state lives in an object the exit hooks share: destroying a
+// ProcessGroups while its members live is safe.
 //
-// Cost. members: one shared lock and a copy. join: two locks and two appends,
-// plus the hook (one allocation) on a pid's first join. leave and an exit:
-// O(members of the groups involved). which_groups: O(groups).
+// Cost. members: one shared lock and a copy. join: the hook list, one lock and
+// two appends, plus the hook (one 48-byte block) on a pid's first join here.
+// leave and an exit: O(members of the groups involved). which_groups: O(groups).
 #pragma once
 
 #include <memory>

@@ -256,23 +256,25 @@ class TableState final : public TableCore {
  private:
   struct alignas(64) Shard {
     Gate gate;
-    FlatMap<K, V> map{shard_bits};
+    FlatMap<K, V> map;
   };
 
   static std::size_t shard_of(const K& key) {
     return static_cast<std::size_t>(table_hash(key) >> (64 - shard_bits));
   }
 
-  struct Leave {
+  // A reader counted in a gate's slot: counted out at scope exit, or earlier with release().
+  struct ReaderCount {
     std::atomic<std::uint8_t>* count;
-    void now() { std::exchange(count, nullptr)->fetch_sub(1, std::memory_order_release); }
-    ~Leave() {
+    void release() { std::exchange(count, nullptr)->fetch_sub(1, std::memory_order_release); }
+    ~ReaderCount() {
       if (count != nullptr) count->fetch_sub(1, std::memory_order_release);
     }
   };
-  struct Lower {
+  // A writer's raised `writing` flag, lowered at scope exit.
+  struct WritingFlag {
     std::atomic<bool>& writing;
-    ~Lower() { writing.store(false, std::memory_order_release); }
+    ~WritingFlag() { writing.store(false, std::memory_order_release); }
   };
 
   // Reader: count ourselves in, then look for a writer (seq_cst both, so that
@@ -284,18 +286,18 @@ class TableState final : public TableCore {
     if constexpr (Write) {
       std::unique_lock lock(gate.lock);
       gate.writing.store(true, std::memory_order_seq_cst);
-      Lower lower{gate.writing};
+      WritingFlag raised{gate.writing};
       wait_for_readers(g);
       if (op != nullptr) check_live(op);  // null: the deletion itself
       return std::forward<F>(f)(map);
     } else {
-      Leave leave{&readers_[reader_slot()].counts[g]};
-      leave.count->fetch_add(1, std::memory_order_seq_cst);
+      ReaderCount counted{&readers_[reader_slot()].counts[g]};
+      counted.count->fetch_add(1, std::memory_order_seq_cst);
       if (!gate.writing.load(std::memory_order_seq_cst)) [[likely]] {
         check_live(op);
         return std::forward<F>(f)(std::as_const(map));
       }
-      leave.now();
+      counted.release();
       std::shared_lock lock(gate.lock);
       check_live(op);
       return std::forward<F>(f)(std::as_const(map));
