@@ -22,6 +22,14 @@
 # exercise it waits for.
 include_guard(GLOBAL)
 
+# A program built alone (a stage, a lab, a workshop copy) with no build type chosen: debuggable,
+# and fast. (The repository's top level chooses Debug before it gets here.) C++20 comes with
+# otp::otp (a public compile feature); the programs and tests below are built without GNU
+# extensions.
+if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
+  set(CMAKE_BUILD_TYPE RelWithDebInfo CACHE STRING "Build type" FORCE)
+endif()
+
 function(otp_workshop_copy target)
   if(EXISTS "${CMAKE_CURRENT_SOURCE_DIR}/.workshop/exercises.tsv")
     target_compile_options(${target} PRIVATE
@@ -44,7 +52,7 @@ function(otp_program)
   set(program ${arg_NAME}_${folder})
 
   add_executable(${program} ${arg_SOURCES})
-  set_target_properties(${program} PROPERTIES OUTPUT_NAME ${arg_NAME})
+  set_target_properties(${program} PROPERTIES OUTPUT_NAME ${arg_NAME} CXX_EXTENSIONS OFF)
   target_link_libraries(${program} PRIVATE otp::console ${arg_LIBRARIES})
   otp_warnings(${program})
   otp_workshop_copy(${program})
@@ -77,6 +85,7 @@ function(otp_program_tests)
   find_package(GTest REQUIRED)
   include(GoogleTest)
   add_executable(${tests} ${arg_TESTS})
+  set_target_properties(${tests} PROPERTIES CXX_EXTENSIONS OFF)
   target_include_directories(${tests} PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}/src")
   target_link_libraries(${tests} PRIVATE ${libraries} otp::testing ${arg_LIBRARIES}
                         GTest::gtest_main)  # the program's libraries, and these
