@@ -49,8 +49,6 @@ void call_failed(Reason reason, std::string what) {
   throw ExitError(std::move(reason), message);
 }
 
-Reason reason_of(const std::exception_ptr& e) { return exit_reason_of(e); }
-
 Start await_start(Pid child, Ref tag) {
   Ref mref = monitor(child);
   StartResult result =

@@ -575,7 +575,7 @@ void drop_timer(TimerRef ref) noexcept;  // cancel_timer without reading the clo
 bool external_wait(Proc* p, Waiter& w,
                    Duration timeout) noexcept;  // woken: true when it should resume
 Proc* current_or_throw(const char* what);
-Reason exit_reason_of(const std::exception_ptr& e);
+Reason reason_of(const std::exception_ptr& e);  // the exit reason an exception stands for
 bool register_in(RuntimeImpl& rt, std::string name, const Pid& pid);
 // The same operations as otp::link & co., acting as process `p` (a Scoped's, or the current one).
 void link_as(Proc* p, const Pid& pid);

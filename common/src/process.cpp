@@ -480,8 +480,6 @@ void root_finished(std::exception_ptr error) noexcept {
 
 // ---- exit -----------------------------------------------------------------
 
-namespace {
-
 Reason reason_of(const std::exception_ptr& e) {
   if (!e) return Reason::normal();
   try {
@@ -494,8 +492,6 @@ Reason reason_of(const std::exception_ptr& e) {
     return Reason::exception("unknown exception");
   }
 }
-
-}  // namespace
 
 void do_exit(Proc* p) {
   Proc* saved = tls.current;
@@ -596,8 +592,6 @@ void do_exit(Proc* p) {
   if (rt->live.fetch_sub(1, std::memory_order_acq_rel) == 1) rt->signal_idle();
   tls.current = saved;
 }
-
-Reason exit_reason_of(const std::exception_ptr& e) { return reason_of(e); }
 
 // ---- spawn --------------------------------------------------------------------
 

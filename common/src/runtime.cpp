@@ -463,7 +463,7 @@ void Worker::run(Proc* p, bool inherit) {
       break;
     case Tls::Outcome::finished:
       // Without an exception the reason is normal, or what detail::set_exit_reason chose.
-      if (tls.error) p->exit_reason = exit_reason_of(tls.error);
+      if (tls.error) p->exit_reason = reason_of(tls.error);
       tls.error = nullptr;
       do_exit(p);
       break;

@@ -200,6 +200,43 @@ TEST(StateMachine, CrashGivesTheCallerAnExitWithTheReason) {
   EXPECT_EQ(logs.count(otp::LogRecord::Kind::crash_report), 1u);
 }
 
+// The same report as a GenServer's: the pid and the name, the module, the reason, the event
+// being handled (the request's type), the data.
+TEST(StateMachine, CrashReportReadsAsAGenServersDoes) {
+  otp::Runtime rt({.threads = 1});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  otp::Pid door = me.await(Door::start(otp::Name::local("front_door"), std::string("123"))).pid();
+  auto ref = me.monitor(door);
+  EXPECT_THROW(me.await(Door::call(door, Door::Boom{})), otp::ExitError);
+  ASSERT_TRUE(await_down(me, ref));
+  auto records = logs.records();
+  ASSERT_EQ(records.size(), 1u);
+  const std::string& t = records[0].text;
+  EXPECT_EQ(t.rfind(fmt::format("crash report: process {} front_door (Door) exited", door), 0), 0u)
+      << t;
+  EXPECT_NE(t.find("last message: Door.Boom\n"), std::string::npos) << t;
+}
+
+// A start that fails answers error(reason), and the process ends with that reason, as a
+// GenServer's does.
+TEST(StateMachine, AFailedInitEndsTheProcessWithItsReason) {
+  otp::Runtime rt({.threads = 1});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  struct Stuck : otp::StateMachine<Stuck, int> {
+    int init() { return 0; }  // chooses no state
+  };
+  auto started = me.await(Stuck::start_link());
+  ASSERT_FALSE(started.ok());
+  const otp::Reason reason = started.reason();
+  EXPECT_NE(reason.to_string().find("set_state"), std::string::npos) << reason.to_string();
+  auto exit = me.receive<otp::Exit>(kWait);
+  ASSERT_TRUE(exit);
+  EXPECT_EQ(exit->reason, reason);
+  EXPECT_EQ(logs.count(otp::LogRecord::Kind::crash_report), 1u);
+}
+
 TEST(StateMachine, CallToAGenServerTypeIsABadCall) {
   otp::Runtime rt({.threads = 2});
   otp::Scoped me(rt);

@@ -117,9 +117,10 @@ class Behaviour {
 
   template <class... A>
   static Co<void> process_main(std::unique_ptr<StartArgs<A...>> start) {
+    // Only `d` and `step` live in this frame across a co_await: the frame lasts as long as the
+    // process, so `base` is the one other name kept (GCC keeps every local of a coroutine).
     Derived d;
     Behaviour& base = d;
-    Kind& kind = d;
     Co<void> step = base.begin(d, std::move(start));
     for (;;) {
       try {
@@ -127,9 +128,9 @@ class Behaviour {
         step = Co<void>();  // its frame goes now, not with the next step
         if (base.ended_) co_return;
         if (!base.stopping_) {
-          if (kind.next(d, step)) continue;
+          if (kind_of(d).next(d, step)) continue;
           Msg* m = co_await ReceiveRaw{};
-          if (base.triage(m)) kind.handle(d, m, step);
+          if (base.triage(m)) kind_of(d).handle(d, m, step);
           continue;
         }
       } catch (const ExitError& e) {
@@ -141,7 +142,7 @@ class Behaviour {
       }
       // A start that threw (a Via name in a registry that refuses it) has nothing to
       // terminate: the process ends with the reason.
-      if (base.ended_ || !kind.held()) co_return;
+      if (base.ended_ || !base.held()) co_return;
       base.ended_ = true;  // stopping: terminate, report, then end
       step = base.finish(d);
     }
@@ -251,6 +252,7 @@ class Behaviour {
   }
 
   auto& held() { return static_cast<Kind&>(*this).held(); }
+  static Kind& kind_of(Derived& d) { return d; }
 
   std::string describe_state() {
     Derived& d = static_cast<Derived&>(*this);

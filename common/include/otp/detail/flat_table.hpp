@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "otp/detail/table_alloc.hpp"
-#include "otp/pid.hpp"
 
 namespace otp::detail {
 
@@ -23,15 +22,6 @@ inline constexpr std::size_t lock_shards = 64;
 // A key's hash for a FlatTable: 64 bits, never 0 (0 marks an empty slot).
 inline std::uint64_t hash_key(std::string_view key) noexcept {
   const std::uint64_t h = std::hash<std::string_view>{}(key);
-  return h != 0 ? h : 1;
-}
-
-// Serials come in sequence, and processes that register together were mostly
-// spawned together: with the serial's low bits picking the shard and the next
-// ones the slot, their registrations and exits touch neighbouring slots.
-inline std::uint64_t hash_pid(const Pid& pid) noexcept {
-  const std::uint64_t id = pid.id();
-  const std::uint64_t h = (id >> 6) | (id << 58);
   return h != 0 ? h : 1;
 }
 
@@ -52,16 +42,14 @@ enum class Growth {
 // table grows 8, 10, 12, 15, 18, ..., not by 2, so it is on average about 7/10 full rather
 // than 1/2 (a registry slot is 40-56 bytes, and there is one per registered name: most of a
 // registry's memory; Robin Hood keeps the probes short at that load). A key's home is the
-// hash's low 32 bits modulo the table's size (two multiplies, no division), which keeps
-// neighbouring low bits (consecutive serials) in neighbouring slots; the shard of a sharded
-// table takes the hash's top bits. Each slot holds its hash, its key and its value, so a
-// lookup that hits reads one slot (a short key is held inside it, detail::Key): one cache
-// miss where a node-based map takes three (bucket, previous node, node). Robin Hood order
-// lets a search or a deletion stop at the first slot whose key is nearer its home than the
-// probe is, so runs of keys sitting at their own homes (like consecutive serials) cost
-// nothing. An empty slot holds a default K and T, which must therefore be default-
-// constructible. A hash is never 0 (0 marks an empty slot). Not thread-safe: its owner's
-// shard lock guards it.
+// hash's low 32 bits modulo the table's size (two multiplies, no division); the shard of a
+// sharded table takes the hash's top bits. Each slot holds its hash, its key and its value,
+// so a lookup that hits reads one slot (a short key is held inside it, detail::Key): one
+// cache miss where a node-based map takes three (bucket, previous node, node). Robin Hood
+// order lets a search or a deletion stop at the first slot whose key is nearer its home than
+// the probe is. An empty slot holds a default K and T, which must therefore be
+// default-constructible. A hash is never 0 (0 marks an empty slot). Not thread-safe: its
+// owner's shard lock guards it.
 template <class K, class T, Growth G = Growth::by_quarter>
 class FlatTable {
  public:
@@ -181,8 +169,8 @@ class FlatTable {
   }
   void grow() {
     const std::size_t n = slots_.size();
-    const std::size_t size = G == Growth::by_quarter ? (n == 0 ? 8 : n + n / 4)
-                                                     : (n == 0 ? 16 : 2 * n);
+    const std::size_t size =
+        G == Growth::by_quarter ? (n == 0 ? 8 : n + n / 4) : (n == 0 ? 16 : 2 * n);
     mod_magic_ = ~std::uint64_t{0} / size + 1;
     std::vector<Slot, TableAllocator<Slot>> old(size);
     old.swap(slots_);

@@ -113,10 +113,6 @@ using reply_t = std::conditional_t<
     std::is_void_v<typename unwrap_reply<typename unwrap_co<call_return_t<D, Req>>::type>::type>,
     Ok, typename unwrap_reply<typename unwrap_co<call_return_t<D, Req>>::type>::type>;
 
-struct Unit {};
-template <class T>
-using value_or_unit = std::conditional_t<std::is_void_v<T>, Unit, T>;
-
 // Frees a message on scope exit.
 struct MsgGuard {
   Msg* m;
