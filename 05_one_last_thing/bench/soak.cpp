@@ -119,6 +119,7 @@ struct Shared {
   std::uint64_t actions = 0, reports = 0, restarting = 0, gave_up = 0;
   std::uint64_t with_session = 0;  // unreported: the parent was stopping (the session ending)
   std::map<std::string, std::uint64_t> contexts;  // reports by context (child_terminated, ...)
+  std::vector<std::string> other_reports;         // the first few that are not a child_terminated
 
   void fail(std::string what) {
     std::lock_guard lock(m);
@@ -154,6 +155,8 @@ struct Shared {
     for (const char* c :
          {"child_terminated", "start_error", "shutdown_error", "reached_max_restart_intensity"})
       if (text.find(c) != std::string::npos) ++contexts[c];
+    if (text.find("child_terminated") == std::string::npos && other_reports.size() < 5)
+      other_reports.push_back(text);
     if (text.find("reached_max_restart_intensity") != std::string::npos &&
         (text.find(hang_ten::Application::name) != std::string::npos ||
          text.find(hang_ten::Supervisor::name) != std::string::npos))
@@ -825,6 +828,7 @@ int main(int argc, char** argv) {
       const auto gave_up = shared.gave_up;
       for (const auto& [context, n] : shared.contexts)
         fmt::print("  supervisor reports of {}: {}\n", context, n);
+      for (const auto& text : shared.other_reports) fmt::print("  a report: {}\n", text);
       const auto unmatched = shared.unreported.size();
       checks.emplace_back(
           app_now == app_pid && top_now == top_pid && gave_up == 0,
