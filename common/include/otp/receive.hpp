@@ -243,18 +243,24 @@ requires(!std::is_convertible_v<C1, Duration>)
 }
 
 namespace detail {
-// Takes the next message of any type, as a raw node the caller must free (behaviour loops).
-class [[nodiscard]] ReceiveRaw : public Waiter {
+// A wait as an awaitable, for the first message its `match` accepts (set by the derived class):
+// the raw node, which the caller must free, or null after its timeout.
+class [[nodiscard]] RawWait : public Waiter {
  public:
-  ReceiveRaw() {
-    match = [](Waiter*, Msg*) { return true; };
-  }
   bool await_ready() noexcept { return wait_ready(*this); }
   bool await_suspend(std::coroutine_handle<> h) noexcept { return wait_suspend(*this, h); }
   Msg* await_resume() {
     if (exited) [[unlikely]]
       raise_exit();
     return found;
+  }
+};
+
+// Takes the next message of any type (behaviour loops).
+class [[nodiscard]] ReceiveRaw : public RawWait {
+ public:
+  ReceiveRaw() {
+    match = [](Waiter*, Msg*) { return true; };
   }
 };
 }  // namespace detail

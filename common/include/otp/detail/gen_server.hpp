@@ -214,18 +214,11 @@ Reason reason_of(const std::exception_ptr& e);
 // or until the timeout (found is then null). Calls (CallOp), Task's await, yield and shutdown,
 // and stop (which waits for a Down alone) are built on it.
 template <class R>
-class [[nodiscard]] CallWait : public Waiter {
+class [[nodiscard]] CallWait : public RawWait {
  public:
   CallWait(Ref ref, Duration t) : ref_(ref) {
     match = &matches;
     timeout = t;
-  }
-  bool await_ready() noexcept { return wait_ready(*this); }
-  bool await_suspend(std::coroutine_handle<> h) noexcept { return wait_suspend(*this, h); }
-  Msg* await_resume() {
-    if (exited) [[unlikely]]
-      raise_exit();
-    return found;
   }
 
  protected:
@@ -285,15 +278,15 @@ class [[nodiscard]] CallOp : public CallWait<R> {
   }
 
   auto await_resume() -> std::conditional_t<Throws, R, CallResult<R>> {
-    Msg* found = CallWait<R>::await_resume();
+    Msg* got = CallWait<R>::await_resume();
     if (failure_) return fail(std::move(*failure_));
-    if (found == nullptr) {
+    if (got == nullptr) {
       demonitor(this->ref_, true);
       return fail(Reason::timeout());
     }
-    MsgGuard guard{found};
-    if (is<Down>(found)) return fail(value_of<Down>(found).reason);
-    auto& reply = value_of<CallReply<R>>(found);
+    MsgGuard guard{got};
+    if (is<Down>(got)) return fail(value_of<Down>(got).reason);
+    auto& reply = value_of<CallReply<R>>(got);
     if (reply.unwatched) {
       forget_monitor(this->ref_);
     } else {
