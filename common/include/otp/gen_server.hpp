@@ -74,11 +74,11 @@ template <class... T>
 struct Messages {};
 
 template <class Derived, class State>
-class GenServer : public detail::Behaviour<Derived, GenServer<Derived, State>> {
+class GenServer : public Behaviour<Derived, GenServer<Derived, State>> {
  public:
   using state_type = State;
 
-  // start_link(args...), start_link(name, args...), start(...): from detail::Behaviour. Each
+  // start_link(args...), start_link(name, args...), start(...): from Behaviour. Each
   // starts the server and waits until init has returned: ok(pid), already_started(pid) when
   // the name is taken, or error(reason) when init failed (the process then exits with it).
 
@@ -124,10 +124,10 @@ class GenServer : public detail::Behaviour<Derived, GenServer<Derived, State>> {
  protected:
   State& state() { return *state_; }
   const State& state() const { return *state_; }
-  // stop(reason), parent() and server_name(): from detail::Behaviour.
+  // stop(reason), parent() and server_name(): from Behaviour.
 
  private:
-  friend class detail::Behaviour<Derived, GenServer>;
+  friend class Behaviour<Derived, GenServer>;
   static constexpr std::string_view behaviour_name = "GenServer";
 
   template <class... A>

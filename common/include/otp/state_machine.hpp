@@ -312,13 +312,13 @@ struct StateTimer {
 }  // namespace detail
 
 template <class Derived, class Data>
-class StateMachine : public detail::Behaviour<Derived, StateMachine<Derived, Data>> {
+class StateMachine : public Behaviour<Derived, StateMachine<Derived, Data>> {
  public:
   using data_type = Data;
   using PlainState = void (Derived::*)(Event&);
   using CoState = Co<void> (Derived::*)(Event&);
 
-  // start_link(args...), start_link(name, args...), start(...): from detail::Behaviour, as
+  // start_link(args...), start_link(name, args...), start(...): from Behaviour, as
   // for GenServer: ok(pid) once init has returned, already_started(pid), or error(reason).
 
   // Sends `req` as a call event and waits for its reply, a Req::Reply (see CallRequest).
@@ -378,7 +378,7 @@ class StateMachine : public detail::Behaviour<Derived, StateMachine<Derived, Dat
     pending_event_timer_.emplace(Pending{
         after, detail::EventAccess::own(EventType::timeout, std::move(msg)), ++action_seq_});
   }
-  // stop(reason), parent() and server_name(): from detail::Behaviour.
+  // stop(reason), parent() and server_name(): from Behaviour.
 
  private:
   struct StateFn {
@@ -398,7 +398,7 @@ class StateMachine : public detail::Behaviour<Derived, StateMachine<Derived, Dat
     bool zero = false;  // a time-out zero: no timer, its id waits in zero_queue_
   };
 
-  friend class detail::Behaviour<Derived, StateMachine>;
+  friend class Behaviour<Derived, StateMachine>;
   static constexpr std::string_view behaviour_name = "StateMachine";
 
   template <class... A>

@@ -1,5 +1,6 @@
-// The skeleton GenServer and StateMachine share: the start, the process's life, the triage of
-// protocol messages, terminate, the crash report and the one way out.
+// otp::Behaviour, the skeleton GenServer and StateMachine share as their base class: the
+// start, the process's life, the triage of protocol messages, terminate, the crash report and
+// the one way out. Its machinery is otp::detail's; users name GenServer or StateMachine.
 //
 // A behaviour's process goes through four steps, whatever the behaviour:
 //   start   the starter spawns the process, linked or not, with the arguments in a heap block
@@ -56,7 +57,7 @@
 #include "otp/receive.hpp"
 #include "otp/server_ref.hpp"
 
-namespace otp::detail {
+namespace otp {
 
 template <class Derived, class Kind>
 class Behaviour {
@@ -88,10 +89,10 @@ class Behaviour {
   // Asks the process to stop with `reason` once the running callback returns.
   void stop(Reason reason = Reason::normal()) { stop_with(std::move(reason)); }
   // The process that started this one (kept in the process, not here).
-  const Pid& parent() const { return self_parent(); }
+  const Pid& parent() const { return detail::self_parent(); }
   // Its name (a local name or the key of the Via name it was started with, as the observer shows
   // it), or empty. From the process itself.
-  std::string server_name() const { return name_of_self(via_); }
+  std::string server_name() const { return detail::name_of_self(via_); }
 
  private:
   friend Kind;
@@ -112,13 +113,13 @@ class Behaviour {
         StartArgs<A...>{me, tag, std::move(name), std::move(args)});
     Pid child = link ? spawn_link(&process_main<A...>, std::move(start))
                      : spawn(&process_main<A...>, std::move(start));
-    return await_start(child, tag);
+    return detail::await_start(child, tag);
   }
 
   template <class... A>
   static Co<void> process_main(std::unique_ptr<StartArgs<A...>> start) {
-    // Only `d` and `step` live in this frame across a co_await: the frame lasts as long as the
-    // process, so `base` is the one other name kept (GCC keeps every local of a coroutine).
+    // This frame lasts as long as the process and GCC keeps every local of a coroutine in it:
+    // the server, the step, one other name for the server (base), the message.
     Derived d;
     Behaviour& base = d;
     Co<void> step = base.begin(d, std::move(start));
@@ -129,7 +130,7 @@ class Behaviour {
         if (base.ended_) co_return;
         if (!base.stopping_) {
           if (kind_of(d).next(d, step)) continue;
-          Msg* m = co_await ReceiveRaw{};
+          detail::Msg* m = co_await detail::ReceiveRaw{};
           if (base.triage(m)) kind_of(d).handle(d, m, step);
           continue;
         }
@@ -153,11 +154,11 @@ class Behaviour {
   template <class... A>
   Co<void> begin(Derived& d, std::unique_ptr<StartArgs<A...>> start) {
     via_ = start->name.via().registry;
-    set_describer(&describer, &d);
+    detail::set_describer(&describer, &d);
     if (!start->name.empty()) {
-      std::optional<Pid> holder = co_await claim_name(start->name);
+      std::optional<Pid> holder = co_await detail::claim_name(start->name);
       if (holder) {
-        send(start->parent, StartAck{start->tag, StartResult::already_started(*holder)});
+        send(start->parent, detail::StartAck{start->tag, StartResult::already_started(*holder)});
         ended_ = true;
         co_return;
       }
@@ -173,38 +174,39 @@ class Behaviour {
       failed = Reason::exception("unknown exception");
     }
     if (failed) {
-      send(start->parent, StartAck{start->tag, StartResult::error(*failed)});
+      send(start->parent, detail::StartAck{start->tag, StartResult::error(*failed)});
       if (!failed->is_orderly()) report_crash(*failed);
-      set_exit_reason(std::move(*failed));
+      detail::set_exit_reason(std::move(*failed));
       ended_ = true;
       co_return;
     }
-    send(start->parent, StartAck{start->tag, StartResult::ok(self())});
+    send(start->parent, detail::StartAck{start->tag, StartResult::ok(self())});
   }
 
   // What every behaviour does with a message before its own handling: false when the message
   // was the triage's (it is then freed).
-  bool triage(Msg* m) {
+  bool triage(detail::Msg* m) {
     last_ = m->type;
-    if (auto* proto = static_cast<const GenProtocol*>(m->type->protocol)) {
-      if (proto->kind == GenProtocol::Kind::stop) {
-        stop_with(value_of<StopMsg>(m).reason);
-        free_msg(m);
+    if (auto* proto = static_cast<const detail::GenProtocol*>(m->type->protocol)) {
+      if (proto->kind == detail::GenProtocol::Kind::stop) {
+        stop_with(detail::value_of<detail::StopMsg>(m).reason);
+        detail::free_msg(m);
         return false;
       }
-      if (proto->server != &server_tag<Derived>) {
-        std::string what =
-            fmt::format("{{bad_{}, {}}}", proto->kind == GenProtocol::Kind::call ? "call" : "cast",
-                        m->type->name);
-        free_msg(m);
+      if (proto->server != &detail::server_tag<Derived>) {
+        std::string what = fmt::format(
+            "{{bad_{}, {}}}", proto->kind == detail::GenProtocol::Kind::call ? "call" : "cast",
+            m->type->name);
+        detail::free_msg(m);
         otp::exit(Reason::other(std::move(what)));
       }
       return true;
     }
-    if (is<Exit>(m) && (value_of<Exit>(m).from == self_parent() || !value_of<Exit>(m).from)) {
+    if (detail::is<Exit>(m) && (detail::value_of<Exit>(m).from == detail::self_parent() ||
+                                !detail::value_of<Exit>(m).from)) {
       // The parent's (or the runtime's shutdown) exit signal, trapped: stop the way it asked.
-      stop_with(value_of<Exit>(m).reason);
-      free_msg(m);
+      stop_with(detail::value_of<Exit>(m).reason);
+      detail::free_msg(m);
       return false;
     }
     return true;
@@ -213,23 +215,24 @@ class Behaviour {
   // The process is to stop with `reason` once the running callback returns. The reason waits
   // in the process's own exit reason, where it ends up anyway, so the frame keeps only a flag.
   void stop_with(Reason reason) {
-    set_exit_reason(std::move(reason));
+    detail::set_exit_reason(std::move(reason));
     stopping_ = true;
   }
 
   // A crash, stop(reason), otp::stop or the parent's exit: terminate, report, exit. A
   // coroutine of its own, so that the process's frame holds no reason of its own.
   Co<void> finish(Derived& d) {
-    Reason reason = exit_reason();
+    Reason reason = detail::exit_reason();
     co_await run_terminate(d, reason);
     if (!reason.is_orderly()) report_crash(reason);
-    set_exit_reason(std::move(reason));  // the one terminate asked for with stop() is ignored
+    detail::set_exit_reason(
+        std::move(reason));  // the one terminate asked for with stop() is ignored
   }
 
   static Co<void> run_terminate(Derived& d, const Reason& reason) {
     if constexpr (requires { d.terminate(reason); }) {
       try {
-        if constexpr (unwrap_co<decltype(d.terminate(reason))>::is_co) {
+        if constexpr (detail::unwrap_co<decltype(d.terminate(reason))>::is_co) {
           co_await d.terminate(reason);
         } else {
           d.terminate(reason);
@@ -259,7 +262,7 @@ class Behaviour {
     if constexpr (requires { d.format_state(); }) {
       return d.format_state();
     } else {
-      return describe(*held());
+      return detail::describe(*held());
     }
   }
 
@@ -279,7 +282,7 @@ class Behaviour {
       return d.observer_module();
     } else {
       (void)d;
-      return std::string(type_name_v<Derived>);
+      return std::string(detail::type_name_v<Derived>);
     }
   }
   static std::string describe_name(const void* self, const Pid& pid) {
@@ -291,13 +294,13 @@ class Behaviour {
     auto& base = static_cast<Behaviour&>(*const_cast<Derived*>(static_cast<const Derived*>(self)));
     return base.held() ? base.describe_state() : std::string("(starting)");
   }
-  static constexpr Describer describer{&describe_behaviour, &describe_module, &describe_name,
-                                       &describe_state_of};
+  static constexpr detail::Describer describer{&describe_behaviour, &describe_module,
+                                               &describe_name, &describe_state_of};
 
   const NameRegistry* via_ = nullptr;  // the registry of its Via name: it keeps no copy of the key
-  const MsgType* last_ = nullptr;      // the message (or event) being handled, for reports
-  bool stopping_ = false;              // its reason waits in the process's exit reason (stop_with)
-  bool ended_ = false;                 // the process is to end once `step` is done
+  const detail::MsgType* last_ = nullptr;  // the message (or event) being handled, for reports
+  bool stopping_ = false;  // its reason waits in the process's exit reason (stop_with)
+  bool ended_ = false;     // the process is to end once `step` is done
 };
 
-}  // namespace otp::detail
+}  // namespace otp
