@@ -32,6 +32,10 @@
 
 namespace otp::detail {
 
+// The latest time the virtual clock reaches, and about the longest a timer waits: 2^62 ns
+// (about 146 years), so that a timer's deadline, now + at most as much again, is a number.
+inline constexpr std::int64_t max_clock_ns = std::int64_t{1} << 62;
+
 class SpinLock {
  public:
   void lock() noexcept {

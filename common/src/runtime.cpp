@@ -37,6 +37,7 @@
 #include <stdexcept>
 #include <unordered_set>
 
+#include <fmt/format.h>
 #include <pthread.h>
 
 #include "internal.hpp"
@@ -584,8 +585,8 @@ TimerRef start_timer(const Pid& to, Duration after, Msg* m) {
     free_msg(m);
     return TimerRef{};
   }
-  constexpr std::int64_t max_ns = std::int64_t{1} << 62;
-  std::int64_t after_ns = std::clamp<std::int64_t>(after.count(), 0, max_ns);
+  // now <= max_clock_ns, so the deadline in ms, times 10^6, stays below 2^63.
+  std::int64_t after_ns = std::clamp<std::int64_t>(after.count(), 0, max_clock_ns - 2'000'000);
   std::int64_t now = rt->now_ns();
   auto expires = static_cast<std::uint64_t>((now + after_ns + 999'999) / 1'000'000);
   std::uint64_t id = rt->next_timer.fetch_add(1, std::memory_order_relaxed);
@@ -677,6 +678,12 @@ void Runtime::advance(Duration d) {
   if (!rt.opts.virtual_clock)
     throw std::logic_error("Runtime::advance needs the virtual clock (Options::deterministic())");
   require_outside(rt, "advance");
+  if (d < Duration::zero()) throw std::invalid_argument("Runtime::advance: a negative duration");
+  if (d.count() > max_clock_ns - rt.now_ns())
+    throw std::overflow_error(fmt::format(
+        "Runtime::advance: the virtual clock stops at 2^62 ns (about 146 years); it is at {} ns, "
+        "and {} ns more would pass that",
+        rt.now_ns(), d.count()));
   const std::int64_t target = rt.now_ns() + d.count();
   auto notify_all = [&] {
     for (auto& w : rt.workers) w->notify();

@@ -57,6 +57,30 @@ TEST(Timers, SendAfterDeliversAtTheDueTimeAndNotBefore) {
   EXPECT_EQ(t->id, 1);
 }
 
+// The virtual clock stops at 2^62 ns (about 146 years): advancing past it is refused and leaves
+// the clock where it was, and so is advancing backwards. (Found by the console's fuzz target:
+// enough `sleep 36615m` on one runtime overflowed the clock.)
+TEST(Timers, TheVirtualClockRefusesToPassItsEndOrToGoBack) {
+  otp::Runtime rt{otp::Options::deterministic()};
+  otp::Scoped me{rt};
+  const otp::Duration century =
+      std::chrono::duration_cast<otp::Duration>(std::chrono::hours(24 * 365 * 100));
+  rt.advance(century);  // no timer waits: the wheel jumps
+  const otp::Duration at = rt.now();
+  EXPECT_EQ(at, century);
+  EXPECT_THROW(rt.advance(century), std::overflow_error);
+  EXPECT_EQ(rt.now(), at);
+  EXPECT_THROW(rt.advance(-1ms), std::invalid_argument);
+  EXPECT_EQ(rt.now(), at);
+  // Time still moves, and a timer set this late still fires.
+  otp::send_after(1h, me.pid(), Tick{2});
+  rt.advance(1h);
+  auto t = me.receive<Tick>(0ms);
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->id, 2);
+  EXPECT_EQ(rt.now(), at + 1h);
+}
+
 TEST(Timers, SendAfterFromInsideAProcessFiresAtTheDueTime) {
   otp::Runtime rt{otp::Options::deterministic()};
   otp::Scoped me{rt};
