@@ -395,6 +395,7 @@ class TimerWheel {
   List& list_of(TimerEntry* e);
   bool in_level0(const List* l) const { return l >= &l0_[0] && l < &l0_[l0_size]; }
   void cascade(int level, int index);
+  std::uint64_t next_cascade() const;
   TimerEntry* alloc_entry();
 
   std::mutex m_;

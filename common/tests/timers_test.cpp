@@ -65,7 +65,9 @@ TEST(Timers, TheVirtualClockRefusesToPassItsEndOrToGoBack) {
   otp::Scoped me{rt};
   const otp::Duration century =
       std::chrono::duration_cast<otp::Duration>(std::chrono::hours(24 * 365 * 100));
-  rt.advance(century);  // no timer waits: the wheel jumps
+  otp::send_after(century, me.pid(), Tick{1});
+  rt.advance(century);  // the wheel steps from cascade to cascade of the level the timer is in
+  ASSERT_TRUE(me.receive<Tick>(0ms).has_value());
   const otp::Duration at = rt.now();
   EXPECT_EQ(at, century);
   EXPECT_THROW(rt.advance(century), std::overflow_error);
@@ -309,6 +311,29 @@ TEST(Timers, LongTimerFiresAfterTwoHours) {
   EXPECT_FALSE(me.receive<Tick>(0ms).has_value());
   rt.advance(1ms);
   EXPECT_TRUE(me.receive<Tick>(0ms).has_value());
+}
+
+// Past the wheel's direct range (2^32 ms, about 49 days) and across every level, with the levels
+// below empty for long stretches (the wheel then steps from one cascade of the lowest level
+// holding a timer to the next): each timer fires at its time.
+TEST(Timers, TimersDaysAndYearsAwayFireAtTheirTimesInOrder) {
+  otp::Runtime rt{otp::Options::deterministic()};
+  otp::Scoped me{rt};
+  otp::Pid recorder = spawn_recorder(rt, me.pid());
+  const auto days = [](int n) { return std::chrono::duration_cast<otp::Duration>(24h * n); };
+  otp::send_after(days(3650), recorder, Tick{5});
+  otp::send_after(days(60), recorder, Tick{4});
+  otp::send_after(days(1) + 5ms, recorder, Tick{3});
+  otp::send_after(5h, recorder, Tick{2});
+  otp::send_after(17s, recorder, Tick{1});
+  rt.advance(days(4000));
+  std::vector<std::pair<int, otp::Duration>> fired;
+  while (auto f = me.receive<Fired>(0ms)) fired.emplace_back(f->id, f->at);
+  EXPECT_EQ(fired, (std::vector<std::pair<int, otp::Duration>>{{1, otp::Duration(17s)},
+                                                               {2, otp::Duration(5h)},
+                                                               {3, days(1) + 5ms},
+                                                               {4, days(60)},
+                                                               {5, days(3650)}}));
 }
 
 TEST(Timers, TimersAcrossWheelLevelsFireAtTheirTimesInOrder) {
