@@ -11,7 +11,8 @@
 # grows in build/fuzz/corpus/<target> (seeded from fuzz/corpus/<target>) and is reused by the
 # next run; the log of each run is build/fuzz/<target>.log. A finding (a crash, a sanitizer
 # report, a broken property) stops the target, leaves the input in build/fuzz/findings/ and
-# makes the script fail; reproduce it with build/fuzz/fuzz_<target> <that file>.
+# makes the script fail (status 1); reproduce it with build/fuzz/fuzz_<target> <that file>.
+# A target stopped with SIGINT before its end is reported as stopped, with its count (status 3).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -26,7 +27,7 @@ while [[ $# -gt 0 ]]; do
     --seconds) seconds="$2"; shift 2 ;;
     --runs) runs="$2"; shift 2 ;;
     --jobs) jobs="$2"; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1 (--help lists them)" >&2; exit 2 ;;
     *)
       if [[ ! " ${all[*]} " == *" $1 "* ]]; then
@@ -87,6 +88,11 @@ run_target() {
   wait "$pid" || status=$?
   execs=$(grep -a 'stat::number_of_executed_units' "$out/$t.log" | awk '{print $2}' || true)
   rate=$(grep -a 'stat::average_exec_per_sec' "$out/$t.log" | awk '{print $2}' || true)
+  # libFuzzer ends with 72 when it is stopped (SIGINT, kill -INT <pid>): no finding, not done.
+  if [[ $status -eq 72 ]] && ! grep -a -q -E 'ERROR|Test unit written' "$out/$t.log"; then
+    echo "fuzz $t: stopped after ${execs:-?} executions (${rate:-?}/s), no finding"
+    return 2
+  fi
   if [[ $status -ne 0 ]]; then
     echo "fuzz $t: FINDING after ${execs:-?} executions (exit $status):"
     grep -a -E 'ERROR|SUMMARY|Test unit written' "$out/$t.log" | head -5 | sed 's/^/  /'
@@ -113,11 +119,20 @@ done
 wait
 
 failed=()
+stopped=()
 for t in "${targets[@]}"; do
-  [[ "$(cat "$out/$t.status" 2>/dev/null)" == 0 ]] || failed+=("$t")
+  case "$(cat "$out/$t.status" 2>/dev/null)" in
+    0) ;;
+    2) stopped+=("$t") ;;
+    *) failed+=("$t") ;;
+  esac
 done
 
 if [[ ${#failed[@]} -gt 0 ]]; then
   echo "fuzz.sh: findings in ${failed[*]} (inputs in $out/findings/)" >&2
   exit 1
+fi
+if [[ ${#stopped[@]} -gt 0 ]]; then
+  echo "fuzz.sh: stopped before the end: ${stopped[*]}" >&2
+  exit 3
 fi
