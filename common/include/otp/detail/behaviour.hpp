@@ -59,15 +59,21 @@
 
 namespace otp {
 
+namespace detail {
+// An argument for init, not a name: start(name, args...) is the other overload.
+template <class A>
+concept InitArg =
+    !std::is_same_v<std::remove_cvref_t<A>, Name> && !std::is_same_v<std::remove_cvref_t<A>, Via>;
+}  // namespace detail
+
 template <class Derived, class Kind>
 class Behaviour {
  public:
   // Starts the process linked to the calling process and waits until init has returned:
   // ok(pid), already_started(pid) when the name is taken, or error(reason) when init failed
   // (the new process then exits with that reason).
-  template <class... A>
-  requires(!std::is_same_v<std::remove_cvref_t<A>, Name> && ...) &&
-      (!std::is_same_v<std::remove_cvref_t<A>, Via> && ...) static Start start_link(A... args) {
+  template <detail::InitArg... A>
+  static Start start_link(A... args) {
     return start_impl(true, Name{}, std::tuple<A...>(std::move(args)...));
   }
   template <class... A>
@@ -75,9 +81,8 @@ class Behaviour {
     return start_impl(true, std::move(name), std::tuple<A...>(std::move(args)...));
   }
   // As start_link, without the link.
-  template <class... A>
-  requires(!std::is_same_v<std::remove_cvref_t<A>, Name> && ...) &&
-      (!std::is_same_v<std::remove_cvref_t<A>, Via> && ...) static Start start(A... args) {
+  template <detail::InitArg... A>
+  static Start start(A... args) {
     return start_impl(false, Name{}, std::tuple<A...>(std::move(args)...));
   }
   template <class... A>
