@@ -11,8 +11,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "otp/process.hpp"
@@ -28,11 +28,19 @@ nlohmann::json pid_list(const std::vector<Pid>& pids) {
   return a;
 }
 
+// The second field of /proc/self/statm times the page size. Read into a buffer on the stack: a
+// snapshot is taken at every tick, and a stream would allocate its buffer each time.
 std::size_t resident_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  std::size_t pages = 0, resident = 0;
-  if (!(statm >> pages >> resident)) return 0;
-  return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  const int fd = ::open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char text[128];
+  const ssize_t n = ::read(fd, text, sizeof text - 1);
+  ::close(fd);
+  if (n <= 0) return 0;
+  text[n] = '\0';
+  unsigned long long pages = 0, resident = 0;
+  if (std::sscanf(text, "%llu %llu", &pages, &resident) != 2) return 0;
+  return static_cast<std::size_t>(resident) * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
 }
 
 bool contains(std::string_view hay, std::string_view needle) {

@@ -70,6 +70,8 @@ TEST(ObserverView, FirstUpdateShowsRootsClosedAndAnOpenBranchItsChildren) {
   EXPECT_TRUE(first["detail"].is_null());
   for (const char* key : {"t", "processes", "messages_per_second", "run_queue", "memory"})
     EXPECT_TRUE(first["system"].contains(key)) << key;
+  // The program's resident memory, read from /proc: a test program holds more than a megabyte.
+  EXPECT_GT(first["system"]["memory"].get<std::size_t>(), std::size_t{1} << 20);
 
   view.expand(sup.pid().to_string());
   Json opened = view.update(me.await(otp::observer::snapshot()));
