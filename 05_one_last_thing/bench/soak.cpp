@@ -118,6 +118,7 @@ struct Shared {
   std::map<std::string, Action> unreported;
   std::uint64_t actions = 0, reports = 0, restarting = 0, gave_up = 0;
   std::uint64_t with_session = 0;  // unreported: the parent was stopping (the session ending)
+  std::uint64_t not_struck = 0;    // unreported: the target had ended before the signal came
   std::map<std::string, std::uint64_t> contexts;  // reports by context (child_terminated, ...)
   std::vector<std::string> other_reports;         // the first few that are not a child_terminated
 
@@ -146,6 +147,16 @@ struct Shared {
         ++it;
       }
     }
+  }
+  // The chaos monitors each target before it strikes. A target whose Down says it was gone
+  // already (noproc) or ended as its supervisor asked (normal, shutdown: its session ending, a
+  // whereis that answered just before) was not struck: no supervisor has anything to report.
+  // One that a signal of the chaos ended while its supervisor was stopping it is reported
+  // (shutdown_error).
+  void target_down(const otp::Down& d) {
+    if (d.reason.kind() != otp::Reason::Kind::noproc && !d.reason.is_orderly()) return;
+    std::lock_guard lock(m);
+    if (unreported.erase(d.pid.to_string()) > 0) ++not_struck;
   }
   // A supervisor report: the pids it names ("(<0.12.0>)") are accounted for.
   void report(const std::string& text) {
@@ -182,9 +193,11 @@ std::string login_name(int i) { return fmt::format("soak{}", i); }
 struct Login {
   int index = 0;
   std::string name;
-  bool open = false;        // the owner believes a session exists
-  bool uncertain = false;   // a rotate's answer was lost: the token may be stale
-  bool maybe_open = false;  // a DELETE's answer was lost: the session may still be there
+  bool open = false;       // the owner believes a session exists
+  bool uncertain = false;  // a rotate's answer was lost: the token may be stale
+  // A DELETE's answer was lost, or the token went stale (a rotate's answer was lost, the user
+  // supervisor was killed): the session may still be there, with its count.
+  bool maybe_open = false;
   // The send time of the first open since the session was last seen gone whose answer was lost
   // (it may have created a session); none: there was no such open.
   std::optional<Steady::time_point> unanswered_open;
@@ -201,6 +214,7 @@ struct Login {
   Steady::time_point created_sent{}, touched_sent{};
   Steady::time_point idle_until{};  // left alone until then (inactivity timeouts)
   std::deque<std::string> recent;   // the last requests and answers, for a failure's report
+                                    // (enough to show the epoch before, past a run of 503s)
 };
 
 class Client {
@@ -236,7 +250,7 @@ class Client {
 
   Answer send(Login& l, std::string_view method, const std::string& target, std::string body = {}) {
     Answer a = send(method, target, std::move(body));
-    if (l.recent.size() == 6) l.recent.pop_front();
+    if (l.recent.size() == 16) l.recent.pop_front();
     l.recent.push_back(fmt::format("{} {} -> {} {} at {} ms", method, target, a.status,
                                    a.body.is_object() && a.body.contains("request_count")
                                        ? a.body["request_count"].dump()
@@ -351,7 +365,8 @@ class Client {
     } else if (a.status == 200) {  // the session was there after all
       const long count = a.body.value("request_count", -1L);
       if (l.maybe_open && count >= l.acked) {
-        // The DELETE whose answer was lost did not happen: the same epoch goes on.
+        // The session the owner lost track of (a DELETE whose answer was lost did not happen,
+        // or the token was stale): the same epoch goes on.
         l.open = true;
         l.maybe_open = false;
         l.uncertain = false;
@@ -403,6 +418,7 @@ class Client {
       sync_generation(l);
       if (l.uncertain || l.reset_allowed) {
         l.open = false;  // the token is stale: open again, which answers the session's token
+        l.maybe_open = true;
         l.uncertain = false;
         return;
       }
@@ -471,8 +487,12 @@ otp::Co<void> chaos(Shared* s, int logins, bool redis, std::uint64_t seed) {
   std::map<int, std::deque<Steady::time_point>> hits;
   auto last_sup_kill = Steady::time_point{};
   auto last_conn_kill = Steady::now();
+  auto downs = [s]() -> otp::Co<void> {
+    while (auto d = co_await otp::receive<otp::Down>(otp::Duration::zero())) s->target_down(*d);
+  };
   while (!s->stop_chaos) {
     co_await otp::sleep(25ms);
+    co_await downs();
     s->settle_actions();
     const auto now = Steady::now();
     if (redis) {
@@ -481,6 +501,7 @@ otp::Co<void> chaos(Shared* s, int logins, bool redis, std::uint64_t seed) {
       last_conn_kill = now;
       if (auto pid = otp::whereis(hang_ten::RedisStash::name)) {
         s->action("kill HangTen.Redis", *pid, otp::whereis(hang_ten::Application::name));
+        otp::monitor(*pid);
         otp::exit(*pid, otp::Reason::kill());
         ++s->kill_redis_conn;
       }
@@ -501,6 +522,7 @@ otp::Co<void> chaos(Shared* s, int logins, bool redis, std::uint64_t seed) {
       s->killed_at[i] = ns(now);
       ++s->generation[i];
       s->action("kill " + login + "_sup", *pid, otp::whereis(hang_ten::Supervisor::name));
+      otp::monitor(*pid);
       otp::exit(*pid, otp::Reason::kill());
       ++s->kill_sup;
     } else if (dice < 50) {
@@ -508,6 +530,7 @@ otp::Co<void> chaos(Shared* s, int logins, bool redis, std::uint64_t seed) {
       if (!pid) continue;
       h.push_back(now);
       s->action("kill " + login + "_subsup", *pid, hang_ten::via(login, "sup").whereis());
+      otp::monitor(*pid);
       otp::exit(*pid, otp::Reason::kill());
       ++s->kill_subsup;
     } else {
@@ -515,12 +538,15 @@ otp::Co<void> chaos(Shared* s, int logins, bool redis, std::uint64_t seed) {
       if (!pid) continue;
       h.push_back(now);
       s->action("boom " + login + "_server", *pid, hang_ten::via(login, "subsup").whereis());
+      otp::monitor(*pid);
       hang_ten::Server::Boom boom;  // named: GCC 12 and braced temporaries in co_await
       auto answer = co_await hang_ten::Server::try_call(*pid, boom);
       (void)answer;
       ++s->boom;
     }
   }
+  co_await otp::sleep(100ms);  // the Downs of the last actions
+  co_await downs();
   s->chaos_done = true;
 }
 
@@ -627,6 +653,7 @@ int main(int argc, char** argv) {
   if (flags->redis) {
     otp::testing::RedisServer::Options o;
     o.extra_args = {"--appendonly", "yes", "--appendfsync", "always"};
+    o.start_timeout = std::chrono::seconds(30);  // a loaded machine reads the file slowly
     redis = std::make_unique<otp::testing::RedisServer>(o);
   }
 
@@ -710,14 +737,24 @@ int main(int argc, char** argv) {
           std::min<Steady::duration>(1s, flags->duration - (Steady::now() - start)));
       const auto now = Steady::now();
       rss.emplace_back(seconds(now - start), rss_mb());
-      if (redis && now >= next_restart) {
+      if (redis && now >= next_restart && redis->running()) {
         next_restart = now + 15s;
         if (shared.redis_restarts % 2 == 0)
           redis->stop();
         else
           redis->kill();
-        redis->start();
         ++shared.redis_restarts;
+      }
+      if (redis && !redis->running()) {
+        // A redis-server that does not come back in time (a loaded machine, a long append-only
+        // file to read) fails the run; the next second tries again.
+        try {
+          redis->start();
+        } catch (const std::exception& e) {
+          const std::string what = e.what();
+          shared.fail(fmt::format("the redis-server did not come back: {}",
+                                  what.substr(0, what.find('\n'))));
+        }
       }
       if (now >= next_line) {
         next_line += 10s;
@@ -838,9 +875,9 @@ int main(int argc, char** argv) {
       checks.emplace_back(
           unmatched == 0,
           fmt::format("every chaos action in a supervisor report: {} actions, {} not reported, "
-                      "{} struck a session that was ending; {} restarts counted, {} supervisor "
-                      "reports (restarting: {})",
-                      shared.actions, unmatched, shared.with_session,
+                      "{} struck a session that was ending, {} found their target gone; {} "
+                      "restarts counted, {} supervisor reports (restarting: {})",
+                      shared.actions, unmatched, shared.with_session, shared.not_struck,
                       otp::Supervisor::restarts() - base_restarts, shared.reports,
                       shared.restarting));
     }

@@ -23,6 +23,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -496,27 +497,39 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
 
   // Stops a running child as its shutdown says (Erlang's supervisor:shutdown/2).
   // The caller forgets the pid (Children::set_pid or forget): this also runs in init, before there is a state.
+  // A child that ends with another reason than the one it was asked to end with (another
+  // process killed it meanwhile, it had crashed already, it ran past its shutdown time) is
+  // reported as a shutdown_error, as Erlang's supervisor does; `normal` is no error for a child
+  // that is not permanent.
   Co<void> shutdown_child(Child& c) {
     Pid pid = c.pid;
     Ref ref = monitor(pid);
     unlink(pid);
-    // Already exited: its Exit is in the mailbox; then only the Down is left to wait for.
+    const Shutdown how = c.shutdown();
+    const bool brutal = how.kind() == Shutdown::Kind::brutal_kill;
+    std::optional<Reason> ended;  // the reason it ended with, when not the one asked for
+    // Already exited: its Exit is in the mailbox, with the reason (the Down says noproc).
     auto gone =
         co_await receive<Exit>([pid](const Exit& e) { return e.from == pid; }, Duration::zero());
-    if (!gone) {
-      const Shutdown how = c.shutdown();
-      otp::exit(pid,
-                how.kind() == Shutdown::Kind::brutal_kill ? Reason::kill() : Reason::shutdown());
-      if (how.kind() == Shutdown::Kind::timeout) {
-        auto down =
-            co_await receive<Down>([ref](const Down& d) { return d.ref == ref; }, how.timeout());
-        if (down) co_return;
+    if (gone) {
+      ended = gone->reason;
+    } else {
+      otp::exit(pid, brutal ? Reason::kill() : Reason::shutdown());
+      auto down =
+          co_await receive<Down>([ref](const Down& d) { return d.ref == ref; },
+                                 how.kind() == Shutdown::Kind::timeout ? how.timeout() : infinity);
+      if (!down) {
         otp::exit(pid, Reason::kill());
-        report(SupervisorReport{describe_self(), child_text(c, pid), Reason::killed(),
-                                "shutdown_error", "killed"});
+        down = co_await receive<Down>([ref](const Down& d) { return d.ref == ref; });
+        ended = down->reason;
+      } else if (brutal ? down->reason != Reason::killed() : !down->reason.is_shutdown()) {
+        ended = down->reason;
       }
     }
-    co_await receive<Down>([ref](const Down& d) { return d.ref == ref; });
+    if (gone) co_await receive<Down>([ref](const Down& d) { return d.ref == ref; });
+    if (ended && !(ended->is_normal() && c.restart != Restart::permanent))
+      report(SupervisorReport{describe_self(), child_text(c, pid), *ended, "shutdown_error",
+                              "not restarting"});
   }
 };
 

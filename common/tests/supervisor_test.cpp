@@ -46,14 +46,18 @@ struct Worker : otp::GenServer<Worker, WorkerState> {
   void terminate(const otp::Reason& r) { otp::send(state().observer, Stopped{state().id, r}); }
 };
 
-// A child that ignores `shutdown` for an hour.
-struct Stubborn : otp::GenServer<Stubborn, int> {
-  int init(otp::Pid observer) {
+// A child that ignores `shutdown` for an hour, and says so when it begins.
+struct Stopping {};
+struct Stubborn : otp::GenServer<Stubborn, otp::Pid> {
+  otp::Pid init(otp::Pid observer) {
     otp::trap_exit(true);
     otp::send(observer, Started{"stubborn", otp::self()});
-    return 0;
+    return observer;
   }
-  otp::Co<void> terminate(const otp::Reason&) { co_await otp::sleep(1h); }
+  otp::Co<void> terminate(const otp::Reason&) {
+    otp::send(state(), Stopping{});
+    co_await otp::sleep(1h);
+  }
 };
 
 otp::ChildSpec worker(const std::string& id, otp::Pid observer,
@@ -62,6 +66,12 @@ otp::ChildSpec worker(const std::string& id, otp::Pid observer,
   return {.id = id,
           .start = [=] { return Worker::start_link(id, observer, fail, trap); },
           .restart = restart};
+}
+
+otp::ChildSpec stubborn(otp::Pid observer, otp::Duration shutdown) {
+  return {.id = "stubborn",
+          .start = [observer] { return Stubborn::start_link(observer); },
+          .shutdown = otp::Shutdown::after(shutdown)};
 }
 
 Started await_started(otp::Scoped& me, const std::string& id) {
@@ -345,17 +355,43 @@ TEST(Supervisor, ShutdownTimeoutEscalatesToKill) {
   otp::Runtime rt({.threads = 2});
   otp::Scoped me(rt);
   otp::LogCapture logs;
-  otp::Pid observer = me.pid();
-  otp::ChildSpec spec{.id = "stubborn",
-                      .start = [observer] { return Stubborn::start_link(observer); },
-                      .shutdown = otp::Shutdown::after(50ms)};
-  auto sup = me.await(otp::Supervisor::start_link({spec}));
+  auto sup = me.await(otp::Supervisor::start_link({stubborn(me.pid(), 50ms)}));
   otp::Pid pid = await_started(me, "stubborn").pid;
   auto ref = me.monitor(pid);
   EXPECT_TRUE(me.await(otp::Supervisor::terminate_child(sup.pid(), "stubborn")));
   auto down = otp_test::await_down(me, ref);
   ASSERT_TRUE(down);
   EXPECT_EQ(down->reason, otp::Reason::killed());
+  EXPECT_TRUE(logs.contains("shutdown_error"));
+}
+
+// Erlang's supervisor reports a child that, asked to stop, ended with another reason: here
+// another process kills it while its terminate runs. A child that stops as asked is no error.
+TEST(Supervisor, AChildKilledWhileItIsBeingStoppedIsAShutdownError) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  const otp::Pid observer = me.pid();
+  auto sup = me.await(otp::Supervisor::start_link({stubborn(observer, 1h), worker("w", observer)}));
+  otp::Pid pid = await_started(me, "stubborn").pid;
+  await_started(me, "w");
+  ASSERT_TRUE(me.await(otp::Supervisor::terminate_child(sup.pid(), "w")));
+  EXPECT_EQ(logs.count(otp::LogRecord::Kind::supervisor_report), 0u);
+
+  const otp::Pid sup_pid = sup.pid();
+  me.spawn([sup_pid, observer]() -> otp::Co<void> {
+    const bool stopped = co_await otp::Supervisor::terminate_child(sup_pid, "stubborn");
+    otp::send(observer, Stopped{stopped ? "stubborn" : "", otp::Reason::normal()});
+  });
+  ASSERT_TRUE(me.receive<Stopping>(kWait));  // in its terminate, for an hour
+  otp::exit(pid, otp::Reason::kill());
+  auto stopped = me.receive<Stopped>(kWait);
+  ASSERT_TRUE(stopped);
+  EXPECT_EQ(stopped->id, "stubborn");
+  ASSERT_EQ(logs.count(otp::LogRecord::Kind::supervisor_report), 1u);
+  EXPECT_TRUE(logs.contains("shutdown_error"));
+  EXPECT_TRUE(logs.contains(fmt::format("stubborn ({})", pid)));
+  EXPECT_TRUE(logs.contains("killed"));
 }
 
 TEST(Supervisor, BrutalKillSkipsTerminate) {
