@@ -1,11 +1,13 @@
 // The web observer's view (otp/observer/view.hpp): a snapshot in, a bounded diff out.
 //
 // Each update rebuilds the parent -> children index of the snapshot (children in pid order,
-// which is start order), walks the roots and the open branches, and renders every node it
-// shows. A node goes out when its JSON differs from the one last sent, and a pid last sent but
-// not shown now goes out in "removed". The cost is one pass over the snapshot plus the shown
-// nodes; what is sent is bounded by what is shown (roots, and `page`s of open branches), the
-// table's limit and one detail.
+// which is start order), walks the roots and the open branches, and compares every node it
+// shows with the one last sent (a Brief and the node's place, field by field). Only a node that
+// changed is turned into JSON and goes out; a pid last sent but not shown now goes out in
+// "removed". The table is compared the same way and sent whole when a row changed. The cost is
+// one pass over the snapshot plus the shown nodes, with JSON built only for what is sent; what
+// is sent is bounded by what is shown (roots, and `page`s of open branches), the table's limit
+// and one detail.
 #include "otp/observer/view.hpp"
 
 #include <algorithm>
@@ -91,20 +93,32 @@ Co<Snapshot> snapshot(Duration timeout) {
   co_return s;
 }
 
-nlohmann::json brief_json(const ProcessInfo& p) {
+Brief::Brief(const ProcessInfo& p)
+    : pid(p.pid),
+      name(p.name),
+      behaviour(p.behaviour.empty() ? "process" : p.behaviour),
+      module(p.module),
+      status(p.status),
+      mailbox(p.mailbox),
+      handled(p.handled),
+      memory(p.memory) {
   // What tells an unnamed server from its siblings (stage 1's Servers): its state, when short.
-  const bool hint =
-      p.name.empty() && p.behaviour == "GenServer" && !p.state.empty() && p.state.size() <= 32;
-  return nlohmann::json{{"pid", p.pid.to_string()},
-                        {"hint", hint ? p.state : std::string()},
-                        {"name", p.name},
-                        {"behaviour", p.behaviour.empty() ? "process" : p.behaviour},
-                        {"module", p.module.empty() ? "" : module_name(p.module)},
-                        {"status", to_string(p.status)},
-                        {"mailbox", p.mailbox},
-                        {"handled", p.handled},
-                        {"memory", p.memory}};
+  if (p.name.empty() && p.behaviour == "GenServer" && p.state.size() <= 32) hint = p.state;
 }
+
+nlohmann::json Brief::json() const {
+  return nlohmann::json{{"pid", pid.to_string()},
+                        {"hint", hint},
+                        {"name", name},
+                        {"behaviour", behaviour},
+                        {"module", module.empty() ? "" : module_name(module)},
+                        {"status", to_string(status)},
+                        {"mailbox", mailbox},
+                        {"handled", handled},
+                        {"memory", memory}};
+}
+
+nlohmann::json brief_json(const ProcessInfo& p) { return Brief(p).json(); }
 
 nlohmann::json detail_json(const ProcessInfo& p) {
   nlohmann::json j = brief_json(p);
@@ -200,40 +214,42 @@ nlohmann::json View::update(const Snapshot& snap) {
     }
   }
   nlohmann::json set = nlohmann::json::array();
-  std::unordered_map<std::string, nlohmann::json> now;
+  std::unordered_map<Pid, Node> now;
   auto show = [&](auto& self, std::size_t i) -> void {
     const ProcessInfo& p = snap.processes[i];
     const std::string pid = p.pid.to_string();
-    nlohmann::json node = brief_json(p);
     const auto found = kids.find(p.pid.id());
     const std::size_t count = found == kids.end() ? 0 : found->second.size();
-    const bool open = open_.contains(pid) && count > 0;
-    node["parent"] = p.parent ? nlohmann::json(p.parent.to_string()) : nlohmann::json(nullptr);
-    node["children"] = count;
-    node["open"] = open;
-    node["shown"] = nlohmann::json::array();
-    if (open) {
+    Node node{Brief(p), p.parent, count, open_.contains(pid) && count > 0, {}};
+    if (node.open) {
       const auto pg = pages_.find(pid);
       const std::size_t limit = std::min(count, pg == pages_.end() ? page : pg->second);
       for (std::size_t k = 0; k < limit; ++k) {
-        node["shown"].push_back(snap.processes[found->second[k]].pid.to_string());
+        node.shown.push_back(snap.processes[found->second[k]].pid);
         self(self, found->second[k]);
       }
     }
-    auto sent = sent_nodes_.find(pid);
-    if (sent == sent_nodes_.end() || sent->second != node) set.push_back(node);
-    now.emplace(pid, std::move(node));
+    auto sent = sent_nodes_.find(p.pid);
+    if (sent == sent_nodes_.end() || sent->second != node) {
+      nlohmann::json j = node.brief.json();
+      j["parent"] = node.parent ? nlohmann::json(node.parent.to_string()) : nlohmann::json(nullptr);
+      j["children"] = node.children;
+      j["open"] = node.open;
+      j["shown"] = pid_list(node.shown);
+      set.push_back(std::move(j));
+    }
+    now.emplace(p.pid, std::move(node));
   };
-  nlohmann::json root_pids = nlohmann::json::array();
+  std::vector<Pid> root_pids;
   for (std::size_t r : roots) {
-    root_pids.push_back(snap.processes[r].pid.to_string());
+    root_pids.push_back(snap.processes[r].pid);
     show(show, r);
   }
   nlohmann::json removed = nlohmann::json::array();
   for (const auto& [pid, node] : sent_nodes_)
-    if (!now.contains(pid)) removed.push_back(pid);
+    if (!now.contains(pid)) removed.push_back(pid.to_string());
   nlohmann::json tree = nlohmann::json::object();
-  if (first_ || root_pids != sent_roots_) tree["roots"] = root_pids;
+  if (first_ || root_pids != sent_roots_) tree["roots"] = pid_list(root_pids);
   if (!set.empty()) tree["set"] = std::move(set);
   if (!removed.empty()) tree["removed"] = std::move(removed);
   if (!tree.empty()) out["tree"] = std::move(tree);
@@ -264,10 +280,16 @@ nlohmann::json View::update(const Snapshot& snap) {
                         return descending_ ? key_less(b, a) : key_less(a, b);
                       return a->pid < b->pid;
                     });
-  nlohmann::json table{{"total", rows.size()}, {"rows", nlohmann::json::array()}};
-  for (std::size_t i = 0; i < shown; ++i) table["rows"].push_back(brief_json(*rows[i]));
-  if (first_ || table != sent_table_) out["table"] = table;
-  sent_table_ = std::move(table);
+  std::vector<Brief> briefs;
+  briefs.reserve(shown);
+  for (std::size_t i = 0; i < shown; ++i) briefs.emplace_back(*rows[i]);
+  if (first_ || rows.size() != sent_total_ || briefs != sent_rows_) {
+    nlohmann::json table{{"total", rows.size()}, {"rows", nlohmann::json::array()}};
+    for (const Brief& b : briefs) table["rows"].push_back(b.json());
+    out["table"] = std::move(table);
+  }
+  sent_total_ = rows.size();
+  sent_rows_ = std::move(briefs);
 
   // The details.
   nlohmann::json detail = nullptr;

@@ -26,7 +26,9 @@ struct fmt::formatter<Secret> : fmt::formatter<std::string_view> {
 namespace {
 
 struct Leaf : otp::GenServer<Leaf, int> {
+  struct Get {};
   int init(int n) { return n; }
+  int handle_call(Get) { return state(); }
 };
 
 struct Keeper : otp::GenServer<Keeper, Secret> {
@@ -100,6 +102,30 @@ TEST(ObserverView, AnUnchangedRuntimeSendsOnlyTheSystemLine) {
   EXPECT_FALSE(again.contains("table")) << again.dump();
   EXPECT_FALSE(again.contains("detail")) << again.dump();
   EXPECT_TRUE(again.contains("system"));
+}
+
+TEST(ObserverView, AProcessThatTookAMessageIsSentAgainAloneAndTheTableWhole) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto sup =
+      me.await(otp::Supervisor::start_link(otp::Name::local("top"), {leaf("a", 1), leaf("b", 2)}));
+  const auto children = me.await(otp::Supervisor::which_children(sup.pid()));
+  const std::string a = children.at(0).pid.to_string();
+  otp::observer::View view;
+  view.expand(sup.pid().to_string());
+  Json first = view.update(me.await(otp::observer::snapshot()));
+  const auto handled = (*node(first, a))["handled"].get<std::uint64_t>();
+
+  EXPECT_EQ(me.await(Leaf::call(children.at(0).pid, Leaf::Get{})), 1);
+  Json after = view.update(me.await(otp::observer::snapshot()));
+  ASSERT_TRUE(after.contains("tree")) << after.dump();
+  ASSERT_EQ(after["tree"]["set"].size(), 1u) << after.dump();
+  EXPECT_EQ(after["tree"]["set"][0]["pid"], a);
+  EXPECT_EQ(after["tree"]["set"][0]["handled"], handled + 1);
+  EXPECT_FALSE(after["tree"].contains("roots"));
+  ASSERT_TRUE(after.contains("table")) << after.dump();
+  EXPECT_EQ(after["table"]["rows"].size(), first["table"]["rows"].size());
+  EXPECT_EQ(after["table"]["total"], first["table"]["total"]);
 }
 
 TEST(ObserverView, ARestartedChildIsRemovedAndItsSuccessorSet) {

@@ -52,9 +52,26 @@ struct Snapshot {
 // Reads every process (their answers to the observer's signal: no message reaches a mailbox).
 Co<Snapshot> snapshot(Duration timeout = std::chrono::milliseconds(250));
 
-// One process as the tree and the table show it, and with everything for the details.
+// One process as the tree and the table show it (a brief: pid, name, behaviour, module, status,
+// counters, and the state of an unnamed GenServer when short), and with everything for the
+// details.
 nlohmann::json brief_json(const ProcessInfo& p);
 nlohmann::json detail_json(const ProcessInfo& p);
+
+// A brief's fields, comparable: a View keeps what it sent as these and builds JSON only for the
+// rows that changed.
+struct Brief {
+  Pid pid;
+  std::string name, behaviour, module, hint;
+  ProcessInfo::Status status = ProcessInfo::Status::busy;
+  std::size_t mailbox = 0;
+  std::uint64_t handled = 0;
+  std::size_t memory = 0;
+
+  explicit Brief(const ProcessInfo& p);
+  nlohmann::json json() const;
+  bool operator==(const Brief&) const = default;
+};
 
 class View {
  public:
@@ -95,8 +112,21 @@ class View {
   std::size_t limit_ = 100;
   std::string selected_;
 
-  std::unordered_map<std::string, nlohmann::json> sent_nodes_;
-  nlohmann::json sent_roots_, sent_table_, sent_detail_, sent_tables_;
+  // A node of the tree as sent: its brief, its parent, how many children it has, whether it is
+  // open and the children it shows.
+  struct Node {
+    Brief brief;
+    Pid parent;
+    std::size_t children = 0;
+    bool open = false;
+    std::vector<Pid> shown;
+    bool operator==(const Node&) const = default;
+  };
+  std::unordered_map<Pid, Node> sent_nodes_;
+  std::vector<Pid> sent_roots_;
+  std::size_t sent_total_ = 0;
+  std::vector<Brief> sent_rows_;
+  nlohmann::json sent_detail_, sent_tables_;
   bool first_ = true;
   double last_seconds_ = 0;
   std::uint64_t last_handled_ = 0;
