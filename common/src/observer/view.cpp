@@ -11,6 +11,7 @@
 #include "otp/observer/view.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 
@@ -106,16 +107,20 @@ Brief::Brief(const ProcessInfo& p)
   if (p.name.empty() && p.behaviour == "GenServer" && p.state.size() <= 32) hint = p.state;
 }
 
+// Built field by field: nlohmann's initializer lists make a pair array of each field first,
+// three times the allocations (a page's first update builds one per row it shows).
 nlohmann::json Brief::json() const {
-  return nlohmann::json{{"pid", pid.to_string()},
-                        {"hint", hint},
-                        {"name", name},
-                        {"behaviour", behaviour},
-                        {"module", module.empty() ? "" : module_name(module)},
-                        {"status", to_string(status)},
-                        {"mailbox", mailbox},
-                        {"handled", handled},
-                        {"memory", memory}};
+  nlohmann::json j = nlohmann::json::object();
+  j["pid"] = pid.to_string();
+  j["hint"] = hint;
+  j["name"] = name;
+  j["behaviour"] = behaviour;
+  j["module"] = module.empty() ? std::string() : module_name(module);
+  j["status"] = to_string(status);
+  j["mailbox"] = mailbox;
+  j["handled"] = handled;
+  j["memory"] = memory;
+  return j;
 }
 
 nlohmann::json brief_json(const ProcessInfo& p) { return Brief(p).json(); }
@@ -145,9 +150,10 @@ void View::more(std::string_view pid) {
 }
 
 void View::table(std::string sort, bool descending, std::string filter, std::size_t limit) {
-  static const std::set<std::string> columns{"pid",     "name",    "behaviour", "status",
-                                             "mailbox", "handled", "memory"};
-  sort_ = columns.contains(sort) ? std::move(sort) : "pid";
+  static constexpr std::array<std::string_view, 7> columns{
+      "pid", "name", "behaviour", "status", "mailbox", "handled", "memory"};
+  const auto at = std::find(columns.begin(), columns.end(), sort);
+  sort_ = at == columns.end() ? Column::pid : static_cast<Column>(at - columns.begin());
   descending_ = descending;
   filter_ = std::move(filter);
   limit_ = std::clamp<std::size_t>(limit, 1, 1000);
@@ -265,12 +271,22 @@ nlohmann::json View::update(const Snapshot& snap) {
       rows.push_back(&p);
   }
   auto key_less = [this](const ProcessInfo* a, const ProcessInfo* b) {
-    if (sort_ == "name") return a->name < b->name;
-    if (sort_ == "behaviour") return kind(*a) < kind(*b);
-    if (sort_ == "status") return to_string(a->status) < to_string(b->status);
-    if (sort_ == "mailbox") return a->mailbox < b->mailbox;
-    if (sort_ == "handled") return a->handled < b->handled;
-    if (sort_ == "memory") return a->memory < b->memory;
+    switch (sort_) {
+      case Column::name:
+        return a->name < b->name;
+      case Column::behaviour:
+        return kind(*a) < kind(*b);
+      case Column::status:
+        return to_string(a->status) < to_string(b->status);
+      case Column::mailbox:
+        return a->mailbox < b->mailbox;
+      case Column::handled:
+        return a->handled < b->handled;
+      case Column::memory:
+        return a->memory < b->memory;
+      case Column::pid:
+        break;
+    }
     return a->pid < b->pid;
   };
   const std::size_t shown = std::min(limit_, rows.size());
@@ -330,9 +346,13 @@ nlohmann::json View::update(const Snapshot& snap) {
     last_handled_ = handled;
   }
   const double rate = rate_;
-  out["system"] = {{"t", snap.seconds},           {"processes", snap.processes.size()},
-                   {"messages_per_second", rate}, {"run_queue", running},
-                   {"process_memory", memory},    {"memory", snap.resident_bytes}};
+  nlohmann::json& system = out["system"];
+  system["t"] = snap.seconds;
+  system["processes"] = snap.processes.size();
+  system["messages_per_second"] = rate;
+  system["run_queue"] = running;
+  system["process_memory"] = memory;
+  system["memory"] = snap.resident_bytes;
   first_ = false;
   return out;
 }

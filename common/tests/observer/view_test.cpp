@@ -237,6 +237,20 @@ TEST(ObserverView, TheTableSortsFiltersAndStopsAtItsLimit) {
   ASSERT_EQ(j["table"]["rows"].size(), 2u);
   auto children = me.await(otp::Supervisor::which_children(sup.pid()));
   EXPECT_EQ(j["table"]["rows"][0]["pid"], children.back().pid.to_string());  // descending
+
+  // By a counter: b took two calls, c one, a none.
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(me.await(Leaf::call(children.at(1).pid, Leaf::Get{})), 2);
+  EXPECT_EQ(me.await(Leaf::call(children.at(2).pid, Leaf::Get{})), 3);
+  view.table("handled", true, "Leaf", 2);
+  j = view.update(me.await(otp::observer::snapshot()));
+  ASSERT_EQ(j["table"]["rows"].size(), 2u);
+  EXPECT_EQ(j["table"]["rows"][0]["pid"], children.at(1).pid.to_string());
+  EXPECT_EQ(j["table"]["rows"][1]["pid"], children.at(2).pid.to_string());
+  // A column the table does not have sorts by pid.
+  view.table("colour", false, "Leaf", 3);
+  j = view.update(me.await(otp::observer::snapshot()));
+  ASSERT_EQ(j["table"]["rows"].size(), 3u);
+  EXPECT_EQ(j["table"]["rows"][0]["pid"], children.at(0).pid.to_string());
 }
 
 struct Counter : otp::GenServer<Counter, int> {

@@ -106,7 +106,9 @@ class View {
   std::set<std::string> open_;
   std::map<std::string, std::size_t> pages_;  // branch -> children shown
   std::vector<Pid> hidden_;
-  std::string sort_ = "pid";
+  // The table's sort: the columns table() takes, in its order.
+  enum class Column : unsigned char { pid, name, behaviour, status, mailbox, handled, memory };
+  Column sort_ = Column::pid;
   bool descending_ = false;
   std::string filter_;
   std::size_t limit_ = 100;
