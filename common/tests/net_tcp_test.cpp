@@ -363,6 +363,34 @@ TEST(Tcp, OwnerKilledMidReadClosesTheSocket) {
   EXPECT_EQ(r.reason(), net::error("closed"));  // the peer saw EOF
 }
 
+// As a port closes with its owner in Erlang: by the time a listener's owner is seen to exit
+// (here, by a monitor), its port is free, so a restart can always bind it again.
+TEST(Tcp, AListenersPortIsFreeWhenItsOwnersExitIsSeen) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  std::uint16_t port = 0;
+  const otp::Reason reasons[] = {otp::Reason::kill(), otp::Reason::shutdown(),
+                                 otp::Reason::other("boom"), otp::Reason::normal()};
+  for (int i = 0; i < 1000; ++i) {
+    const otp::Reason& reason = reasons[i % 4];
+    auto [pid, ref] = otp_test::spawn_monitored(me, [to = me.pid(), port]() -> otp::Co<void> {
+      auto l = net::listen(port);
+      if (!l) otp::exit(l.reason());
+      otp::send(to, Port{l->port()});
+      co_await net::accept(l.value());  // waits for ever
+    });
+    auto bound = me.receive<Port>(kWait);
+    ASSERT_TRUE(bound) << "listen failed in round " << i;
+    port = bound->port;
+    // A normal exit signal does not end a process that does not trap exits: it exits by itself.
+    otp::exit(pid, reason == otp::Reason::normal() ? otp::Reason::other("normal_end") : reason);
+    ASSERT_TRUE(await_down(me, ref));
+    auto again = net::listen(port);
+    ASSERT_TRUE(again) << "round " << i << ": " << again.reason().to_string();
+    net::close(again.value());  // as gen_tcp:close, the port is free when close returns
+  }
+}
+
 TEST(Tcp, OwnersKilledMidConnectLeaveNothingOpen) {
   otp::Runtime rt({.threads = 2});
   otp::Scoped me(rt);

@@ -179,7 +179,10 @@ void Io::owner_exited(const Pid& pid) {
       states.push_back(s);
     }
   }
-  for (auto& s : states) post([s] { s->close_soon(); });
+  for (auto& s : states) {
+    s->close_at_once();
+    post([s] { s->close_soon(); });
+  }
 }
 
 void Io::stop() noexcept {
@@ -660,6 +663,8 @@ void ListenerState::accept(Pid to, Ref ref, Duration timeout) {
 
 void ListenerState::start_accept() {
   if (accepting_ || done_ || waiters_.empty()) return;
+  std::lock_guard lock(am);
+  if (!acceptor || !acceptor->is_open()) return;  // closed at once: close_now follows
   accepting_ = true;
   incoming_.emplace(io->context());
   auto self = std::static_pointer_cast<ListenerState>(shared_from_this());
@@ -706,12 +711,20 @@ void ListenerState::close_now() {
   closed.store(true, std::memory_order_release);
   for (auto& w : waiters_) otp::send(w.to, SocketReply{w.ref, error("closed")});
   waiters_.clear();
-  boost::system::error_code ignored;
-  if (acceptor) acceptor->close(ignored);
-  acceptor.reset();
+  close_at_once();
+  {
+    std::lock_guard lock(am);
+    acceptor.reset();
+  }
   incoming_.reset();
   ready_.clear();
   io->disown(this, owner());
+}
+
+void ListenerState::close_at_once() {
+  std::lock_guard lock(am);
+  boost::system::error_code ignored;
+  if (acceptor) acceptor->close(ignored);
 }
 
 }  // namespace otp::net::detail

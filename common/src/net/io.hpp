@@ -73,7 +73,13 @@
 // it is done and returns; a reply to a dead pid is dropped by the runtime.
 //
 // Closing a state (IO thread) destroys its asio objects at once: the socket
-// is closed, and pending operations complete with operation_aborted. Stop
+// is closed, and pending operations complete with operation_aborted. A
+// listener's descriptor is closed sooner, on the thread that retires its
+// owner (in the exit hook, before links and monitors fire) or that calls
+// close(): as a port closes with its owner in Erlang, whoever hears of the
+// exit, a supervisor restarting the owner above all, can bind the port again.
+// (Posted to the IO thread, the close came after the Down in most runs, and a
+// restarted listener failed with eaddrinuse.) Stop
 // (Runtime::shutdown): the command queue is closed, the thread joined, every
 // state still in the table is closed from the stopping thread (the IO thread
 // is gone, so nothing races it), and then the io_context is destroyed with
@@ -87,7 +93,7 @@
 // pending messages) cannot interleave with a delivery. A socket's `wm` guards
 // `direct_fd` and orders sends (see the direct send); it is never held
 // with `m`. Order: a state's `m`, or its `wm`, before Io::m_ (send posts
-// under wm). Exit hooks take Io::m_ only.
+// under wm). Exit hooks take Io::m_, then (not under it) a listener's `am`, which is a leaf.
 #pragma once
 
 #include <atomic>
@@ -158,6 +164,10 @@ class Owned : public std::enable_shared_from_this<Owned> {
   virtual void close_now() = 0;
   // IO thread: the owner exited or close() was called.
   virtual void close_soon() { close_now(); }
+  // Any thread, when the owner exits or close() is called, before anyone hears of it: frees
+  // what others may be waiting to take again (a listener's port). The rest closes on the IO
+  // thread, by close_soon.
+  virtual void close_at_once() {}
 
   const std::shared_ptr<Io> io;
   const std::uint64_t id;
@@ -269,10 +279,16 @@ class ListenerState final : public Owned {
   // IO thread.
   void accept(Pid to, Ref ref, Duration timeout);
   void close_now() override;
+  // Any thread: closes the listening descriptor, so its port is free when this returns.
+  void close_at_once() override;
 
   const ListenOptions options;
   std::uint16_t port = 0;
-  std::optional<tcp::acceptor> acceptor;  // built by listen(), then IO thread only
+  // Built by listen(); then used on the IO thread, and closed by close_at_once on the thread of
+  // the owner's exit or of close(), all under `am` (asio's objects are not thread-safe, its
+  // reactor is: a close from here aborts the IO thread's pending accept).
+  std::mutex am;
+  std::optional<tcp::acceptor> acceptor;
 
  private:
   struct Waiter {

@@ -207,6 +207,7 @@ void close(const Socket& socket) {
 void close(const Listener& listener) {
   const auto& st = listener.state();
   if (!st || st->closed.exchange(true)) return;
+  st->close_at_once();  // as gen_tcp:close: the port is free when close returns
   st->io->post([st] { st->close_now(); });
 }
 

@@ -14,7 +14,9 @@
 // is still written, for up to linger_timeout, then the peer sees EOF); its
 // lifetime follows the owner, not the handles: a Socket is a plain value to
 // copy and send in messages, and a handle to a closed socket answers `closed`.
-// A Listener is owned the same way by the process that called listen.
+// A Listener is owned the same way by the process that called listen; its port
+// is free by the time the owner's exit reaches its links, monitors and
+// supervisor, so a restarted listener can always bind it again.
 //
 // Modes (Erlang's {active, ...}; the default here is passive, as
 // {active, false}):
@@ -191,7 +193,7 @@ std::size_t queued_bytes(const Socket& socket);
 // passed); at once, for the caller. Closing a closed socket does nothing. No
 // TcpClosed follows a close: the owner knows.
 void close(const Socket& socket);
-// Stops listening; pending accepts answer `closed`.
+// Stops listening; pending accepts answer `closed`. The port is free when close returns.
 void close(const Listener& listener);
 
 // The sockets and listeners of the caller's runtime that are open: owned by a
