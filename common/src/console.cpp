@@ -220,7 +220,8 @@ Console::Console(std::string program, Scoped& me, std::ostream& out)
       cli_(std::make_unique<CLI::App>(
           "Runs the commands given with -e, else those read from stdin when it is not a "
           "terminal,\nelse those typed at the prompt (with line editing and history).",
-          program_)) {
+          program_)),
+      apps_(std::make_unique<Applications>(me)) {
   builtins();
   options();
 }
@@ -293,11 +294,13 @@ void Console::completions(std::function<std::vector<std::string>()> words) {
   completions_ = std::move(words);
 }
 
-std::string Console::start_application() {
-  StartResult r = app_start_();
-  if (!r.ok())
-    throw ConsoleError(fmt::format("could not start {}: {}", app_name_, r), "RuntimeError");
-  app_ = r.pid();
+std::string Console::start_application(RestartType type) {
+  auto top = apps_->start(app_name_, app_start_, type, /*log_end=*/false);  // said by watch_application
+  if (!top)
+    throw ConsoleError(
+        fmt::format("could not start {}: {}", app_name_, StartResult::error(top.reason())),
+        "RuntimeError");
+  app_ = top.value();
   return ":ok";
 }
 
@@ -363,8 +366,8 @@ void Console::flag(CLI::App& app, std::string name, std::string help, Duration& 
           "", "duration"));
 }
 
-void Console::on_subcommand(CLI::App* sub, std::function<int()> run) {
-  subcommands_.emplace_back(sub, std::move(run));
+void Console::on_subcommand(CLI::App* sub, std::function<int()> run, RestartType type) {
+  subcommands_.push_back(Subcommand{sub, std::move(run), type});
 }
 
 void Console::builtins() {
@@ -694,19 +697,20 @@ int Console::run(int argc, char** argv, const std::function<void()>& start) {
     return 2;
   }
   const auto sub =
-      std::ranges::find_if(subcommands_, [](const auto& s) { return s.first->parsed(); });
+      std::ranges::find_if(subcommands_, [](const Subcommand& s) { return s.app->parsed(); });
   if (sub != subcommands_.end() && script_option_->count() > 0) {
     out_ << error_line("ArgumentError",
                        fmt::format("-e runs commands and {} runs instead of them: give one of "
                                    "the two (see --help)",
-                                   sub->first->get_name()))
+                                   sub->app->get_name()))
          << std::endl;
     return 2;
   }
 
   try {
     if (start) start();
-    if (app_start_) start_application();
+    if (app_start_)
+      start_application(sub != subcommands_.end() ? sub->type : RestartType::temporary);
     if (observer_port_ >= 0) {
       // To stderr with -q, so that what a script reads from stdout stays the commands' output.
       const std::string line = fmt::format("observer: {}\n", observer());
@@ -723,9 +727,9 @@ int Console::run(int argc, char** argv, const std::function<void()>& start) {
 
   if (sub != subcommands_.end()) {
     try {
-      return sub->second();
+      return sub->run();
     } catch (const std::exception& e) {
-      out_ << error_line("RuntimeError", fmt::format("{}: {}", sub->first->get_name(), e.what()))
+      out_ << error_line("RuntimeError", fmt::format("{}: {}", sub->app->get_name(), e.what()))
            << std::endl;
       return 1;
     }

@@ -1,7 +1,9 @@
+#include <atomic>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 #include <gtest/gtest.h>
@@ -286,6 +288,26 @@ TEST_F(ConsoleSubcommandFixture, AnExceptionFromItsFunctionIsAnErrorLine) {
   console.on_subcommand(fail, []() -> int { throw std::runtime_error("no port"); });
   EXPECT_EQ(run({"test", "fail"}), 1);
   EXPECT_EQ(out.str(), "** (RuntimeError) fail: no port\n");
+}
+
+// Under a subcommand given `permanent`, the application's end is the program's: its function
+// hears of it from applications().on_stop and returns the status it holds. At the prompt the
+// same application is temporary: SaysWhenTheApplicationStoppedAndStartsItAgain.
+TEST_F(ConsoleSubcommandFixture, APermanentApplicationsEndStopsTheSubcommandWithStatusOne) {
+  CLI::App* run_app = console.cli().add_subcommand("run", "runs until the application ends");
+  console.on_subcommand(
+      run_app,
+      [this] {
+        std::atomic<bool> ended{false};
+        console.applications().on_stop([&](const otp::Applications::Stopped&) { ended = true; });
+        otp::exit(*rt.whereis("App.Supervisor"), otp::Reason::kill());
+        while (!ended) std::this_thread::sleep_for(1ms);
+        return console.applications().stopped()->status;
+      },
+      otp::RestartType::permanent);
+  EXPECT_EQ(run({"test", "run"}), 1);
+  EXPECT_FALSE(console.applications().running("app"));
+  EXPECT_EQ(console.applications().stopped()->reason, otp::Reason::killed());
 }
 
 }  // namespace

@@ -61,6 +61,7 @@
 #include <utility>
 #include <vector>
 
+#include "otp/application.hpp"
 #include "otp/detail/type_name.hpp"
 #include "otp/gen_server.hpp"
 #include "otp/pid.hpp"
@@ -117,8 +118,14 @@ class Console {
   // The CLI11 app that run() parses: a program adds its own options and subcommands to it.
   CLI::App& cli() { return *cli_; }
   // When `sub` (a subcommand of cli()) is given, run() calls `run` once the application has
-  // started, instead of reading commands, and returns its exit status.
-  void on_subcommand(CLI::App* sub, std::function<int()> run);
+  // started, instead of reading commands, and returns its exit status. Under `sub` the
+  // application starts with `type` (otp/application.hpp); elsewhere it is temporary, as
+  // application:start/1 in Erlang's shell: its end is printed and `start` starts it again.
+  void on_subcommand(CLI::App* sub, std::function<int()> run,
+                     RestartType type = RestartType::temporary);
+  // The applications the console started (one, the one given to application()): a
+  // subcommand's function waits for its end with on_stop and stops it with stop_all.
+  Applications& applications() { return *apps_; }
 
   // Runs the console as described above; returns the process's exit status (0; 2 for a bad
   // value, an unknown option or argument, or -e with a subcommand; 1 when `start` throws or,
@@ -165,7 +172,7 @@ class Console {
   std::string help() const;
   std::string kill(const Args& args);
   std::string run_command(const Command& c, Args args);
-  std::string start_application();
+  std::string start_application(RestartType type = RestartType::temporary);
   std::string watch_application();
   // The supervision tree without the console's own process (what it started stands in its place).
   std::vector<TreeNode> application_forest();
@@ -180,7 +187,13 @@ class Console {
   std::unique_ptr<CLI::App> cli_;
   std::string script_;
   CLI::Option* script_option_ = nullptr;
-  std::vector<std::pair<CLI::App*, std::function<int()>>> subcommands_;
+  struct Subcommand {
+    CLI::App* app;
+    std::function<int()> run;
+    RestartType type;
+  };
+  std::vector<Subcommand> subcommands_;
+  std::unique_ptr<Applications> apps_;
   bool done_ = false;
   bool failed_ = false;
   bool quiet_ = false;

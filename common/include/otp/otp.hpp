@@ -1,6 +1,7 @@
 // The public runtime API in one include.
 #pragma once
 
+#include "otp/application.hpp"
 #include "otp/co.hpp"
 #include "otp/console.hpp"
 #include "otp/gen_server.hpp"

@@ -91,6 +91,6 @@ int main(int argc, char** argv) {
             e.what());
       }
     }
-    lab::start_applications(me, options);
+    lab::start_applications(console.applications(), me, options);
   });
 }

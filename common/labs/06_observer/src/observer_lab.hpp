@@ -1,11 +1,13 @@
 // The lab's four applications, started side by side: four top supervisors, four trees on the
 // observer's Applications page.
 //
-//   lab::start_applications(me, {.redis = otp::redis::Options{.port = 6379}});
+//   lab::start_applications(apps, me, {.redis = otp::redis::Options{.port = 6379}});
 //
-// Each top supervisor is linked to the caller (the console's process, or a test's), which
-// stops them when it ends; none is the child of another, so killing one takes down only its own
-// application. The Redis pool is lab 05's, started only when there is a Redis to talk to.
+// Each is a temporary application (otp/application.hpp: application:start/1's default): its top
+// supervisor is linked to the caller (the console's process, or a test's), which stops them when
+// it ends; none is the child of another, so killing one takes down only its own application, and
+// its end is logged (`application: worker_pool, exited: shutdown, type: temporary`). The Redis
+// pool is lab 05's, started only when there is a Redis to talk to.
 #pragma once
 
 #include <optional>
@@ -37,15 +39,29 @@ struct Options {
 inline void check(const otp::StartResult& started, const std::string& what) {
   if (!started.ok()) throw std::runtime_error(what + ": " + started.to_string());
 }
+inline void check(const otp::Result<otp::Pid>& started, const std::string& what) {
+  if (!started.ok()) throw std::runtime_error(what + ": " + started.reason().to_string());
+}
 
-inline void start_applications(otp::Scoped& me, const Options& options) {
+inline void start_applications(otp::Applications& apps, otp::Scoped& me, const Options& options) {
   if (options.redis)
-    check(me.await(RedisPool::start_link(*options.redis, options.redis_connections)), "redis_pool");
-  check(me.await(TermsCacheApp::start_link()), TermsCacheApp::name);
-  check(me.await(Sessions::start_link()), Sessions::name);
+    check(apps.start("redis_pool",
+                     [&] {
+                       return me.await(
+                           RedisPool::start_link(*options.redis, options.redis_connections));
+                     }),
+          "redis_pool");
+  check(apps.start(TermsCacheApp::name, [&] { return me.await(TermsCacheApp::start_link()); }),
+        TermsCacheApp::name);
+  check(apps.start(Sessions::name, [&] { return me.await(Sessions::start_link()); }),
+        Sessions::name);
   for (const std::string& login : options.logins)
     check(me.await(Sessions::start_session(login)), login);
-  check(me.await(WorkerPool::start_link(options.workers, options.jobs_per_second)),
+  check(apps.start(WorkerPool::name,
+                   [&] {
+                     return me.await(WorkerPool::start_link(options.workers,
+                                                            options.jobs_per_second));
+                   }),
         WorkerPool::name);
 }
 

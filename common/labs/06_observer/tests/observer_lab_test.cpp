@@ -66,10 +66,11 @@ lab::Options high_load() {
 
 class ObserverLab : public ::testing::Test {
  protected:
-  void start(lab::Options options = {}) { lab::start_applications(me, options); }
+  void start(lab::Options options = {}) { lab::start_applications(apps, me, options); }
 
   otp::Runtime rt{{.threads = 2}};
   otp::Scoped me{rt};
+  otp::Applications apps{me};
 };
 
 }  // namespace

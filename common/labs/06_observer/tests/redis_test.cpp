@@ -15,8 +15,9 @@ TEST(ObserverLabRedis, ThePoolIsAFourthTreeAndAKilledConnectionComesBack) {
   otp::testing::RedisServer server;
   otp::Runtime rt({.threads = 2});
   otp::Scoped me(rt);
+  otp::Applications apps(me);
   lab::start_applications(
-      me, {.redis = otp::redis::Options{.host = server.host(), .port = server.port()}});
+      apps, me, {.redis = otp::redis::Options{.host = server.host(), .port = server.port()}});
   const otp::Pid pool = *rt.whereis("redis_pool");
   auto tree = me.await(otp::observer::tree(pool));
   ASSERT_TRUE(tree);

@@ -1,0 +1,155 @@
+// otp::Applications: the restart types of OTP's applications, seen by an exit hook on each top
+// process (see application.hpp for why a hook and not a controller process).
+#include "otp/application.hpp"
+
+#include <algorithm>
+#include <mutex>
+#include <utility>
+
+#include "otp/detail/exit_hook.hpp"
+#include "otp/gen_server.hpp"
+#include "otp/logger.hpp"
+
+namespace otp {
+
+const char* to_string(RestartType type) {
+  switch (type) {
+    case RestartType::permanent:
+      return "permanent";
+    case RestartType::transient:
+      return "transient";
+    case RestartType::temporary:
+      return "temporary";
+  }
+  return "temporary";
+}
+
+struct Applications::Shared {
+  struct App {
+    std::string name;
+    Pid top;
+    RestartType type;
+    bool log_end = true;
+    bool stopping = false;  // stop() asked for this end
+  };
+
+  mutable std::mutex m;
+  std::vector<App> running;  // in the order they started
+  std::optional<Stopped> stopped;
+  std::function<void(const Stopped&)> on_stop;
+
+  // The exit hook of `top`: any thread, before the top's links and monitors fire.
+  void ended(const Pid& top, const Reason& reason) {
+    std::function<void(const Stopped&)> tell;
+    Stopped stop;
+    {
+      std::lock_guard lock(m);
+      auto it = std::ranges::find_if(running, [&](const App& a) { return a.top == top; });
+      if (it == running.end()) return;
+      App app = std::move(*it);
+      running.erase(it);
+      if (app.stopping) return;  // the program's own stop
+      const bool stops_program =
+          app.type == RestartType::permanent ||
+          (app.type == RestartType::transient && !reason.is_normal());
+      if (!stops_program) {
+        if (app.log_end)
+          log::notice("application: {}, exited: {}, type: {}", app.name, reason,
+                    to_string(app.type));
+        return;
+      }
+      log::error("application: {}, exited: {}, type: {}: the program stops", app.name, reason,
+                 to_string(app.type));
+      if (stopped) return;  // the first end decides
+      stopped = Stopped{app.name, reason, app.type, 1};
+      stop = *stopped;
+      tell = on_stop;
+    }
+    if (tell) tell(stop);
+  }
+};
+
+Applications::Applications(Scoped& me) : me_(me), shared_(std::make_shared<Shared>()) {}
+
+Applications::~Applications() {
+  std::lock_guard lock(shared_->m);
+  shared_->on_stop = nullptr;  // the hooks hold the shared state weakly: this ends them
+}
+
+Result<Pid> Applications::start(std::string name, const std::function<StartResult()>& start,
+                                RestartType type, bool log_end) {
+  {
+    std::lock_guard lock(shared_->m);
+    auto it = std::ranges::find_if(shared_->running,
+                                   [&](const Shared::App& a) { return a.name == name; });
+    if (it != shared_->running.end())
+      return Reason::other(fmt::format("{{already_started, {}}}", name));
+  }
+  StartResult started = start();
+  if (!started.ok()) return started.kind() == StartResult::Kind::ignore ? Reason::other("ignore")
+                                                                        : started.reason();
+  const Pid top = started.pid();
+  {
+    std::lock_guard lock(shared_->m);
+    shared_->running.push_back(Shared::App{name, top, type, log_end});
+  }
+  std::weak_ptr<Shared> weak = shared_;
+  const bool watched = detail::on_exit(top, [weak](const Pid& pid, const Reason& reason) {
+    if (auto shared = weak.lock()) shared->ended(pid, reason);
+  });
+  if (!watched) shared_->ended(top, Reason::noproc());  // it ended before the hook was set
+  return top;
+}
+
+bool Applications::stop(const std::string& name) {
+  Pid top;
+  {
+    std::lock_guard lock(shared_->m);
+    auto it = std::ranges::find_if(shared_->running,
+                                   [&](const Shared::App& a) { return a.name == name; });
+    if (it == shared_->running.end()) return false;
+    it->stopping = true;
+    top = it->top;
+  }
+  try {
+    me_.await(otp::stop(top, Reason::shutdown()));
+  } catch (const ExitError&) {  // gone already, or ended with another reason: gone all the same
+  }
+  return true;
+}
+
+void Applications::stop_all() {
+  for (;;) {
+    std::string last;
+    {
+      std::lock_guard lock(shared_->m);
+      auto it = std::ranges::find_if(shared_->running.rbegin(), shared_->running.rend(),
+                                     [](const Shared::App& a) { return !a.stopping; });
+      if (it == shared_->running.rend()) return;
+      last = it->name;
+    }
+    stop(last);
+  }
+}
+
+bool Applications::running(const std::string& name) const {
+  std::lock_guard lock(shared_->m);
+  return std::ranges::any_of(shared_->running, [&](const Shared::App& a) { return a.name == name; });
+}
+
+std::optional<Applications::Stopped> Applications::stopped() const {
+  std::lock_guard lock(shared_->m);
+  return shared_->stopped;
+}
+
+void Applications::on_stop(std::function<void(const Stopped&)> fn) {
+  std::optional<Stopped> already;
+  {
+    std::lock_guard lock(shared_->m);
+    shared_->on_stop = fn;
+    already = shared_->stopped;
+  }
+  if (already && fn) fn(*already);
+}
+
+}  // namespace otp
