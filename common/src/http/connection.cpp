@@ -131,9 +131,8 @@ std::string_view host_name(std::string_view host) {
 }
 
 bool iequals(std::string_view a, std::string_view b) {
-  return std::ranges::equal(a, b, [](unsigned char x, unsigned char y) {
-    return std::tolower(x) == std::tolower(y);
-  });
+  return std::ranges::equal(
+      a, b, [](unsigned char x, unsigned char y) { return std::tolower(x) == std::tolower(y); });
 }
 
 bool listed(const std::vector<std::string>& names, std::string_view name) {
@@ -238,8 +237,7 @@ class Connection {
           got = Got::bytes;
         },
         [&](const net::TcpClosed&) { got = Got::end; },
-        [&](const net::TcpError&) { got = Got::end; },
-        [&](const Exit&) { got = Got::stop; },
+        [&](const net::TcpError&) { got = Got::end; }, [&](const Exit&) { got = Got::stop; },
         otp::after(timeout, [&] { got = Got::timeout; }));
     if (got == Got::timeout && parser_) refuse(408, "request timeout");
     if (got == Got::stop && parser_) refuse(503, "shutting down");
@@ -273,8 +271,7 @@ class Connection {
   Co<bool> stop_asked() {
     if (out_ != nullptr) co_return false;
     bool asked = false;
-    co_await otp::receive([&](const Exit&) { asked = true; },
-                          otp::after(Duration::zero(), [] {}));
+    co_await otp::receive([&](const Exit&) { asked = true; }, otp::after(Duration::zero(), [] {}));
     co_return asked;
   }
 
@@ -313,7 +310,8 @@ class Connection {
         return Response::error(421, "misdirected request: unknown host");
     }
     if (!options_.allowed_origins.empty()) {
-      if (auto origin = req.header("Origin"); origin && !listed(options_.allowed_origins, trim(*origin)))
+      if (auto origin = req.header("Origin");
+          origin && !listed(options_.allowed_origins, trim(*origin)))
         return Response::error(403, "forbidden: origin not allowed");
     }
     if (options_.json_bodies_only && !req.body.empty()) {
@@ -355,7 +353,8 @@ class Connection {
 
   // Answers a refusal that closes the connection, counts and logs it.
   void refuse(int status, std::string_view why) {
-    const std::string message = status == 400 ? "bad request: " + std::string(why) : std::string(why);
+    const std::string message =
+        status == 400 ? "bad request: " + std::string(why) : std::string(why);
     send(Response::error(status, message), false);
     note_refusal(status, why);
   }
@@ -524,9 +523,8 @@ std::string serialize(const Response& response, bool keep_alive, bool http10) {
 
 void RefusalLog::note(int status, std::string_view why) {
   pending_.fetch_add(1, std::memory_order_relaxed);
-  const std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                               Clock::now().time_since_epoch())
-                               .count();
+  const std::int64_t now =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
   auto next = next_ns_.load(std::memory_order_relaxed);
   if (now < next) return;
   if (!next_ns_.compare_exchange_strong(next, now + 1'000'000'000, std::memory_order_relaxed))

@@ -7,10 +7,10 @@
 #include <cstdlib>
 #include <fstream>
 #include <future>
-#include <thread>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -439,23 +439,22 @@ TEST(HttpServer, AnEndlessChunkLineOrTrailerIsRefused) {
   auto deleted = std::make_shared<std::atomic<int>>(0);
   Options options;
   options.header_limit = 1024;
-  const std::string head =
-      "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::string head = "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
   const std::vector<std::string> endless{
       std::string(100'000, '0'),                              // a chunk-size line
       "4;" + std::string(100'000, 'e'),                       // a chunk extension
       "4\r\nabcd\r\n0\r\nX-T: " + std::string(100'000, 't'),  // a trailer section
   };
   for (const auto& tail : endless) {
-    const auto out = me.await(otp::http::answer_bytes(smuggling_target(deleted), options, head + tail));
+    const auto out =
+        me.await(otp::http::answer_bytes(smuggling_target(deleted), options, head + tail));
     EXPECT_TRUE(out.starts_with("HTTP/1.1 431") || out.starts_with("HTTP/1.1 400"))
         << out.substr(0, 200);
     EXPECT_NE(out.find("Connection: close\r\n"), std::string::npos) << out.substr(0, 200);
   }
   // Within the limit, the same shapes are served.
   const auto ok = me.await(otp::http::answer_bytes(
-      smuggling_target(deleted), options,
-      head + "0004;name=value\r\nabcd\r\n0\r\nX-T: t\r\n\r\n"));
+      smuggling_target(deleted), options, head + "0004;name=value\r\nabcd\r\n0\r\nX-T: t\r\n\r\n"));
   EXPECT_TRUE(ok.starts_with("HTTP/1.1 200")) << ok;
   EXPECT_NE(ok.find("\r\n\r\nabcd"), std::string::npos) << ok;
 }
@@ -497,8 +496,8 @@ TEST(HttpServer, Http11WithoutHostIs400) {
   otp::Runtime rt({.threads = 1});
   otp::Scoped me(rt);
   auto deleted = std::make_shared<std::atomic<int>>(0);
-  const auto out = me.await(otp::http::answer_bytes(
-      smuggling_target(deleted), {}, "DELETE /x HTTP/1.1\r\n\r\n"));
+  const auto out = me.await(
+      otp::http::answer_bytes(smuggling_target(deleted), {}, "DELETE /x HTTP/1.1\r\n\r\n"));
   EXPECT_TRUE(out.starts_with("HTTP/1.1 400")) << out;
   EXPECT_EQ(deleted->load(), 0);
   const auto old = me.await(otp::http::answer_bytes(  // HTTP/1.0 had no Host
@@ -741,7 +740,8 @@ TEST(HttpServer, JsonBodiesOnlyRefusesOtherBodiesWith415) {
         smuggling_target(deleted), options,
         fmt::format("POST /echo HTTP/1.1\r\nHost: x\r\n{}Content-Length: 2\r\n\r\n{{}}", type)));
   };
-  EXPECT_TRUE(post("Content-Type: application/json; charset=utf-8\r\n").starts_with("HTTP/1.1 200"));
+  EXPECT_TRUE(
+      post("Content-Type: application/json; charset=utf-8\r\n").starts_with("HTTP/1.1 200"));
   EXPECT_TRUE(post("Content-Type: text/plain\r\n").starts_with("HTTP/1.1 415"));
   EXPECT_TRUE(post("").starts_with("HTTP/1.1 415"));
   EXPECT_TRUE(me.await(otp::http::answer_bytes(smuggling_target(deleted), options,
