@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "otp/co.hpp"
 #include "otp/http/server.hpp"
@@ -14,6 +15,18 @@
 
 namespace otp::http::detail {
 
+// Refusals (a bad or too large request, a timeout, a cut connection, 503s) are logged at most
+// once a second, with how many there were since the last line: a flood of bad requests must
+// not become a flood of log lines. Any process may note one.
+class RefusalLog {
+ public:
+  void note(int status, std::string_view why);
+
+ private:
+  std::atomic<std::uint64_t> pending_{0};
+  std::atomic<std::int64_t> next_ns_{0};  // steady clock: no line before it
+};
+
 // What the listener and its connections share; connections hold it, so it outlives the
 // listener while they last.
 struct Shared {
@@ -21,6 +34,7 @@ struct Shared {
   const Router router;
   const Options options;
   std::atomic<std::size_t> open{0};  // connection processes alive (the listener counts them)
+  RefusalLog refusals;
 };
 
 // The acceptor sends a new connection process its socket, once the socket is its own.

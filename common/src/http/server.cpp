@@ -3,9 +3,12 @@
 // The acceptor loops on net::accept. Each accepted socket gets a connection process of its own
 // (connection.cpp), spawned unlinked so that nothing a connection does can reach the listener;
 // the listener monitors it and counts it open until its Down. Over max_connections the
-// acceptor answers 503 itself and closes the socket. The count is an atomic in Shared: the
-// acceptor reads it, the listener's Down handler lowers it.
+// acceptor answers 503 itself and closes the socket (logged at most once a second, with the
+// count: RefusalLog). The count is an atomic in Shared: the acceptor reads it, the listener's
+// Down handler lowers it.
 #include <utility>
+
+#include <fmt/format.h>
 
 #include "connection.hpp"
 #include "otp/gen_server.hpp"
@@ -43,13 +46,14 @@ Co<void> accept_loop(std::shared_ptr<detail::Shared> shared, net::Listener liste
     net::Socket socket = std::move(accepted).value();
     if (options.stats) options.stats->connection_opened();
     if (shared->open.load() >= options.max_connections) {
-      log::warning("http: {} connections open, refused one from {} with 503",
-                   options.max_connections, socket.peer_address());
+      shared->refusals.note(503, fmt::format("{} connections open, one from {}",
+                                             options.max_connections, socket.peer_address()));
       (void)net::send(socket,
                       detail::serialize(Response::error(503, "too many connections"), false));
       net::close(socket);
       if (options.stats) {
         options.stats->record(503, 0.0);
+        options.stats->refused(503);
         options.stats->connection_closed();
       }
       continue;

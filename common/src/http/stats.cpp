@@ -24,6 +24,24 @@ void Stats::connection_opened() {
 
 void Stats::connection_closed() { open_.fetch_sub(1, std::memory_order_relaxed); }
 
+void Stats::refused(int status) {
+  const int i = std::clamp(status, first_status, 599) - first_status;
+  refused_[static_cast<std::size_t>(i)].fetch_add(1, std::memory_order_relaxed);
+}
+
+void Stats::connection_cut() { cut_.fetch_add(1, std::memory_order_relaxed); }
+
+std::uint64_t Stats::refusals(int status) const {
+  const int i = std::clamp(status, first_status, 599) - first_status;
+  return refused_[static_cast<std::size_t>(i)].load(std::memory_order_relaxed);
+}
+
+std::uint64_t Stats::refusals_total() const {
+  std::uint64_t n = 0;
+  for (const auto& c : refused_) n += c.load(std::memory_order_relaxed);
+  return n;
+}
+
 std::uint64_t Stats::requests(int status) const {
   const int i = std::clamp(status, first_status, 599) - first_status;
   return by_status_[static_cast<std::size_t>(i)].load(std::memory_order_relaxed);
@@ -45,6 +63,18 @@ void Stats::write(Prometheus& out) const {
     }
   }
   out.counter("http_requests_total", "HTTP responses sent, by status code.", codes);
+  Prometheus::Samples refusals;
+  for (std::size_t i = 0; i < refused_.size(); ++i) {
+    const auto n = refused_[i].load(std::memory_order_relaxed);
+    if (n != 0) {
+      const auto code = std::to_string(static_cast<int>(i) + first_status);
+      refusals.emplace_back(Prometheus::label("code", code), static_cast<double>(n));
+    }
+  }
+  out.counter("http_refusals_total",
+              "Requests the server refused itself (bad framing, limits, timeouts, Host, Origin), "
+              "by status code.",
+              refusals);
 
   std::array<std::uint64_t, buckets.size() + 1> counts{};
   for (std::size_t i = 0; i < counts.size(); ++i)
@@ -63,6 +93,9 @@ void Stats::write(Prometheus& out) const {
             static_cast<double>(connections_open()));
   out.counter("http_connections_total", "HTTP connections accepted.",
               static_cast<double>(connections_total()));
+  out.counter("http_connections_cut_total",
+              "HTTP connections cut because their peer did not read the answers.",
+              static_cast<double>(connections_cut()));
 }
 
 }  // namespace otp::http

@@ -17,6 +17,14 @@ namespace otp::net::detail {
 namespace {
 constexpr std::size_t chunk_size = 64 * 1024;
 
+// What a read lands in before it is copied out: one per IO thread, not one per socket, so that
+// a socket waiting for its peer holds no buffer (an idle connection would cost 64 KiB each).
+char* read_chunk() {
+  thread_local std::unique_ptr<char[]> chunk;
+  if (!chunk) chunk = std::make_unique<char[]>(chunk_size);
+  return chunk.get();
+}
+
 bool finite(Duration d) { return d != infinity && d.count() >= 0; }
 }  // namespace
 
@@ -320,12 +328,23 @@ bool SocketState::wants_data() {
 void SocketState::start_read() {
   if (reading_ || done_ || !socket_ || !wants_data()) return;
   if (end_) return fail(*std::exchange(end_, std::nullopt));
-  if (!chunk_) chunk_ = std::make_unique<char[]>(chunk_size);
   reading_ = true;
   auto self = std::static_pointer_cast<SocketState>(shared_from_this());
-  socket_->async_read_some(
-      asio::buffer(chunk_.get(), chunk_size),
-      [self](const boost::system::error_code& ec, std::size_t n) { self->on_read(ec, n); });
+  // Readable first, then read: the buffer is the IO thread's, taken only while bytes are there.
+  socket_->async_wait(tcp::socket::wait_read,
+                      [self](const boost::system::error_code& ec) { self->on_readable(ec); });
+}
+
+void SocketState::on_readable(const boost::system::error_code& ec) {
+  if (ec || done_) return on_read(ec, 0);
+  boost::system::error_code read_ec;
+  socket_->non_blocking(true, read_ec);
+  const auto n = socket_->read_some(asio::buffer(read_chunk(), chunk_size), read_ec);
+  if (read_ec == asio::error::would_block || read_ec == asio::error::try_again) {
+    reading_ = false;  // woken for nothing: wait again
+    return start_read();
+  }
+  on_read(read_ec, n);
 }
 
 void SocketState::on_read(const boost::system::error_code& ec, std::size_t n) {
@@ -336,7 +355,7 @@ void SocketState::on_read(const boost::system::error_code& ec, std::size_t n) {
     if (ec == asio::error::operation_aborted) return;
     return fail(error_of(ec));
   }
-  in_.append(chunk_.get(), n);
+  in_.append(read_chunk(), n);
   dispatch();
   start_read();
 }
@@ -351,9 +370,9 @@ void SocketState::gate_read(const boost::system::error_code& ec, std::size_t n) 
     if (!ec) {
       if (gate_.armed) {
         gate_.armed = false;
-        otp::send(owner_, Tcp{handle(), std::string(chunk_.get(), n)});
+        otp::send(owner_, Tcp{handle(), std::string(read_chunk(), n)});
       } else {
-        gate_.held.append(chunk_.get(), n);
+        gate_.held.append(read_chunk(), n);
       }
     } else if (!gate_.armed) {
       gate_.end = error_of(ec);  // told when the owner re-arms
@@ -614,7 +633,6 @@ void SocketState::close_now() {
   socket_.reset();
   resolver_.reset();
   timer_.reset();
-  chunk_.reset();
   in_.clear();
   end_.reset();
   {

@@ -235,6 +235,7 @@ class SocketState final : public Owned {
   void gate_read(const boost::system::error_code& ec, std::size_t n);
   bool told_of_end();  // under an active mode an owner hears of the end
   void start_read();
+  void on_readable(const boost::system::error_code& ec);
   void on_read(const boost::system::error_code& ec, std::size_t n);
   void dispatch();
   void start_write();
@@ -263,7 +264,6 @@ class SocketState final : public Owned {
     std::optional<Reason> end;  // the end or an error, read while not armed
     int posted = 0;             // setopts/recv posted, not yet run
   } gate_;
-  std::unique_ptr<char[]> chunk_;
   std::string writing_;  // being written
   std::string pending_;  // queued behind it
 };

@@ -68,9 +68,14 @@ TEST(Stats, CountsRequestsByStatusAndLatency) {
   stats.connection_opened();
   stats.connection_opened();
   stats.connection_closed();
+  stats.record(431, 3.0);
+  stats.refused(431);
+  stats.connection_cut();
+  EXPECT_EQ(stats.refusals(431), 1u);
+  EXPECT_EQ(stats.connections_cut(), 1u);
   EXPECT_EQ(stats.requests(200), 2u);
   EXPECT_EQ(stats.requests(404), 1u);
-  EXPECT_EQ(stats.requests_total(), 3u);
+  EXPECT_EQ(stats.requests_total(), 4u);
   EXPECT_EQ(stats.connections_open(), 1);
   EXPECT_EQ(stats.connections_total(), 2u);
 
@@ -83,11 +88,13 @@ TEST(Stats, CountsRequestsByStatusAndLatency) {
       << text;
   EXPECT_NE(text.find("http_request_duration_seconds_bucket{le=\"0.5\"} 2\n"), std::string::npos)
       << text;
-  EXPECT_NE(text.find("http_request_duration_seconds_bucket{le=\"+Inf\"} 3\n"), std::string::npos)
+  EXPECT_NE(text.find("http_request_duration_seconds_bucket{le=\"+Inf\"} 4\n"), std::string::npos)
       << text;
-  EXPECT_NE(text.find("http_request_duration_seconds_count 3\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("http_request_duration_seconds_count 4\n"), std::string::npos) << text;
   EXPECT_NE(text.find("http_connections_open 1\n"), std::string::npos) << text;
   EXPECT_NE(text.find("http_connections_total 2\n"), std::string::npos) << text;
-  EXPECT_EQ(count_of(text, "# HELP "), 4);
-  EXPECT_EQ(count_of(text, "# TYPE "), 4);
+  EXPECT_NE(text.find("http_refusals_total{code=\"431\"} 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("http_connections_cut_total 1\n"), std::string::npos) << text;
+  EXPECT_EQ(count_of(text, "# HELP "), 6);
+  EXPECT_EQ(count_of(text, "# TYPE "), 6);
 }

@@ -2,13 +2,24 @@
 // otp/testing/http_client.hpp: keep-alive, pipelining, limits, timeouts, crashes, metrics.
 #include "otp/http/server.hpp"
 
+#include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <future>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "otp/http/prometheus.hpp"
 #include "otp/http/stats.hpp"
@@ -395,4 +406,368 @@ TEST(HttpServer, ClosedConnectionsAreNoLongerCounted) {
   EXPECT_EQ(f.me.await(otp::http::Server::connections(f.server)).value(), 0u);
   EXPECT_EQ(f.stats->connections_open(), 0);
   EXPECT_EQ(f.stats->connections_total(), 1u);
+}
+
+// --- hardening: limits on what a connection buffers, request framing, refusals ---------------
+
+namespace {
+
+// A router whose DELETE says it ran: a request smuggled in another's body must not reach it.
+Router smuggling_target(std::shared_ptr<std::atomic<int>> deleted) {
+  Router router;
+  router.post("/echo", [](Request& req) { return Response::text(200, req.body); });
+  router.del("/x", [deleted](Request&) {
+    deleted->fetch_add(1);
+    return Response::no_content();
+  });
+  return router;
+}
+
+std::size_t count_of(const std::string& s, std::string_view needle) {
+  std::size_t n = 0;
+  for (auto at = s.find(needle); at != std::string::npos; at = s.find(needle, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+// A chunk-size line, a chunk extension or a trailer section with no end was buffered without
+// bound; each counts against header_limit now, and over it the connection is refused.
+TEST(HttpServer, AnEndlessChunkLineOrTrailerIsRefused) {
+  otp::Runtime rt({.threads = 1});
+  otp::Scoped me(rt);
+  auto deleted = std::make_shared<std::atomic<int>>(0);
+  Options options;
+  options.header_limit = 1024;
+  const std::string head = "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::vector<std::string> endless{
+      std::string(100'000, '0'),                              // a chunk-size line
+      "4;" + std::string(100'000, 'e'),                       // a chunk extension
+      "4\r\nabcd\r\n0\r\nX-T: " + std::string(100'000, 't'),  // a trailer section
+  };
+  for (const auto& tail : endless) {
+    const auto out =
+        me.await(otp::http::answer_bytes(smuggling_target(deleted), options, head + tail));
+    EXPECT_TRUE(out.starts_with("HTTP/1.1 431") || out.starts_with("HTTP/1.1 400"))
+        << out.substr(0, 200);
+    EXPECT_NE(out.find("Connection: close\r\n"), std::string::npos) << out.substr(0, 200);
+  }
+  // Within the limit, the same shapes are served.
+  const auto ok = me.await(otp::http::answer_bytes(
+      smuggling_target(deleted), options, head + "0004;name=value\r\nabcd\r\n0\r\nX-T: t\r\n\r\n"));
+  EXPECT_TRUE(ok.starts_with("HTTP/1.1 200")) << ok;
+  EXPECT_NE(ok.find("\r\n\r\nabcd"), std::string::npos) << ok;
+}
+
+// RFC 9112 §6.3: a Transfer-Encoding whose final coding is not chunked leaves the body's length
+// unknown. Served as a request without a body, its body was read as the next request.
+TEST(HttpServer, ATransferEncodingNotEndingInChunkedIs400AndCloses) {
+  otp::Runtime rt({.threads = 1});
+  otp::Scoped me(rt);
+  auto deleted = std::make_shared<std::atomic<int>>(0);
+  for (const char* coding :
+       {"gzip", "identity", "chunked, identity", "gzip, chunked, gzip", "gzip, chunked"}) {
+    const auto out = me.await(otp::http::answer_bytes(
+        smuggling_target(deleted), {},
+        fmt::format("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: {}\r\n\r\n"
+                    "DELETE /x HTTP/1.1\r\nHost: x\r\n\r\n",
+                    coding)));
+    EXPECT_TRUE(out.starts_with("HTTP/1.1 400")) << coding << ": " << out;
+    EXPECT_EQ(count_of(out, "HTTP/1.1 "), 1u) << coding << ": " << out;
+    EXPECT_NE(out.find("Connection: close\r\n"), std::string::npos) << out;
+  }
+  EXPECT_EQ(deleted->load(), 0);
+}
+
+TEST(HttpServer, TransferEncodingWithContentLengthIs400AndCloses) {
+  otp::Runtime rt({.threads = 1});
+  otp::Scoped me(rt);
+  auto deleted = std::make_shared<std::atomic<int>>(0);
+  const auto out = me.await(otp::http::answer_bytes(
+      smuggling_target(deleted), {},
+      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "0\r\n\r\nDELETE /x HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_TRUE(out.starts_with("HTTP/1.1 400")) << out;
+  EXPECT_EQ(count_of(out, "HTTP/1.1 "), 1u) << out;
+  EXPECT_EQ(deleted->load(), 0);
+}
+
+TEST(HttpServer, Http11WithoutHostIs400) {
+  otp::Runtime rt({.threads = 1});
+  otp::Scoped me(rt);
+  auto deleted = std::make_shared<std::atomic<int>>(0);
+  const auto out = me.await(
+      otp::http::answer_bytes(smuggling_target(deleted), {}, "DELETE /x HTTP/1.1\r\n\r\n"));
+  EXPECT_TRUE(out.starts_with("HTTP/1.1 400")) << out;
+  EXPECT_EQ(deleted->load(), 0);
+  const auto old = me.await(otp::http::answer_bytes(  // HTTP/1.0 had no Host
+      smuggling_target(deleted), {}, "DELETE /x HTTP/1.0\r\n\r\n"));
+  EXPECT_TRUE(old.starts_with("HTTP/1.1 204")) << old;
+}
+
+// RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing; it is answered,
+// then the connection closes, whatever it asked for.
+TEST(HttpServer, Http10WithTransferEncodingIsAnsweredThenClosed) {
+  otp::Runtime rt({.threads = 1});
+  otp::Scoped me(rt);
+  auto deleted = std::make_shared<std::atomic<int>>(0);
+  const auto out = me.await(otp::http::answer_bytes(
+      smuggling_target(deleted), {},
+      "POST /echo HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "2\r\nhi\r\n0\r\n\r\nDELETE /x HTTP/1.0\r\n\r\n"));
+  EXPECT_TRUE(out.starts_with("HTTP/1.1 200")) << out;
+  EXPECT_NE(out.find("Connection: close\r\n"), std::string::npos) << out;
+  EXPECT_EQ(count_of(out, "HTTP/1.1 "), 1u) << out;
+  EXPECT_EQ(deleted->load(), 0);
+}
+
+namespace {
+
+// A plain socket to 127.0.0.1:port, for clients that misbehave on purpose.
+int connect_to(std::uint16_t port, int receive_buffer = 0) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (receive_buffer > 0)
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Reads until the peer closes or `timeout` passes: the bytes, and whether it closed.
+std::pair<std::size_t, bool> read_to_end(int fd, std::chrono::milliseconds timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  std::size_t total = 0;
+  char chunk[65536];
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        until - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return {total, false};
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+    const auto n = ::recv(fd, chunk, sizeof chunk, 0);
+    if (n <= 0) return {total, true};
+    total += static_cast<std::size_t>(n);
+  }
+}
+
+std::size_t resident_bytes() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.starts_with("VmRSS:")) return std::stoul(line.substr(6)) * 1024;
+  return 0;
+}
+
+}  // namespace
+
+// A client that pipelines requests and never reads its answers: the connection stops reading
+// while its unsent output is over output_high_water, and is cut after write_timeout. Before,
+// every answer was queued (up to the socket's 64 MiB) and the connection kept.
+TEST(HttpServer, AClientThatNeverReadsIsHeldBackThenCut) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  constexpr std::size_t answer_size = 16 * 1024;
+  constexpr int requests = 2000;
+  Router router;
+  router.get("/big", [](Request&) { return Response::text(200, std::string(answer_size, 'b')); });
+  Options options;
+  options.port = 0;
+  options.output_high_water = 64 * 1024;
+  options.write_timeout = 300ms;
+  options.stats = std::make_shared<otp::http::Stats>();
+  auto started = me.await(otp::http::Server::start_link(router, options));
+  ASSERT_TRUE(started.ok());
+  const auto port = me.await(otp::http::Server::port(started.pid())).value();
+  const int fd = connect_to(port, 16 * 1024);
+  ASSERT_GE(fd, 0);
+  std::string pipelined;
+  for (int i = 0; i < requests; ++i) pipelined += "GET /big HTTP/1.1\r\nHost: x\r\n\r\n";
+  std::size_t sent = 0;
+  while (sent < pipelined.size()) {
+    pollfd p{fd, POLLOUT, 0};
+    if (::poll(&p, 1, 2000) <= 0) break;  // the server has stopped reading: so be it
+    const auto n = ::send(fd, pipelined.data() + sent, pipelined.size() - sent, MSG_DONTWAIT);
+    if (n <= 0) break;
+    sent += static_cast<std::size_t>(n);
+  }
+  me.receive<int>(1500ms);  // never reading, for longer than the write timeout
+  const auto [received, closed] = read_to_end(fd, 15s);
+  ::close(fd);
+  EXPECT_TRUE(closed) << received << " bytes";
+  EXPECT_LT(received, requests * answer_size / 2);
+  EXPECT_EQ(options.stats->connections_cut(), 1u);
+}
+
+// An idle connection holds no read buffer: RSS per idle connection, measured over
+// HANGTEN_IDLE_CONNECTIONS connections (1000 unless set), half of which served one request.
+TEST(HttpServer, AnIdleConnectionCostsLittleMemory) {
+  const char* wanted = std::getenv("HANGTEN_IDLE_CONNECTIONS");
+  const int connections = wanted != nullptr ? std::atoi(wanted) : 1000;
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  Router router;
+  router.get("/hello", [](Request&) { return Response::text(200, "hello"); });
+  Options options;
+  options.port = 0;
+  options.max_connections = static_cast<std::size_t>(connections) + 10;
+  auto started = me.await(otp::http::Server::start_link(router, options));
+  ASSERT_TRUE(started.ok());
+  const otp::Pid server = started.pid();
+  const auto port = me.await(otp::http::Server::port(server)).value();
+  EXPECT_EQ(HttpClient("127.0.0.1", port).get("/hello").status, 200);  // warms the allocators
+  const auto before = resident_bytes();
+
+  // The clients live in a child process: their sockets and memory are not counted here.
+  int ready[2];
+  int done[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  ASSERT_EQ(::pipe(done), 0);
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::close(ready[0]);
+    ::close(done[1]);
+    const char request[] = "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
+    for (int i = 0; i < connections; ++i) {
+      const int fd = connect_to(port);
+      if (fd >= 0 && i % 2 == 1) (void)!::write(fd, request, sizeof request - 1);
+    }
+    (void)!::write(ready[1], "r", 1);
+    char c;
+    (void)!::read(done[0], &c, 1);  // until the parent has measured
+    ::_exit(0);
+  }
+  ::close(ready[1]);
+  ::close(done[0]);
+  char c;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  const auto until = std::chrono::steady_clock::now() + 60s;
+  while (me.await(otp::http::Server::connections(server)).value() <
+             static_cast<std::size_t>(connections) &&
+         std::chrono::steady_clock::now() < until)
+    me.receive<int>(20ms);
+  me.receive<int>(500ms);  // the last connections' processes settle into their wait
+  const auto after = resident_bytes();
+  ::close(done[1]);
+  ::waitpid(child, nullptr, 0);
+  ::close(ready[0]);
+  const double per_connection =
+      (static_cast<double>(after) - static_cast<double>(before)) / connections;
+  std::printf("idle connections: %d, RSS %.1f MB -> %.1f MB, %.0f bytes per connection\n",
+              connections, static_cast<double>(before) / 1e6, static_cast<double>(after) / 1e6,
+              per_connection);
+  EXPECT_LT(per_connection, 16 * 1024);
+}
+
+// A request in flight when the runtime shuts down (the service on SIGTERM) gets its answer,
+// with Connection: close; before, its connection was killed with the others and said nothing.
+TEST(HttpServer, ARequestInFlightAtShutdownIsAnswered) {
+  std::promise<void> in_handler;
+  std::string out;
+  std::thread client;
+  {
+    otp::Runtime rt({.threads = 2});
+    Router router;
+    router.get("/slow", [&in_handler](Request&) -> otp::Co<Response> {
+      in_handler.set_value();
+      co_await otp::sleep(300ms);
+      co_return Response::text(200, "done");
+    });
+    Options options;
+    options.port = 0;
+    std::uint16_t port = 0;
+    {
+      otp::Scoped me(rt);
+      auto started = me.await(otp::http::Server::start(router, options));
+      ASSERT_TRUE(started.ok());
+      port = me.await(otp::http::Server::port(started.pid())).value();
+    }
+    client = std::thread([&out, port] {
+      out = HttpClient("127.0.0.1", port).raw("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+    });
+    in_handler.get_future().wait();
+    rt.shutdown();
+  }
+  client.join();
+  EXPECT_TRUE(out.starts_with("HTTP/1.1 200") || out.starts_with("HTTP/1.1 503")) << out;
+  EXPECT_NE(out.find("Connection: close\r\n"), std::string::npos) << out;
+}
+
+// Options::allowed_hosts and allowed_origins, as the service sets them from --allowed-host and
+// --allowed-origin: a foreign Host is 421, a foreign Origin 403, no Origin passes.
+TEST(HttpServer, HostAndOriginOutsideTheAllowedAreRefused) {
+  otp::Runtime rt({.threads = 1});
+  otp::Scoped me(rt);
+  auto deleted = std::make_shared<std::atomic<int>>(0);
+  Options options;
+  options.allowed_hosts = {"localhost", "127.0.0.1", "[::1]"};
+  options.allowed_origins = {"http://localhost:4000"};
+  auto answer = [&](std::string_view head) {
+    return me.await(otp::http::answer_bytes(smuggling_target(deleted), options,
+                                            std::string(head) + "\r\n\r\n"));
+  };
+  EXPECT_TRUE(answer("DELETE /x HTTP/1.1\r\nHost: localhost:4000").starts_with("HTTP/1.1 204"));
+  EXPECT_TRUE(answer("DELETE /x HTTP/1.1\r\nHost: LOCALHOST").starts_with("HTTP/1.1 204"));
+  EXPECT_TRUE(answer("DELETE /x HTTP/1.1\r\nHost: [::1]:4000").starts_with("HTTP/1.1 204"));
+  const auto foreign = answer("DELETE /x HTTP/1.1\r\nHost: evil.example");
+  EXPECT_TRUE(foreign.starts_with("HTTP/1.1 421 Misdirected Request")) << foreign;
+  EXPECT_NE(foreign.find(R"({"error":)"), std::string::npos) << foreign;
+  EXPECT_TRUE(answer("DELETE /x HTTP/1.1\r\nHost: localhost\r\nOrigin: http://localhost:4000")
+                  .starts_with("HTTP/1.1 204"));
+  const auto cross = answer("DELETE /x HTTP/1.1\r\nHost: localhost\r\nOrigin: http://evil.example");
+  EXPECT_TRUE(cross.starts_with("HTTP/1.1 403")) << cross;
+  EXPECT_EQ(deleted->load(), 4);
+  // The defaults allow any.
+  EXPECT_TRUE(me.await(otp::http::answer_bytes(smuggling_target(deleted), {},
+                                               "DELETE /x HTTP/1.1\r\nHost: evil.example\r\n"
+                                               "Origin: http://evil.example\r\n\r\n"))
+                  .starts_with("HTTP/1.1 204"));
+}
+
+// Options::json_bodies_only: a body that does not say it is JSON is 415 before any route runs.
+TEST(HttpServer, JsonBodiesOnlyRefusesOtherBodiesWith415) {
+  otp::Runtime rt({.threads = 1});
+  otp::Scoped me(rt);
+  auto deleted = std::make_shared<std::atomic<int>>(0);
+  Options options;
+  options.json_bodies_only = true;
+  auto post = [&](std::string_view type) {
+    return me.await(otp::http::answer_bytes(
+        smuggling_target(deleted), options,
+        fmt::format("POST /echo HTTP/1.1\r\nHost: x\r\n{}Content-Length: 2\r\n\r\n{{}}", type)));
+  };
+  EXPECT_TRUE(
+      post("Content-Type: application/json; charset=utf-8\r\n").starts_with("HTTP/1.1 200"));
+  EXPECT_TRUE(post("Content-Type: text/plain\r\n").starts_with("HTTP/1.1 415"));
+  EXPECT_TRUE(post("").starts_with("HTTP/1.1 415"));
+  EXPECT_TRUE(me.await(otp::http::answer_bytes(smuggling_target(deleted), options,
+                                               "DELETE /x HTTP/1.1\r\nHost: x\r\n\r\n"))
+                  .starts_with("HTTP/1.1 204"));  // no body, nothing to say
+}
+
+// Refusals are counted by status in Stats (http_refusals_total) and logged at most once a
+// second, with their count, however many there are.
+TEST(HttpServer, RefusalsAreCountedAndLoggedAtMostOnceASecond) {
+  otp::LogCapture logs;
+  Options options;
+  options.stats = std::make_shared<otp::http::Stats>();
+  Fixture f(options);
+  for (int i = 0; i < 20; ++i) {
+    const auto out = f.raw("GET /hello/x HTTP/1.1\r\n\r\n");  // no Host
+    EXPECT_TRUE(starts_with(out, "HTTP/1.1 400")) << out;
+  }
+  EXPECT_EQ(f.stats->refusals(400), 20u);
+  EXPECT_EQ(f.stats->refusals_total(), 20u);
+  std::size_t lines = 0;
+  for (const auto& record : logs.records())
+    if (record.text.find("refused since the last report") != std::string::npos) ++lines;
+  EXPECT_GE(lines, 1u);
+  EXPECT_LE(lines, 3u);  // 20 refusals in well under 3 s
+  auto metrics = f.client().get("/metrics").body;
+  EXPECT_NE(metrics.find("http_refusals_total{code=\"400\"} 20\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("http_connections_cut_total 0\n"), std::string::npos) << metrics;
 }

@@ -153,16 +153,33 @@ class Router {
 
 struct Stats;
 
+// What a connection may hold. A connection buffers at most header_limit (plus one read of
+// 64 KiB) of a request's head, chunk lines and trailers, body_limit of its body, and
+// output_high_water (plus the answer that crossed it) of answers its peer has not read yet: with
+// the defaults, about 400 KiB and the largest answer. Idle, it holds no buffer at all.
 struct Options {
   std::string address = "127.0.0.1";
-  std::uint16_t port = 4000;                         // 0: the kernel picks one
-  std::size_t body_limit = 64 * 1024;                // over it: 413
-  std::size_t header_limit = 8 * 1024;               // over it: 431
+  std::uint16_t port = 4000;            // 0: the kernel picks one
+  std::size_t body_limit = 64 * 1024;   // over it: 413, then close
+  std::size_t header_limit = 8 * 1024;  // the head, a chunk line or the trailers over it: 431
   Duration idle_timeout = std::chrono::seconds(60);  // a keep-alive connection with no request
   Duration read_timeout = std::chrono::seconds(10);  // a started request must be complete by then
-  std::size_t max_connections = 10000;               // over it: 503, then close
-  std::shared_ptr<Stats> stats;                      // when set, the server counts into it
-  std::size_t websocket_message_limit = 1 << 20;     // a WebSocket message over it: close 1009
+  // Answers written and not yet sent over it: the connection reads no new request until they
+  // drain below it; when they have not moved for write_timeout, the connection is cut.
+  std::size_t output_high_water = 256 * 1024;
+  Duration write_timeout = std::chrono::seconds(30);
+  std::size_t max_connections = 10000;  // over it: 503, then close
+  // The names a request's Host (its port left out) may have; another is answered 421
+  // Misdirected Request. Empty: any.
+  std::vector<std::string> allowed_hosts;
+  // The origins (scheme://host[:port]) a request's Origin header may name; another is answered
+  // 403. A request without Origin is let through. Empty: any.
+  std::vector<std::string> allowed_origins;
+  // A request with a body whose Content-Type is not application/json (or is missing) is
+  // answered 415 before any route sees it. Off: Request::json() alone checks it.
+  bool json_bodies_only = false;
+  std::shared_ptr<Stats> stats;                   // when set, the server counts into it
+  std::size_t websocket_message_limit = 1 << 20;  // a WebSocket message over it: close 1009
 };
 
 // The listener process. It owns the listening socket; connections are processes of their own,

@@ -20,15 +20,23 @@ struct Stats {
   void record(int status, double seconds);
   void connection_opened();
   void connection_closed();
+  // A request the server refused itself, before or instead of a route: 400 (bad framing), 403
+  // and 421 (Options' Origin and Host), 408, 413, 415, 431, 503. Also counted by record.
+  void refused(int status);
+  // A connection cut by the server: its peer did not read its answers within write_timeout.
+  void connection_cut();
 
   // Responses sent with `status` (100..599; any other counts as 599).
   std::uint64_t requests(int status) const;
   std::uint64_t requests_total() const;
   std::int64_t connections_open() const { return open_.load(std::memory_order_relaxed); }
   std::uint64_t connections_total() const { return accepted_.load(std::memory_order_relaxed); }
+  std::uint64_t refusals(int status) const;
+  std::uint64_t refusals_total() const;
+  std::uint64_t connections_cut() const { return cut_.load(std::memory_order_relaxed); }
 
   // http_requests_total{code}, http_request_duration_seconds, http_connections_open,
-  // http_connections_total.
+  // http_connections_total, http_refusals_total{code}, http_connections_cut_total.
   void write(Prometheus& out) const;
 
  private:
@@ -39,6 +47,8 @@ struct Stats {
   std::atomic<std::uint64_t> latency_count_{0};
   std::atomic<std::int64_t> open_{0};
   std::atomic<std::uint64_t> accepted_{0};
+  std::array<std::atomic<std::uint64_t>, 500> refused_{};  // by status, as by_status_
+  std::atomic<std::uint64_t> cut_{0};
 };
 
 }  // namespace otp::http
