@@ -309,9 +309,11 @@ class Connection {
       if (!listed(options_.allowed_hosts, host))
         return Response::error(421, "misdirected request: unknown host");
     }
-    if (!options_.allowed_origins.empty()) {
+    if (options_.allowed_origins) {
+      // Its own origin: a page the server served itself (the observer's) talking back to it.
       if (auto origin = req.header("Origin");
-          origin && !listed(options_.allowed_origins, trim(*origin)))
+          origin && !listed(*options_.allowed_origins, trim(*origin)) &&
+          !iequals(trim(*origin), "http://" + std::string(trim(req.header("Host").value_or("")))))
         return Response::error(403, "forbidden: origin not allowed");
     }
     if (options_.json_bodies_only && !req.body.empty()) {

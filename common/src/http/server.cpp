@@ -6,6 +6,16 @@
 // acceptor answers 503 itself and closes the socket (logged at most once a second, with the
 // count: RefusalLog). The count is an atomic in Shared: the acceptor reads it, the listener's
 // Down handler lowers it.
+//
+// A stop of the listener by its supervisor (a shutdown, the service stopping in order) is a
+// drain: the listening socket closes, every connection is asked to stop (it answers the request
+// it is handling, with Connection: close, and ends) and the listener waits for them, up to
+// drain_timeout. Only then does it exit, so that whatever its supervisor stops next (in HangTen,
+// the sessions) is never seen half-gone by a request in flight: no valid token is answered 403
+// because its session was being torn down. A kill skips the drain; the connections then finish
+// on their own.
+#include <chrono>
+#include <unordered_set>
 #include <utility>
 
 #include <fmt/format.h>
@@ -29,7 +39,12 @@ struct Opened {
 struct ListenerState {
   std::shared_ptr<detail::Shared> shared;
   net::Listener listener;
+  std::unordered_set<Pid> connections;  // open: monitored until their Down
 };
+
+// How long a stopping listener waits for its connections' requests in flight (less than the
+// 5 s its supervisor gives a worker before it kills it).
+constexpr Duration drain_timeout = std::chrono::seconds(4);
 
 Co<void> accept_loop(std::shared_ptr<detail::Shared> shared, net::Listener listener, Pid server) {
   const Options& options = shared->options;
@@ -77,6 +92,7 @@ class Listener : public GenServer<Listener, ListenerState> {
   struct GetConnections {};
 
   ListenerState init(Router& router, Options& options) {
+    otp::trap_exit(true);  // the supervisor's shutdown runs terminate: the drain
     auto shared = std::make_shared<detail::Shared>(std::move(router), std::move(options));
     const auto& o = shared->options;
     auto listener = net::listen(o.port, net::ListenOptions{.address = o.address});
@@ -86,14 +102,44 @@ class Listener : public GenServer<Listener, ListenerState> {
       otp::exit(listener.reason());
     }
     spawn_link(accept_loop, shared, listener.value(), self());
-    return ListenerState{std::move(shared), std::move(listener).value()};
+    return ListenerState{std::move(shared), std::move(listener).value(), {}};
   }
 
   std::uint16_t handle_call(GetPort) { return state().listener.port(); }
   std::size_t handle_call(GetConnections) { return state().shared->open.load(); }
 
-  void handle_info(Opened opened) { monitor(opened.pid); }
-  void handle_info(Down) {
+  void handle_info(Opened opened) {
+    monitor(opened.pid);
+    state().connections.insert(opened.pid);
+  }
+  void handle_info(Down down) { closed(down.pid); }
+  // The listener traps exits only to drain on its supervisor's shutdown: any other exit signal
+  // but normal (its acceptor's end, the observer's kill with a reason of its own) ends it as it
+  // would end a process that does not trap them.
+  void handle_info(const Exit& e) {
+    if (!e.reason.is_normal()) stop(e.reason);
+  }
+
+  Co<void> terminate(const Reason& reason) {
+    if (!reason.is_orderly()) co_return;
+    net::close(state().listener);  // no new connection from here on
+    for (const Pid& pid : state().connections) otp::exit(pid, Reason::shutdown());
+    const auto until = std::chrono::steady_clock::now() + drain_timeout;
+    while (!state().connections.empty()) {
+      const auto left =
+          std::chrono::duration_cast<Duration>(until - std::chrono::steady_clock::now());
+      if (left <= Duration::zero()) break;
+      auto down = co_await otp::receive<Down>(left);
+      if (!down) break;
+      closed(down->pid);
+    }
+    if (!state().connections.empty())
+      log::warning("http: {} connections still open after the drain", state().connections.size());
+  }
+
+ private:
+  void closed(const Pid& pid) {
+    if (state().connections.erase(pid) == 0) return;
     state().shared->open.fetch_sub(1);
     if (auto& stats = state().shared->options.stats) stats->connection_closed();
   }

@@ -718,9 +718,19 @@ TEST(HttpServer, HostAndOriginOutsideTheAllowedAreRefused) {
   EXPECT_NE(foreign.find(R"({"error":)"), std::string::npos) << foreign;
   EXPECT_TRUE(answer("DELETE /x HTTP/1.1\r\nHost: localhost\r\nOrigin: http://localhost:4000")
                   .starts_with("HTTP/1.1 204"));
+  // Its own origin is allowed without a word: the Origin names the Host the request came to.
+  EXPECT_TRUE(answer("DELETE /x HTTP/1.1\r\nHost: 127.0.0.1:5000\r\nOrigin: http://127.0.0.1:5000")
+                  .starts_with("HTTP/1.1 204"));
   const auto cross = answer("DELETE /x HTTP/1.1\r\nHost: localhost\r\nOrigin: http://evil.example");
   EXPECT_TRUE(cross.starts_with("HTTP/1.1 403")) << cross;
-  EXPECT_EQ(deleted->load(), 4);
+  EXPECT_EQ(deleted->load(), 5);
+  // An empty list: the own origin only.
+  options.allowed_origins.emplace();
+  EXPECT_TRUE(answer("DELETE /x HTTP/1.1\r\nHost: localhost:4000\r\nOrigin: http://localhost:4000")
+                  .starts_with("HTTP/1.1 204"));
+  EXPECT_TRUE(answer("DELETE /x HTTP/1.1\r\nHost: localhost:4000\r\nOrigin: http://localhost:4001")
+                  .starts_with("HTTP/1.1 403"));
+  EXPECT_EQ(deleted->load(), 6);
   // The defaults allow any.
   EXPECT_TRUE(me.await(otp::http::answer_bytes(smuggling_target(deleted), {},
                                                "DELETE /x HTTP/1.1\r\nHost: evil.example\r\n"

@@ -172,9 +172,10 @@ struct Options {
   // The names a request's Host (its port left out) may have; another is answered 421
   // Misdirected Request. Empty: any.
   std::vector<std::string> allowed_hosts;
-  // The origins (scheme://host[:port]) a request's Origin header may name; another is answered
-  // 403. A request without Origin is let through. Empty: any.
-  std::vector<std::string> allowed_origins;
+  // The origins (scheme://host[:port]) a request's Origin header may name besides the request's
+  // own (http:// and its Host, which allowed_hosts vouches for); another is answered 403. A
+  // request without Origin is let through. Unset: any origin; an empty list: the own only.
+  std::optional<std::vector<std::string>> allowed_origins;
   // A request with a body whose Content-Type is not application/json (or is missing) is
   // answered 415 before any route sees it. Off: Request::json() alone checks it.
   bool json_bodies_only = false;
