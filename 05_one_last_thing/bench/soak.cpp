@@ -7,8 +7,9 @@
 // absolute timeouts, so that sessions end all the time), the service on 127.0.0.1:0, and
 // `--clients` threads, each a blocking HTTP client on loopback that owns `--logins / --clients`
 // logins and opens, validates, rotates, reads, deletes and sometimes leaves them idle. A chaos
-// process in the runtime makes a random Server crash (boom), kills a random SubSupervisor or a
-// random user supervisor; with `--stash redis`, the program starts a redis-server of its own
+// process in the runtime strikes, as the observer page can, any process of a session (its Server,
+// SubSupervisor, Timer, Stash or user supervisor) with any reason the page takes (kill, shutdown,
+// a reason of its own, normal), or makes a Server crash (boom); with `--stash redis`, the program starts a redis-server of its own
 // (append-only file, fsync at every write), kills the stash's connection process now and then,
 // and the main thread restarts the redis-server (SIGTERM or SIGKILL, in turn).
 //
@@ -25,13 +26,15 @@
 //     (a validate or rotate answered 200, or the creation) plus the inactivity timeout; and at
 //     any time once a touch was answered after an idle gap of the timeout (the Timer may have
 //     fired just before that touch reached it: the session answered, then ended),
-//   - memory stash only: by a kill of the login's user supervisor (`<login>_sup`). The stage's
-//     tree (docs/05_one_last_thing.md) makes that a new session: its Stash dies with it, so the
-//     supervisor above starts the session again with a count of 0 and a new token. The chaos
-//     bumps the login's generation before such a kill; a change of generation since the epoch
-//     began allows a reset.
-// A crash of the Server and a kill of the SubSupervisor must lose nothing (the Server traps
-// exits and stashes in terminate), nor must a restart of the redis-server (fsync always).
+//   - memory stash only: by a kill of the login's user supervisor (`<login>_sup`) or of its Stash
+//     (`<login>_stash`). The stage's tree (docs/05_one_last_thing.md) makes that a new session:
+//     the Stash is the session's state, so a new one starts with a count of 0 and a new token.
+//     The chaos bumps the login's generation before such a kill; a change of generation since
+//     the epoch began allows a reset.
+// Whatever ends the Server (a crash, `kill`, which skips terminate, a kill of the SubSupervisor)
+// must lose nothing (the Server writes every change through to the Stash before it answers),
+// nor must a restart of the redis-server (fsync always). A signal that ends nothing (`normal`,
+// or `shutdown` to a process that traps exits and is not its parent's) is counted as not struck.
 //
 // At the end: the clients stop, every session ends by its timeouts, and the program checks that
 // the process count and /proc/self/fd are back to their baselines, that the resident set grew
@@ -105,6 +108,7 @@ struct Shared {
   std::atomic<std::uint64_t> requests{0}, ok2xx{0}, status4xx{0}, status5xx{0}, transport{0};
   std::atomic<std::uint64_t> created{0}, acked{0}, deleted{0}, expired{0}, resets{0};
   std::atomic<std::uint64_t> boom{0}, kill_subsup{0}, kill_sup{0}, kill_redis_conn{0};
+  std::atomic<std::uint64_t> kill_server{0}, kill_timer{0}, kill_stash{0};
   std::atomic<std::uint64_t> redis_restarts{0};
   std::uint64_t redis_slow = 0;  // restarts that took longer than the server's start_timeout
 
@@ -113,6 +117,7 @@ struct Shared {
   // The chaos actions no supervisor report has named yet, by pid (kept small: memory is checked).
   struct Action {
     std::string what;
+    otp::Pid target;
     std::optional<otp::Pid> parent;  // the target's supervisor when the chaos struck
     Steady::time_point at;
   };
@@ -131,11 +136,12 @@ struct Shared {
   void action(std::string what, const otp::Pid& pid, std::optional<otp::Pid> parent) {
     std::lock_guard lock(m);
     ++actions;
-    unreported[pid.to_string()] = Action{std::move(what), parent, Steady::now()};
+    unreported[pid.to_string()] = Action{std::move(what), pid, parent, Steady::now()};
   }
   // An action still unreported 500 ms later whose supervisor is gone struck a session that was
   // ending (a DELETE, a timeout): a supervisor that is stopping restarts nothing and reports
-  // nothing. Any other stays unreported, and fails the check.
+  // nothing. One whose target is still alive then was not struck (a `normal` signal, or a
+  // trapped one). Any other stays unreported, and fails the check.
   void settle_actions() {
     std::lock_guard lock(m);
     const auto now = Steady::now();
@@ -143,6 +149,9 @@ struct Shared {
       const auto& a = it->second;
       if (now - a.at > 500ms && a.parent && !otp::is_alive(*a.parent)) {
         ++with_session;
+        it = unreported.erase(it);
+      } else if (now - a.at > 500ms && otp::is_alive(a.target)) {
+        ++not_struck;
         it = unreported.erase(it);
       } else {
         ++it;
@@ -514,34 +523,48 @@ otp::Co<void> chaos(Shared* s, int logins, bool redis, std::uint64_t seed) {
     if (h.size() >= 2) continue;
     const int dice = std::uniform_int_distribution<int>(0, 99)(rng);
     const std::string login = login_name(i);
-    if (dice < 6) {
+    // The reasons the observer's page takes: its default `kill`, and any other it is given.
+    static const std::array<otp::Reason, 4> reasons{otp::Reason::kill(), otp::Reason::shutdown(),
+                                                    otp::Reason::other("chaos"),
+                                                    otp::Reason::normal()};
+    const otp::Reason& reason = reasons[std::uniform_int_distribution<std::size_t>(0, 3)(rng)];
+    if (dice < 10) {
+      // The session's state goes with its user supervisor or its Stash: a new session.
+      const bool whole = dice < 6;
       if (now - last_sup_kill < 2500ms) continue;
-      auto pid = hang_ten::via(login, "sup").whereis();
-      if (!pid) continue;
+      auto pid = hang_ten::via(login, whole ? "sup" : "stash").whereis();
+      auto sup = hang_ten::via(login, "sup").whereis();
+      if (!pid || !sup) continue;
       // Only a user supervisor its parent counts among its children: one still in its start
       // (a session being opened) has its name already, and a kill then fails the start, which
       // start_child answers to its caller with no report (as OTP's does).
       const otp::ServerRef top(hang_ten::Supervisor::name);  // named: GCC 12 and co_await
       const auto children = co_await otp::DynamicSupervisor::which_children(top);
       if (std::none_of(children.begin(), children.end(),
-                       [&](const otp::ChildInfo& c) { return c.pid == *pid; }))
+                       [&](const otp::ChildInfo& c) { return c.pid == *sup; }))
         continue;
       last_sup_kill = now;
       h.push_back(now);
       s->killed_at[i] = ns(now);
       ++s->generation[i];
-      s->action("kill " + login + "_sup", *pid, otp::whereis(hang_ten::Supervisor::name));
+      const std::string what = whole ? "_sup" : "_stash";
+      s->action(fmt::format("exit {}{} {}", login, what, reason), *pid,
+                whole ? otp::whereis(hang_ten::Supervisor::name) : sup);
       otp::monitor(*pid);
-      otp::exit(*pid, otp::Reason::kill());
-      ++s->kill_sup;
-    } else if (dice < 50) {
-      auto pid = hang_ten::via(login, "subsup").whereis();
+      otp::exit(*pid, reason);
+      ++(whole ? s->kill_sup : s->kill_stash);
+    } else if (dice < 70) {
+      const char* kinds[] = {"subsup", "server", "timer"};
+      const char* parents[] = {"sup", "subsup", "sup"};
+      const int k = (dice - 10) / 20;
+      auto pid = hang_ten::via(login, kinds[k]).whereis();
       if (!pid) continue;
       h.push_back(now);
-      s->action("kill " + login + "_subsup", *pid, hang_ten::via(login, "sup").whereis());
+      s->action(fmt::format("exit {}_{} {}", login, kinds[k], reason), *pid,
+                hang_ten::via(login, parents[k]).whereis());
       otp::monitor(*pid);
-      otp::exit(*pid, otp::Reason::kill());
-      ++s->kill_subsup;
+      otp::exit(*pid, reason);
+      ++(k == 0 ? s->kill_subsup : k == 1 ? s->kill_server : s->kill_timer);
     } else {
       auto pid = hang_ten::via(login, "server").whereis();
       if (!pid) continue;
@@ -779,13 +802,15 @@ int main(int argc, char** argv) {
         while (next_line <= now) next_line += 10s;  // past a wait for the redis-server
         fmt::print(
             "{:5.0f}s  requests {} (2xx {}, 4xx {}, 5xx {}, no answer {})  sessions {} created, "
-            "{} deleted, {} ended  validations {}  chaos: boom {}, subsup {}, sup {}, "
-            "redis conn {}, redis-server {}  restarts {}  processes {}  fds {}  rss {:.1f} MB  "
+            "{} deleted, {} ended  validations {}  chaos: boom {}, server {}, subsup {}, "
+            "timer {}, stash {}, sup {}, redis conn {}, redis-server {}  restarts {}  processes {} "
+            " fds {}  rss {:.1f} MB  "
             "failures {}\n",
             seconds(now - start), shared.requests.load(), shared.ok2xx.load(),
             shared.status4xx.load(), shared.status5xx.load(), shared.transport.load(),
             shared.created.load(), shared.deleted.load(), shared.expired.load(),
-            shared.acked.load(), shared.boom.load(), shared.kill_subsup.load(),
+            shared.acked.load(), shared.boom.load(), shared.kill_server.load(),
+            shared.kill_subsup.load(), shared.kill_timer.load(), shared.kill_stash.load(),
             shared.kill_sup.load(), shared.kill_redis_conn.load(), shared.redis_restarts.load(),
             otp::Supervisor::restarts() - base_restarts, rt.process_count(), open_fds(),
             rss.back().second, shared.failure_count());
@@ -904,11 +929,12 @@ int main(int argc, char** argv) {
     fmt::print(
         "soak: ran {:.0f} s: {} requests ({:.0f}/s; 2xx {}, 4xx {}, 5xx {}, no answer {}), "
         "{} sessions created, {} deleted, {} ended otherwise, {} reset by a kill; chaos: boom "
-        "{}, subsup {}, sup {}, redis conn {}, redis-server {}{}\n",
+        "{}, server {}, subsup {}, timer {}, stash {}, sup {}, redis conn {}, redis-server {}{}\n",
         ran, shared.requests.load(), static_cast<double>(shared.requests.load()) / ran,
         shared.ok2xx.load(), shared.status4xx.load(), shared.status5xx.load(),
         shared.transport.load(), shared.created.load(), shared.deleted.load(),
-        shared.expired.load(), shared.resets.load(), shared.boom.load(), shared.kill_subsup.load(),
+        shared.expired.load(), shared.resets.load(), shared.boom.load(), shared.kill_server.load(),
+        shared.kill_subsup.load(), shared.kill_timer.load(), shared.kill_stash.load(),
         shared.kill_sup.load(), shared.kill_redis_conn.load(), shared.redis_restarts.load(),
         shared.redis_slow > 0 ? fmt::format(" ({} times not back within 30 s)", shared.redis_slow)
                               : std::string());

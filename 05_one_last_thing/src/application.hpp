@@ -16,6 +16,7 @@ namespace hang_ten {
 struct Config {
   Timeouts timeouts;
   std::optional<otp::redis::Options> redis;  // the Redis stash; none: the memory stash
+  std::size_t max_sessions = 0;              // with the memory stash; 0: no limit
 };
 
 struct Application {
@@ -24,7 +25,7 @@ struct Application {
   static otp::Start start(Config config = {}) {
     timeouts = config.timeouts;
     in_redis = config.redis.has_value();
-    std::vector<otp::ChildSpec> children{otp::child<Supervisor>()};
+    std::vector<otp::ChildSpec> children{otp::child<Supervisor>(config.max_sessions)};
     if (config.redis) children.push_back(otp::child<RedisStash>(*config.redis));
     return otp::Supervisor::start_link(otp::Name::local(name), std::move(children),
                                        {.strategy = otp::Strategy::one_for_one});

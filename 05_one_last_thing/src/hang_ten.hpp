@@ -20,6 +20,11 @@ namespace hang_ten {
 
 inline bool in_redis = false;  // set by Application::start
 
+// A new session past --max-sessions (the service answers 503).
+struct TooManySessions : std::runtime_error {
+  TooManySessions() : std::runtime_error("too many sessions") {}
+};
+
 inline otp::Start create(std::string login) { return Supervisor::start_child(check_login(login)); }
 
 inline std::optional<otp::Pid> whereis(const std::string& login) {
@@ -72,6 +77,7 @@ inline otp::Co<std::pair<User, bool>> open(std::string login) {
     Server::Show request;
     auto user = co_await call_server(login, request);
     if (user) co_return std::pair{std::move(user).value(), started.ok()};
+    if (started.reason() == otp::Reason::other("max_children")) throw TooManySessions();
     if (attempt == 3) throw std::runtime_error(fmt::format("could not start {}", login));
   }
 }

@@ -1,6 +1,8 @@
 // hang_ten: the stage's console, and `hang_ten serve`, the HTTP service (hang_ten --help).
 #include <csignal>
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <fcntl.h>
@@ -44,9 +46,26 @@ static std::string split_address(const std::string& text, std::string& host, std
   return "";
 }
 
+// Who may call the API (docs/service.md): the Host of a request must be a loopback name, the
+// --listen address or an --allowed-host (else 421: a rebound DNS name); its Origin, when a
+// browser sends one, the service's own or an --allowed-origin (else 403: a page elsewhere); its
+// body JSON (else 415: a form or a text/plain fetch another site may send without asking).
+struct CallerPolicy {
+  std::vector<std::string> hosts;
+  std::vector<std::string> origins;
+
+  void apply(otp::http::Options& options) const {
+    options.allowed_hosts = {"localhost", "127.0.0.1", "[::1]", "::1", options.address};
+    options.allowed_hosts.insert(options.allowed_hosts.end(), hosts.begin(), hosts.end());
+    options.allowed_origins = origins;
+    options.json_bodies_only = true;
+  }
+};
+
 // Starts the HTTP listener as a child of the application: its URL, or why it could not.
-static otp::Result<std::string> start_service(otp::Scoped& me, const otp::http::Options& options,
-                                              bool observer_readonly) {
+static otp::Result<std::string> start_service(otp::Scoped& me, otp::http::Options options,
+                                              const CallerPolicy& policy, bool observer_readonly) {
+  policy.apply(options);
   otp::observer::WebOptions observer;
   observer.readonly = observer_readonly;
   auto started = me.await(otp::Supervisor::start_child(
@@ -54,6 +73,15 @@ static otp::Result<std::string> start_service(otp::Scoped& me, const otp::http::
   if (!started) return started.reason();
   auto port = me.await(otp::http::Server::port(started.pid()));
   return fmt::format("http://{}:{}", options.address, port ? port.value() : options.port);
+}
+
+// --max-sessions' default: sessions may take a quarter of this machine's memory, at about 10 KB
+// each (a session's five processes, their mailboxes and names; 229,612 sessions took 2.2 GB).
+static std::size_t default_max_sessions() {
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  const long page = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page <= 0) return 100'000;
+  return static_cast<std::size_t>(pages) * static_cast<std::size_t>(page) / 4 / 10'000;
 }
 
 // A connection is a file descriptor: as many as the hard limit allows, and a word when that
@@ -69,7 +97,7 @@ static void raise_file_limit(std::size_t max_connections) {
 }
 
 // SIGINT and SIGTERM, for `serve`: from catch_stop_signals() on, they are written to a pipe
-// that wait_for_stop_signal() reads.
+// that wait_for_stop() reads; so is the end of the application ('a').
 static int signal_pipe[2];
 static void catch_stop_signals() {
   if (pipe2(signal_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
@@ -83,10 +111,13 @@ static void catch_stop_signals() {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
 }
-static void wait_for_stop_signal() {
-  char c;
+static void application_stopped() { [[maybe_unused]] auto n = write(signal_pipe[1], "a", 1); }
+// What woke it: 'x' a signal, 'a' the application's end.
+static char wait_for_stop() {
+  char c = 'x';
   while (read(signal_pipe[0], &c, 1) < 0 && errno == EINTR) {
   }
+  return c;
 }
 
 int main(int argc, char** argv) {
@@ -125,6 +156,23 @@ int main(int argc, char** argv) {
                    "the largest request head, in bytes (else 431)")
       ->capture_default_str();
   serve->add_option("--max-connections", http.max_connections, "connections at once (else 503)")
+      ->capture_default_str();
+  CallerPolicy policy;
+  serve
+      ->add_option("--allowed-host", policy.hosts,
+                   "a name clients reach the service by, besides the loopback names and the "
+                   "--listen address (repeatable; else 421)")
+      ->type_name("NAME");
+  serve
+      ->add_option("--allowed-origin", policy.origins,
+                   "an origin (http://host:port) whose pages may call the API, besides the "
+                   "service's own (repeatable; else 403)")
+      ->type_name("ORIGIN");
+  config.max_sessions = default_max_sessions();
+  serve
+      ->add_option("--max-sessions", config.max_sessions,
+                   "sessions at once with the memory stash, else POST /sessions answers 503 "
+                   "(default: a quarter of this machine's memory at 10 KB a session; 0: no limit)")
       ->capture_default_str();
   console.flag(*serve, "--idle-timeout", "closes a keep-alive connection idle this long",
                http.idle_timeout);
@@ -191,28 +239,41 @@ int main(int argc, char** argv) {
           if (auto why = split_address(a[0], options.address, options.port); !why.empty())
             throw otp::ConsoleError(why);
         }
-        auto url = start_service(me, options, console.observer_readonly());
+        auto url = start_service(me, options, policy, console.observer_readonly());
         if (!url) throw otp::ConsoleError(fmt::format("could not serve: {}", url.reason()));
         return "serving " + url.value();
       });
 
-  console.on_subcommand(serve, [&] {
-    catch_stop_signals();  // before the URL is printed: whoever reads it may signal at once
-    raise_file_limit(http.max_connections);
-    auto url = start_service(me, http, console.observer_readonly());
-    if (!url) {
-      fmt::print(stderr, "hang_ten serve: cannot listen on {}: {}\n", listen, url.reason());
-      return 1;
-    }
-    fmt::print("HangTen serving {} ({} stash); SIGINT or SIGTERM stops it\n", url.value(),
-               hang_ten::in_redis ? "redis" : "memory");
-    std::fflush(stdout);
-    wait_for_stop_signal();
-    // In order: the listener first, then each session, whose Server stashes its state.
-    me.await(otp::stop(otp::Name::local(hang_ten::Application::name), otp::Reason::shutdown()));
-    fmt::print("HangTen stopped\n");
-    return 0;
-  });
+  // The application is permanent under `serve`: if its top supervisor ends (killed, or past
+  // its restart intensity), the program says why and exits with status 1, as an Erlang node
+  // does, so that the service manager starts it again; it is never left running half-alive.
+  console.on_subcommand(
+      serve,
+      [&] {
+        catch_stop_signals();  // before the URL is printed: whoever reads it may signal at once
+        console.applications().on_stop(
+            [](const otp::Applications::Stopped&) { application_stopped(); });
+        raise_file_limit(http.max_connections);
+        auto url = start_service(me, http, policy, console.observer_readonly());
+        if (!url) {
+          fmt::print(stderr, "hang_ten serve: cannot listen on {}: {}\n", listen, url.reason());
+          return 1;
+        }
+        fmt::print("HangTen serving {} ({} stash); SIGINT or SIGTERM stops it\n", url.value(),
+                   hang_ten::in_redis ? "redis" : "memory");
+        std::fflush(stdout);
+        wait_for_stop();
+        if (auto stopped = console.applications().stopped()) {
+          fmt::print(stderr, "hang_ten serve: the application {} stopped ({}): exiting with {}\n",
+                     stopped->name, stopped->reason, stopped->status);
+          return stopped->status;
+        }
+        // In order: the listener first, then each session, whose Server stashes its state.
+        console.applications().stop_all();
+        fmt::print("HangTen stopped\n");
+        return 0;
+      },
+      otp::RestartType::permanent);
 
   console.application("hang_ten", [&] { return me.await(hang_ten::Application::start(config)); });
   console.completions([&] { return me.await(hang_ten::logins()); });

@@ -2,8 +2,8 @@
 // their latency itself (otp::http::Stats); the rest is read when the page is asked for.
 #pragma once
 
-#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -12,7 +12,6 @@
 #include "otp/http/prometheus.hpp"
 #include "otp/http/server.hpp"
 #include "otp/http/stats.hpp"
-#include "otp/observer.hpp"
 #include "otp/otp.hpp"
 
 namespace hang_ten {
@@ -22,27 +21,51 @@ struct Metrics {
   std::atomic<std::uint64_t> valid{0};
   std::atomic<std::uint64_t> invalid{0};
 
+  std::atomic<std::uint64_t> sessions_refused{0};
+
   void validated(bool ok) { (ok ? valid : invalid).fetch_add(1, std::memory_order_relaxed); }
 
-  otp::Co<std::string> render() {
-    const auto processes = co_await otp::observer::processes();
-    std::size_t largest = 0;
-    for (const auto& p : processes) largest = std::max(largest, p.mailbox);
-    const auto sessions = (co_await logins()).size();
+  // A session refused past --max-sessions: counted, and logged at most once a second with the
+  // count since the last line, so that a flood of opens cannot flood the log too.
+  void refused_session() {
+    sessions_refused.fetch_add(1, std::memory_order_relaxed);
+    refusals_.fetch_add(1, std::memory_order_relaxed);
+    const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::steady_clock::now().time_since_epoch())
+                                 .count();
+    std::int64_t last = logged_at_.load(std::memory_order_relaxed);
+    if (now - last < 1000 || !logged_at_.compare_exchange_strong(last, now)) return;
+    otp::log::warning("{} new sessions refused with 503 since the last report: --max-sessions",
+                      refusals_.exchange(0));
+  }
 
+  // Costs the same for ten sessions as for a million: counters the runtime and the sessions'
+  // supervisor keep, never a walk of the processes (eight scrapers at once must not slow
+  // validations down). With the Redis stash the sessions are Redis's to count (INFO keyspace),
+  // so the page does not depend on Redis being up.
+  otp::Co<std::string> render() {
     using P = otp::http::Prometheus;
     P out;
-    out.gauge("hangten_processes", "Live processes in the runtime.", double(processes.size()));
-    out.gauge("hangten_sessions", "Live sessions.", double(sessions));
+    out.gauge("hangten_processes", "Live processes in the runtime.", double(otp::process_count()));
+    if (!in_redis) {
+      const otp::ServerRef sessions(Supervisor::name);  // named: GCC 12 and co_await
+      const auto counts = co_await otp::DynamicSupervisor::count_children(sessions);
+      out.gauge("hangten_sessions", "Live sessions.", double(counts.active));
+    }
     out.counter("hangten_restarts_total", "Children restarted by a supervisor.",
                 double(otp::Supervisor::restarts()));
+    out.counter("hangten_sessions_refused_total", "New sessions refused past --max-sessions.",
+                double(sessions_refused.load()));
     out.counter("hangten_validations_total", "Token validations by result.",
                 P::Samples{{P::label("result", "valid"), double(valid.load())},
                            {P::label("result", "invalid"), double(invalid.load())}});
-    out.gauge("hangten_mailbox_max", "The longest mailbox of any process now.", double(largest));
     http->write(out);
     co_return out.take();
   }
+
+ private:
+  std::atomic<std::uint64_t> refusals_{0};      // since the last log line
+  std::atomic<std::int64_t> logged_at_{-1000};  // steady ms of the last log line
 };
 inline Metrics metrics;
 

@@ -1,6 +1,8 @@
 // A user's process, named "<login>_server" in the registry. Its state is the User, read from the
-// Stash when it starts and written back when it terminates. It traps exits, so terminate runs
-// when its supervisor stops it too (a shutdown, a kill of the SubSupervisor), not only on a crash.
+// Stash when it starts and written through to it at every change, before the change is answered:
+// a `kill`, which skips terminate, loses nothing an answer promised. It traps exits, so terminate
+// runs when its supervisor stops it too (a shutdown, a kill of the SubSupervisor), not only on a
+// crash.
 #pragma once
 
 #include <optional>
@@ -39,6 +41,7 @@ class Server : public otp::GenServer<Server, User> {
   void handle_cast(CountRequest) {
     ++state().request_count;
     Timer::touch(state().login);
+    stash();
   }
   User handle_call(Show) { return state(); }
   void handle_call(Boom) { otp::exit(otp::Reason::other("boom")); }
@@ -55,20 +58,27 @@ class Server : public otp::GenServer<Server, User> {
   User handle_call(Rotate) {
     state().token = Token::generate();
     Timer::touch(state().login);
-    Stash::cast(stash_, Stash::Put{state()});
+    stash();
     return state();
   }
 
-  // To this session's Stash, by pid: when the whole session is going, the name may already be
-  // a new session's by now.
+  // The orderly path: every change is in the Stash already, but terminate is where a state
+  // that changes without an answer (a cache, a buffer) is saved. Runs on a crash or a stop by
+  // the supervisor; never on `kill`.
   void terminate(const otp::Reason& reason) {
     // exercise: server-terminate — stash the User, to this session's Stash by pid (stash_)
     otp::log::info("{} terminates: {}", state(), reason);
-    Stash::cast(stash_, Stash::Put{state()});
+    stash();
     // end exercise
   }
 
  private:
+  // Writes the state through to this session's Stash. By pid: when the whole session is going,
+  // the name may already be a new session's by now. A cast, and enough: the message is in the
+  // Stash's mailbox when it returns, before the caller gets its answer, and the Stash takes it
+  // whatever happens to this Server next.
+  void stash() { Stash::cast(stash_, Stash::Put{state()}); }
+
   otp::Pid stash_;
 };
 

@@ -55,6 +55,9 @@ otp::Co<Response> answer(F route, Request& req) {
     co_return co_await route(req);
   } catch (const StashUnavailable&) {
     co_return Response::error(503, "stash unavailable");
+  } catch (const TooManySessions&) {
+    metrics.refused_session();
+    co_return Response::error(503, "too many sessions");
   } catch (const std::invalid_argument& e) {  // check_login
     co_return Response::error(400, e.what());
   }

@@ -1,4 +1,5 @@
-// The top-level supervisor: one child per user, started at run time.
+// The top-level supervisor: one child per user, started at run time, at most `max_sessions`
+// (0: no limit) so that no client can open sessions until the memory runs out.
 #pragma once
 
 #include <string>
@@ -11,9 +12,10 @@ namespace hang_ten {
 struct Supervisor : otp::DynamicSupervisor {
   static constexpr const char* name = "HangTen.Supervisor";
 
-  static otp::Start start_link() {
-    return DynamicSupervisor::start_link(otp::Name::local(name),
-                                         {.strategy = otp::Strategy::one_for_one});
+  static otp::Start start_link(std::size_t max_sessions = 0) {
+    return DynamicSupervisor::start_link(
+        otp::Name::local(name),
+        {.strategy = otp::Strategy::one_for_one, .max_children = max_sessions});
   }
 
   static otp::Start start_child(std::string login) {

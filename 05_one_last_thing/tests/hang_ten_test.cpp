@@ -269,6 +269,26 @@ TEST_F(OneLastThing, ARotatedTokenReplacesTheOldOneEvenAfterAKill) {
   EXPECT_EQ(me.await(hang_ten::validate("eric", rotated->token.reveal())), 1);
 }
 
+// What a validation answered is in the Stash before the answer is sent (write-through), so no
+// kill of the Server loses it: not even `kill`, which skips terminate. Stage 4 loses it.
+TEST_F(OneLastThing, AnAnsweredValidationSurvivesAKillOfTheServerWithEveryReason) {
+  auto [user, created] = me.await(hang_ten::open("eric"));
+  const std::string token = user.token.reveal();
+  int acknowledged = 0;
+  for (const otp::Reason& reason : {otp::Reason::kill(), otp::Reason::shutdown(),
+                                    otp::Reason::other("oops"), otp::Reason::kill()}) {
+    auto count = me.await(hang_ten::validate("eric", token));
+    ASSERT_TRUE(count.has_value());
+    acknowledged = *count;
+    hang_ten::count_request("eric");  // a console's count: a cast, acknowledged by nothing
+    ++acknowledged;
+    me.await(hang_ten::show("eric"));  // the cast was taken
+    otp::exit(*hang_ten::whereis("eric"), reason);
+    rt.run_until_idle();
+    EXPECT_EQ(me.await(hang_ten::show("eric")).request_count, acknowledged) << reason.to_string();
+  }
+}
+
 // A session whose Server is being restarted is still there: a request that comes in that moment
 // must not be told there is none (a valid token refused, the session not found). The soak
 // (docs/hardening.md) found it; on two threads and the real clock, as there.

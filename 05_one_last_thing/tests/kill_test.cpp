@@ -5,11 +5,17 @@
 #include <array>
 #include <chrono>
 #include <string_view>
+#include <thread>
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include "../src/service.hpp"  // the listener (tests/service.hpp runs `hang_ten serve` instead)
 #include "application.hpp"
 #include "hang_ten.hpp"
+#include "otp/testing/http_client.hpp"
 
 namespace {
 
@@ -77,6 +83,55 @@ TEST_P(Kills, AThousandKillsRestartOnlyWhatWasKilled) {
   EXPECT_FALSE(logs.contains("already_started"));
   EXPECT_FALSE(logs.contains("reached_max_restart_intensity"));
   EXPECT_FALSE(logs.contains("start_error"));
+}
+
+// A port the kernel says is free now.
+std::uint16_t free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in at{};
+  at.sin_family = AF_INET;
+  at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof at;
+  bind(fd, reinterpret_cast<sockaddr*>(&at), size);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&at), &size);
+  close(fd);
+  return ntohs(at.sin_port);
+}
+
+// The listener, killed with every reason the observer offers, a thousand times on its own port:
+// each restart binds the port again (the old listening socket is closed by the time the
+// supervisor hears of the exit), the API answers after every kill, and no supervisor gives up.
+TEST_P(Kills, TheApiAnswersAfterEachOfAThousandKillsOfTheListener) {
+  otp::http::Options http;
+  http.port = free_port();
+  auto started = me.await(otp::Supervisor::start_child(
+      hang_ten::Application::name,
+      otp::child<hang_ten::Service>(http, otp::observer::WebOptions{})));
+  ASSERT_TRUE(started.ok()) << started.to_string();
+  const std::array<otp::Reason, 4> reasons{otp::Reason::kill(), otp::Reason::shutdown(),
+                                           otp::Reason::other("boom"),
+                                           otp::Reason::shutdown("restart")};
+  for (int i = 0; i < 1000; ++i) {
+    const otp::Pid before = *otp::whereis(hang_ten::Service::name);
+    otp::exit(before, reasons[i % reasons.size()]);
+    const auto give_up = std::chrono::steady_clock::now() + 5s;
+    std::optional<otp::Pid> after;
+    while (!(after = otp::whereis(hang_ten::Service::name)) || *after == before) {
+      ASSERT_LT(std::chrono::steady_clock::now(), give_up)
+          << "kill " << i << " (" << reasons[i % reasons.size()].to_string()
+          << "): no listener came back";
+      std::this_thread::sleep_for(100us);
+    }
+    // Its name is taken before its init listens: a call is answered once init is done.
+    auto port = me.await(otp::http::Server::port(*after));
+    ASSERT_TRUE(port.ok()) << "after kill " << i << ": " << port.reason().to_string();
+    ASSERT_EQ(port.value(), http.port);
+    otp::testing::HttpClient client("127.0.0.1", http.port);
+    ASSERT_EQ(client.get("/healthz").status, 200) << "after kill " << i;
+    rt.advance(2s);  // spaced so that the application's supervisor stays within 3 restarts in 5 s
+  }
+  EXPECT_FALSE(logs.contains("eaddrinuse"));
+  EXPECT_FALSE(logs.contains("reached_max_restart_intensity"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Threads, Kills, ::testing::Values(1u, 2u),

@@ -2,6 +2,7 @@
 // client, every endpoint and every kind of bad input (ctest label `http`).
 #include "service.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <ctime>
 #include <iomanip>
@@ -10,9 +11,11 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -184,9 +187,9 @@ TEST_F(Http, MetricsAreWellFormedPrometheusText) {
       samples[m[1].str() + m[2].str()] = std::stod(m[4]);
     }
   }
-  for (const char* metric : {"hangten_processes", "hangten_sessions", "hangten_restarts_total",
-                             "hangten_validations_total", "hangten_mailbox_max",
-                             "http_requests_total", "http_request_duration_seconds"}) {
+  for (const char* metric :
+       {"hangten_processes", "hangten_sessions", "hangten_restarts_total",
+        "hangten_validations_total", "http_requests_total", "http_request_duration_seconds"}) {
     EXPECT_TRUE(types.contains(metric)) << metric;
   }
   EXPECT_EQ(samples["hangten_sessions"], 1);
@@ -194,6 +197,85 @@ TEST_F(Http, MetricsAreWellFormedPrometheusText) {
   EXPECT_EQ(samples["hangten_validations_total{result=\"invalid\"}"], 1);
   EXPECT_GE(samples["http_requests_total{code=\"404\"}"], 1);
   EXPECT_GE(samples["hangten_processes"], 5);
+}
+
+// Past --max-sessions a new session is refused with 503 and nothing else changes: the sessions
+// there still answer, an existing login still gets its own, and a session that ends makes room.
+TEST(HttpLimits, SessionsPastTheLimitAre503AndNothingElseChanges) {
+  Service service({"--max-sessions", "2"});
+  auto http = service.client();
+  auto open = [&](const std::string& login) {
+    return http.post("/sessions", Json{{"login", login}}.dump());
+  };
+  const auto eric = open("eric");
+  ASSERT_EQ(eric.status, 201);
+  ASSERT_EQ(open("jose").status, 201);
+  for (int i = 0; i < 3; ++i) {
+    auto refused = open("ana");
+    EXPECT_EQ(refused.status, 503);
+    EXPECT_EQ(refused.json(), (Json{{"error", "too many sessions"}}));
+  }
+  EXPECT_EQ(open("eric").status, 200);  // its own session, not a new one
+  EXPECT_EQ(http.post("/sessions/eric/validate", Json{{"token", eric.json()["token"]}}.dump())
+                .json()["request_count"],
+            1);
+  EXPECT_EQ(http.get("/sessions/ana").status, 404);
+  const std::string metrics = http.get("/metrics").body;
+  EXPECT_NE(metrics.find("hangten_sessions 2"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("hangten_sessions_refused_total 3"), std::string::npos) << metrics;
+  EXPECT_EQ(http.del("/sessions/jose").status, 204);
+  EXPECT_EQ(open("ana").status, 201);
+  EXPECT_EQ(service.stop(), 0);
+  // One log line for the three refusals (at most one a second), not one each.
+  const std::string& out = service.output();
+  std::size_t lines = 0;
+  for (auto at = out.find("new sessions refused"); at != std::string::npos;
+       at = out.find("new sessions refused", at + 1))
+    ++lines;
+  EXPECT_EQ(lines, 1u) << out;
+}
+
+// On SIGTERM the service drains before the sessions go: a request in flight gets its answer,
+// never a silent close, and a valid token is never answered 403 because its session is being
+// torn down. Four clients validate on kept connections while the signal comes.
+TEST(HttpShutdown, AtSigtermRequestsInFlightAreAnsweredAndNoValidTokenIs403) {
+  Service service;
+  constexpr int clients = 4;
+  std::vector<std::string> tokens;
+  for (int i = 0; i < clients; ++i) {
+    auto opened = service.client().post("/sessions", Json{{"login", fmt::format("u{}", i)}}.dump());
+    ASSERT_EQ(opened.status, 201);
+    tokens.push_back(opened.json()["token"]);
+  }
+  std::atomic<int> answered{0}, forbidden{0}, silent{0};
+  std::vector<std::string> failures(clients);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < clients; ++i) {
+    threads.emplace_back([&, i] {
+      auto http = service.client();
+      const std::string path = fmt::format("/sessions/u{}/validate", i);
+      const std::string body = Json{{"token", tokens[i]}}.dump();
+      for (;;) {
+        try {
+          auto r = http.post(path, body);
+          (r.status == 403 ? forbidden : answered) += 1;
+          if (r.header("Connection").value_or("") == "close") return;
+        } catch (const std::exception& e) {  // after the drain: the port is closed
+          if (std::string(e.what()).find("cannot connect") == std::string::npos) {
+            failures[i] = e.what();
+            ++silent;
+          }
+          return;
+        }
+      }
+    });
+  }
+  while (answered < 200) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_EQ(service.stop(), 0);
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(forbidden.load(), 0) << "valid tokens answered 403 during the shutdown";
+  EXPECT_EQ(silent.load(), 0) << "requests closed without an answer: "
+                              << fmt::format("{}", fmt::join(failures, "; "));
 }
 
 // SIGTERM stops the service in order: every session's Server stashes its state (its terminate

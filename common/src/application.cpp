@@ -49,13 +49,12 @@ struct Applications::Shared {
       App app = std::move(*it);
       running.erase(it);
       if (app.stopping) return;  // the program's own stop
-      const bool stops_program =
-          app.type == RestartType::permanent ||
-          (app.type == RestartType::transient && !reason.is_normal());
+      const bool stops_program = app.type == RestartType::permanent ||
+                                 (app.type == RestartType::transient && !reason.is_normal());
       if (!stops_program) {
         if (app.log_end)
           log::notice("application: {}, exited: {}, type: {}", app.name, reason,
-                    to_string(app.type));
+                      to_string(app.type));
         return;
       }
       log::error("application: {}, exited: {}, type: {}: the program stops", app.name, reason,
@@ -86,8 +85,8 @@ Result<Pid> Applications::start(std::string name, const std::function<StartResul
       return Reason::other(fmt::format("{{already_started, {}}}", name));
   }
   StartResult started = start();
-  if (!started.ok()) return started.kind() == StartResult::Kind::ignore ? Reason::other("ignore")
-                                                                        : started.reason();
+  if (!started.ok())
+    return started.kind() == StartResult::Kind::ignore ? Reason::other("ignore") : started.reason();
   const Pid top = started.pid();
   {
     std::lock_guard lock(shared_->m);
@@ -134,7 +133,8 @@ void Applications::stop_all() {
 
 bool Applications::running(const std::string& name) const {
   std::lock_guard lock(shared_->m);
-  return std::ranges::any_of(shared_->running, [&](const Shared::App& a) { return a.name == name; });
+  return std::ranges::any_of(shared_->running,
+                             [&](const Shared::App& a) { return a.name == name; });
 }
 
 std::optional<Applications::Stopped> Applications::stopped() const {

@@ -295,7 +295,8 @@ void Console::completions(std::function<std::vector<std::string>()> words) {
 }
 
 std::string Console::start_application(RestartType type) {
-  auto top = apps_->start(app_name_, app_start_, type, /*log_end=*/false);  // said by watch_application
+  auto top =
+      apps_->start(app_name_, app_start_, type, /*log_end=*/false);  // said by watch_application
   if (!top)
     throw ConsoleError(
         fmt::format("could not start {}: {}", app_name_, StartResult::error(top.reason())),

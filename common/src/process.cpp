@@ -647,6 +647,12 @@ bool is_alive(const Pid& pid) {
   return p != nullptr && p->serial.load(std::memory_order_acquire) == pid.id();
 }
 
+std::size_t process_count() {
+  const std::int64_t live =
+      current_or_throw("process_count")->rt->live.load(std::memory_order_acquire);
+  return static_cast<std::size_t>(std::max<std::int64_t>(0, live));
+}
+
 void link(const Pid& pid) { link_as(current_or_throw("link"), pid); }
 void unlink(const Pid& pid) { unlink_as(current_or_throw("unlink"), pid); }
 Ref monitor(const Pid& pid) { return monitor_as(current_or_throw("monitor"), pid); }

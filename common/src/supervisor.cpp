@@ -139,6 +139,9 @@ class Children {
 
   Child& add(Child c) {
     if (index_) index_->emplace(c.pid.id(), c.seq);
+    ++(c.type == ChildType::supervisor ? counts_.supervisors : counts_.workers);
+    ++counts_.specs;
+    if (c.pid) ++counts_.active;
     v_.push_back(std::move(c));
     if (!index_ && size() > index_from) build_index();
     return v_.back();
@@ -167,12 +170,16 @@ class Children {
   // Records that `c` runs as `pid` (or, with an empty pid, runs no more).
   void set_pid(Child& c, Pid pid) {
     if (index_ && c.pid) index_->erase(c.pid.id());
+    if (c.pid && !pid) --counts_.active;
+    if (!c.pid && pid) ++counts_.active;
     c.pid = pid;
     if (index_ && pid) index_->emplace(pid.id(), c.seq);
   }
   // Forgets `c`, leaving a hole; references to children stay valid until compact().
   void forget(Child& c) {
     set_pid(c, Pid{});
+    --(c.type == ChildType::supervisor ? counts_.supervisors : counts_.workers);
+    --counts_.specs;
     c.gone = true;
     c.id = ChildId();
     c.start = nullptr;
@@ -187,6 +194,9 @@ class Children {
       Vec(std::make_move_iterator(v_.begin()), std::make_move_iterator(v_.end())).swap(v_);
   }
   void reserve(std::size_t n) { v_.reserve(n); }
+  // Kept as children come and go, so that count_children costs the same for ten children as
+  // for a million (a /metrics scrape asks it for every session).
+  const ChildCounts& counts() const { return counts_; }
 
  private:
   static constexpr std::size_t index_from = 16;
@@ -197,6 +207,7 @@ class Children {
   }
   Vec v_;
   std::size_t holes_ = 0;
+  ChildCounts counts_;
   std::unique_ptr<std::unordered_map<std::uint64_t, std::uint64_t>>
       index_;  // pid id -> seq, for many children
 };
@@ -289,16 +300,7 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
     return out;
   }
 
-  ChildCounts handle_call(CountChildren) {
-    ChildCounts n;
-    for (auto& c : state().children.all()) {
-      if (c.gone) continue;
-      ++n.specs;
-      if (c.pid) ++n.active;
-      (c.type == ChildType::supervisor ? n.supervisors : n.workers) += 1;
-    }
-    return n;
-  }
+  ChildCounts handle_call(CountChildren) { return state().children.counts(); }
 
   Start handle_call(StartChild req) {
     auto& st = state();

@@ -64,11 +64,14 @@ TEST_F(Apps, APermanentApplicationStoppedNormallyStopsTheProgramToo) {
 // As OTP's: only `normal` is a normal end of a transient application; `shutdown` (what a top
 // supervisor past its restart intensity exits with) is not.
 TEST_F(Apps, ATransientApplicationStopsTheProgramUnlessItEndsNormally) {
-  auto calm = apps.start("calm", [this] {
-    return otp::StartResult::ok(me.runtime().spawn([]() -> otp::Co<void> {
-      co_await otp::receive<otp_test::Go>();  // then returns: normal
-    }));
-  }, RestartType::transient);
+  auto calm = apps.start(
+      "calm",
+      [this] {
+        return otp::StartResult::ok(me.runtime().spawn([]() -> otp::Co<void> {
+          co_await otp::receive<otp_test::Go>();  // then returns: normal
+        }));
+      },
+      RestartType::transient);
   ASSERT_TRUE(calm);
   const otp::Ref ref = me.monitor(calm.value());
   otp::send(calm.value(), otp_test::Go{});
@@ -121,8 +124,8 @@ TEST_F(Apps, ANameRunsOnceAndAFailedStartIsItsReason) {
   auto again = apps.start("web", top);
   ASSERT_FALSE(again);
   EXPECT_EQ(again.reason(), otp::Reason::other("{already_started, web}"));
-  auto refused =
-      apps.start("refused", [] { return otp::StartResult::error(otp::Reason::other("no_config")); });
+  auto refused = apps.start(
+      "refused", [] { return otp::StartResult::error(otp::Reason::other("no_config")); });
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.reason(), otp::Reason::other("no_config"));
   EXPECT_FALSE(apps.running("refused"));

@@ -59,8 +59,8 @@ inline void start_applications(otp::Applications& apps, otp::Scoped& me, const O
     check(me.await(Sessions::start_session(login)), login);
   check(apps.start(WorkerPool::name,
                    [&] {
-                     return me.await(WorkerPool::start_link(options.workers,
-                                                            options.jobs_per_second));
+                     return me.await(
+                         WorkerPool::start_link(options.workers, options.jobs_per_second));
                    }),
         WorkerPool::name);
 }
