@@ -56,18 +56,21 @@ function applyTree(tree) {
   firstTree = false;
   // Open each branch once when it is first seen: the top two levels always, a deeper one
   // when it is small (a session's supervisor), so a small tree shows whole and a big one stays
-  // paged. A branch the reader closed stays closed.
+  // paged. A branch the reader closed stays closed. All of them in one message: the server
+  // takes a page's messages at a bounded rate, and fifty sessions shown are fifty branches.
+  const opening = [];
   const open = (pid, depth) => {
     const n = nodes.get(pid);
     if (!n) return;
     const small = n.children <= 10 && depth < 8;
     if ((depth < 2 || small) && n.children > 0 && !n.open && !autoOpened.has(pid)) {
-      ask({op: "expand", pid});
+      opening.push(pid);
     }
     if (n.children > 0) autoOpened.add(pid);  // decided once it has children
     if (n.open) for (const c of n.shown) open(c, depth + 1);
   };
   for (const r of roots) open(r, 0);
+  if (opening.length > 0) ask({op: "expand", pids: opening});
   drawTree();
 }
 
@@ -270,9 +273,11 @@ function onMessage(event) {
   }
 }
 
+// The token is the page's cookie (HttpOnly: this script never sees it); the browser sends it
+// with the socket's upgrade.
 function connect() {
   const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-  ws = new WebSocket(`${scheme}${location.host}${OBSERVER.prefix}/ws?token=${OBSERVER.token}`);
+  ws = new WebSocket(`${scheme}${location.host}${OBSERVER.prefix}/ws`);
   ws.addEventListener("open", () => {
     $("#connection").textContent = "live";
     $("#connection").classList.add("live");

@@ -6,7 +6,6 @@ One Chromium for the whole file; each wait is bounded (WebDriverWait), none is a
 """
 
 import http.client
-import re
 import sys
 import unittest
 import urllib.parse
@@ -27,15 +26,17 @@ const parent = document.querySelector(`#tree li.node[data-pid="${arguments[0]}"]
 return !!(parent && parent.querySelector(`:scope > ul > li.node[data-pid="${arguments[1]}"]`));"""
 
 
-def upgrade(url, origin, token):
-    """The status of a WebSocket upgrade to the observer of `url`."""
+def upgrade(url, origin, cookie, query=""):
+    """The status of a WebSocket upgrade to the observer of `url`, with that Cookie header."""
     parts = urllib.parse.urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
     headers = {"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
                "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
     if origin:
         headers["Origin"] = origin
-    conn.request("GET", f"{parts.path}/ws?token={token}", headers=headers)
+    if cookie:
+        headers["Cookie"] = cookie
+    conn.request("GET", f"{parts.path}/ws{query}", headers=headers)
     status = conn.getresponse().status
     conn.close()
     return status
@@ -124,13 +125,22 @@ class Observer(unittest.TestCase):
         self.browser.wait(lambda d: "HangTen.Supervisor" in self.browser.find("#detail-title")[0].text)
 
     def test_6_a_foreign_origin_is_refused(self):
-        token = re.search(r'token: "([0-9a-f]{32})"', self.browser.driver.page_source).group(1)
+        # The token is a cookie the page's script cannot read, and not in the page.
+        cookie = next(c for c in self.browser.driver.get_cookies()
+                      if c["name"].startswith("observer_token"))
+        self.assertTrue(cookie["httpOnly"])
+        self.assertEqual(cookie.get("sameSite"), "Strict")
+        token = cookie["value"]
+        self.assertNotIn(token, self.browser.driver.page_source)
+        self.assertEqual(self.browser.driver.execute_script("return document.cookie"), "")
         url = self.app.observer_url
         host = urllib.parse.urlsplit(url).netloc
-        self.assertEqual(upgrade(url, "http://evil.example", token), 403)
-        self.assertEqual(upgrade(url, None, token), 403)
-        self.assertEqual(upgrade(url, f"http://{host}", "0" * 32), 403)
-        self.assertEqual(upgrade(url, f"http://{host}", token), 101)
+        jar = f"{cookie['name']}={token}"
+        self.assertEqual(upgrade(url, "http://evil.example", jar), 403)
+        self.assertEqual(upgrade(url, None, jar), 403)
+        self.assertEqual(upgrade(url, f"http://{host}", f"{cookie['name']}={'0' * 32}"), 403)
+        self.assertEqual(upgrade(url, f"http://{host}", None, f"?token={token}"), 403)
+        self.assertEqual(upgrade(url, f"http://{host}", jar), 101)
 
     def test_7_read_only_has_no_kill_button(self):
         with Program([PROGRAM, "--observer", "0", "--observer-readonly"]) as readonly:
