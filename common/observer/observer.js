@@ -16,6 +16,7 @@ let lastMailbox = new Map();
 const samples = [];          // {t, processes, messages_per_second, run_queue, memory}
 const keepSeconds = 300;
 let ws;
+let shownDetail = null;      // the details drawn last: what a kill would end
 
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
@@ -145,6 +146,7 @@ function drawTable(table) {
 function select(pid) {
   selected = pid;
   $("#action-result").textContent = "";
+  hideConfirm();
   ask({op: "select", pid});
   drawTree();
 }
@@ -156,8 +158,29 @@ function pidLinks(list) {
   return span;
 }
 
+// What a kill of the process in `d` ends besides it, said before the kill is sent.
+function killConsequence(d) {
+  const under = d.descendants || 0;
+  const said = [];
+  if (under > 0 && isSupervisor(d)) {
+    said.push(`It is a ${d.behaviour}: the ${under} process${under === 1 ? "" : "es"} under it end with it.`);
+  } else if (under > 0) {
+    said.push(`The ${under} process${under === 1 ? "" : "es"} under it end with it if linked to it.`);
+  }
+  said.push(d.root
+    ? "It is the top of its tree: nothing restarts it, and its application stops."
+    : "Its supervisor, if it has one, may start it again under a new pid.");
+  return said.join(" ");
+}
+
+function hideConfirm() {
+  const box = $("#confirm-kill");
+  if (box) box.classList.add("hidden");
+}
+
 function drawDetail(d) {
   const panel = $("#detail");
+  shownDetail = d;
   if (!d) {
     if (selected) $("#detail-title").textContent = `${selected} (not alive)`;
     else panel.classList.add("hidden");
@@ -320,10 +343,25 @@ function setup() {
     $("#detail").classList.add("hidden");
     drawTree();
   });
+  // Kill asks first, saying what the kill ends; only "Kill" in that question sends it.
   const kill = $("#kill");
-  if (kill) kill.addEventListener("click", () => {
-    if (selected) ask({op: "kill", pid: selected, reason: $("#kill-reason").value.trim() || "kill"});
-  });
+  if (kill) {
+    kill.addEventListener("click", () => {
+      if (!selected || !shownDetail || shownDetail.pid !== selected) return;
+      const reason = $("#kill-reason").value.trim() || "kill";
+      $("#confirm-text").textContent =
+        `Send exit(${selected}, ${reason})? ${killConsequence(shownDetail)}`;
+      $("#confirm-kill").dataset.pid = selected;
+      $("#confirm-kill").dataset.reason = reason;
+      $("#confirm-kill").classList.remove("hidden");
+    });
+    $("#confirm-yes").addEventListener("click", () => {
+      const box = $("#confirm-kill");
+      ask({op: "kill", pid: box.dataset.pid, reason: box.dataset.reason});
+      hideConfirm();
+    });
+    $("#confirm-no").addEventListener("click", hideConfirm);
+  }
   drawCharts();
   connect();
 }

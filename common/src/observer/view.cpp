@@ -372,8 +372,24 @@ nlohmann::json View::update(const Snapshot& snap) {
   // The details.
   nlohmann::json detail = nullptr;
   if (auto id = pid_id(selected_)) {
-    for (const auto& p : snap.processes)
-      if (p.pid.id() == *id) detail = detail_json(p);
+    for (const auto& p : snap.processes) {
+      if (p.pid.id() != *id) continue;
+      detail = detail_json(p);
+      // What a kill takes with it, for the page to say before it sends one: the processes
+      // under it (a supervisor's children end with it), and whether it is the top of its
+      // tree (no supervisor above it to start it again: its application stops).
+      std::size_t under = 0;
+      std::vector<std::uint64_t> todo{*id};
+      while (!todo.empty()) {
+        const auto found = kids.find(todo.back());
+        todo.pop_back();
+        if (found == kids.end()) continue;
+        under += found->second.size();
+        for (std::size_t k : found->second) todo.push_back(snap.processes[k].pid.id());
+      }
+      detail["descendants"] = under;
+      detail["root"] = !p.parent || !index.contains(p.parent.id());
+    }
   }
   if (first_ || detail != sent_detail_) out["detail"] = detail;
   sent_detail_ = std::move(detail);

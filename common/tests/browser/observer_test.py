@@ -58,6 +58,12 @@ class Observer(unittest.TestCase):
         return self.browser.wait(lambda d: d.execute_script(ROW_PID_BY_NAME, name), timeout,
                                  f"{name} never showed in the tree")
 
+    def confirm_text(self):
+        """The kill's question while it is shown, else ""."""
+        return self.browser.driver.execute_script(
+            "const b = document.querySelector('#confirm-kill');"
+            "return b && !b.classList.contains('hidden') ? b.textContent.trim() : '';")
+
     def click_row(self, pid):
         def click(d):
             rows = self.browser.find(f'#tree .row[data-pid="{pid}"]')
@@ -110,6 +116,12 @@ class Observer(unittest.TestCase):
         self.browser.wait(lambda d: 'login: "carol"' in self.detail_state())
         self.assertEqual(self.browser.find("#kill-reason")[0].get_attribute("value"), "kill")
         self.browser.find("#kill")[0].click()
+        # Nothing is sent before the question, which says what the kill ends.
+        question = self.browser.wait(lambda d: self.confirm_text(), 10, "no confirmation")
+        self.assertIn(f"exit({old}, kill)", question)
+        self.assertIn("Its supervisor", question)
+        self.assertEqual(self.browser.driver.execute_script(ROW_PID_BY_NAME, "carol_server"), old)
+        self.browser.find("#confirm-yes")[0].click()
         new = self.browser.wait(
             lambda d: (p := d.execute_script(ROW_PID_BY_NAME, "carol_server")) != old and p, 10,
             "no new carol_server")
@@ -123,6 +135,14 @@ class Observer(unittest.TestCase):
         box.send_keys(pid + "\n")
         self.browser.wait(lambda d: f"found {pid}" in self.browser.find("#search-result")[0].text)
         self.browser.wait(lambda d: "HangTen.Supervisor" in self.browser.find("#detail-title")[0].text)
+        # Its kill would end every session: the question says so, and Cancel sends nothing.
+        self.browser.find("#kill")[0].click()
+        question = self.browser.wait(lambda d: self.confirm_text(), 10, "no confirmation")
+        self.assertRegex(question, r"the \d+ process(es)? under it end with it")
+        self.assertIn("its application stops", question)
+        self.browser.find("#confirm-no")[0].click()
+        self.assertEqual(self.confirm_text(), "")
+        self.assertEqual(self.pid_of("HangTen.Supervisor"), pid)
 
     def test_6_a_foreign_origin_is_refused(self):
         # The token is a cookie the page's script cannot read, and not in the page.

@@ -128,7 +128,8 @@ class View {
   //    "tables": [{"name", "type", "access", "owner", "size", "rows"}],      when changed
   //    "system": {"t", "processes", "messages_per_second", "run_queue", "memory"}}
   // A node is brief_json plus "parent", "children" (how many), "open" and "shown" (the
-  // children it shows, in start order).
+  // children it shows, in start order). The detail is detail_json plus "descendants" (how many
+  // processes are under it) and "root" (no parent among the processes: the top of its tree).
   nlohmann::json update(const Snapshot& snap);
 
  private:
