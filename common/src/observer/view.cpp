@@ -115,15 +115,16 @@ struct Snapshots::Taking {
   }
 };
 
-Co<std::shared_ptr<const Snapshot>> Snapshots::get() {
+Co<std::shared_ptr<const Snapshot>> Snapshots::get(bool renew) {
   Duration timeout{}, patience{};
   for (bool waited = false;; waited = true) {
     std::optional<Alias> wait;
     {
       std::lock_guard lock(m_);
-      if (latest_ && (std::chrono::steady_clock::now() < fresh_until_ || (waited && taking_)))
+      if (!renew && latest_ &&
+          (std::chrono::steady_clock::now() < fresh_until_ || (waited && taking_)))
         co_return latest_;
-      if (taking_ && !waited) {
+      if (!renew && taking_ && !waited) {
         // A reply alias: a late SnapshotReady (after the timeout below) is dropped.
         wait = otp::alias(AliasOption::reply);
         waiters_.push_back(*wait);

@@ -323,7 +323,7 @@ void install(http::Router& router, const std::shared_ptr<Shared>& shared) {
 
 Co<bool> Web::apply(View& view, std::string_view text, bool readonly,
                     const std::function<void(const nlohmann::json&)>& reply) {
-  Snapshots fresh(Duration::zero());  // fresh for no time: each get() takes a new one
+  Snapshots fresh(Duration::zero());  // one of its own: each call reads the runtime anew
   co_return co_await apply(view, text, readonly, fresh, reply);
 }
 
@@ -356,8 +356,13 @@ Co<bool> Web::apply(View& view, std::string_view text, bool readonly, Snapshots&
                limit != req.end() && limit->is_number_unsigned() ? limit->get<std::size_t>()
                                                                  : std::size_t{100});
   } else if (op == "search") {
+    // The last snapshot first; one new when it has no such process (started since, perhaps).
     auto snap = co_await snapshots.get();
     auto found = view.search(*snap, field(req, "text"));
+    if (!found) {
+      snap = co_await snapshots.get(true);
+      found = view.search(*snap, field(req, "text"));
+    }
     reply(nlohmann::json{{"found", found ? nlohmann::json(*found) : nlohmann::json(nullptr)}});
   } else if (op == "kill") {
     if (readonly) {
@@ -365,10 +370,14 @@ Co<bool> Web::apply(View& view, std::string_view text, bool readonly, Snapshots&
       co_return false;
     }
     // The last snapshot is enough to find the pid (a pid is never reused, and an exit to one
-    // that ended since does nothing).
+    // that ended since does nothing); a new one when the pid started since.
     auto snap = co_await snapshots.get();
     const std::string pid_text = field(req, "pid");
     auto pid = find_pid(*snap, pid_text);
+    if (!pid) {
+      snap = co_await snapshots.get(true);
+      pid = find_pid(*snap, pid_text);
+    }
     if (!pid) {
       reply(nlohmann::json{{"error", "no process " + pid_text}});
       co_return false;

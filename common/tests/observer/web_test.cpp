@@ -266,4 +266,24 @@ TEST(ObserverWeb, ExpandTakesTheBranchesThePageOpensByItselfInOneMessage) {
   EXPECT_EQ(open, 2) << update.dump();
 }
 
+// A search answers from the shared snapshot, and reads the runtime anew when that one has no
+// such process: one started since is found at once.
+TEST(ObserverWeb, SearchFindsAProcessStartedSinceTheLastSnapshot) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::observer::Snapshots snapshots(std::chrono::hours(1));
+  me.await(snapshots.get());
+  struct Leaf : otp::GenServer<Leaf, int> {
+    int init(int n) { return n; }
+  };
+  auto late = me.await(Leaf::start_link(otp::Name::local("late_comer"), 1));
+  ASSERT_TRUE(late.ok());
+  otp::observer::View view;
+  nlohmann::json answer;
+  me.await(otp::observer::Web::apply(view, R"({"op": "search", "text": "late_comer"})", false,
+                                     snapshots, [&](const nlohmann::json& j) { answer = j; }));
+  EXPECT_EQ(answer["found"], late.pid().to_string()) << answer.dump();
+  EXPECT_EQ(snapshots.taken(), 2u);
+}
+
 }  // namespace

@@ -65,7 +65,9 @@ Co<Snapshot> snapshot(Duration timeout = std::chrono::milliseconds(250));
 class Snapshots {
  public:
   explicit Snapshots(Duration interval = std::chrono::milliseconds(500)) : interval_(interval) {}
-  Co<std::shared_ptr<const Snapshot>> get();
+  // The last snapshot while it is fresh, else a new one; with `renew`, a new one in any case
+  // (what the last one cannot have: a process started since, say), which the next callers get.
+  Co<std::shared_ptr<const Snapshot>> get(bool renew = false);
   // How many snapshots were taken so far.
   std::uint64_t taken() const;
 
