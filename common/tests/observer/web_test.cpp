@@ -2,12 +2,15 @@
 // tested in a browser (common/tests/browser/observer_test.py).
 #include "otp/observer/web.hpp"
 
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <regex>
 
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/websocket.hpp>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "otp/otp.hpp"
@@ -18,6 +21,16 @@ namespace {
 using otp::testing::HttpClient;
 using Headers = std::vector<std::pair<std::string, std::string>>;
 using namespace std::chrono_literals;
+
+// The Host a browser sends to the observer on `port`.
+std::string host_of(std::uint16_t port) { return "127.0.0.1:" + std::to_string(port); }
+
+// Loads the page on `port` as a browser does; its token's cookie, "name=value".
+std::string cookie_of(std::uint16_t port) {
+  auto page = HttpClient("127.0.0.1", port).request("GET", "/observer", {}, {{"Host", host_of(port)}});
+  const std::string set = page.header("Set-Cookie").value_or("");
+  return set.substr(0, set.find(';'));
+}
 
 struct Observer {
   otp::Runtime rt{{.threads = 2}};
@@ -37,14 +50,7 @@ struct Observer {
     o.readonly = readonly;
     return o;
   }
-  // The Host a browser sends, with the port.
-  std::string host() const { return "127.0.0.1:" + std::to_string(port); }
-  // Loads the page as a browser does; its token's cookie, "name=value".
-  std::string cookie() const {
-    auto page = HttpClient("127.0.0.1", port).request("GET", "/observer", {}, {{"Host", host()}});
-    const std::string set = page.header("Set-Cookie").value_or("");
-    return set.substr(0, set.find(';'));
-  }
+  std::string cookie() const { return cookie_of(port); }
 };
 
 // A page's socket, opened as the browser opens it (its Origin, its cookie); every read waits
@@ -53,16 +59,18 @@ struct Page {
   boost::asio::io_context io;
   boost::beast::websocket::stream<boost::asio::ip::tcp::socket> ws{io};
 
-  Page(const Observer& o, const std::string& cookie, std::chrono::seconds wait = 10s) {
-    ws.next_layer().connect({boost::asio::ip::make_address("127.0.0.1"), o.port});
+  Page(const Observer& o, const std::string& cookie, std::chrono::seconds wait = 10s)
+      : Page(o.port, cookie, wait) {}
+  Page(std::uint16_t port, const std::string& cookie, std::chrono::seconds wait = 10s) {
+    ws.next_layer().connect({boost::asio::ip::make_address("127.0.0.1"), port});
     timeval tv{static_cast<time_t>(wait.count()), 0};
     ::setsockopt(ws.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     ws.set_option(boost::beast::websocket::stream_base::decorator(
-        [origin = "http://" + o.host(), cookie](boost::beast::websocket::request_type& req) {
+        [origin = "http://" + host_of(port), cookie](boost::beast::websocket::request_type& req) {
           req.set(boost::beast::http::field::origin, origin);
           req.set(boost::beast::http::field::cookie, cookie);
         }));
-    ws.handshake(o.host(), "/observer/ws");
+    ws.handshake(host_of(port), "/observer/ws");
   }
   nlohmann::json read() {
     boost::beast::flat_buffer buffer;
@@ -284,6 +292,58 @@ TEST(ObserverWeb, SearchFindsAProcessStartedSinceTheLastSnapshot) {
                                      snapshots, [&](const nlohmann::json& j) { answer = j; }));
   EXPECT_EQ(answer["found"], late.pid().to_string()) << answer.dump();
   EXPECT_EQ(snapshots.taken(), 2u);
+}
+
+// Not a check: what five pages cost, sharing their snapshots or each with its own (five Webs in
+// one runtime, as every page was before they shared). N processes (20000 unless N is set):
+//   N=47000 build/release/common/otp_tests --gtest_also_run_disabled_tests
+//     --gtest_filter=ObserverWeb.DISABLED_FivePagesCost
+TEST(ObserverWeb, DISABLED_FivePagesCost) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  struct Never {};
+  const int n = std::getenv("N") != nullptr ? std::atoi(std::getenv("N")) : 20000;
+  for (int i = 0; i < n; ++i) me.spawn([]() -> otp::Co<void> { co_await otp::receive<Never>(); });
+  auto cpu = [] {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+  };
+  for (const bool shared : {true, false}) {
+    std::vector<std::shared_ptr<otp::observer::Snapshots>> sources;
+    std::vector<std::unique_ptr<Page>> pages;
+    std::uint16_t port = 0;
+    for (int i = 0; i < 5; ++i) {
+      if (i == 0 || !shared) {
+        sources.push_back(std::make_shared<otp::observer::Snapshots>(500ms));
+        otp::observer::WebOptions options;
+        options.snapshots = sources.back();
+        const std::string url = me.await(otp::observer::Web::start(options)).value().url;
+        port = static_cast<std::uint16_t>(std::stoi(url.substr(url.rfind(':') + 1)));
+      }
+      pages.push_back(std::make_unique<Page>(port, cookie_of(port), 60s));
+    }
+    for (auto& page : pages) page->read();  // hello
+    const double cpu0 = cpu();
+    const auto t0 = std::chrono::steady_clock::now();
+    std::uint64_t taken = 0;
+    for (auto& s : sources) taken -= s->taken();
+    int updates = 0;
+    while (std::chrono::steady_clock::now() - t0 < 10s) {
+      for (auto& page : pages) {
+        page->read();
+        ++updates;
+      }
+    }
+    for (auto& s : sources) taken += s->taken();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double used = cpu() - cpu0;
+    std::printf("%d processes, 5 pages, %s: %llu snapshots, %d updates in %.1f s, CPU %.2f s (%.0f%% of a core)\n",
+                n, shared ? "one Snapshots" : "one Snapshots each",
+                static_cast<unsigned long long>(taken), updates, seconds, used,
+                100 * used / seconds);
+  }
 }
 
 }  // namespace
