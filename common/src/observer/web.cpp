@@ -28,12 +28,11 @@
 #include <stdexcept>
 
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <strings.h>
 #include <sys/random.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "otp/http/websocket.hpp"
 #include "otp/logger.hpp"
@@ -128,8 +127,8 @@ bool host_ok(const http::Request& req, const WebOptions& options) {
 }
 
 bool peer_ok(std::string_view address, const WebOptions& options) {
-  const bool loopback = address.starts_with("127.") || address == "::1" ||
-                        address.starts_with("::ffff:127.");
+  const bool loopback =
+      address.starts_with("127.") || address == "::1" || address.starts_with("::ffff:127.");
   for (const auto& allowed : options.peers) {
     if (allowed == "*" || allowed == address || (allowed == "loopback" && loopback)) return true;
   }
@@ -243,8 +242,8 @@ class Bucket {
   explicit Bucket(unsigned rate) : rate_(rate), tokens_(2.0 * rate) {}
   bool take() {
     const auto now = std::chrono::steady_clock::now();
-    tokens_ = std::min(2.0 * rate_,
-                       tokens_ + rate_ * std::chrono::duration<double>(now - last_).count());
+    tokens_ =
+        std::min(2.0 * rate_, tokens_ + rate_ * std::chrono::duration<double>(now - last_).count());
     last_ = now;
     if (tokens_ < 1) return false;
     tokens_ -= 1;

@@ -190,7 +190,10 @@ TEST(ObserverView, DetailsCountTheProcessesUnderItAndSayWhetherItIsATop) {
   otp::Runtime rt({.threads = 2});
   otp::Scoped me(rt);
   otp::ChildSpec inner{.id = "inner",
-                       .start = [] { return otp::Supervisor::start_link({leaf("x", 1), leaf("y", 2)}); },
+                       .start =
+                           [] {
+                             return otp::Supervisor::start_link({leaf("x", 1), leaf("y", 2)});
+                           },
                        .type = otp::ChildType::supervisor};
   auto sup = me.await(otp::Supervisor::start_link(otp::Name::local("top"), {inner, leaf("a", 3)}));
   ASSERT_TRUE(sup.ok());

@@ -27,7 +27,8 @@ std::string host_of(std::uint16_t port) { return "127.0.0.1:" + std::to_string(p
 
 // Loads the page on `port` as a browser does; its token's cookie, "name=value".
 std::string cookie_of(std::uint16_t port) {
-  auto page = HttpClient("127.0.0.1", port).request("GET", "/observer", {}, {{"Host", host_of(port)}});
+  auto page =
+      HttpClient("127.0.0.1", port).request("GET", "/observer", {}, {{"Host", host_of(port)}});
   const std::string set = page.header("Set-Cookie").value_or("");
   return set.substr(0, set.find(';'));
 }
@@ -155,17 +156,20 @@ TEST(ObserverWeb, TheSocketNeedsItsOwnOriginAndAPageToken) {
   EXPECT_EQ(http.request("GET", target, {}, with(upgrade("http://evil.example"), cookie)).status,
             403);
   EXPECT_EQ(http.request("GET", target, {}, with(upgrade(""), cookie)).status, 403);
-  EXPECT_EQ(http.request("GET", target, {},
-                         with(upgrade("http://127.0.0.1"), "observer_token=" + std::string(32, '0')))
-                .status,
-            403);
+  EXPECT_EQ(
+      http.request("GET", target, {},
+                   with(upgrade("http://127.0.0.1"), "observer_token=" + std::string(32, '0')))
+          .status,
+      403);
   // A token in the URL is no token.
   EXPECT_EQ(http.request("GET", target + "?token=" + token, {}, upgrade("http://127.0.0.1")).status,
             403);
   // The right origin and cookie: the upgrade goes through.
   std::string raw = "GET " + target +
                     " HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://127.0.0.1\r\n"
-                    "Cookie: other=1; " + cookie + "\r\n"
+                    "Cookie: other=1; " +
+                    cookie +
+                    "\r\n"
                     "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
   HttpClient fresh("127.0.0.1", o.port, std::chrono::milliseconds(500));
@@ -237,7 +241,7 @@ TEST(ObserverWeb, APageWithinTheLimitStaysOpen) {
   Page page(o, o.cookie(), 2s);
   ASSERT_TRUE(page.read().contains("hello"));
   for (int i = 0; i < 30; ++i) page.write({{"op", "select"}, {"pid", ""}});  // the burst: 40
-  EXPECT_EQ(page.close_code(2s), 0);  // still open
+  EXPECT_EQ(page.close_code(2s), 0);                                         // still open
 }
 
 TEST(ObserverWeb, TheSocketIsClosedToAPeerNotAllowed) {
@@ -261,10 +265,10 @@ TEST(ObserverWeb, ExpandTakesTheBranchesThePageOpensByItselfInOneMessage) {
   auto b = me.await(otp::Supervisor::start_link(otp::Name::local("b"), {worker("w")}));
   ASSERT_TRUE(a.ok() && b.ok());
   otp::observer::View view;
-  const nlohmann::json request{
-      {"op", "expand"}, {"pids", {a.pid().to_string(), b.pid().to_string(), 3}}};
-  EXPECT_TRUE(me.await(otp::observer::Web::apply(view, request.dump(), false,
-                                                 [](const nlohmann::json&) {})));
+  const nlohmann::json request{{"op", "expand"},
+                               {"pids", {a.pid().to_string(), b.pid().to_string(), 3}}};
+  EXPECT_TRUE(me.await(
+      otp::observer::Web::apply(view, request.dump(), false, [](const nlohmann::json&) {})));
   const auto update = view.update(me.await(otp::observer::snapshot()));
   int open = 0;
   for (const auto& n : update["tree"]["set"]) {
@@ -337,12 +341,14 @@ TEST(ObserverWeb, DISABLED_FivePagesCost) {
       }
     }
     for (auto& s : sources) taken += s->taken();
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double used = cpu() - cpu0;
-    std::printf("%d processes, 5 pages, %s: %llu snapshots, %d updates in %.1f s, CPU %.2f s (%.0f%% of a core)\n",
-                n, shared ? "one Snapshots" : "one Snapshots each",
-                static_cast<unsigned long long>(taken), updates, seconds, used,
-                100 * used / seconds);
+    std::printf(
+        "%d processes, 5 pages, %s: %llu snapshots, %d updates in %.1f s, CPU %.2f s (%.0f%% of a "
+        "core)\n",
+        n, shared ? "one Snapshots" : "one Snapshots each", static_cast<unsigned long long>(taken),
+        updates, seconds, used, 100 * used / seconds);
   }
 }
 
