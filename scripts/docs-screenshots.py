@@ -116,6 +116,9 @@ def kill_and_wait(browser, name):
     old = browser.driver.execute_script(NAMED, name)
     select(browser, old)
     browser.find("#kill")[0].click()
+    browser.wait(lambda d: d.find_elements("css selector", "#confirm-kill:not(.hidden)"), 10,
+                 "Kill did not ask")
+    browser.find("#confirm-yes")[0].click()  # the page asks before it kills
     new_pid = browser.wait(lambda d: (lambda p: p if p and p != old else None)(
         d.execute_script(NAMED, name)), 15, f"{name} was not restarted")
     select(browser, new_pid)

@@ -16,6 +16,7 @@ let lastMailbox = new Map();
 const samples = [];          // {t, processes, messages_per_second, run_queue, memory}
 const keepSeconds = 300;
 let ws;
+let shownDetail = null;      // the details drawn last: what a kill would end
 
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
@@ -56,18 +57,21 @@ function applyTree(tree) {
   firstTree = false;
   // Open each branch once when it is first seen: the top two levels always, a deeper one
   // when it is small (a session's supervisor), so a small tree shows whole and a big one stays
-  // paged. A branch the reader closed stays closed.
+  // paged. A branch the reader closed stays closed. All of them in one message: the server
+  // takes a page's messages at a bounded rate, and fifty sessions shown are fifty branches.
+  const opening = [];
   const open = (pid, depth) => {
     const n = nodes.get(pid);
     if (!n) return;
     const small = n.children <= 10 && depth < 8;
     if ((depth < 2 || small) && n.children > 0 && !n.open && !autoOpened.has(pid)) {
-      ask({op: "expand", pid});
+      opening.push(pid);
     }
     if (n.children > 0) autoOpened.add(pid);  // decided once it has children
     if (n.open) for (const c of n.shown) open(c, depth + 1);
   };
   for (const r of roots) open(r, 0);
+  if (opening.length > 0) ask({op: "expand", pids: opening});
   drawTree();
 }
 
@@ -142,6 +146,7 @@ function drawTable(table) {
 function select(pid) {
   selected = pid;
   $("#action-result").textContent = "";
+  hideConfirm();
   ask({op: "select", pid});
   drawTree();
 }
@@ -153,8 +158,29 @@ function pidLinks(list) {
   return span;
 }
 
+// What a kill of the process in `d` ends besides it, said before the kill is sent.
+function killConsequence(d) {
+  const under = d.descendants || 0;
+  const said = [];
+  if (under > 0 && isSupervisor(d)) {
+    said.push(`It is a ${d.behaviour}: the ${under} process${under === 1 ? "" : "es"} under it end with it.`);
+  } else if (under > 0) {
+    said.push(`The ${under} process${under === 1 ? "" : "es"} under it end with it if linked to it.`);
+  }
+  said.push(d.root
+    ? "It is the top of its tree: nothing restarts it, and its application stops."
+    : "Its supervisor, if it has one, may start it again under a new pid.");
+  return said.join(" ");
+}
+
+function hideConfirm() {
+  const box = $("#confirm-kill");
+  if (box) box.classList.add("hidden");
+}
+
 function drawDetail(d) {
   const panel = $("#detail");
+  shownDetail = d;
   if (!d) {
     if (selected) $("#detail-title").textContent = `${selected} (not alive)`;
     else panel.classList.add("hidden");
@@ -270,9 +296,11 @@ function onMessage(event) {
   }
 }
 
+// The token is the page's cookie (HttpOnly: this script never sees it); the browser sends it
+// with the socket's upgrade.
 function connect() {
   const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-  ws = new WebSocket(`${scheme}${location.host}${OBSERVER.prefix}/ws?token=${OBSERVER.token}`);
+  ws = new WebSocket(`${scheme}${location.host}${OBSERVER.prefix}/ws`);
   ws.addEventListener("open", () => {
     $("#connection").textContent = "live";
     $("#connection").classList.add("live");
@@ -315,10 +343,25 @@ function setup() {
     $("#detail").classList.add("hidden");
     drawTree();
   });
+  // Kill asks first, saying what the kill ends; only "Kill" in that question sends it.
   const kill = $("#kill");
-  if (kill) kill.addEventListener("click", () => {
-    if (selected) ask({op: "kill", pid: selected, reason: $("#kill-reason").value.trim() || "kill"});
-  });
+  if (kill) {
+    kill.addEventListener("click", () => {
+      if (!selected || !shownDetail || shownDetail.pid !== selected) return;
+      const reason = $("#kill-reason").value.trim() || "kill";
+      $("#confirm-text").textContent =
+        `Send exit(${selected}, ${reason})? ${killConsequence(shownDetail)}`;
+      $("#confirm-kill").dataset.pid = selected;
+      $("#confirm-kill").dataset.reason = reason;
+      $("#confirm-kill").classList.remove("hidden");
+    });
+    $("#confirm-yes").addEventListener("click", () => {
+      const box = $("#confirm-kill");
+      ask({op: "kill", pid: box.dataset.pid, reason: box.dataset.reason});
+      hideConfirm();
+    });
+    $("#confirm-no").addEventListener("click", hideConfirm);
+  }
   drawCharts();
   connect();
 }

@@ -88,7 +88,7 @@ struct TimeoutSig {
 };
 struct InfoSig {
   Pid requester;
-  Ref ref;
+  Ref ref;  // an alias of the requester: the reply goes through it (see observer.cpp, ask)
 };  // observer: describe yourself
 struct InfoReply {
   Ref ref;

@@ -34,10 +34,13 @@ namespace {
 
 using namespace detail;
 
-// Asks every pid to describe itself and waits up to `timeout` for the answers.
+// Asks every pid to describe itself and waits up to `timeout` for the answers. The answers go
+// to an alias of the caller (as gen_server:call's reply does in OTP), which ends with the wait:
+// a process that answers later (busy past the timeout) has its answer dropped, not left in the
+// caller's mailbox for good.
 Co<std::vector<ProcessInfo>> ask(std::vector<Pid> pids, Duration timeout) {
   Proc* me = current_or_throw("observer");
-  const Ref ref = make_ref();
+  const Ref ref = alias_as(me, AliasMode::explicit_unalias).ref;
   for (const Pid& pid : pids) send_signal(pid, make_msg<InfoSig>(InfoSig{me->pid(), ref}));
   std::unordered_map<std::uint64_t, std::optional<ProcessInfo>> got;
   const Duration deadline = otp::now() + timeout;
@@ -54,6 +57,11 @@ Co<std::vector<ProcessInfo>> ask(std::vector<Pid> pids, Duration timeout) {
       continue;
     }
     got.emplace(from.id(), std::move(reply->info));
+  }
+  // Answers taken in between the last receive and here are in the mailbox already: flush them.
+  unalias_as(me, ref);
+  while (co_await receive<InfoReply>([ref](const InfoReply& r) { return r.ref == ref; },
+                                     Duration::zero())) {
   }
   std::unordered_map<std::uint64_t, Pid> parents;
   for (auto& [pid, parent] : me->rt->snapshot_with_parents()) parents.emplace(pid.id(), parent);

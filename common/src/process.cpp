@@ -51,7 +51,7 @@ void answer_dead(const Pid& target, Msg* m) noexcept {
     case SigKind::info: {
       auto& s = value_of<InfoSig>(m);
       try {
-        deliver(s.requester, make_msg<InfoReply>(InfoReply{s.ref, std::nullopt}));
+        deliver(Alias{s.requester, s.ref}, make_msg<InfoReply>(InfoReply{s.ref, std::nullopt}));
       } catch (...) {
       }
       break;
@@ -281,7 +281,7 @@ void handle(Proc* p, Msg* m) {
         break;
       case SigKind::info: {
         auto& s = value_of<InfoSig>(m);
-        deliver(s.requester, make_msg<InfoReply>(InfoReply{s.ref, describe(p)}));
+        deliver(Alias{s.requester, s.ref}, make_msg<InfoReply>(InfoReply{s.ref, describe(p)}));
         break;
       }
       default:

@@ -1,3 +1,5 @@
+#include <thread>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -109,6 +111,39 @@ TEST(Observer, InfoOfADeadProcessIsEmpty) {
   auto [pid, ref] = otp_test::spawn_monitored(me, []() -> otp::Co<void> { co_return; });
   ASSERT_TRUE(otp_test::await_down(me, ref));
   EXPECT_FALSE(me.await(otp::observer::info(pid)));
+}
+
+// A process that answers after the asker gave up: its reply goes to the asker's alias, which
+// ended with the wait, so it is dropped instead of staying in the asker's mailbox for good.
+TEST(Observer, ALateAnswerIsDroppedNotLeftInTheAskersMailbox) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  struct Go {};
+  struct Done {};
+  // Busy for 300 ms without a wait point: it answers the observer's signal only after.
+  auto [slow, slow_ref] = otp_test::spawn_monitored(me, [me = me.pid()]() -> otp::Co<void> {
+    co_await otp::receive<Go>();
+    otp::send(me, Go{});
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    co_await otp::receive<otp_test::Never>();
+  });
+  auto [asker, asker_ref] = otp_test::spawn_monitored(me, [me = me.pid(), slow]() -> otp::Co<void> {
+    co_await otp::receive<Go>();
+    co_await otp::observer::info(slow, std::chrono::milliseconds(50));  // gives up: busy
+    otp::send(me, Done{});
+    co_await otp::receive<otp_test::Never>();
+  });
+  otp::send(slow, Go{});
+  ASSERT_TRUE(me.receive<Go>(kWait));  // slow is in its sleep
+  otp::send(asker, Go{});
+  ASSERT_TRUE(me.receive<Done>(kWait));
+  // Once slow waits again it has answered the asker too (the signals come in order).
+  auto again = me.await(otp::observer::info(slow, kWait));
+  ASSERT_TRUE(again);
+  EXPECT_NE(again->status, otp::ProcessInfo::Status::busy);
+  auto info = me.await(otp::observer::info(asker, kWait));
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->mailbox, 0u);
 }
 
 }  // namespace

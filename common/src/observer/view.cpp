@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "otp/process.hpp"
+#include "otp/receive.hpp"
 #include "otp/table.hpp"
 
 namespace otp::observer {
@@ -92,6 +93,68 @@ Co<Snapshot> snapshot(Duration timeout) {
                                  look.owner, look.size, std::move(look.rows)});
   }
   co_return s;
+}
+
+namespace {
+struct SnapshotReady {};  // to a waiter's alias: the snapshot being taken is there
+}  // namespace
+
+// Set while a snapshot is being taken; its end (the snapshot stored, or the taker's frame
+// destroyed by an exit) clears the flag and tells the waiters, who then find the snapshot or
+// take one themselves.
+struct Snapshots::Taking {
+  Snapshots& s;
+  ~Taking() {
+    std::vector<Alias> waiters;
+    {
+      std::lock_guard lock(s.m_);
+      s.taking_ = false;
+      waiters.swap(s.waiters_);
+    }
+    for (const Alias& a : waiters) otp::send(a, SnapshotReady{});
+  }
+};
+
+Co<std::shared_ptr<const Snapshot>> Snapshots::get(bool renew) {
+  Duration timeout{}, patience{};
+  for (bool waited = false;; waited = true) {
+    std::optional<Alias> wait;
+    {
+      std::lock_guard lock(m_);
+      if (!renew && latest_ &&
+          (std::chrono::steady_clock::now() < fresh_until_ || (waited && taking_)))
+        co_return latest_;
+      if (!renew && taking_ && !waited) {
+        // A reply alias: a late SnapshotReady (after the timeout below) is dropped.
+        wait = otp::alias(AliasOption::reply);
+        waiters_.push_back(*wait);
+        patience = std::chrono::seconds(1) + 2 * cost_;
+      } else {
+        taking_ = true;
+        timeout = std::chrono::milliseconds(250) + cost_;
+      }
+    }
+    if (!wait) break;
+    (void)co_await otp::receive<SnapshotReady>(patience);
+    otp::unalias(*wait);
+    std::lock_guard lock(m_);
+    std::erase(waiters_, *wait);
+  }
+  Taking taking{*this};
+  const auto start = std::chrono::steady_clock::now();
+  auto snap = std::make_shared<const Snapshot>(co_await snapshot(timeout));
+  const auto done = std::chrono::steady_clock::now();
+  std::lock_guard lock(m_);
+  cost_ = std::chrono::duration_cast<Duration>(done - start);
+  fresh_until_ = done + std::max(interval_, 2 * cost_);
+  latest_ = snap;
+  ++taken_;
+  co_return snap;
+}
+
+std::uint64_t Snapshots::taken() const {
+  std::lock_guard lock(m_);
+  return taken_;
 }
 
 Brief::Brief(const ProcessInfo& p)
@@ -310,8 +373,24 @@ nlohmann::json View::update(const Snapshot& snap) {
   // The details.
   nlohmann::json detail = nullptr;
   if (auto id = pid_id(selected_)) {
-    for (const auto& p : snap.processes)
-      if (p.pid.id() == *id) detail = detail_json(p);
+    for (const auto& p : snap.processes) {
+      if (p.pid.id() != *id) continue;
+      detail = detail_json(p);
+      // What a kill takes with it, for the page to say before it sends one: the processes
+      // under it (a supervisor's children end with it), and whether it is the top of its
+      // tree (no supervisor above it to start it again: its application stops).
+      std::size_t under = 0;
+      std::vector<std::uint64_t> todo{*id};
+      while (!todo.empty()) {
+        const auto found = kids.find(todo.back());
+        todo.pop_back();
+        if (found == kids.end()) continue;
+        under += found->second.size();
+        for (std::size_t k : found->second) todo.push_back(snap.processes[k].pid.id());
+      }
+      detail["descendants"] = under;
+      detail["root"] = !p.parent || !index.contains(p.parent.id());
+    }
   }
   if (first_ || detail != sent_detail_) out["detail"] = detail;
   sent_detail_ = std::move(detail);

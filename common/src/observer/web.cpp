@@ -1,26 +1,38 @@
 // The web observer (otp/observer/web.hpp): the page, the checks, the socket's loop.
 //
 // A page's socket is served by its connection's process: it waits for the page's requests up
-// to the next tick, and at each tick takes a snapshot and sends View::update (nothing when
-// nothing changed but the system line). A request that changes what the page shows (open a
-// branch, select, search, sort) is answered at once with an update. Ticks are `interval`
-// apart, or twice the time an update took when that is longer (half a million processes).
+// to the next tick, and at each tick gets the shared snapshot (Snapshots: the last one while it
+// is fresh, so N pages read the runtime once an interval, not N times) and sends View::update
+// (nothing when nothing changed but the system line). A request that changes what the page
+// shows (open a branch, select, search, sort) is answered at once with an update. Ticks are
+// `interval` apart, or twice the time an update took when that is longer.
+//
+// A page's requests pass a token bucket (WebOptions::messages_per_second, bursts of twice
+// that): a client past it is closed with 1008 rather than having its messages dropped, since
+// a page that lost requests would show what its reader did not ask for, and the page itself
+// never comes near the limit.
 //
 // Requests, one JSON object per WebSocket message:
 //   {"op": "expand"|"collapse"|"more"|"select", "pid": "<0.7.0>"}
+//   {"op": "expand", "pids": ["<0.7.0>", ...]}  the branches the page opens by itself
 //   {"op": "search", "text": "eric"}          -> {"found": pid or null} and an update
 //   {"op": "table", "sort": "mailbox", "descending": true, "filter": "", "limit": 100}
 //   {"op": "kill", "pid": "<0.9.0>", "reason": "kill"}  -> {"killed": pid} or {"error": ...}
 #include "otp/observer/web.hpp"
 
 #include <array>
+#include <cerrno>
 #include <deque>
 #include <memory>
 #include <mutex>
-#include <random>
+#include <stdexcept>
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <strings.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 #include "otp/http/websocket.hpp"
 #include "otp/logger.hpp"
@@ -39,16 +51,40 @@ extern const std::string_view page_js;
 
 namespace {
 
+// `n` bytes from the kernel's CSPRNG: getrandom(2), or /dev/urandom where the kernel is older
+// than getrandom. A token an attacker could predict (a seeded mt19937's) is no token.
+void random_bytes(unsigned char* out, std::size_t n) {
+  std::size_t got = 0;
+  while (got < n) {
+    const ssize_t r = ::getrandom(out + got, n - got, 0);
+    if (r > 0) {
+      got += static_cast<std::size_t>(r);
+    } else if (r < 0 && errno == ENOSYS) {
+      break;
+    } else if (r < 0 && errno != EINTR) {
+      throw std::runtime_error("getrandom failed");
+    }
+  }
+  if (got == n) return;
+  const int fd = ::open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error("no /dev/urandom");
+  while (got < n) {
+    const ssize_t r = ::read(fd, out + got, n - got);
+    if (r <= 0 && errno != EINTR) break;
+    if (r > 0) got += static_cast<std::size_t>(r);
+  }
+  ::close(fd);
+  if (got < n) throw std::runtime_error("short read from /dev/urandom");
+}
+
 // The tokens of the pages served, newest last; the oldest go past 256.
 class Tokens {
  public:
   std::string issue() {
-    std::array<std::uint64_t, 2> words{};
-    {
-      std::lock_guard lock(m_);
-      for (auto& w : words) w = rng_();
-    }
-    std::string token = fmt::format("{:016x}{:016x}", words[0], words[1]);
+    std::array<unsigned char, 16> bytes{};
+    random_bytes(bytes.data(), bytes.size());
+    std::string token;
+    for (unsigned char b : bytes) token += fmt::format("{:02x}", b);
     std::lock_guard lock(m_);
     tokens_.push_back(token);
     if (tokens_.size() > 256) tokens_.pop_front();
@@ -63,12 +99,15 @@ class Tokens {
  private:
   mutable std::mutex m_;
   std::deque<std::string> tokens_;
-  std::mt19937_64 rng_{std::random_device{}()};
 };
 
 struct Shared {
-  explicit Shared(WebOptions o) : options(std::move(o)) {}
+  explicit Shared(WebOptions o)
+      : options(std::move(o)),
+        snapshots(options.snapshots ? options.snapshots
+                                    : std::make_shared<Snapshots>(options.interval)) {}
   WebOptions options;
+  std::shared_ptr<Snapshots> snapshots;
   Tokens tokens;
   std::mutex m;
   Pid hidden;  // the own listener, when started by Web::start
@@ -87,22 +126,50 @@ bool host_ok(const http::Request& req, const WebOptions& options) {
          (options.address != "0.0.0.0" && options.address != "::" && name == options.address);
 }
 
+bool peer_ok(std::string_view address, const WebOptions& options) {
+  const bool loopback =
+      address.starts_with("127.") || address == "::1" || address.starts_with("::ffff:127.");
+  for (const auto& allowed : options.peers) {
+    if (allowed == "*" || allowed == address || (allowed == "loopback" && loopback)) return true;
+  }
+  return false;
+}
+
 bool origin_ok(const http::Request& req) {
   auto origin = req.header("Origin");
   auto host = req.header("Host");
   return origin && host && *origin == "http://" + std::string(*host);
 }
 
-std::string query_value(std::string_view query, std::string_view key) {
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const auto part = query.substr(0, amp);
-    if (part.starts_with(key) && part.size() > key.size() && part[key.size()] == '=')
-      return std::string(part.substr(key.size() + 1));
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
+// The token's cookie, one per port: two observers on one host (cookies do not tell ports
+// apart) keep a token each.
+std::string cookie_name(const http::Request& req) {
+  const auto host = req.header("Host").value_or("");
+  const auto name = host_name(host);
+  std::string port(host.substr(std::min(host.size(), name.size() + 1)));
+  if (port.empty() || port.find_first_not_of("0123456789") != std::string::npos) port = "";
+  return port.empty() ? "observer_token" : "observer_token_" + port;
+}
+
+// Whether any cookie of that name (a browser may send several, from several paths) is a
+// token this observer issued.
+bool has_token(const http::Request& req, const Tokens& tokens) {
+  const std::string name = cookie_name(req);
+  for (const auto& [key, value] : req.headers) {
+    if (key.size() != 6 || strncasecmp(key.c_str(), "cookie", 6) != 0) continue;
+    std::string_view rest = value;
+    while (!rest.empty()) {
+      const auto semi = rest.find(';');
+      std::string_view part = rest.substr(0, semi);
+      while (part.starts_with(' ')) part.remove_prefix(1);
+      if (part.starts_with(name) && part.size() > name.size() && part[name.size()] == '=' &&
+          tokens.valid(part.substr(name.size() + 1)))
+        return true;
+      if (semi == std::string_view::npos) break;
+      rest.remove_prefix(semi + 1);
+    }
   }
-  return "";
+  return false;
 }
 
 std::string html_escape(std::string_view s) {
@@ -139,10 +206,12 @@ http::Response page(const std::shared_ptr<Shared>& shared, http::Request& req) {
   std::string html(detail::page_html);
   html = replace_all(std::move(html), "/*OBSERVER_CSS*/", detail::page_css);
   html = replace_all(std::move(html), "/*OBSERVER_JS*/", detail::page_js);
-  html = replace_all(std::move(html), "{{token}}", shared->tokens.issue());
   html = replace_all(std::move(html), "{{prefix}}", html_escape(shared->options.prefix));
   html = replace_all(std::move(html), "{{readonly}}", shared->options.readonly ? "true" : "false");
   auto response = http::Response::text(200, std::move(html), "text/html; charset=utf-8");
+  response.headers.emplace_back(
+      "Set-Cookie", fmt::format("{}={}; Path={}; HttpOnly; SameSite=Strict", cookie_name(req),
+                                shared->tokens.issue(), shared->options.prefix));
   response.headers.emplace_back("Cache-Control", "no-store");
   response.headers.emplace_back("X-Frame-Options", "DENY");
   response.headers.emplace_back("Content-Security-Policy",
@@ -167,24 +236,48 @@ void send(http::WebSocket& ws, const nlohmann::json& j) {
   (void)ws.send_text(text);
 }
 
+// A page's messages: `rate` a second, in bursts of up to twice as many.
+class Bucket {
+ public:
+  explicit Bucket(unsigned rate) : rate_(rate), tokens_(2.0 * rate) {}
+  bool take() {
+    const auto now = std::chrono::steady_clock::now();
+    tokens_ =
+        std::min(2.0 * rate_, tokens_ + rate_ * std::chrono::duration<double>(now - last_).count());
+    last_ = now;
+    if (tokens_ < 1) return false;
+    tokens_ -= 1;
+    return true;
+  }
+
+ private:
+  double rate_, tokens_;
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
 Co<void> serve(std::shared_ptr<Shared> shared, http::WebSocket& ws) {
+  if (!peer_ok(ws.socket().peer_address(), shared->options)) {
+    otp::log::warning("observer: a socket from {} refused (WebOptions::peers)",
+                      ws.socket().peer_address());
+    ws.close(1008, "forbidden peer");
+    co_return;
+  }
   View view;
   {
     std::lock_guard lock(shared->m);
     if (shared->hidden) view.hide(shared->hidden);
   }
   send(ws, nlohmann::json{{"hello", {{"readonly", shared->options.readonly}}}});
+  Bucket bucket(shared->options.messages_per_second);
   auto next = std::chrono::steady_clock::now();
   Duration cost{};  // what the last update took
   for (;;) {
     const auto now = std::chrono::steady_clock::now();
     if (now >= next) {
-      // A runtime with many processes takes longer to read: wait for the late answers, and
-      // leave at least twice the reading's time between two updates (a page costs a third of
-      // a core at most).
-      const Duration timeout = std::chrono::milliseconds(250) + cost;
-      Snapshot snap = co_await snapshot(timeout);
-      nlohmann::json update = view.update(snap);
+      // The snapshot every page shares; the page that finds it stale takes the next one (and
+      // then waits twice that long, as the snapshot stays fresh for twice its reading's time).
+      auto snap = co_await shared->snapshots->get();
+      nlohmann::json update = view.update(*snap);
       send(ws, update);
       const auto done = std::chrono::steady_clock::now();
       cost = std::chrono::duration_cast<Duration>(done - now);
@@ -196,8 +289,15 @@ Co<void> serve(std::shared_ptr<Shared> shared, http::WebSocket& ws) {
       if (msg.reason() == Reason::timeout()) continue;
       co_return;
     }
-    const bool changed = co_await Web::apply(view, msg->data, shared->options.readonly,
-                                             [&ws](const nlohmann::json& j) { send(ws, j); });
+    if (!bucket.take()) {
+      otp::log::warning("observer: a page sent more than {} messages a second; closed",
+                        shared->options.messages_per_second);
+      ws.close(1008, "too many messages");
+      co_return;
+    }
+    const bool changed =
+        co_await Web::apply(view, msg->data, shared->options.readonly, *shared->snapshots,
+                            [&ws](const nlohmann::json& j) { send(ws, j); });
     if (changed) next = std::chrono::steady_clock::now();
   }
 }
@@ -213,8 +313,7 @@ void install(http::Router& router, const std::shared_ptr<Shared>& shared) {
       [shared](const http::Request& req) -> std::optional<http::Response> {
         if (!host_ok(req, shared->options) || !origin_ok(req))
           return http::Response::error(403, "forbidden origin");
-        if (!shared->tokens.valid(query_value(req.query, "token")))
-          return http::Response::error(403, "unknown token");
+        if (!has_token(req, shared->tokens)) return http::Response::error(403, "unknown token");
         return std::nullopt;
       });
 }
@@ -223,10 +322,24 @@ void install(http::Router& router, const std::shared_ptr<Shared>& shared) {
 
 Co<bool> Web::apply(View& view, std::string_view text, bool readonly,
                     const std::function<void(const nlohmann::json&)>& reply) {
+  Snapshots fresh(Duration::zero());  // one of its own: each call reads the runtime anew
+  co_return co_await apply(view, text, readonly, fresh, reply);
+}
+
+Co<bool> Web::apply(View& view, std::string_view text, bool readonly, Snapshots& snapshots,
+                    const std::function<void(const nlohmann::json&)>& reply) {
   nlohmann::json req = nlohmann::json::parse(text, nullptr, false);
   if (!req.is_object()) co_return false;
   const std::string op = field(req, "op");
-  if (op == "expand") {
+  if (op == "expand" && req.contains("pids")) {
+    const auto& pids = req["pids"];
+    if (!pids.is_array()) co_return false;
+    std::size_t n = 0;
+    for (const auto& pid : pids) {
+      if (++n > 1000) break;
+      if (pid.is_string()) view.expand(pid.get<std::string>());
+    }
+  } else if (op == "expand") {
     view.expand(field(req, "pid"));
   } else if (op == "collapse") {
     view.collapse(field(req, "pid"));
@@ -242,17 +355,28 @@ Co<bool> Web::apply(View& view, std::string_view text, bool readonly,
                limit != req.end() && limit->is_number_unsigned() ? limit->get<std::size_t>()
                                                                  : std::size_t{100});
   } else if (op == "search") {
-    Snapshot snap = co_await snapshot();
-    auto found = view.search(snap, field(req, "text"));
+    // The last snapshot first; one new when it has no such process (started since, perhaps).
+    auto snap = co_await snapshots.get();
+    auto found = view.search(*snap, field(req, "text"));
+    if (!found) {
+      snap = co_await snapshots.get(true);
+      found = view.search(*snap, field(req, "text"));
+    }
     reply(nlohmann::json{{"found", found ? nlohmann::json(*found) : nlohmann::json(nullptr)}});
   } else if (op == "kill") {
     if (readonly) {
       reply(nlohmann::json{{"error", "read-only observer"}});
       co_return false;
     }
-    Snapshot snap = co_await snapshot();
+    // The last snapshot is enough to find the pid (a pid is never reused, and an exit to one
+    // that ended since does nothing); a new one when the pid started since.
+    auto snap = co_await snapshots.get();
     const std::string pid_text = field(req, "pid");
-    auto pid = find_pid(snap, pid_text);
+    auto pid = find_pid(*snap, pid_text);
+    if (!pid) {
+      snap = co_await snapshots.get(true);
+      pid = find_pid(*snap, pid_text);
+    }
     if (!pid) {
       reply(nlohmann::json{{"error", "no process " + pid_text}});
       co_return false;

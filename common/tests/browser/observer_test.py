@@ -6,7 +6,6 @@ One Chromium for the whole file; each wait is bounded (WebDriverWait), none is a
 """
 
 import http.client
-import re
 import sys
 import unittest
 import urllib.parse
@@ -27,15 +26,17 @@ const parent = document.querySelector(`#tree li.node[data-pid="${arguments[0]}"]
 return !!(parent && parent.querySelector(`:scope > ul > li.node[data-pid="${arguments[1]}"]`));"""
 
 
-def upgrade(url, origin, token):
-    """The status of a WebSocket upgrade to the observer of `url`."""
+def upgrade(url, origin, cookie, query=""):
+    """The status of a WebSocket upgrade to the observer of `url`, with that Cookie header."""
     parts = urllib.parse.urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
     headers = {"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
                "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
     if origin:
         headers["Origin"] = origin
-    conn.request("GET", f"{parts.path}/ws?token={token}", headers=headers)
+    if cookie:
+        headers["Cookie"] = cookie
+    conn.request("GET", f"{parts.path}/ws{query}", headers=headers)
     status = conn.getresponse().status
     conn.close()
     return status
@@ -56,6 +57,12 @@ class Observer(unittest.TestCase):
     def pid_of(self, name, timeout=10):
         return self.browser.wait(lambda d: d.execute_script(ROW_PID_BY_NAME, name), timeout,
                                  f"{name} never showed in the tree")
+
+    def confirm_text(self):
+        """The kill's question while it is shown, else ""."""
+        return self.browser.driver.execute_script(
+            "const b = document.querySelector('#confirm-kill');"
+            "return b && !b.classList.contains('hidden') ? b.textContent.trim() : '';")
 
     def click_row(self, pid):
         def click(d):
@@ -109,6 +116,12 @@ class Observer(unittest.TestCase):
         self.browser.wait(lambda d: 'login: "carol"' in self.detail_state())
         self.assertEqual(self.browser.find("#kill-reason")[0].get_attribute("value"), "kill")
         self.browser.find("#kill")[0].click()
+        # Nothing is sent before the question, which says what the kill ends.
+        question = self.browser.wait(lambda d: self.confirm_text(), 10, "no confirmation")
+        self.assertIn(f"exit({old}, kill)", question)
+        self.assertIn("Its supervisor", question)
+        self.assertEqual(self.browser.driver.execute_script(ROW_PID_BY_NAME, "carol_server"), old)
+        self.browser.find("#confirm-yes")[0].click()
         new = self.browser.wait(
             lambda d: (p := d.execute_script(ROW_PID_BY_NAME, "carol_server")) != old and p, 10,
             "no new carol_server")
@@ -122,15 +135,31 @@ class Observer(unittest.TestCase):
         box.send_keys(pid + "\n")
         self.browser.wait(lambda d: f"found {pid}" in self.browser.find("#search-result")[0].text)
         self.browser.wait(lambda d: "HangTen.Supervisor" in self.browser.find("#detail-title")[0].text)
+        # Its kill would end every session: the question says so, and Cancel sends nothing.
+        self.browser.find("#kill")[0].click()
+        question = self.browser.wait(lambda d: self.confirm_text(), 10, "no confirmation")
+        self.assertRegex(question, r"the \d+ process(es)? under it end with it")
+        self.browser.find("#confirm-no")[0].click()
+        self.assertEqual(self.confirm_text(), "")
+        self.assertEqual(self.pid_of("HangTen.Supervisor"), pid)
 
     def test_6_a_foreign_origin_is_refused(self):
-        token = re.search(r'token: "([0-9a-f]{32})"', self.browser.driver.page_source).group(1)
+        # The token is a cookie the page's script cannot read, and not in the page.
+        cookie = next(c for c in self.browser.driver.get_cookies()
+                      if c["name"].startswith("observer_token"))
+        self.assertTrue(cookie["httpOnly"])
+        self.assertEqual(cookie.get("sameSite"), "Strict")
+        token = cookie["value"]
+        self.assertNotIn(token, self.browser.driver.page_source)
+        self.assertEqual(self.browser.driver.execute_script("return document.cookie"), "")
         url = self.app.observer_url
         host = urllib.parse.urlsplit(url).netloc
-        self.assertEqual(upgrade(url, "http://evil.example", token), 403)
-        self.assertEqual(upgrade(url, None, token), 403)
-        self.assertEqual(upgrade(url, f"http://{host}", "0" * 32), 403)
-        self.assertEqual(upgrade(url, f"http://{host}", token), 101)
+        jar = f"{cookie['name']}={token}"
+        self.assertEqual(upgrade(url, "http://evil.example", jar), 403)
+        self.assertEqual(upgrade(url, None, jar), 403)
+        self.assertEqual(upgrade(url, f"http://{host}", f"{cookie['name']}={'0' * 32}"), 403)
+        self.assertEqual(upgrade(url, f"http://{host}", None, f"?token={token}"), 403)
+        self.assertEqual(upgrade(url, f"http://{host}", jar), 101)
 
     def test_7_read_only_has_no_kill_button(self):
         with Program([PROGRAM, "--observer", "0", "--observer-readonly"]) as readonly:

@@ -184,6 +184,39 @@ TEST(ObserverView, DetailsHaveLinksParentTrapExitAndTheStateThroughItsFormatter)
   EXPECT_EQ(j["detail"]["links"].size(), 2u);  // the child and the caller
 }
 
+// What the page says before a kill: how many processes end with it, and whether it is the top
+// of its tree (no supervisor to start it again).
+TEST(ObserverView, DetailsCountTheProcessesUnderItAndSayWhetherItIsATop) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::ChildSpec inner{.id = "inner",
+                       .start =
+                           [] {
+                             return otp::Supervisor::start_link({leaf("x", 1), leaf("y", 2)});
+                           },
+                       .type = otp::ChildType::supervisor};
+  auto sup = me.await(otp::Supervisor::start_link(otp::Name::local("top"), {inner, leaf("a", 3)}));
+  ASSERT_TRUE(sup.ok());
+  auto children = me.await(otp::Supervisor::which_children(sup.pid()));
+  ASSERT_EQ(children.size(), 2u);
+  const auto inner_pid = children[0].id == "inner" ? children[0].pid : children[1].pid;
+  const auto leaf_pid = children[0].id == "inner" ? children[1].pid : children[0].pid;
+  otp::observer::View view;
+  auto detail = [&](const otp::Pid& pid) {
+    view.select(pid.to_string());
+    return view.update(me.await(otp::observer::snapshot()))["detail"];
+  };
+  Json top = detail(sup.pid());
+  EXPECT_EQ(top["descendants"], 4) << top.dump();  // inner, x, y and a
+  EXPECT_EQ(top["root"], true);
+  Json mid = detail(inner_pid);
+  EXPECT_EQ(mid["descendants"], 2);
+  EXPECT_EQ(mid["root"], false);
+  Json low = detail(leaf_pid);
+  EXPECT_EQ(low["descendants"], 0);
+  EXPECT_EQ(low["root"], false);
+}
+
 TEST(ObserverView, ABigBranchIsPagedAndMoreShowsMore) {
   otp::Runtime rt({.threads = 2});
   otp::Scoped me(rt);

@@ -9,20 +9,28 @@
 //   otp::observer::Web::mount(router, {});                         // GET /observer, WS /observer/ws
 //
 // The page (common/observer/: HTML, CSS and JS, embedded at build time) opens a WebSocket to
-// <prefix>/ws; the connection's process takes a snapshot every `interval` and pushes what
-// changed (otp/observer/view.hpp); the page sends what it opens, selects, searches and kills.
+// <prefix>/ws; the connection's process pushes what changed every `interval`
+// (otp/observer/view.hpp), from the snapshot all pages share (Snapshots: one reading of the
+// runtime per interval, however many pages); the page sends what it opens, selects, searches
+// and kills, at most `messages_per_second`.
 //
-// Safety. Only a page the observer served may talk to it: each page load gets a fresh token
-// (kept among the last 256), and the WebSocket upgrade is refused (403) unless its Host is a
-// loopback name or the bound address, its Origin is that same host (no other site, and no DNS
-// rebinding, reaches it from a victim's browser), and it carries a known token. `readonly`
-// leaves the kill action out of the page and refuses it on the socket.
+// Safety. Only a page the observer served may talk to it: each page load gets a fresh token of
+// 128 bits from the kernel's CSPRNG (getrandom; kept among the last 256) in a cookie, HttpOnly
+// and SameSite=Strict, so it is never in a URL (a log, the history, a Referer), the page's
+// script cannot read it, and the browser sends it only with the observer's own requests. The
+// WebSocket upgrade is refused (403) unless its Host is a loopback name or the bound address,
+// its Origin is that same host (no other site, and no DNS rebinding, reaches it from a victim's
+// browser), and it carries a known token; the socket is then closed (1008) unless its peer's
+// address is one `peers` allows (loopback only, by default). `readonly` leaves the kill action
+// out of the page and refuses it on the socket.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -40,6 +48,16 @@ struct WebOptions {
   bool readonly = false;              // no kill button, and kill refused
   std::string prefix = "/observer";   // where mount puts the page
   Duration interval = std::chrono::milliseconds(500);  // between two updates of a page
+  // Who may open the socket, by the peer's address: "loopback" (127.0.0.0/8, ::1), an address
+  // ("192.168.1.20"), or "*" for anyone.
+  std::vector<std::string> peers = {"loopback"};
+  // A page's messages: this many a second, in bursts of up to twice as many; past it the
+  // socket is closed (1008). The page sends one per click, and its own opening of branches as
+  // one message per update.
+  unsigned messages_per_second = 20;
+  // Where the pages take their snapshots; none: one of this Web's own, with `interval`. One
+  // given to two mounts serves both.
+  std::shared_ptr<Snapshots> snapshots;
 };
 
 class Web {
@@ -55,10 +73,14 @@ class Web {
   static Co<Result<Started>> start(WebOptions options);
 
   // Applies one message of a page to its View, as the page's WebSocket does: {"op": "expand" |
-  // "collapse" | "more" | "select", "pid"}, {"op": "search", "text"}, {"op": "table", "sort",
-  // "descending", "filter", "limit"}, {"op": "kill", "pid", "reason"}. Answers (search, kill)
-  // go to `reply`; anything else, malformed JSON included, is ignored. True when the page is due
-  // an update at once.
+  // "collapse" | "more" | "select", "pid"}, {"op": "expand", "pids": [...]} (up to 1000),
+  // {"op": "search", "text"}, {"op": "table", "sort", "descending", "filter", "limit"},
+  // {"op": "kill", "pid", "reason"}. Answers (search, kill) go to `reply`; anything else,
+  // malformed JSON included, is ignored. True when the page is due an update at once. Search
+  // and kill read the runtime from `snapshots` (the last one while it is fresh); the overload
+  // without takes a new snapshot each time.
+  static Co<bool> apply(View& view, std::string_view text, bool readonly, Snapshots& snapshots,
+                        const std::function<void(const nlohmann::json&)>& reply);
   static Co<bool> apply(View& view, std::string_view text, bool readonly,
                         const std::function<void(const nlohmann::json&)>& reply);
 };
