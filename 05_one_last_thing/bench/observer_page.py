@@ -6,9 +6,9 @@
 
 Starts `hang_ten serve` on a free loopback port, opens --sessions sessions over HTTP
 (POST /sessions on --clients keep-alive connections), measures the service's CPU for --seconds
-with no page open, then opens /observer's WebSocket as the page does (the token from the page,
-its Origin, the branches it opens by itself: the top two levels, and every small branch) and
-measures, with the page open:
+with no page open, then opens /observer's WebSocket as the page does (the token from the
+page's cookie, its Origin, the branches it opens by itself: the top two levels, and every small
+branch) and measures, with the page open:
   * the size of the first update, and of the updates that answer the page's expand requests;
   * the size of the updates and the time between them while nothing changes, and the CPU;
   * the size of the updates after --kills Servers are killed from the page (the Servers of the
@@ -78,11 +78,12 @@ def open_sessions(port, total, clients):
 class WebSocket:
     """A client of the observer's WebSocket: text frames, masked as a client's must be."""
 
-    def __init__(self, port, path):
+    def __init__(self, port, path, cookie):
         self.sock = socket.create_connection(("127.0.0.1", port))
         key = base64.b64encode(os.urandom(16)).decode()
         self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                           f"Origin: http://127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                           f"Origin: http://127.0.0.1:{port}\r\nCookie: {cookie}\r\n"
+                           "Upgrade: websocket\r\n"
                            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
                            "Sec-WebSocket-Version: 13\r\n\r\n").encode())
         head = b""
@@ -242,12 +243,13 @@ def main():
               f"({100 * idle / args.seconds:.1f}% of a core)")
 
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        conn.request("GET", "/observer")
-        html = conn.getresponse().read().decode()
+        conn.request("GET", "/observer", headers={"Host": f"127.0.0.1:{port}"})
+        reply = conn.getresponse()
+        html = reply.read().decode()
+        cookie = reply.getheader("Set-Cookie", "").split(";", 1)[0]  # the page's token
         conn.close()
-        token = re.search(r'token: "([0-9a-f]+)"', html).group(1)
         prefix = re.search(r'prefix: "([^"]*)"', html).group(1)
-        ws = WebSocket(port, f"{prefix}/ws?token={token}")
+        ws = WebSocket(port, f"{prefix}/ws", cookie)
         page = Page(ws)
         hello = ws.receive(30)
         first_at = time.monotonic()
@@ -294,7 +296,8 @@ def main():
         killed = 0
         kill_sizes = []
         while killed < args.kills:
-            servers = page.shown_servers()[:args.kills - killed]
+            # Rounds of 20, within the page's message limit (20 a second, bursts of 40).
+            servers = page.shown_servers()[:min(20, args.kills - killed)]
             if not servers:
                 break
             round_start = time.monotonic()
