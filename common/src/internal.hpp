@@ -89,7 +89,7 @@ struct TimeoutSig {
 struct InfoSig {
   Pid requester;
   Ref ref;  // an alias of the requester: the reply goes through it (see observer.cpp, ask)
-};  // observer: describe yourself
+};          // observer: describe yourself
 struct InfoReply {
   Ref ref;
   std::optional<ProcessInfo> info;
