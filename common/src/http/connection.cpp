@@ -203,6 +203,7 @@ class Connection {
         http10_ = msg.version() == 10;
         head_ = msg.method() == bhttp::verb::head;
         Request req = to_request(std::move(msg));
+        req.peer = socket_.peer_address();
         bool go_on = co_await answer(std::move(req), keep_alive);
         if (go_on) go_on = co_await drain_output();
         if (!go_on) co_return false;

@@ -203,6 +203,11 @@ std::string replace_all(std::string text, std::string_view what, std::string_vie
 
 http::Response page(const std::shared_ptr<Shared>& shared, http::Request& req) {
   if (!host_ok(req, shared->options)) return http::Response::error(403, "forbidden host");
+  // The page carries the token's cookie: it goes to an allowed peer only, as the socket does.
+  if (!peer_ok(req.peer, shared->options)) {
+    otp::log::warning("observer: the page refused to {} (WebOptions::peers)", req.peer);
+    return http::Response::error(403, "forbidden peer");
+  }
   std::string html(detail::page_html);
   html = replace_all(std::move(html), "/*OBSERVER_CSS*/", detail::page_css);
   html = replace_all(std::move(html), "/*OBSERVER_JS*/", detail::page_js);

@@ -244,12 +244,16 @@ TEST(ObserverWeb, APageWithinTheLimitStaysOpen) {
   EXPECT_EQ(page.close_code(2s), 0);                                         // still open
 }
 
-TEST(ObserverWeb, TheSocketIsClosedToAPeerNotAllowed) {
+// A peer not allowed gets neither the page (which carries the token's cookie) nor a socket.
+TEST(ObserverWeb, ThePageAndTheSocketAreRefusedToAPeerNotAllowed) {
   otp::observer::WebOptions options;
   options.peers = {"192.0.2.1"};  // not loopback
   Observer o(options);
-  Page page(o, o.cookie(), 5s);
-  EXPECT_EQ(page.close_code(), 1008);
+  auto page =
+      HttpClient("127.0.0.1", o.port).request("GET", "/observer", {}, {{"Host", host_of(o.port)}});
+  EXPECT_EQ(page.status, 403);
+  EXPECT_FALSE(page.header("Set-Cookie").has_value());
+  EXPECT_THROW(Page(o, o.cookie(), 5s), std::exception);
 }
 
 TEST(ObserverWeb, ExpandTakesTheBranchesThePageOpensByItselfInOneMessage) {

@@ -50,6 +50,7 @@ struct Request {
   Headers headers;
   std::string body;
   std::vector<std::pair<std::string, std::string>> params;  // route parameters, set by Router
+  std::string peer;  // the address of the connection's other end: "127.0.0.1", "::1"
 
   // The first header of that name, case-insensitively.
   std::optional<std::string_view> header(std::string_view name) const;
