@@ -4,6 +4,7 @@
 // that the restarts stay within the supervisors' intensity (3 in 5 s).
 #include <array>
 #include <chrono>
+#include <random>
 #include <string_view>
 #include <thread>
 
@@ -85,17 +86,21 @@ TEST_P(Kills, AThousandKillsRestartOnlyWhatWasKilled) {
   EXPECT_FALSE(logs.contains("start_error"));
 }
 
-// A port the kernel says is free now.
+// A free port below the kernel's ephemeral range (32768 and up on Linux): no other process's
+// connect or bind to port 0 takes it in the moment it is free between two listeners.
 std::uint16_t free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in at{};
-  at.sin_family = AF_INET;
-  at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t size = sizeof at;
-  bind(fd, reinterpret_cast<sockaddr*>(&at), size);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&at), &size);
-  close(fd);
-  return ntohs(at.sin_port);
+  std::mt19937 rng(std::random_device{}());
+  for (;;) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in at{};
+    at.sin_family = AF_INET;
+    at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    at.sin_port =
+        htons(static_cast<std::uint16_t>(std::uniform_int_distribution<int>(20000, 32000)(rng)));
+    const bool free = bind(fd, reinterpret_cast<sockaddr*>(&at), sizeof at) == 0;
+    close(fd);
+    if (free) return ntohs(at.sin_port);
+  }
 }
 
 // The listener, killed with every reason the observer offers, a thousand times on its own port:

@@ -1,6 +1,7 @@
 // otp::net TCP sockets: modes, ownership, errors, and lifetimes that follow
 // processes. Loopback only, on ephemeral ports.
 #include <ostream>
+#include <random>
 #include <string>
 #include <thread>
 #include <utility>
@@ -365,10 +366,25 @@ TEST(Tcp, OwnerKilledMidReadClosesTheSocket) {
 
 // As a port closes with its owner in Erlang: by the time a listener's owner is seen to exit
 // (here, by a monitor), its port is free, so a restart can always bind it again.
+// A free port below the kernel's ephemeral range (32768 and up on Linux): no other process's
+// connect or listen(0) takes it in the moment it is free between two listeners, as one did under
+// `ctest -j2` with port 0's choice.
+std::uint16_t port_outside_the_ephemeral_range() {
+  std::mt19937 rng(std::random_device{}());
+  for (;;) {
+    const auto port =
+        static_cast<std::uint16_t>(std::uniform_int_distribution<int>(20000, 32000)(rng));
+    if (auto l = net::listen(port)) {
+      net::close(l.value());
+      return port;
+    }
+  }
+}
+
 TEST(Tcp, AListenersPortIsFreeWhenItsOwnersExitIsSeen) {
   otp::Runtime rt({.threads = 2});
   otp::Scoped me(rt);
-  std::uint16_t port = 0;
+  const std::uint16_t port = port_outside_the_ephemeral_range();
   const otp::Reason reasons[] = {otp::Reason::kill(), otp::Reason::shutdown(),
                                  otp::Reason::other("boom"), otp::Reason::normal()};
   for (int i = 0; i < 1000; ++i) {
@@ -380,8 +396,12 @@ TEST(Tcp, AListenersPortIsFreeWhenItsOwnersExitIsSeen) {
       co_await net::accept(l.value());  // waits for ever
     });
     auto bound = me.receive<Port>(kWait);
-    ASSERT_TRUE(bound) << "listen failed in round " << i;
-    port = bound->port;
+    if (!bound) {
+      auto down = await_down(me, ref);
+      FAIL() << "listen failed in round " << i << ": "
+             << (down ? down->reason.to_string() : std::string("(still running)"));
+    }
+    ASSERT_EQ(bound->port, port);
     // A normal exit signal does not end a process that does not trap exits: it exits by itself.
     otp::exit(pid, reason == otp::Reason::normal() ? otp::Reason::other("normal_end") : reason);
     ASSERT_TRUE(await_down(me, ref));

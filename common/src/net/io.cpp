@@ -9,6 +9,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <pthread.h>
+#include <sys/socket.h>
 
 #include "otp/detail/exit_hook.hpp"
 
@@ -741,8 +742,14 @@ void ListenerState::close_now() {
 
 void ListenerState::close_at_once() {
   std::lock_guard lock(am);
+  if (!acceptor || !acceptor->is_open()) return;
+  // Out of LISTEN first, on this thread: close() alone may leave the socket listening a little
+  // longer, when the IO thread holds a reference to it at that moment (epoll_wait polling the
+  // descriptor), and a new listener on the port would fail with eaddrinuse meanwhile. A socket
+  // that no longer listens does not stand in a reuse_address bind's way.
+  ::shutdown(acceptor->native_handle(), SHUT_RDWR);
   boost::system::error_code ignored;
-  if (acceptor) acceptor->close(ignored);
+  acceptor->close(ignored);
 }
 
 }  // namespace otp::net::detail

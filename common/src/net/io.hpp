@@ -79,7 +79,10 @@
 // close(): as a port closes with its owner in Erlang, whoever hears of the
 // exit, a supervisor restarting the owner above all, can bind the port again.
 // (Posted to the IO thread, the close came after the Down in most runs, and a
-// restarted listener failed with eaddrinuse.) Stop
+// restarted listener failed with eaddrinuse.) It shuts the socket down before
+// it closes it: a close alone can leave the socket listening a little longer
+// when the IO thread holds a reference to it just then (epoll polling the
+// descriptor), which two test processes side by side showed in one run of 2. Stop
 // (Runtime::shutdown): the command queue is closed, the thread joined, every
 // state still in the table is closed from the stopping thread (the IO thread
 // is gone, so nothing races it), and then the io_context is destroyed with
