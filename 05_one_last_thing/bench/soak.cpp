@@ -613,8 +613,9 @@ const char* usage = R"(soak: stage 05's service under load while a chaos process
                  (a few seconds) before its checks.
   --clients N    client threads, each with one keep-alive connection; default 8
   --logins N     logins shared among the clients, each owned by one; default 64
-  --stash S      memory (sessions are processes; the chaos crashes Servers and kills
-                 SubSupervisors and user supervisors) or redis (a redis-server of the
+  --stash S      memory (sessions are processes; the chaos strikes any process of a
+                 session with kill, shutdown, a reason of its own or normal, and crashes
+                 Servers) or redis (a redis-server of the
                  program's own, restarted every 15 s; the chaos kills the stash's
                  connection process every 7 s); default memory
   --seed N       the random seed (default: from the clock; printed)
