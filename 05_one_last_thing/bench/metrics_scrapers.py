@@ -1,9 +1,10 @@
 """What /metrics scrapers cost the validations: wrk's validate p99 while eight clients scrape
-/metrics as fast as they can, beside the same eight scraping /healthz (the same client load on an
-endpoint that reads nothing).
+/metrics (each every --interval; 0: as fast as it can), beside the same eight scraping /healthz
+(the same client load on an endpoint that reads nothing).
 
   /usr/bin/python3 05_one_last_thing/bench/metrics_scrapers.py \\
       [--hang-ten build/release/05_one_last_thing/hang_ten] [--sessions 10000] [--seconds 10]
+      [--interval 0.1]
 
 Starts `hang_ten serve` on a free loopback port, opens --sessions sessions, then runs
 `wrk -t2 -c64 --latency -s common/bench/http/validate.lua` three times: alone, beside eight
@@ -52,9 +53,9 @@ def open_sessions(port, n):
     return pairs
 
 
-def scrape(port, path, stop, counts, index):
+def scrape(port, path, stop, counts, index, interval):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    while not stop.is_set():
+    while not stop.wait(interval):
         conn.request("GET", path)
         reply = conn.getresponse()
         reply.read()
@@ -64,12 +65,12 @@ def scrape(port, path, stop, counts, index):
     conn.close()
 
 
-def wrk(port, tokens, seconds, scrapers_path=None):
+def wrk(port, tokens, seconds, interval, scrapers_path=None):
     stop = threading.Event()
     counts = [0] * 8
     threads = []
     if scrapers_path:
-        threads = [threading.Thread(target=scrape, args=(port, scrapers_path, stop, counts, i))
+        threads = [threading.Thread(target=scrape, args=(port, scrapers_path, stop, counts, i, interval))
                    for i in range(8)]
         for t in threads:
             t.start()
@@ -96,22 +97,31 @@ def main():
         ROOT, "build/release/05_one_last_thing/hang_ten"))
     parser.add_argument("--sessions", type=int, default=10000)
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--interval", type=float, default=0.1)
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("metrics_scrapers: wrk is not installed (apt-get install wrk)")
     port = free_port()
+    # Its output to a file: a pipe nobody reads would fill with the stop's log and hold it.
+    log = tempfile.TemporaryFile("w+")
     service = subprocess.Popen([args.hang_ten, "serve", "--listen", f"127.0.0.1:{port}"],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                               stdout=log, stderr=subprocess.STDOUT, text=True)
     try:
-        if "serving" not in service.stdout.readline():
-            sys.exit("metrics_scrapers: hang_ten serve did not start")
+        deadline = time.monotonic() + 30
+        while True:
+            log.seek(0)
+            if "serving" in log.read():
+                break
+            if time.monotonic() > deadline or service.poll() is not None:
+                sys.exit("metrics_scrapers: hang_ten serve did not start")
+            time.sleep(0.05)
         pairs = open_sessions(port, args.sessions)
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
             f.write("return {" + ",".join(f'"{l}","{t}"' for l, t in pairs) + "}\n")
             tokens = f.name
         for label, path in (("alone", None), ("8 scraping /healthz", "/healthz"),
                             ("8 scraping /metrics", "/metrics")):
-            r = wrk(port, tokens, args.seconds, path)
+            r = wrk(port, tokens, args.seconds, args.interval, path)
             print(f"validate, {label:20}: p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, "
                   f"{r['req_per_s']:.0f} req/s, non-200 {r['non200']}; "
                   f"scrapes {r['scrapes_per_s']:.0f}/s", flush=True)
