@@ -112,6 +112,15 @@ class Program:
         self.proc.stdout.close()
 
 
+# The pid of the observer tree's row named arguments[0], or null.
+ROW_PID_BY_NAME = """
+for (const row of document.querySelectorAll('#tree .row')) {
+  const name = row.querySelector('.name');
+  if (name && name.textContent === arguments[0]) return row.dataset.pid;
+}
+return null;"""
+
+
 class Browser:
     """chromedriver and one headless Chromium."""
 
@@ -136,6 +145,24 @@ class Browser:
 
     def find(self, css):
         return self.driver.find_elements(By.CSS_SELECTOR, css)
+
+    def pid_of(self, name, timeout=10):
+        """The pid of the observer tree's row `name`, once it shows."""
+        return self.wait(lambda d: d.execute_script(ROW_PID_BY_NAME, name), timeout,
+                         f"{name} never showed in the tree")
+
+    def click_row(self, pid):
+        """Clicks the observer tree's row of `pid` (again, if it is redrawn under the click)."""
+        def click(d):
+            rows = self.find(f'#tree .row[data-pid="{pid}"]')
+            if not rows:
+                return False
+            try:
+                rows[0].click()
+                return True
+            except Exception:  # redrawn under the click: try again
+                return False
+        self.wait(click, 10, f"could not click {pid}")
 
     def __exit__(self, *exc):
         try:

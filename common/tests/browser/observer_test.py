@@ -10,16 +10,9 @@ import sys
 import unittest
 import urllib.parse
 
-from harness import Browser, Program, free_port, require_browser
+from harness import ROW_PID_BY_NAME, Browser, Program, free_port, require_browser
 
 PROGRAM = None
-
-ROW_PID_BY_NAME = """
-for (const row of document.querySelectorAll('#tree .row')) {
-  const name = row.querySelector('.name');
-  if (name && name.textContent === arguments[0]) return row.dataset.pid;
-}
-return null;"""
 
 CHILD_OF = """
 const parent = document.querySelector(`#tree li.node[data-pid="${arguments[0]}"]`);
@@ -55,8 +48,7 @@ class Observer(unittest.TestCase):
         cls.app.__exit__(None, None, None)
 
     def pid_of(self, name, timeout=10):
-        return self.browser.wait(lambda d: d.execute_script(ROW_PID_BY_NAME, name), timeout,
-                                 f"{name} never showed in the tree")
+        return self.browser.pid_of(name, timeout)
 
     def confirm_text(self):
         """The kill's question while it is shown, else ""."""
@@ -65,16 +57,7 @@ class Observer(unittest.TestCase):
             "return b && !b.classList.contains('hidden') ? b.textContent.trim() : '';")
 
     def click_row(self, pid):
-        def click(d):
-            rows = self.browser.find(f'#tree .row[data-pid="{pid}"]')
-            if not rows:
-                return False
-            try:
-                rows[0].click()
-                return True
-            except Exception:  # redrawn under the click: try again
-                return False
-        self.browser.wait(click, 10, f"could not click {pid}")
+        self.browser.click_row(pid)
 
     def detail_state(self):
         return self.browser.find("#detail-state")[0].text

@@ -10,17 +10,9 @@ import http.client
 import sys
 import unittest
 
-from harness import Browser, Program, free_port, require_browser
+from harness import ROW_PID_BY_NAME, Browser, Program, free_port, require_browser
 
 PROGRAM = None
-
-ROW_PID_BY_NAME = """
-for (const row of document.querySelectorAll('#tree .row')) {
-  const name = row.querySelector('.name');
-  if (name && name.textContent === arguments[0]) return row.dataset.pid;
-}
-return null;"""
-
 
 def healthz(url):
     """The status of GET /healthz, or None when nothing answers."""
@@ -38,19 +30,8 @@ def healthz(url):
 class Serve(unittest.TestCase):
     def kill_from_the_page(self, browser, name):
         """Selects `name` in the tree, clicks Kill and answers the page's question with yes."""
-        pid = browser.wait(lambda d: d.execute_script(ROW_PID_BY_NAME, name), 10,
-                           f"{name} never showed in the tree")
-
-        def click(d):
-            rows = browser.find(f'#tree .row[data-pid="{pid}"]')
-            if not rows:
-                return False
-            try:
-                rows[0].click()
-                return True
-            except Exception:  # redrawn under the click: try again
-                return False
-        browser.wait(click, 10, f"could not click {name}")
+        pid = browser.pid_of(name)
+        browser.click_row(pid)
         browser.wait(lambda d: name in browser.find("#detail-title")[0].text, 10)
         browser.find("#kill")[0].click()
         yes = browser.wait(lambda d: [b for b in browser.find("#confirm-yes") if b.is_displayed()],
