@@ -191,6 +191,7 @@ class Connection {
       if (parser_->is_header_done() && !framed_) {
         framed_ = true;
         if (auto refusal = check_framing()) {
+          head_ = parser_->get().method() == bhttp::verb::head;  // its refusal has no body
           refuse(refusal->first, refusal->second);
           co_return false;
         }
