@@ -71,7 +71,8 @@ std::vector<bool> head_requests(std::string_view sent) {
     boost::beast::error_code ec;
     const auto n = parser.put(boost::asio::buffer(sent.data(), sent.size()), ec);
     if (ec || !parser.is_done()) {
-      heads.push_back(false);  // refused (4xx) or never complete: answered without a HEAD's rule
+      // Refused (4xx) or never complete: a HEAD's rule holds once its head was read.
+      heads.push_back(parser.is_header_done() && parser.get().method() == bhttp::verb::head);
       break;
     }
     heads.push_back(parser.get().method() == bhttp::verb::head);

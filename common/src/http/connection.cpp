@@ -191,7 +191,6 @@ class Connection {
       if (parser_->is_header_done() && !framed_) {
         framed_ = true;
         if (auto refusal = check_framing()) {
-          head_ = parser_->get().method() == bhttp::verb::head;  // its refusal has no body
           refuse(refusal->first, refusal->second);
           co_return false;
         }
@@ -355,8 +354,11 @@ class Connection {
     }
   }
 
-  // Answers a refusal that closes the connection, counts and logs it.
+  // Answers a refusal that closes the connection, counts and logs it. A HEAD whose head was
+  // read gets the head of the answer only, whatever came after it (a framing check, the body's
+  // limit, a read timeout); a refusal before the head was read answers in full.
   void refuse(int status, std::string_view why) {
+    if (parser_ && parser_->is_header_done()) head_ = parser_->get().method() == bhttp::verb::head;
     const std::string message =
         status == 400 ? "bad request: " + std::string(why) : std::string(why);
     send(Response::error(status, message), false);

@@ -479,6 +479,30 @@ TEST(HttpServer, ATransferEncodingNotEndingInChunkedIs400AndCloses) {
   EXPECT_EQ(deleted->load(), 0);
 }
 
+// A HEAD refused once its head was read (two Host fields, a bad coding, a bad chunk) is answered
+// with the head alone: a client that sent HEAD reads no body, and would take one for the next
+// answer. Refused before its head was complete, it is answered in full (nothing says HEAD yet).
+TEST(HttpServer, AHeadRefusedAfterItsHeadWasReadIsAnsweredWithoutABody) {
+  otp::Runtime rt({.threads = 1});
+  otp::Scoped me(rt);
+  auto deleted = std::make_shared<std::atomic<int>>(0);
+  Options options;
+  options.body_limit = 8;
+  for (const char* request :
+       {"HEAD /echo HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n",
+        "HEAD /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
+        "HEAD /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"}) {
+    const auto out = me.await(otp::http::answer_bytes(smuggling_target(deleted), options, request));
+    EXPECT_TRUE(out.starts_with("HTTP/1.1 4")) << request << ": " << out;
+    EXPECT_NE(out.find("Content-Length: "), std::string::npos) << out;
+    EXPECT_TRUE(out.ends_with("\r\n\r\n")) << request << ": " << out;
+  }
+  const auto bad_line = me.await(
+      otp::http::answer_bytes(smuggling_target(deleted), options, "HEAD /echo HTTP/9\r\n\r\n"));
+  EXPECT_TRUE(bad_line.starts_with("HTTP/1.1 400")) << bad_line;
+  EXPECT_FALSE(bad_line.ends_with("\r\n\r\n")) << bad_line;
+}
+
 TEST(HttpServer, TransferEncodingWithContentLengthIs400AndCloses) {
   otp::Runtime rt({.threads = 1});
   otp::Scoped me(rt);
