@@ -42,24 +42,14 @@ inline auto boom(const std::string& login) {
 }
 
 // Calls the user's Server. A crash or a kill of the Server (or of its SubSupervisor) leaves a
-// moment when the session is there but its Server is not yet: the call then gives the
-// supervisors a few turns to restart it, rather than answering as if there were no session (a
-// valid token refused, a live session not found): a few turns, then up to about 100 ms.
-// Nothing: no Server even so.
-template <class Request>
-otp::Co<otp::Result<otp::detail::reply_t<Server, Request>>> call_server(std::string login,
-                                                                        Request request) {
-  for (int attempt = 0;; ++attempt) {
-    Request sent = request;  // named: GCC 12 frees a braced one twice
-    auto reply = co_await Server::try_call(via(login, "server"), std::move(sent));
-    const bool answered = reply.ok();
-    if (answered || attempt == 100 || !via(login, "sup").whereis()) co_return reply;
-    if (attempt < 10) {
-      co_await otp::yield();
-    } else {
-      co_await otp::sleep(std::chrono::milliseconds(1));
-    }
-  }
+// moment when the session is there but its Server is not yet: while the session's supervisor
+// is alive, the call waits for the restart (up to about 100 ms) rather than answering as if
+// there were no session (a valid token refused, a live session not found).
+template <class Request, class... Args>
+auto call_server(const std::string& login, Args... args) {
+  return Server::call_through_restart<Request>(
+      via(login, "server"), [login] { return via(login, "sup").whereis().has_value(); },
+      std::move(args)...);
 }
 
 // Ends the user's session; false when there is none.
@@ -74,8 +64,7 @@ inline otp::Co<std::pair<User, bool>> open(std::string login) {
   if (in_redis) co_return co_await RedisStash::open(check_login(login), Token::generate());
   for (int attempt = 0;; ++attempt) {  // a session that is ending now is started anew
     auto started = co_await create(login);
-    Server::Show request;
-    auto user = co_await call_server(login, request);
+    auto user = co_await call_server<Server::Show>(login);
     if (user) co_return std::pair{std::move(user).value(), started.ok()};
     if (started.reason() == otp::Reason::other("max_children")) throw TooManySessions();
     if (attempt == 3) throw std::runtime_error(fmt::format("could not start {}", login));
@@ -85,8 +74,7 @@ inline otp::Co<std::pair<User, bool>> open(std::string login) {
 // The user, or nothing when there is no session.
 inline otp::Co<std::optional<User>> find(std::string login) {
   if (in_redis) co_return co_await RedisStash::find(check_login(login));
-  Server::Show request;
-  auto user = co_await call_server(login, request);
+  auto user = co_await call_server<Server::Show>(login);
   if (!user) co_return std::nullopt;
   co_return std::move(user).value();
 }
@@ -95,8 +83,7 @@ inline otp::Co<std::optional<User>> find(std::string login) {
 // the session's (or there is no session).
 inline otp::Co<std::optional<int>> validate(std::string login, std::string token) {
   if (in_redis) co_return co_await RedisStash::validate(check_login(login), std::move(token));
-  Server::Validate request{std::move(token)};  // named: GCC 12 frees a braced one twice
-  auto count = co_await call_server(login, std::move(request));
+  auto count = co_await call_server<Server::Validate>(login, std::move(token));
   if (!count) co_return std::nullopt;
   co_return count.value();
 }
@@ -104,8 +91,7 @@ inline otp::Co<std::optional<int>> validate(std::string login, std::string token
 // A new token for the session; nothing when there is no session.
 inline otp::Co<std::optional<User>> rotate(std::string login) {
   if (in_redis) co_return co_await RedisStash::rotate(check_login(login), Token::generate());
-  Server::Rotate request;
-  auto user = co_await call_server(login, request);
+  auto user = co_await call_server<Server::Rotate>(login);
   if (!user) co_return std::nullopt;
   co_return std::move(user).value();
 }

@@ -1,17 +1,15 @@
 // hang_ten: the stage's console, and `hang_ten serve`, the HTTP service (hang_ten --help).
-#include <csignal>
 #include <cstdio>
 #include <string>
-#include <vector>
 
 #include <CLI/CLI.hpp>
-#include <fcntl.h>
 #include <fmt/ranges.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "application.hpp"
 #include "hang_ten.hpp"
+#include "otp/http/flags.hpp"
+#include "otp/net/address.hpp"
 #include "service.hpp"
 
 using Args = otp::Console::Args;
@@ -30,42 +28,11 @@ static std::string known(const std::string& login) {
   return login;
 }
 
-// "host:port" for --listen, "redis://host:port" for --stash.
-static std::string split_address(const std::string& text, std::string& host, std::uint16_t& port) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0) return "expected host:port, e.g. 127.0.0.1:4000";
-  try {
-    const int p = std::stoi(text.substr(colon + 1));
-    if (p < 0 || p > 65535 || std::to_string(p) != text.substr(colon + 1))
-      throw std::out_of_range("");
-    host = text.substr(0, colon);
-    port = static_cast<std::uint16_t>(p);
-  } catch (const std::exception&) {
-    return "the port must be a number from 0 to 65535";
-  }
-  return "";
-}
-
-// Who may call the API (docs/service.md): the Host of a request must be a loopback name, the
-// --listen address or an --allowed-host (else 421: a rebound DNS name); its Origin, when a
-// browser sends one, the service's own or an --allowed-origin (else 403: a page elsewhere); its
-// body JSON (else 415: a form or a text/plain fetch another site may send without asking).
-struct CallerPolicy {
-  std::vector<std::string> hosts;
-  std::vector<std::string> origins;
-
-  void apply(otp::http::Options& options) const {
-    options.allowed_hosts = {"localhost", "127.0.0.1", "[::1]", "::1", options.address};
-    options.allowed_hosts.insert(options.allowed_hosts.end(), hosts.begin(), hosts.end());
-    options.allowed_origins = origins;
-    options.json_bodies_only = true;
-  }
-};
-
 // Starts the HTTP listener as a child of the application: its URL, or why it could not.
 static otp::Result<std::string> start_service(otp::Scoped& me, otp::http::Options options,
-                                              const CallerPolicy& policy, bool observer_readonly) {
-  policy.apply(options);
+                                              bool observer_readonly) {
+  options.allowed_hosts.push_back(options.address);  // `serve host:port` may name another
+  options.json_bodies_only = true;  // a form another site may post without asking: 415
   otp::observer::WebOptions observer;
   observer.readonly = observer_readonly;
   auto started = me.await(otp::Supervisor::start_child(
@@ -84,42 +51,6 @@ static std::size_t default_max_sessions() {
   return static_cast<std::size_t>(pages) * static_cast<std::size_t>(page) / 4 / 10'000;
 }
 
-// A connection is a file descriptor: as many as the hard limit allows, and a word when that
-// is fewer than --max-connections (past the limit accept fails, instead of answering 503).
-static void raise_file_limit(std::size_t max_connections) {
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
-  limit.rlim_cur = limit.rlim_max;
-  setrlimit(RLIMIT_NOFILE, &limit);
-  if (limit.rlim_cur != RLIM_INFINITY && max_connections + 64 > limit.rlim_cur)
-    fmt::print(stderr, "hang_ten serve: at most {} open files: fewer than --max-connections {}\n",
-               limit.rlim_cur, max_connections);
-}
-
-// SIGINT and SIGTERM, for `serve`: from catch_stop_signals() on, they are written to a pipe
-// that wait_for_stop() reads; so is the end of the application ('a').
-static int signal_pipe[2];
-static void catch_stop_signals() {
-  if (pipe2(signal_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
-  struct sigaction sa {};
-  sa.sa_handler = [](int) {
-    const int saved = errno;
-    [[maybe_unused]] auto n = write(signal_pipe[1], "x", 1);
-    errno = saved;
-  };
-  sa.sa_flags = SA_RESTART;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-}
-static void application_stopped() { [[maybe_unused]] auto n = write(signal_pipe[1], "a", 1); }
-// What woke it: 'x' a signal, 'a' the application's end.
-static char wait_for_stop() {
-  char c = 'x';
-  while (read(signal_pipe[0], &c, 1) < 0 && errno == EINTR) {
-  }
-  return c;
-}
-
 int main(int argc, char** argv) {
   otp::Runtime rt;
   otp::Scoped me(rt);
@@ -134,50 +65,26 @@ int main(int argc, char** argv) {
       ->check([&](const std::string& s) {
         if (s == "memory") return std::string();
         if (!s.starts_with("redis://")) return std::string("use memory or redis://host:port");
-        otp::redis::Options o;
-        std::string why = split_address(s.substr(8), o.host, o.port);
-        if (why.empty()) config.redis = o;
-        return why;
+        try {
+          auto address = otp::net::Address::parse(s.substr(8));
+          config.redis = otp::redis::Options{.host = address.host, .port = address.port};
+        } catch (const std::invalid_argument& e) {
+          return std::string(e.what());
+        }
+        return std::string();
       });
 
   otp::http::Options http;
-  std::string listen = "127.0.0.1:4000";
   CLI::App* serve =
       console.cli().add_subcommand("serve", "runs the HTTP service until SIGINT or SIGTERM");
-  serve->fallthrough();  // the console's flags may follow `serve` too
-  serve->add_option("--listen", listen, "the address and port to listen on")
-      ->capture_default_str()
-      ->check([&](const std::string& s) { return split_address(s, http.address, http.port); });
-  serve
-      ->add_option("--body-limit", http.body_limit, "the largest request body, in bytes (else 413)")
-      ->capture_default_str();
-  serve
-      ->add_option("--header-limit", http.header_limit,
-                   "the largest request head, in bytes (else 431)")
-      ->capture_default_str();
-  serve->add_option("--max-connections", http.max_connections, "connections at once (else 503)")
-      ->capture_default_str();
-  CallerPolicy policy;
-  serve
-      ->add_option("--allowed-host", policy.hosts,
-                   "a name clients reach the service by, besides the loopback names and the "
-                   "--listen address (repeatable; else 421)")
-      ->type_name("NAME");
-  serve
-      ->add_option("--allowed-origin", policy.origins,
-                   "an origin (http://host:port) whose pages may call the API, besides the "
-                   "service's own (repeatable; else 403)")
-      ->type_name("ORIGIN");
+  serve->fallthrough();                // the console's flags may follow `serve` too
+  otp::http::add_flags(*serve, http);  // --listen, the limits, --allowed-host, --allowed-origin
   config.max_sessions = default_max_sessions();
   serve
       ->add_option("--max-sessions", config.max_sessions,
                    "sessions at once with the memory stash, else POST /sessions answers 503 "
                    "(default: a quarter of this machine's memory at 10 KB a session; 0: no limit)")
       ->capture_default_str();
-  console.flag(*serve, "--idle-timeout", "closes a keep-alive connection idle this long",
-               http.idle_timeout);
-  console.flag(*serve, "--read-timeout", "answers 408 to a request not read in this time",
-               http.read_timeout);
 
   console.command("new", "<login>", "starts a session for <login>", [&](const Args& a) {
     if (hang_ten::in_redis) {
@@ -232,17 +139,23 @@ int main(int argc, char** argv) {
                     if (!user) throw no_session(a[0]);
                     return fmt::format("\"{}\"", user->token.reveal());
                   });
-  console.command(
-      "serve", "[host:port]", "serves the HTTP API from this console", [&](const Args& a) {
-        otp::http::Options options = http;
-        if (!a.empty()) {
-          if (auto why = split_address(a[0], options.address, options.port); !why.empty())
-            throw otp::ConsoleError(why);
-        }
-        auto url = start_service(me, options, policy, console.observer_readonly());
-        if (!url) throw otp::ConsoleError(fmt::format("could not serve: {}", url.reason()));
-        return "serving " + url.value();
-      });
+  console.command("serve", "[host:port]", "serves the HTTP API from this console",
+                  [&](const Args& a) {
+                    otp::http::Options options = http;
+                    if (!a.empty()) {
+                      try {
+                        auto listen = otp::net::Address::parse(a[0]);
+                        options.address = listen.host;
+                        options.port = listen.port;
+                      } catch (const std::invalid_argument& e) {
+                        throw otp::ConsoleError(e.what());
+                      }
+                    }
+                    auto url = start_service(me, options, console.observer_readonly());
+                    if (!url)
+                      throw otp::ConsoleError(fmt::format("could not serve: {}", url.reason()));
+                    return "serving " + url.value();
+                  });
 
   // The application is permanent under `serve`: if its top supervisor ends (killed, or past
   // its restart intensity), the program says why and exits with status 1, as an Erlang node
@@ -250,28 +163,22 @@ int main(int argc, char** argv) {
   console.on_subcommand(
       serve,
       [&] {
-        catch_stop_signals();  // before the URL is printed: whoever reads it may signal at once
-        console.applications().on_stop(
-            [](const otp::Applications::Stopped&) { application_stopped(); });
-        raise_file_limit(http.max_connections);
-        auto url = start_service(me, http, policy, console.observer_readonly());
+        // Before the URL is printed: whoever reads it may signal at once.
+        console.applications().catch_stop_signals();
+        auto url = start_service(me, http, console.observer_readonly());
         if (!url) {
-          fmt::print(stderr, "hang_ten serve: cannot listen on {}: {}\n", listen, url.reason());
+          fmt::print(stderr, "hang_ten serve: cannot listen on {}:{}: {}\n", http.address,
+                     http.port, url.reason());
           return 1;
         }
         fmt::print("HangTen serving {} ({} stash); SIGINT or SIGTERM stops it\n", url.value(),
                    hang_ten::in_redis ? "redis" : "memory");
         std::fflush(stdout);
-        wait_for_stop();
-        if (auto stopped = console.applications().stopped()) {
-          fmt::print(stderr, "hang_ten serve: the application {} stopped ({}): exiting with {}\n",
-                     stopped->name, stopped->reason, stopped->status);
-          return stopped->status;
-        }
-        // In order: the listener first, then each session, whose Server stashes its state.
-        console.applications().stop_all();
-        fmt::print("HangTen stopped\n");
-        return 0;
+        // A signal stops the listener first, then each session, whose Server stashes its
+        // state; the application's end (logged) exits with 1.
+        const int status = console.applications().wait_for_stop();
+        if (status == 0) fmt::print("HangTen stopped\n");
+        return status;
       },
       otp::RestartType::permanent);
 

@@ -46,14 +46,11 @@ struct Metrics {
   otp::Co<std::string> render() {
     using P = otp::http::Prometheus;
     P out;
-    out.gauge("hangten_processes", "Live processes in the runtime.", double(otp::process_count()));
+    out.runtime("hangten");  // hangten_processes, hangten_restarts_total
     if (!in_redis) {
-      const otp::ServerRef sessions(Supervisor::name);  // named: GCC 12 and co_await
-      const auto counts = co_await otp::DynamicSupervisor::count_children(sessions);
+      const auto counts = co_await otp::DynamicSupervisor::count_children(Supervisor::name);
       out.gauge("hangten_sessions", "Live sessions.", double(counts.active));
     }
-    out.counter("hangten_restarts_total", "Children restarted by a supervisor.",
-                double(otp::Supervisor::restarts()));
     out.counter("hangten_sessions_refused_total", "New sessions refused past --max-sessions.",
                 double(sessions_refused.load()));
     out.counter("hangten_validations_total", "Token validations by result.",

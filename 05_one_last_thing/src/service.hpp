@@ -40,65 +40,44 @@ inline Json to_json(const User& u, bool with_token) {
   return out;
 }
 
-// A string field of the JSON body, or a 400 naming it.
-inline std::string field(const Request& req, const char* name) {
-  Json body = req.json();
-  if (!body.is_object() || !body.contains(name) || !body[name].is_string())
-    throw otp::http::Error(400, fmt::format("\"{}\" must be a string", name));
-  return body[name].get<std::string>();
-}
-
-// Runs a route; the errors every route shares become their answers.
-template <class F>
-otp::Co<Response> answer(F route, Request& req) {
-  try {
-    co_return co_await route(req);
-  } catch (const StashUnavailable&) {
-    co_return Response::error(503, "stash unavailable");
-  } catch (const TooManySessions&) {
-    metrics.refused_session();
-    co_return Response::error(503, "too many sessions");
-  } catch (const std::invalid_argument& e) {  // check_login
-    co_return Response::error(400, e.what());
-  }
-}
-template <class F>
-otp::http::Handler handler(F route) {
-  return [route](Request& req) { return answer(route, req); };
-}
-
 inline otp::http::Router routes() {
   otp::http::Router r;
-  r.post("/sessions", handler([](Request& req) -> otp::Co<Response> {
-           auto [user, created] = co_await open(field(req, "login"));
-           co_return Response::json(created ? 201 : 200, to_json(user, true));
-         }));
-  r.post("/sessions/{login}/validate", handler([](Request& req) -> otp::Co<Response> {
-           auto count = co_await validate(std::string(req.param("login")), field(req, "token"));
-           metrics.validated(count.has_value());
-           if (!count) co_return Response::json(403, {{"valid", false}});
-           co_return Response::json(200, {{"valid", true}, {"request_count", *count}});
-         }));
-  r.post("/sessions/{login}/rotate", handler([](Request& req) -> otp::Co<Response> {
-           auto user = co_await rotate(std::string(req.param("login")));
-           if (!user) co_return Response::error(404, "no such session");
-           co_return Response::json(200, to_json(*user, true));
-         }));
-  r.get("/sessions/{login}", handler([](Request& req) -> otp::Co<Response> {
-          auto user = co_await find(std::string(req.param("login")));
-          if (!user) co_return Response::error(404, "no such session");
-          co_return Response::json(200, to_json(*user, false));
-        }));
-  r.del("/sessions/{login}", handler([](Request& req) -> otp::Co<Response> {
-          if (!co_await stop(std::string(req.param("login"))))
-            co_return Response::error(404, "no such session");
-          co_return Response::no_content();
-        }));
+  r.on_error<StashUnavailable>(503, "stash unavailable");
+  r.on_error<TooManySessions>([](const TooManySessions&) {
+    metrics.refused_session();
+    return Response::error(503, "too many sessions");
+  });
+  r.on_error<std::invalid_argument>(400);  // check_login's message
+  r.post("/sessions", [](Request& req) -> otp::Co<Response> {
+    auto [user, created] = co_await open(req.string_field("login"));
+    co_return Response::json(created ? 201 : 200, to_json(user, true));
+  });
+  r.post("/sessions/{login}/validate", [](Request& req) -> otp::Co<Response> {
+    auto count = co_await validate(std::string(req.param("login")), req.string_field("token"));
+    metrics.validated(count.has_value());
+    if (!count) co_return Response::json(403, {{"valid", false}});
+    co_return Response::json(200, {{"valid", true}, {"request_count", *count}});
+  });
+  r.post("/sessions/{login}/rotate", [](Request& req) -> otp::Co<Response> {
+    auto user = co_await rotate(std::string(req.param("login")));
+    if (!user) co_return Response::error(404, "no such session");
+    co_return Response::json(200, to_json(*user, true));
+  });
+  r.get("/sessions/{login}", [](Request& req) -> otp::Co<Response> {
+    auto user = co_await find(std::string(req.param("login")));
+    if (!user) co_return Response::error(404, "no such session");
+    co_return Response::json(200, to_json(*user, false));
+  });
+  r.del("/sessions/{login}", [](Request& req) -> otp::Co<Response> {
+    if (!co_await stop(std::string(req.param("login"))))
+      co_return Response::error(404, "no such session");
+    co_return Response::no_content();
+  });
   r.get("/healthz", [](Request&) { return Response::json(200, {{"status", "ok"}}); });
-  r.get("/metrics", handler([](Request&) -> otp::Co<Response> {
-          co_return Response::text(200, co_await metrics.render(),
-                                   "text/plain; version=0.0.4; charset=utf-8");
-        }));
+  r.get("/metrics", [](Request&) -> otp::Co<Response> {
+    co_return Response::text(200, co_await metrics.render(),
+                             std::string(otp::http::Prometheus::content_type));
+  });
   return r;
 }
 

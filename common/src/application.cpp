@@ -3,14 +3,41 @@
 #include "otp/application.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <csignal>
 #include <mutex>
+#include <stdexcept>
 #include <utility>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "otp/detail/exit_hook.hpp"
 #include "otp/gen_server.hpp"
 #include "otp/logger.hpp"
 
 namespace otp {
+
+namespace {
+
+// What wakes wait_for_stop(): a byte in a pipe, written by the signal handler ('s') or by the
+// exit hook of a top process whose end stops the program ('a'); a handler may only write.
+int g_stop_pipe[2] = {-1, -1};
+
+extern "C" void on_stop_signal(int) {
+  const int saved = errno;
+  [[maybe_unused]] auto n = write(g_stop_pipe[1], "s", 1);
+  errno = saved;
+}
+
+void open_stop_pipe() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (pipe2(g_stop_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe2 failed");
+  });
+}
+
+}  // namespace
 
 const char* to_string(RestartType type) {
   switch (type) {
@@ -129,6 +156,27 @@ void Applications::stop_all() {
     }
     stop(last);
   }
+}
+
+void Applications::catch_stop_signals() {
+  open_stop_pipe();
+  on_stop([](const Stopped&) { [[maybe_unused]] auto n = write(g_stop_pipe[1], "a", 1); });
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+int Applications::wait_for_stop() {
+  if (g_stop_pipe[0] < 0) catch_stop_signals();
+  char woke = 0;
+  while (read(g_stop_pipe[0], &woke, 1) < 0 && errno == EINTR) {
+  }
+  if (auto end = stopped()) return end->status;
+  stop_all();
+  return 0;
 }
 
 bool Applications::running(const std::string& name) const {

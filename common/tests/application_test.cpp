@@ -2,6 +2,7 @@
 #include "otp/application.hpp"
 
 #include <atomic>
+#include <csignal>
 #include <functional>
 #include <string>
 #include <vector>
@@ -139,6 +140,37 @@ TEST_F(Apps, OnStopSetAfterTheEndIsToldAtOnce) {
   int later = 0;
   apps.on_stop([&](const otp::Applications::Stopped& s) { later = s.status; });
   EXPECT_EQ(later, 1);
+}
+
+// wait_for_stop: what `hang_ten serve` and any service's main() do once everything is started.
+// A SIGTERM (caught from catch_stop_signals() on, so the test process lives) stops every
+// application, the last started first, and gives 0.
+TEST_F(Apps, WaitForStopStopsEveryApplicationOnSigtermAndGivesZero) {
+  apps.catch_stop_signals();
+  auto first = apps.start("db", top, RestartType::permanent);
+  auto second = apps.start("web", top, RestartType::permanent);
+  ASSERT_TRUE(first && second);
+  const otp::Ref first_ref = me.monitor(first.value());
+  ASSERT_EQ(std::raise(SIGTERM), 0);
+  EXPECT_EQ(apps.wait_for_stop(), 0);
+  EXPECT_FALSE(apps.running("db"));
+  EXPECT_FALSE(apps.running("web"));
+  EXPECT_FALSE(apps.stopped());  // the program's own stop, not an application's end
+  auto down = otp_test::await_down(me, first_ref);
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->reason, otp::Reason::shutdown());
+}
+
+// ... and the end of a permanent application wakes it too, with that end's status.
+TEST_F(Apps, WaitForStopGivesTheStatusOfAPermanentApplicationsEnd) {
+  apps.catch_stop_signals();
+  auto db = apps.start("db", top, RestartType::permanent);
+  auto web = apps.start("web", top, RestartType::permanent);
+  ASSERT_TRUE(db && web);
+  end(web.value(), otp::Reason::kill());
+  EXPECT_EQ(apps.wait_for_stop(), 1);
+  EXPECT_TRUE(apps.running("db"));  // left to the runtime's end, as a node halts
+  EXPECT_EQ(apps.stopped()->name, "web");
 }
 
 }  // namespace

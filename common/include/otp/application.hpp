@@ -2,12 +2,11 @@
 // for its top process and a restart type; started in order, stopped in reverse.
 //
 //   otp::Applications apps(me);
-//   apps.on_stop([](const otp::Applications::Stopped&) { wake_main_thread(); });
+//   apps.catch_stop_signals();             // SIGINT and SIGTERM now wake wait_for_stop()
 //   auto top = apps.start("hang_ten", [&] { return me.await(Application::start()); },
 //                         otp::RestartType::permanent);
-//   ... wait for SIGTERM or on_stop ...
-//   apps.stop_all();                       // in reverse order of start, each with `shutdown`
-//   return apps.stopped() ? apps.stopped()->status : 0;
+//   return apps.wait_for_stop();           // 0 after a signal (all stopped, the last first),
+//                                          // 1 when a permanent application ended
 //
 // The restart type says what the end of an application's top process means for the program, as
 // application:start/2's Type does for an Erlang node (the node is the program here):
@@ -76,6 +75,17 @@ class Applications {
   bool stop(const std::string& name);
   // Stops every running application, the last started first.
   void stop_all();
+
+  // From now on SIGINT and SIGTERM no longer end the process: they wake wait_for_stop(), as an
+  // end that stops the program does. Call it before the program tells anyone it is up (a
+  // supervisor that reads "serving" may signal at once). For the process, once: signals are
+  // the process's, not one object's.
+  void catch_stop_signals();
+  // Waits for a signal (catch_stop_signals() is called if it was not) or an end that stops the
+  // program, and gives the program's exit status. After a signal it stops every application,
+  // the last started first, and gives 0. After such an end (logged when it happened) it gives
+  // its status and stops nothing more: what is left ends with the runtime, as a node halts.
+  int wait_for_stop();
 
   // Whether `name` is running (started, and its top process not yet gone).
   bool running(const std::string& name) const;

@@ -5,6 +5,9 @@
 
 #include <fmt/format.h>
 
+#include "otp/process.hpp"
+#include "otp/supervisor.hpp"
+
 namespace otp::http {
 
 namespace {
@@ -109,6 +112,13 @@ Prometheus& Prometheus::histogram(std::string_view name, std::string_view help,
   sample(n + "_sum", "", sum);
   sample(n + "_count", "", static_cast<double>(count));
   return *this;
+}
+
+Prometheus& Prometheus::runtime(std::string_view prefix) {
+  gauge(fmt::format("{}_processes", prefix), "Live processes in the runtime.",
+        double(otp::process_count()));
+  return counter(fmt::format("{}_restarts_total", prefix), "Children restarted by a supervisor.",
+                 double(otp::Supervisor::restarts()));
 }
 
 }  // namespace otp::http

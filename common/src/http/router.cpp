@@ -3,6 +3,8 @@
 #include <cctype>
 #include <set>
 
+#include <fmt/format.h>
+
 #include "otp/http/server.hpp"
 
 namespace otp::http {
@@ -79,6 +81,14 @@ nlohmann::json Request::json() const {
   } catch (const nlohmann::json::exception& e) {  // a syntax error, or a number out of range
     throw Error(400, std::string("malformed JSON: ") + e.what());
   }
+}
+
+std::string Request::string_field(std::string_view name) const {
+  const nlohmann::json body = json();
+  const auto field = body.is_object() ? body.find(std::string(name)) : body.end();
+  if (field == body.end() || !field->is_string())
+    throw Error(400, fmt::format("\"{}\" must be a string", name));
+  return field->get<std::string>();
 }
 
 std::optional<std::string_view> Response::header(std::string_view name) const {
@@ -175,11 +185,17 @@ Co<Response> Router::dispatch(Request& req) const {
   }
   req.params.clear();
   matches(found->segments, path, &req.params);
+  std::exception_ptr thrown;
   try {
     co_return co_await found->handler(req);
   } catch (const Error& e) {
     co_return Response::error(e.status, e.what());
+  } catch (...) {
+    thrown = std::current_exception();
   }
+  for (const auto& answer : errors_)
+    if (auto response = answer(thrown)) co_return std::move(*response);
+  std::rethrow_exception(thrown);
 }
 
 }  // namespace otp::http

@@ -15,10 +15,12 @@
 // because its session was being torn down. A kill skips the drain; the connections then finish
 // on their own.
 #include <chrono>
+#include <mutex>
 #include <unordered_set>
 #include <utility>
 
 #include <fmt/format.h>
+#include <sys/resource.h>
 
 #include "connection.hpp"
 #include "otp/gen_server.hpp"
@@ -85,6 +87,22 @@ Co<void> accept_loop(std::shared_ptr<detail::Shared> shared, net::Listener liste
   }
 }
 
+// A connection is a file descriptor: the first listener raises the process's limit of open files
+// to the hard limit, and says so once when even that is short of max_connections (past it,
+// accept fails instead of answering 503).
+void raise_open_files_limit(std::size_t max_connections) {
+  static std::once_flag once;
+  std::call_once(once, [max_connections] {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+    if (limit.rlim_cur != RLIM_INFINITY && max_connections + 64 > limit.rlim_cur)
+      log::warning("http: at most {} open files: fewer than max_connections {}", limit.rlim_cur,
+                   max_connections);
+  });
+}
+
 class Listener : public GenServer<Listener, ListenerState> {
  public:
   using Info = Messages<Opened>;
@@ -95,6 +113,7 @@ class Listener : public GenServer<Listener, ListenerState> {
     otp::trap_exit(true);  // the supervisor's shutdown runs terminate: the drain
     auto shared = std::make_shared<detail::Shared>(std::move(router), std::move(options));
     const auto& o = shared->options;
+    raise_open_files_limit(o.max_connections);
     auto listener = net::listen(o.port, net::ListenOptions{.address = o.address});
     if (!listener) {
       log::error("http: cannot listen on {}:{}: {}", o.address, o.port,

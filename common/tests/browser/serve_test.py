@@ -49,9 +49,9 @@ class Serve(unittest.TestCase):
             status = app.proc.wait(timeout=10)
             output = "".join(app.output)
             self.assertEqual(status, 1, output)
-            self.assertIn("application: hang_ten, exited: killed, type: permanent", output)
-            self.assertIn("hang_ten serve: the application hang_ten stopped (killed): exiting "
-                          "with 1", output)
+            self.assertIn("application: hang_ten, exited: killed, type: permanent: "
+                          "the program stops", output)
+            self.assertNotIn("HangTen stopped", output)  # not an orderly stop
             self.assertIsNone(healthz(app.url))
 
     def test_a_killed_listener_comes_back_on_its_port(self):

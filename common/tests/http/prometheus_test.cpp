@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "otp/http/stats.hpp"
+#include "otp/otp.hpp"
 
 namespace {
 
@@ -97,4 +98,17 @@ TEST(Stats, CountsRequestsByStatusAndLatency) {
   EXPECT_NE(text.find("http_connections_cut_total 1\n"), std::string::npos) << text;
   EXPECT_EQ(count_of(text, "# HELP "), 6);
   EXPECT_EQ(count_of(text, "# TYPE "), 6);
+}
+
+// runtime(): the runtime's own counters under a prefix, each with its HELP and TYPE.
+TEST(Prometheus, RuntimeWritesTheProcessCountAndTheRestarts) {
+  otp::Runtime rt({.threads = 1});
+  otp::Scoped me(rt);
+  Prometheus out;
+  out.runtime("app");
+  const std::string text = out.str();
+  EXPECT_NE(text.find("# TYPE app_processes gauge\napp_processes "), std::string::npos) << text;
+  EXPECT_NE(text.find("# TYPE app_restarts_total counter\napp_restarts_total "), std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("app_processes 0\n"), std::string::npos) << text;  // `me` is one
 }

@@ -1,4 +1,5 @@
 // Router: patterns with parameters, 404, 405 with Allow, plain and coroutine handlers, Error.
+#include <stdexcept>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -109,4 +110,61 @@ TEST(Request, JsonRejectsANumberOutOfRange) {
       EXPECT_TRUE(std::string(e.what()).starts_with("malformed JSON: ")) << e.what();
     }
   }
+}
+
+namespace {
+
+struct Unavailable : std::runtime_error {
+  Unavailable() : std::runtime_error("the store is down") {}
+};
+struct Full : std::runtime_error {
+  Full() : std::runtime_error("full") {}
+};
+
+}  // namespace
+
+// on_error: an exception a handler throws is answered as its on_error says: a status and a
+// message (or its what()), or what a function makes of it; the first that matches wins, and
+// one no on_error names goes on to the connection (which answers 500).
+TEST(Router, OnErrorAnswersTheExceptionsItNames) {
+  int full = 0;
+  Router router;
+  router.on_error<Unavailable>(503, "store unavailable");
+  router.on_error<Full>([&full](const Full& e) {
+    ++full;
+    return Response::error(507, e.what());
+  });
+  router.on_error<std::runtime_error>(502);
+  router.get("/down", [](Request&) -> Response { throw Unavailable(); });
+  router.get("/full", [](Request&) -> otp::Co<Response> { throw Full(); });
+  router.get("/other", [](Request&) -> Response { throw std::runtime_error("other"); });
+  router.get("/logic", [](Request&) -> Response { throw std::logic_error("logic"); });
+  const auto down = dispatch(router, request("GET", "/down"));
+  EXPECT_EQ(down.status, 503);
+  EXPECT_EQ(down.body, R"({"error":"store unavailable"})");
+  const auto got_full = dispatch(router, request("GET", "/full"));
+  EXPECT_EQ(got_full.status, 507);
+  EXPECT_EQ(got_full.body, R"({"error":"full"})");
+  EXPECT_EQ(full, 1);
+  const auto other = dispatch(router, request("GET", "/other"));
+  EXPECT_EQ(other.status, 502);
+  EXPECT_EQ(other.body, R"({"error":"other"})");
+  EXPECT_THROW(dispatch(router, request("GET", "/logic")), std::logic_error);
+}
+
+TEST(Router, StringFieldReadsAStringOfTheJsonBodyOr400NamingIt) {
+  auto field = [](std::string body) {
+    Request req = request("POST", "/x");
+    req.body = std::move(body);
+    try {
+      return req.string_field("login");
+    } catch (const otp::http::Error& e) {
+      return std::to_string(e.status) + " " + e.what();
+    }
+  };
+  EXPECT_EQ(field(R"({"login":"eric"})"), "eric");
+  EXPECT_EQ(field(R"({"login":7})"), R"(400 "login" must be a string)");
+  EXPECT_EQ(field(R"({"name":"eric"})"), R"(400 "login" must be a string)");
+  EXPECT_EQ(field(R"(["login"])"), R"(400 "login" must be a string)");
+  EXPECT_TRUE(field("{").starts_with("400 malformed JSON")) << field("{");
 }

@@ -35,6 +35,11 @@ class Prometheus {
                         std::span<const double> bounds, std::span<const std::uint64_t> counts,
                         double sum, std::uint64_t count);
 
+  // The runtime's own figures, named after `prefix`: <prefix>_processes (a gauge: live
+  // processes) and <prefix>_restarts_total (children restarted by any supervisor). Both are
+  // counters the runtime keeps, so a scrape costs the same at ten processes as at a million.
+  Prometheus& runtime(std::string_view prefix);
+
   // name="value", the value escaped (\\, \", \n).
   static std::string label(std::string_view name, std::string_view value);
 

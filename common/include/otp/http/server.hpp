@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -60,6 +61,9 @@ struct Request {
   // (none at all is accepted), Error(400, "malformed JSON: ...") when the body is not JSON or
   // holds a number no double can (1e400).
   nlohmann::json json() const;
+  // A string field of the body's JSON object, as json() reads it; Error(400, "\"login\" must be
+  // a string") when the body is not an object or the field is missing or not a string.
+  std::string string_field(std::string_view name) const;
 };
 
 struct Response {
@@ -123,8 +127,33 @@ class Router {
   // (otp/http/websocket.hpp); a GET without them, 426 Upgrade Required.
   Router& websocket(std::string pattern, WsHandler h, WsGuard guard = {});
 
+  // An exception of type E (or one derived from it) out of any handler is answered
+  // Response::error(status, message), or with its what() when message is empty:
+  //   router.on_error<StashUnavailable>(503, "stash unavailable");
+  // The first on_error whose type matches wins; Error needs none.
+  template <class E>
+  Router& on_error(int status, std::string message = {}) {
+    return on_error<E>([status, message = std::move(message)](const E& e) {
+      return Response::error(status, message.empty() ? std::string_view(e.what()) : message);
+    });
+  }
+  // ... or with what `answer` makes of it (count it, then answer).
+  template <class E, class F>
+  requires std::is_invocable_r_v<Response, F&, const E&> Router& on_error(F answer) {
+    errors_.push_back([answer = std::move(answer)](std::exception_ptr e) mutable {
+      try {
+        std::rethrow_exception(std::move(e));
+      } catch (const E& error) {
+        return std::optional<Response>(answer(error));
+      } catch (...) {
+        return std::optional<Response>();
+      }
+    });
+    return *this;
+  }
+
   // Finds the route, fills req.params and runs the handler; 404 and 405 as above. An Error the
-  // handler throws is answered here; any other exception propagates.
+  // handler throws is answered here, as is one on_error names; any other exception propagates.
   Co<Response> dispatch(Request& req) const;
   // The WebSocket handler of the route dispatch would pick for req (req.params filled); null
   // when that route is not a WebSocket route.
@@ -150,6 +179,7 @@ class Router {
   }
 
   std::vector<Route> routes_;
+  std::vector<std::function<std::optional<Response>(std::exception_ptr)>> errors_;
 };
 
 struct Stats;
@@ -169,7 +199,9 @@ struct Options {
   // drain below it; when they have not moved for write_timeout, the connection is cut.
   std::size_t output_high_water = 256 * 1024;
   Duration write_timeout = std::chrono::seconds(30);
-  std::size_t max_connections = 10000;  // over it: 503, then close
+  // Over it: 503, then close. The first server raises the process's open-files limit to its
+  // hard limit, and logs a warning when that is fewer than max_connections and 64.
+  std::size_t max_connections = 10000;
   // The names a request's Host (its port left out) may have; another is answered 421
   // Misdirected Request. Empty: any.
   std::vector<std::string> allowed_hosts;

@@ -11,9 +11,11 @@
 #include <string>
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include "observer_lab.hpp"
 #include "otp/console.hpp"
+#include "otp/net/address.hpp"
 #include "otp/testing/redis_server.hpp"
 
 using Args = otp::Console::Args;
@@ -28,12 +30,12 @@ int jobs_per_second(const std::string& word) {
 }
 
 otp::redis::Options redis_address(const std::string& text) {
-  const auto colon = text.rfind(':');
-  const std::string port = colon == std::string::npos ? "" : text.substr(colon + 1);
-  if (colon == 0 || port.empty() || port.size() > 5 ||
-      port.find_first_not_of("0123456789") != std::string::npos || std::stoi(port) > 65535)
-    throw std::invalid_argument("--redis: expected host:port, e.g. 127.0.0.1:6379, not " + text);
-  return {.host = text.substr(0, colon), .port = static_cast<std::uint16_t>(std::stoi(port))};
+  try {
+    auto address = otp::net::Address::parse(text);
+    return {.host = address.host, .port = address.port};
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(fmt::format("--redis {}: {}", text, e.what()));
+  }
 }
 
 }  // namespace
