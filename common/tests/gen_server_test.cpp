@@ -341,3 +341,54 @@ TEST(GenServer, CallByAnUnknownNameExitsWithNoproc) {
 }
 
 }  // namespace
+
+namespace {
+
+// A server that calls or stops itself from a handler and answers with what that raised.
+struct SelfCaller : otp::GenServer<SelfCaller, int> {
+  struct CallSelf {};
+  struct StopSelf {};
+  struct Get {};
+  int init() { return 0; }
+  int handle_call(Get) { return state(); }
+  otp::Co<std::string> handle_call(CallSelf) {
+    try {
+      co_await SelfCaller::call(otp::self(), Get{}, otp::infinity);
+      co_return std::string("the call returned");
+    } catch (const otp::ExitError& e) {
+      co_return e.reason.to_string();
+    }
+  }
+  otp::Co<std::string> handle_call(StopSelf) {
+    try {
+      co_await otp::stop(otp::self());
+      co_return std::string("the stop returned");
+    } catch (const otp::ExitError& e) {
+      co_return e.reason.to_string();
+    }
+  }
+};
+
+// Ported in spirit from the calling_self guard of OTP's gen:do_call (and its gen_server_SUITE
+// check): a call to itself would wait for its own reply, so it exits at once, even with an
+// infinite timeout.
+TEST(GenServer, ACallToItselfExitsWithCallingSelf) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto pid = me.await(SelfCaller::start_link()).pid();
+  // The bound only guards against the old hang; the answer comes at once.
+  EXPECT_EQ(me.await(SelfCaller::call(pid, SelfCaller::CallSelf{}, 2 * kWait)), "calling_self");
+  EXPECT_TRUE(otp::is_alive(pid));
+}
+
+// proc_lib:stop goes through sys:terminate, a gen call, which exits with calling_self when the
+// process is the caller: stopping oneself must not wait for one's own exit forever.
+TEST(GenServer, StoppingItselfExitsWithCallingSelf) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto pid = me.await(SelfCaller::start_link()).pid();
+  EXPECT_EQ(me.await(SelfCaller::call(pid, SelfCaller::StopSelf{}, 2 * kWait)), "calling_self");
+  EXPECT_EQ(me.await(SelfCaller::call(pid, SelfCaller::Get{})), 0);
+}
+
+}  // namespace
