@@ -1,4 +1,7 @@
+#include <atomic>
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -389,6 +392,43 @@ TEST(GenServer, StoppingItselfExitsWithCallingSelf) {
   auto pid = me.await(SelfCaller::start_link()).pid();
   EXPECT_EQ(me.await(SelfCaller::call(pid, SelfCaller::StopSelf{}, 2 * kWait)), "calling_self");
   EXPECT_EQ(me.await(SelfCaller::call(pid, SelfCaller::Get{})), 0);
+}
+
+// Holds the exit of a failed server back (from the destruction of its process's frame, which
+// comes before its name would go at the exit) until the test lets it go.
+std::atomic<bool> failed_exit_armed{false};
+std::atomic<bool> failed_exit_released{false};
+struct ExitHolder {
+  ~ExitHolder() {
+    if (!failed_exit_armed.exchange(false)) return;
+    for (int i = 0; i < 20'000 && !failed_exit_released.load(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+};
+struct FailsSlowly : otp::GenServer<FailsSlowly, int> {
+  ExitHolder holder;
+  int init() {
+    failed_exit_armed = true;
+    otp::exit(otp::Reason::other("no"));
+  }
+};
+
+// Ported in spirit from gen_server_SUITE:otp_7669: a start that fails releases the name
+// before it returns its error, so a start right after it finds the name free.
+TEST(GenServer, AFailedStartReleasesItsNameBeforeItReturns) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  failed_exit_released = false;
+  struct Release {
+    ~Release() { failed_exit_released = true; }
+  } release;
+  auto failed = me.await(FailsSlowly::start(otp::Name::local("slow_failure")));
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.reason(), otp::Reason::other("no"));
+  EXPECT_FALSE(otp::whereis("slow_failure").has_value());
+  auto second = me.await(SelfCaller::start(otp::Name::local("slow_failure")));
+  EXPECT_TRUE(second.ok()) << second.to_string();
 }
 
 }  // namespace
