@@ -15,6 +15,14 @@ bool Name::register_pid(const Pid& pid) const {
   return otp::register_name(local_, pid);
 }
 
+void Name::unregister_self() const {
+  if (via_.registry != nullptr) {
+    if (via_.whereis() == self()) via_.registry->unregister_name(via_.key);
+  } else if (!local_.empty() && otp::whereis(local_) == self()) {
+    otp::unregister_name(local_);
+  }
+}
+
 std::string StartResult::to_string() const {
   switch (kind_) {
     case Kind::ok:

@@ -620,14 +620,21 @@ std::optional<Duration> timer_op(TimerRef ref, bool cancel, bool read = true) {
     if (e->wheel.load(std::memory_order_acquire) != w ||
         e->id.load(std::memory_order_acquire) != ref.id)
       return std::nullopt;
-    if (read) {
+    // A timer whose target has exited is no longer pending, as Erlang cancels the timers aimed
+    // at a process when it exits; here it goes when it is first looked at, or when it falls due.
+    const bool orphan = !otp::is_alive(e->target);
+    if (orphan) {
+      w->remove(e);
+      m = e->msg;
+      w->free_entry(e);
+    } else if (read) {
       std::int64_t now = e->target.proc()->rt->now_ns();
       left = Duration(
           std::max<std::int64_t>(0, static_cast<std::int64_t>(e->expires) * 1'000'000 - now));
     } else {
       left = Duration::zero();
     }
-    if (cancel) {
+    if (cancel && !orphan) {
       w->remove(e);
       m = e->msg;
       w->free_entry(e);

@@ -21,10 +21,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "internal.hpp"
@@ -33,6 +35,8 @@
 #include "otp/receive.hpp"
 
 namespace otp {
+
+using detail::SupKind;
 
 namespace {
 
@@ -217,6 +221,9 @@ struct SupState {
   bool dynamic = false;
   std::uint64_t next_seq = 0;
   Children children;
+  // Dynamic children waiting for a retry of their restart, by the pid they had (which is how a
+  // DynamicSupervisor's terminate_child names them): pid id -> sequence number. Usually empty.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> waiting;
   std::vector<Duration>
       restarts;  // restart times; those before `first_restart` are out of the window
   std::size_t first_restart = 0;
@@ -224,6 +231,33 @@ struct SupState {
 
 std::string reason_text(const char* what, const std::string& id, const Reason& r) {
   return fmt::format("{{{}, {}, {}}}", what, id, r);
+}
+
+// A period as the flags' error shows it: in seconds, as Erlang's, when it is whole seconds.
+std::string period_text(Duration d) {
+  if (d % std::chrono::seconds(1) == Duration::zero())
+    return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(d).count());
+  return fmt::format("{}ms", std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+}
+
+// Why the flags are refused, as supervisor:init's {supervisor_data, _}, or nothing.
+std::optional<Reason> check_flags(const SupFlags& f) {
+  if (f.max_restarts < 0)
+    return Reason::other(
+        fmt::format("{{supervisor_data, {{invalid_intensity, {}}}}}", f.max_restarts));
+  if (f.max_seconds <= Duration::zero())
+    return Reason::other(
+        fmt::format("{{supervisor_data, {{invalid_period, {}}}}}", period_text(f.max_seconds)));
+  return std::nullopt;
+}
+
+// Why a child list is refused, as supervisor:init's {start_spec, _}, or nothing.
+std::optional<Reason> check_specs(const std::vector<ChildSpec>& specs) {
+  std::unordered_set<std::string_view> ids;
+  for (const auto& spec : specs)
+    if (!ids.insert(spec.id).second)
+      return Reason::other(fmt::format("{{start_spec, {{duplicate_child_name, {}}}}}", spec.id));
+  return std::nullopt;
 }
 
 class SupervisorServer : public GenServer<SupervisorServer, SupState> {
@@ -251,15 +285,29 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
   };
   using Info = Messages<TryAgainRestart>;
 
-  std::string observer_behaviour() const { return dynamic_ ? "DynamicSupervisor" : "Supervisor"; }
+  std::string observer_behaviour() const {
+    switch (kind_) {
+      case SupKind::dynamic:
+        return "DynamicSupervisor";
+      case SupKind::task:
+        return "TaskSupervisor";
+      case SupKind::plain:
+        break;
+    }
+    return "Supervisor";
+  }
   std::string observer_module() const { return ""; }
   std::string format_state() const {
     return fmt::format("{} children, {} restarts in the window", state().children.size(),
                        state().restarts.size() - state().first_restart);
   }
 
-  Co<SupState> init(SupFlags& flags, std::vector<ChildSpec>& specs, bool dynamic) {
-    dynamic_ = dynamic;
+  Co<SupState> init(SupFlags& flags, std::vector<ChildSpec>& specs, SupKind kind) {
+    kind_ = kind;
+    const bool dynamic = kind != SupKind::plain;
+    // Refused before anything starts, as supervisor:init and DynamicSupervisor.init do.
+    if (auto bad = check_flags(flags)) otp::exit(std::move(*bad));
+    if (auto bad = check_specs(specs)) otp::exit(std::move(*bad));
     trap_exit(true);
     detail::tls.current->supervisor = true;  // see RuntimeImpl::fate
     SupState st;
@@ -343,7 +391,20 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
   Co<bool> handle_call(TerminatePid req) {
     auto& st = state();
     Child* c = st.children.by_pid(req.pid);
-    if (c == nullptr) co_return false;
+    if (c == nullptr) {
+      // A child whose restart waits for a retry is still known by the pid it had (Elixir keeps
+      // it under that pid as {:restarting, _}): it is forgotten, and the retry finds nothing.
+      auto w = std::find_if(st.waiting.begin(), st.waiting.end(),
+                            [&](const auto& e) { return e.first == req.pid.id(); });
+      if (w == st.waiting.end()) co_return false;
+      Child* waiting = st.children.at_seq(w->second);
+      st.waiting.erase(w);
+      if (waiting == nullptr) co_return false;
+      waiting->restarting = false;
+      st.children.forget(*waiting);
+      st.children.compact();
+      co_return true;
+    }
     co_await shutdown_child(*c);
     st.children.forget(*c);
     st.children.compact();
@@ -388,13 +449,21 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
       }
       co_return;
     }
-    co_await restart_child(c.seq);
+    const std::uint64_t seq = c.seq;
+    co_await restart_child(seq);
+    if (st.dynamic) {
+      Child* again = st.children.at_seq(seq);
+      if (again != nullptr && again->restarting) st.waiting.emplace_back(e.from.id(), seq);
+    }
   }
 
   Co<void> handle_info(TryAgainRestart t) {
     Child* c = state().children.at_seq(t.seq);
     if (c == nullptr || !c->restarting) co_return;  // stopped or restarted meanwhile
     co_await restart_child(t.seq);
+    c = state().children.at_seq(t.seq);
+    if (c == nullptr || !c->restarting)
+      std::erase_if(state().waiting, [&](const auto& e) { return e.second == t.seq; });
   }
 
   Co<void> terminate(const Reason&) {
@@ -404,7 +473,7 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
   }
 
  private:
-  bool dynamic_ = false;
+  SupKind kind_ = SupKind::plain;
 
   // As the tree names it: "<0.5.0> eric_sup".
   std::string describe_self() { return process_label(self(), server_name()); }
@@ -540,20 +609,21 @@ auto as_co(Op op) -> Co<decltype(op.await_resume())> {
   co_return co_await std::move(op);
 }
 
-Start start_sup(bool link, Name name, SupFlags flags, std::vector<ChildSpec> specs, bool dynamic) {
-  if (link)
-    return SupervisorServer::start_link(std::move(name), std::move(flags), std::move(specs),
-                                        dynamic);
-  return SupervisorServer::start(std::move(name), std::move(flags), std::move(specs), dynamic);
-}
-
 }  // namespace
 
+namespace detail {
+Start start_sup(bool link, Name name, SupFlags flags, std::vector<ChildSpec> specs, SupKind kind) {
+  if (link)
+    return SupervisorServer::start_link(std::move(name), std::move(flags), std::move(specs), kind);
+  return SupervisorServer::start(std::move(name), std::move(flags), std::move(specs), kind);
+}
+}  // namespace detail
+
 Start Supervisor::start_link(std::vector<ChildSpec> children, SupFlags flags) {
-  return start_sup(true, Name{}, flags, std::move(children), false);
+  return detail::start_sup(true, Name{}, flags, std::move(children), SupKind::plain);
 }
 Start Supervisor::start_link(Name name, std::vector<ChildSpec> children, SupFlags flags) {
-  return start_sup(true, std::move(name), flags, std::move(children), false);
+  return detail::start_sup(true, std::move(name), flags, std::move(children), SupKind::plain);
 }
 Start Supervisor::start_child(ServerRef sup, ChildSpec spec) {
   return as_co(SupervisorServer::call(std::move(sup), SupervisorServer::StartChild{std::move(spec)},
@@ -579,10 +649,10 @@ Co<ChildCounts> Supervisor::count_children(ServerRef sup) {
 }
 
 Start DynamicSupervisor::start_link(SupFlags flags) {
-  return start_sup(true, Name{}, flags, {}, true);
+  return detail::start_sup(true, Name{}, flags, {}, SupKind::dynamic);
 }
 Start DynamicSupervisor::start_link(Name name, SupFlags flags) {
-  return start_sup(true, std::move(name), flags, {}, true);
+  return detail::start_sup(true, std::move(name), flags, {}, SupKind::dynamic);
 }
 Start DynamicSupervisor::start_child(ServerRef sup, ChildSpec spec) {
   return as_co(SupervisorServer::call(std::move(sup), SupervisorServer::StartChild{std::move(spec)},

@@ -1,6 +1,7 @@
 #include "otp/task.hpp"
 
 #include <algorithm>
+#include <memory>
 
 #include "otp/logger.hpp"
 
@@ -29,33 +30,27 @@ void check_task_owner(const Pid& owner, const Pid& pid, std::string_view what) {
 
 }  // namespace detail
 
-TaskSupervisorState TaskSupervisor::init() {
-  trap_exit(true);
-  return {};
+namespace {
+Start spawn_task(std::shared_ptr<Co<void>> body) {
+  co_return StartResult::ok(spawn_link(&detail::run_body_co, std::move(*body)));
+}
+}  // namespace
+
+ChildSpec TaskSupervisor::task_spec(Co<void> body) {
+  auto held = std::make_shared<Co<void>>(std::move(body));  // a std::function is copyable
+  return ChildSpec{.id = "Task",
+                   .start = [held] { return spawn_task(held); },
+                   .restart = Restart::temporary,
+                   .shutdown = Shutdown::after(std::chrono::seconds(5))};
 }
 
-Pid TaskSupervisor::handle_call(StartChild start) {
-  Pid pid = spawn_link(&detail::run_body_co, std::move(start.body));
-  state().children.push_back(pid);
-  return pid;
-}
-
-std::vector<Pid> TaskSupervisor::handle_call(WhichChildren) { return state().children; }
-
-void TaskSupervisor::handle_info(Exit exit) { std::erase(state().children, exit.from); }
-
-Co<void> TaskSupervisor::terminate(const Reason&) {
-  // Newest first, as a supervisor stops its children in reverse start order.
-  std::vector<Pid> children(state().children.rbegin(), state().children.rend());
-  for (const Pid& child : children) otp::exit(child, Reason::shutdown());
-  for (const Pid& child : children) {
-    auto from_child = [child](const Exit& e) { return e.from == child; };
-    if (!co_await receive<Exit>(from_child, std::chrono::seconds(5))) {
-      otp::exit(child, Reason::kill());
-      co_await receive<Exit>(from_child);
-    }
-  }
-  state().children.clear();
+Co<std::vector<Pid>> TaskSupervisor::running(ServerRef sup) {
+  std::vector<ChildInfo> children = co_await DynamicSupervisor::which_children(std::move(sup));
+  std::vector<Pid> out;
+  out.reserve(children.size());
+  for (const ChildInfo& c : children)
+    if (c.pid) out.push_back(c.pid);
+  co_return out;
 }
 
 }  // namespace otp

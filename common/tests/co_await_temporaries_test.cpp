@@ -51,7 +51,12 @@ void run_in_process(F body) {
   EXPECT_EQ(down->reason, otp::Reason::normal());
 }
 
-otp::ChildSpec make_spec(std::string name) { return otp::child<Worker>(std::move(name)); }
+// Named after its argument: a supervisor refuses two children with one id.
+otp::ChildSpec make_spec(std::string name) {
+  otp::ChildSpec spec = otp::child<Worker>(name);
+  spec.id = std::move(name);
+  return spec;
+}
 
 TEST(CoAwaitTemporaries, CallToANameBuiltInPlace) {
   run_in_process([]() -> otp::Co<void> {

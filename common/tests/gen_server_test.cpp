@@ -1,4 +1,7 @@
+#include <atomic>
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -338,6 +341,94 @@ TEST(GenServer, CallByAnUnknownNameExitsWithNoproc) {
   otp::Scoped me(rt);
   EXPECT_THROW(me.await(Counter::call("nobody", Counter::Get{})), otp::ExitError);
   Counter::cast("nobody", Counter::Add{1});  // a cast to nobody is not an error
+}
+
+}  // namespace
+
+namespace {
+
+// A server that calls or stops itself from a handler and answers with what that raised.
+struct SelfCaller : otp::GenServer<SelfCaller, int> {
+  struct CallSelf {};
+  struct StopSelf {};
+  struct Get {};
+  int init() { return 0; }
+  int handle_call(Get) { return state(); }
+  otp::Co<std::string> handle_call(CallSelf) {
+    try {
+      co_await SelfCaller::call(otp::self(), Get{}, otp::infinity);
+      co_return std::string("the call returned");
+    } catch (const otp::ExitError& e) {
+      co_return e.reason.to_string();
+    }
+  }
+  otp::Co<std::string> handle_call(StopSelf) {
+    try {
+      co_await otp::stop(otp::self());
+      co_return std::string("the stop returned");
+    } catch (const otp::ExitError& e) {
+      co_return e.reason.to_string();
+    }
+  }
+};
+
+// Ported in spirit from the calling_self guard of OTP's gen:do_call (and its gen_server_SUITE
+// check): a call to itself would wait for its own reply, so it exits at once, even with an
+// infinite timeout.
+TEST(GenServer, ACallToItselfExitsWithCallingSelf) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto pid = me.await(SelfCaller::start_link()).pid();
+  // The bound only guards against the old hang; the answer comes at once.
+  EXPECT_EQ(me.await(SelfCaller::call(pid, SelfCaller::CallSelf{}, 2 * kWait)), "calling_self");
+  EXPECT_TRUE(otp::is_alive(pid));
+}
+
+// proc_lib:stop goes through sys:terminate, a gen call, which exits with calling_self when the
+// process is the caller: stopping oneself must not wait for one's own exit forever.
+TEST(GenServer, StoppingItselfExitsWithCallingSelf) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto pid = me.await(SelfCaller::start_link()).pid();
+  EXPECT_EQ(me.await(SelfCaller::call(pid, SelfCaller::StopSelf{}, 2 * kWait)), "calling_self");
+  EXPECT_EQ(me.await(SelfCaller::call(pid, SelfCaller::Get{})), 0);
+}
+
+// Holds the exit of a failed server back (from the destruction of its process's frame, which
+// comes before its name would go at the exit) until the test lets it go.
+std::atomic<bool> failed_exit_armed{false};
+std::atomic<bool> failed_exit_released{false};
+struct ExitHolder {
+  ~ExitHolder() {
+    if (!failed_exit_armed.exchange(false)) return;
+    for (int i = 0; i < 20'000 && !failed_exit_released.load(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+};
+struct FailsSlowly : otp::GenServer<FailsSlowly, int> {
+  ExitHolder holder;
+  int init() {
+    failed_exit_armed = true;
+    otp::exit(otp::Reason::other("no"));
+  }
+};
+
+// Ported in spirit from gen_server_SUITE:otp_7669: a start that fails releases the name
+// before it returns its error, so a start right after it finds the name free.
+TEST(GenServer, AFailedStartReleasesItsNameBeforeItReturns) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  failed_exit_released = false;
+  struct Release {
+    ~Release() { failed_exit_released = true; }
+  } release;
+  auto failed = me.await(FailsSlowly::start(otp::Name::local("slow_failure")));
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.reason(), otp::Reason::other("no"));
+  EXPECT_FALSE(otp::whereis("slow_failure").has_value());
+  auto second = me.await(SelfCaller::start(otp::Name::local("slow_failure")));
+  EXPECT_TRUE(second.ok()) << second.to_string();
 }
 
 }  // namespace

@@ -518,3 +518,44 @@ TEST(StateMachine, StopRunsTerminate) {
 }
 
 }  // namespace
+
+namespace {
+
+// A machine that calls itself from a state function and answers with what that raised.
+class Narcissus : public otp::StateMachine<Narcissus, int> {
+ public:
+  struct CallSelf {
+    using Reply = std::string;
+  };
+  struct Ping {
+    using Reply = int;
+  };
+  int init() {
+    set_state(&Narcissus::only);
+    return 0;
+  }
+  otp::Co<void> only(otp::Event& ev) {
+    if (auto ask = ev.call<CallSelf>()) {
+      std::string what = "the call returned";
+      try {
+        co_await Narcissus::call(otp::self(), Ping{}, otp::infinity);
+      } catch (const otp::ExitError& e) {
+        what = e.reason.to_string();
+      }
+      ask.reply(what);
+    } else if (auto ping = ev.call<Ping>()) {
+      ping.reply(1);
+    }
+  }
+};
+
+// As gen_statem:call goes through gen:call: a call to itself exits at once with calling_self.
+TEST(StateMachine, ACallToItselfExitsWithCallingSelf) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto pid = me.await(Narcissus::start_link()).pid();
+  EXPECT_EQ(me.await(Narcissus::call(pid, Narcissus::CallSelf{}, 2 * kWait)), "calling_self");
+  EXPECT_EQ(me.await(Narcissus::call(pid, Narcissus::Ping{})), 1);
+}
+
+}  // namespace

@@ -768,3 +768,78 @@ TEST(Supervisor, ReportsNameAViaNamedSupervisorAsTheTreeDoes) {
       "supervisor {} eric_sup: reached_max_restart_intensity of child w\n", sup.pid())));
   EXPECT_FALSE(logs.contains("<0.0.0>"));
 }
+
+namespace {
+
+// Ported in spirit from supervisor_SUITE's sup_flags checks and Elixir's DynamicSupervisorTest
+// ("init/1" with invalid options): an intensity below 0 or a period not above 0 is refused, and
+// no child starts.
+TEST(Supervisor, RefusesAnInvalidIntensityOrPeriod) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto bad_intensity =
+      me.await(otp::Supervisor::start_link({worker("a", me.pid())}, {.max_restarts = -1}));
+  ASSERT_FALSE(bad_intensity.ok());
+  EXPECT_EQ(bad_intensity.reason(),
+            otp::Reason::other("{supervisor_data, {invalid_intensity, -1}}"));
+  auto bad_period = me.await(
+      otp::Supervisor::start_link({worker("a", me.pid())}, {.max_seconds = otp::Duration::zero()}));
+  ASSERT_FALSE(bad_period.ok());
+  EXPECT_EQ(bad_period.reason(), otp::Reason::other("{supervisor_data, {invalid_period, 0}}"));
+  EXPECT_FALSE(me.receive<Started>(0ms).has_value());
+}
+
+TEST(DynamicSupervisor, RefusesAnInvalidIntensityOrPeriod) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto bad_intensity = me.await(otp::DynamicSupervisor::start_link({.max_restarts = -1}));
+  ASSERT_FALSE(bad_intensity.ok());
+  EXPECT_EQ(bad_intensity.reason(),
+            otp::Reason::other("{supervisor_data, {invalid_intensity, -1}}"));
+  auto bad_period = me.await(otp::DynamicSupervisor::start_link({.max_seconds = -1s}));
+  ASSERT_FALSE(bad_period.ok());
+  EXPECT_EQ(bad_period.reason(), otp::Reason::other("{supervisor_data, {invalid_period, -1}}"));
+}
+
+// Ported in spirit from supervisor_SUITE's duplicate child id check (check_startspec): two
+// children with one id are refused before either starts.
+TEST(Supervisor, RefusesDuplicateChildIds) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto sup = me.await(otp::Supervisor::start_link(
+      {worker("a", me.pid()), worker("b", me.pid()), worker("a", me.pid())}));
+  ASSERT_FALSE(sup.ok());
+  EXPECT_EQ(sup.reason(), otp::Reason::other("{start_spec, {duplicate_child_name, a}}"));
+  EXPECT_FALSE(me.receive<Started>(0ms).has_value());
+}
+
+// As Elixir's DynamicSupervisor, which keeps a child whose restart waits for a retry under the
+// pid it had: terminate_child finds it, forgets it, and the retries stop.
+TEST(DynamicSupervisor, TerminateChildStopsTheRetriesOfAChildBeingRestarted) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  using enum Outcome;
+  auto sup = me.await(otp::DynamicSupervisor::start_link({.max_restarts = 1'000'000}));
+  std::vector<Outcome> outcomes(10'000, fail);
+  outcomes.front() = ok;
+  auto d =
+      me.await(otp::DynamicSupervisor::start_child(sup.pid(), scripted("d", me.pid(), outcomes)));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(next_attempt(me), "d1");
+  exit_child(me, d.pid(), otp::Reason::other("boom"));
+  EXPECT_EQ(next_attempt(me), "d2");  // failed: a retry is on its way
+  EXPECT_TRUE(me.await(otp::DynamicSupervisor::terminate_child(sup.pid(), d.pid())));
+  while (me.receive<Attempt>(0ms)) {
+  }
+  // Whatever retry was queued before the terminate has been handled by now.
+  auto counts = me.await(otp::DynamicSupervisor::count_children(sup.pid()));
+  EXPECT_EQ(counts.specs, 0u);
+  EXPECT_FALSE(me.receive<Attempt>(0ms).has_value());
+  EXPECT_TRUE(otp::is_alive(sup.pid()));
+}
+
+}  // namespace

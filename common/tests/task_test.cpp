@@ -287,4 +287,50 @@ TEST(TaskSupervisor, StoppingTheSupervisorShutsDownItsChildren) {
   EXPECT_EQ(down->reason, otp::Reason::shutdown());
 }
 
+// Elixir's Task.shutdown monitors the task afresh, so a task already awaited answers at once
+// (nil) instead of waiting out the shutdown time on a monitor that await removed.
+TEST(Task, ShutdownOfAnAwaitedTaskReturnsAtOnce) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  const otp::Pid to = me.pid();
+  auto [owner, ref] = otp_test::spawn_monitored(me, [to]() -> otp::Co<void> {
+    auto t = otp::Task<int>::async([] { return 7; });
+    int v = co_await t.await();
+    std::optional<int> after = co_await t.shutdown();
+    otp::send(to, Caught{otp::Reason::other(fmt::format("{} {}", v, after ? "value" : "none"))});
+  });
+  // The bound guards against the old behaviour: 5 s, a kill, then a wait forever.
+  auto caught = me.receive<Caught>(kWait);
+  ASSERT_TRUE(caught);
+  EXPECT_EQ(caught->reason, otp::Reason::other("7 none"));
+  ASSERT_TRUE(await_down(me, ref));
+}
+
+// In Elixir a Task.Supervisor is a DynamicSupervisor: count_children, which_children and
+// terminate_child work on it (Task.SupervisorTest's children/terminate_child cases, in spirit).
+TEST(TaskSupervisor, AnswersDynamicSupervisorsRequests) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto sup = me.await(otp::TaskSupervisor::start_link()).pid();
+  auto started = me.await(otp::TaskSupervisor::start_child(
+      sup, []() -> otp::Co<void> { co_await otp::receive<Never>(); }));
+  ASSERT_TRUE(started.ok());
+  otp::Ref watch = me.monitor(started.pid());
+  auto counts = me.await(otp::DynamicSupervisor::count_children(sup));
+  EXPECT_EQ(counts.specs, 1u);
+  EXPECT_EQ(counts.active, 1u);
+  EXPECT_EQ(counts.workers, 1u);
+  auto children = me.await(otp::DynamicSupervisor::which_children(sup));
+  ASSERT_EQ(children.size(), 1u);
+  EXPECT_EQ(children[0].pid, started.pid());
+  EXPECT_EQ(children[0].restart, otp::Restart::temporary);
+  EXPECT_TRUE(otp::is_alive(sup));
+  EXPECT_TRUE(otp::is_alive(started.pid()));
+  EXPECT_TRUE(me.await(otp::DynamicSupervisor::terminate_child(sup, started.pid())));
+  auto down = await_down(me, watch);
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->reason, otp::Reason::shutdown());
+  EXPECT_TRUE(me.await(otp::TaskSupervisor::children(sup)).empty());
+}
+
 }  // namespace

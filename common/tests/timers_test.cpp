@@ -403,4 +403,21 @@ TEST(Timers, ManyTimersAllFireExactlyOnce) {
   EXPECT_TRUE(in_order);
 }
 
+// As erlang:send_after/3 documents for a pid destination, the timer is cancelled when the
+// process exits: none is pending after the exit.
+TEST(Timers, ATimerAimedAtAnExitedProcessIsNoLongerPending) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto [target, ref] =
+      otp_test::spawn_monitored(me, []() -> otp::Co<void> { co_await otp::receive<Go>(); });
+  otp::TimerRef timer = otp::send_after(1h, target, Tick{1});
+  otp::TimerRef other = otp::send_after(1h, target, Tick{2});
+  ASSERT_TRUE(otp::read_timer(timer).has_value());
+  otp::send(target, Go{});
+  ASSERT_TRUE(await_down(me, ref));
+  EXPECT_FALSE(otp::read_timer(timer).has_value());
+  EXPECT_FALSE(otp::cancel_timer(other).has_value());
+  EXPECT_FALSE(otp::cancel_timer(timer).has_value());
+}
+
 }  // namespace

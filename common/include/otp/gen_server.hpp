@@ -83,8 +83,9 @@ class GenServer : public Behaviour<Derived, GenServer<Derived, State>> {
   // the name is taken, or error(reason) when init failed (the process then exits with it).
 
   // Sends `req` and waits for the reply. Throws ExitError ("** (exit) exited in:
-  // GenServer.call(...)") when the server does not exist (noproc), exits before
-  // replying (its reason), or does not reply within `timeout` (timeout).
+  // GenServer.call(...)") when the server does not exist (noproc), is the caller
+  // itself (calling_self, at once), exits before replying (its reason), or does not
+  // reply within `timeout` (timeout).
   //
   // Returns an awaitable: `co_await Server::call(...)` inside a process, or
   // scoped.await(Server::call(...)) on a plain thread.
@@ -230,7 +231,8 @@ class GenServer : public Behaviour<Derived, GenServer<Derived, State>> {
 
 // Stops a server (GenServer.stop): it runs terminate(reason) and exits with
 // `reason`; returns once it is gone. Throws ExitError (noproc) when there is no
-// such server, and the server's reason when it ended with another.
+// such server, calling_self when the server is the caller, and the server's reason
+// when it ended with another.
 template <Destination Dest>
 Co<void> stop(Dest dest, Reason reason = Reason::normal(), Duration timeout = infinity) {
   auto text = [&] {
@@ -239,6 +241,8 @@ Co<void> stop(Dest dest, Reason reason = Reason::normal(), Duration timeout = in
   };
   std::optional<Pid> pid = detail::whereis_dest(dest);
   if (!pid) detail::call_failed(Reason::noproc(), text());
+  // It would wait for its own exit, which its wait holds back: gen's calling_self.
+  if (*pid == self()) detail::call_failed(Reason::other("calling_self"), text());
   Ref ref = monitor(*pid);
   send(*pid, detail::StopMsg{reason});
   detail::CallWait<Ok> down(ref, timeout);  // no reply comes: the Down or the timeout

@@ -58,6 +58,8 @@ class Name {
   std::optional<Pid> whereis() const;
   // Registers `pid` under this name; false when the name is taken.
   bool register_pid(const Pid& pid) const;
+  // Removes this name, which the calling process holds (a start that failed lets it go).
+  void unregister_self() const;
   std::string to_string() const { return via_.registry != nullptr ? via_.key : local_; }
 
  private:

@@ -322,8 +322,8 @@ class StateMachine : public Behaviour<Derived, StateMachine<Derived, Data>> {
   // for GenServer: ok(pid) once init has returned, already_started(pid), or error(reason).
 
   // Sends `req` as a call event and waits for its reply, a Req::Reply (see CallRequest).
-  // Throws ExitError ("** (exit) exited in: :gen_statem.call(...)") on noproc, the
-  // machine's exit reason, or timeout. Returns an awaitable, like GenServer::call.
+  // Throws ExitError ("** (exit) exited in: :gen_statem.call(...)") on noproc,
+  // calling_self (a call to itself fails at once), the machine's exit reason, or timeout. Returns an awaitable, like GenServer::call.
   template <Destination Dest, class Req>
   requires CallRequest<std::remove_cvref_t<Req>>
   static auto call(Dest dest, Req&& req, Duration timeout = default_call_timeout) {

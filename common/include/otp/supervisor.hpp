@@ -72,6 +72,8 @@ struct ChildSpec {
   ChildType type = ChildType::worker;
 };
 
+// A supervisor refuses to start with max_restarts below 0 ({supervisor_data, {invalid_intensity,
+// -1}}) or max_seconds not above 0 ({supervisor_data, {invalid_period, 0}}), as Erlang's does.
 struct SupFlags {
   Strategy strategy = Strategy::one_for_one;
   int max_restarts = 3;
@@ -99,6 +101,7 @@ struct ChildCounts {
 // supervisor that does not exist makes these calls exit with noproc.
 class Supervisor {
  public:
+  // Two children with one id make the start fail with {start_spec, {duplicate_child_name, id}}.
   static Start start_link(std::vector<ChildSpec> children, SupFlags flags = {});
   static Start start_link(Name name, std::vector<ChildSpec> children, SupFlags flags = {});
 
@@ -125,11 +128,18 @@ class DynamicSupervisor {
 
   // Starts a child under `sup`; error(max_children) when it is full.
   static Start start_child(ServerRef sup, ChildSpec spec);
-  // Stops the child; false when it is not a child of `sup`.
+  // Stops the child; false when it is not a child of `sup`. A child whose restart waits for a
+  // retry is named by the pid it had, and is forgotten.
   static Co<bool> terminate_child(ServerRef sup, Pid child);
   static Co<std::vector<ChildInfo>> which_children(ServerRef sup);
   static Co<ChildCounts> count_children(ServerRef sup);
 };
+
+namespace detail {
+// What a supervisor process is, for the observer: TaskSupervisor is a DynamicSupervisor.
+enum class SupKind : unsigned char { plain, dynamic, task };
+Start start_sup(bool link, Name name, SupFlags flags, std::vector<ChildSpec> specs, SupKind kind);
+}  // namespace detail
 
 // The child spec of T, started with T::start_link(args...). T may say how it
 // wants to be supervised with static members `restart` (otp::Restart) and

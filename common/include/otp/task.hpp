@@ -42,6 +42,7 @@
 #include "otp/gen_server.hpp"
 #include "otp/process.hpp"
 #include "otp/receive.hpp"
+#include "otp/supervisor.hpp"
 #include "otp/timer.hpp"
 
 namespace otp {
@@ -157,7 +158,7 @@ class Task {
 
   // Stops the task: unlinks it, sends it `shutdown` and waits up to `timeout`
   // for it to end, then kills it. Returns its reply if it had already replied,
-  // nullopt otherwise.
+  // nullopt otherwise (at once for a task that has already ended, awaited or not).
   Co<std::optional<reply_type>> shutdown(Duration timeout = default_await_timeout) const {
     return shutdown_impl(*this, timeout, false);
   }
@@ -231,17 +232,24 @@ class Task {
     co_return std::move(detail::value_of<detail::CallReply<reply_type>>(m).value);
   }
 
+  // As Elixir's: a monitor of its own, so that a task already done with (awaited, shut down)
+  // answers at once with its noproc Down instead of waiting on a monitor that is gone.
   static Co<std::optional<reply_type>> shutdown_impl(Task t, Duration timeout, bool brutal) {
     detail::check_task_owner(t.owner_, t.pid_, "shutdown");
+    Ref mon = monitor(t.pid_);
     unlink(t.pid_);
     otp::exit(t.pid_, brutal ? Reason::kill() : Reason::shutdown());
-    detail::Msg* m = co_await detail::CallWait<reply_type>(t.ref_, timeout);
-    if (m == nullptr) {
+    auto ours = [mon](const Down& d) { return d.ref == mon; };
+    if (!co_await receive<Down>(ours, timeout)) {
       otp::exit(t.pid_, Reason::kill());
-      m = co_await detail::CallWait<reply_type>(t.ref_, infinity);
+      co_await receive<Down>(ours);
     }
-    detail::MsgGuard guard{m};
+    // The task's reply, when it sent one, came before its exit.
+    detail::CallWait<reply_type> w(t.ref_, Duration::zero());
+    detail::Msg* m = detail::take_now(w);
     demonitor(t.ref_, true);
+    if (m == nullptr) co_return std::nullopt;
+    detail::MsgGuard guard{m};
     if (detail::is<Down>(m)) co_return std::nullopt;
     co_return std::move(detail::value_of<detail::CallReply<reply_type>>(m).value);
   }
@@ -357,70 +365,66 @@ auto async_stream(Items items, F fn, StreamOptions opts = {}) {
   }(std::move(items), std::move(bound), opts);
 }
 
-// A supervisor of tasks (Elixir's Task.Supervisor): one_for_one, every child
-// temporary (never restarted). It traps exits; when it stops, it sends its
-// children `shutdown` and kills those still running after 5 s.
-struct TaskSupervisorState {
-  std::vector<Pid> children;
-};
-
-class TaskSupervisor : public GenServer<TaskSupervisor, TaskSupervisorState> {
+// A supervisor of tasks (Elixir's Task.Supervisor), which is a DynamicSupervisor: every task is
+// a temporary child (never restarted) with a shutdown of 5 s, so DynamicSupervisor's
+// which_children, count_children and terminate_child work on it too. When it stops, it stops
+// its tasks in reverse start order, killing those still running after 5 s.
+class TaskSupervisor {
  public:
-  std::string observer_behaviour() const { return "TaskSupervisor"; }
-  std::string observer_module() const { return ""; }
-  static Start start_link(Name name = {}) { return GenServer::start_link(std::move(name)); }
-  static Start start(Name name = {}) { return GenServer::start(std::move(name)); }
+  static Start start_link(Name name = {}, SupFlags flags = {}) {
+    return detail::start_sup(true, std::move(name), flags, {}, detail::SupKind::task);
+  }
+  static Start start(Name name = {}, SupFlags flags = {}) {
+    return detail::start_sup(false, std::move(name), flags, {}, detail::SupKind::task);
+  }
 
   // Starts fn() under the supervisor, linked to it only; nobody awaits it.
   template <Destination Dest, class F>
   static Start start_child(Dest sup, F fn) {
-    return start_child_impl(std::move(sup), std::move(fn));
+    return DynamicSupervisor::start_child(
+        server_ref(std::move(sup)), task_spec(detail::detached_task<F>(std::move(fn), self())));
   }
   // As Task::async, under the supervisor: the task is linked to both.
   template <Destination Dest, class F>
   static Co<Task<detail::task_return_t<F>>> async(Dest sup, F fn) {
-    return async_impl(std::move(sup), std::move(fn), true);
+    return async_impl(server_ref(std::move(sup)), std::move(fn), true);
   }
   // As async, but not linked to the caller: a crash of the task reaches the
   // caller only as an ExitError from await.
   template <Destination Dest, class F>
   static Co<Task<detail::task_return_t<F>>> async_nolink(Dest sup, F fn) {
-    return async_impl(std::move(sup), std::move(fn), false);
+    return async_impl(server_ref(std::move(sup)), std::move(fn), false);
   }
   // The running children.
   template <Destination Dest>
   static Co<std::vector<Pid>> children(Dest sup) {
-    co_return co_await call(std::move(sup), WhichChildren{});
+    return running(server_ref(std::move(sup)));
   }
-
-  // Callbacks.
-  struct StartChild {
-    Co<void> body;
-  };
-  struct WhichChildren {};
-  TaskSupervisorState init();
-  Pid handle_call(StartChild start);
-  std::vector<Pid> handle_call(WhichChildren);
-  void handle_info(Exit exit);
-  Co<void> terminate(const Reason& reason);
 
  private:
-  template <class Dest, class F>
-  static Start start_child_impl(Dest sup, F fn) {
-    // Named, not a temporary of the co_await's expression: GCC 12 would destroy
-    // that temporary's coroutine handle as well.
-    StartChild start{detail::detached_task<F>(std::move(fn), self())};
-    Pid pid = co_await call(std::move(sup), std::move(start));
-    co_return StartResult::ok(pid);
+  // The child spec of a task whose process runs `body`.
+  static ChildSpec task_spec(Co<void> body);
+  static Co<std::vector<Pid>> running(ServerRef sup);
+  template <class Dest>
+  static ServerRef server_ref(Dest sup) {
+    if constexpr (std::is_convertible_v<Dest, std::string_view> && !std::is_same_v<Dest, Pid>) {
+      return ServerRef(std::string(std::string_view(sup)));
+    } else {
+      return ServerRef(std::move(sup));
+    }
   }
-  template <class Dest, class F>
-  static Co<Task<detail::task_return_t<F>>> async_impl(Dest sup, F fn, bool link_caller) {
+  template <class F>
+  static Co<Task<detail::task_return_t<F>>> async_impl(ServerRef sup, F fn, bool link_caller) {
     using T = detail::task_return_t<F>;
     using V = detail::task_reply_t<F>;
-    StartChild start{detail::replying_task<V, F>(std::move(fn))};
-    Pid pid = co_await call(std::move(sup), std::move(start));
-    if (link_caller) link(pid);
-    co_return detail::TaskAccess::started<T>(pid);
+    // Named, not a temporary of the co_await's expression: GCC 12 would destroy
+    // that temporary's coroutine handle as well.
+    ChildSpec spec = task_spec(detail::replying_task<V, F>(std::move(fn)));
+    StartResult started = co_await DynamicSupervisor::start_child(std::move(sup), std::move(spec));
+    if (!started.ok())
+      throw ExitError(started.reason(), "Task.Supervisor.async: " + started.to_string());
+    if (link_caller) link(started.pid());
+    co_return detail::TaskAccess::started<T>(started.pid());
   }
 };
 

@@ -1,8 +1,9 @@
 // Timers: send_after, cancel_timer, read_timer (Erlang's erlang:send_after/3 family).
 //
 // A timer delivers its message to the pid when it falls due, on the runtime's
-// clock (the virtual clock in deterministic mode); a timer whose target has
-// exited is dropped. Resolution is one millisecond; a timer never fires early.
+// clock (the virtual clock in deterministic mode). A timer whose target has
+// exited is no longer pending: read_timer and cancel_timer report nullopt, and its
+// message is never sent. Resolution is one millisecond; a timer never fires early.
 #pragma once
 
 #include <cstdint>

@@ -179,6 +179,9 @@ class Behaviour {
       failed = Reason::exception("unknown exception");
     }
     if (failed) {
+      // The name goes before the error is told, so that a start that follows at once finds it
+      // free (gen_server's init_it unregisters it before proc_lib:init_fail).
+      if (!start->name.empty()) start->name.unregister_self();
       send(start->parent, detail::StartAck{start->tag, StartResult::error(*failed)});
       if (!failed->is_orderly()) report_crash(*failed);
       detail::set_exit_reason(std::move(*failed));

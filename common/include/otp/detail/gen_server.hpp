@@ -267,6 +267,10 @@ class [[nodiscard]] CallOp : public CallWait<R> {
       return true;
     }
     try {
+      if (*pid == self()) {  // it would wait for itself: gen:call's calling_self
+        failure_ = Reason::other("calling_self");
+        return true;
+      }
       this->ref_ = monitor_alias(*pid);
       msg_.from = From<R>{self(), this->ref_};
       send(*pid, std::move(msg_));
