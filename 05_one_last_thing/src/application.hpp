@@ -24,7 +24,8 @@ struct Application {
 
   static otp::Start start(Config config = {}) {
     timeouts = config.timeouts;
-    in_redis = config.redis.has_value();
+    static RedisStash redis_stash;  // no state of its own: one for the program
+    started_sessions = config.redis ? static_cast<Sessions*>(&redis_stash) : &memory_stash;
     std::vector<otp::ChildSpec> children{otp::child<Supervisor>(config.max_sessions)};
     if (config.redis) children.push_back(otp::child<RedisStash>(*config.redis));
     return otp::Supervisor::start_link(otp::Name::local(name), std::move(children),

@@ -21,7 +21,7 @@ static otp::ConsoleError no_session(const std::string& login) {
 
 // The login of a running session whose processes a command talks to.
 static std::string known(const std::string& login) {
-  if (hang_ten::in_redis)
+  if (!hang_ten::sessions().in_processes())
     throw otp::ConsoleError(
         "this command needs the memory stash: with Redis a session has no processes");
   if (!hang_ten::whereis(hang_ten::check_login(login))) throw no_session(login);
@@ -87,7 +87,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   console.command("new", "<login>", "starts a session for <login>", [&](const Args& a) {
-    if (hang_ten::in_redis) {
+    if (!hang_ten::sessions().in_processes()) {
       auto [user, created] = me.await(hang_ten::open(a[0]));
       return created ? std::string(":ok") : fmt::format("{{:error, :already_started}}");
     }
@@ -115,7 +115,7 @@ int main(int argc, char** argv) {
   });
   console.command("whereis", "<login>", "prints the pid of the user's Server, or nil",
                   [&](const Args& a) {
-                    if (hang_ten::in_redis) known(a[0]);  // says that there are no processes
+                    if (!hang_ten::sessions().in_processes()) known(a[0]);  // says why not
                     auto pid = hang_ten::whereis(a[0]);
                     return pid ? pid->to_string() : "nil";
                   });
@@ -172,7 +172,7 @@ int main(int argc, char** argv) {
           return 1;
         }
         fmt::print("HangTen serving {} ({} stash); SIGINT or SIGTERM stops it\n", url.value(),
-                   hang_ten::in_redis ? "redis" : "memory");
+                   hang_ten::sessions().kind());
         std::fflush(stdout);
         // A signal stops the listener first, then each session, whose Server stashes its
         // state; the application's end (logged) exits with 1.

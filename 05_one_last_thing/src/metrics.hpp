@@ -47,7 +47,7 @@ struct Metrics {
     using P = otp::http::Prometheus;
     P out;
     out.runtime("hangten");  // hangten_processes, hangten_restarts_total
-    if (!in_redis) {
+    if (sessions().in_processes()) {
       const auto counts = co_await otp::DynamicSupervisor::count_children(Supervisor::name);
       out.gauge("hangten_sessions", "Live sessions.", double(counts.active));
     }

@@ -22,18 +22,16 @@
 #include <string_view>
 #include <vector>
 
+#include "login.hpp"
 #include "otp/otp.hpp"
 #include "otp/redis/connection.hpp"
+#include "sessions.hpp"
 #include "timer.hpp"
 #include "user.hpp"
 
 namespace hang_ten {
 
-struct StashUnavailable : std::runtime_error {
-  StashUnavailable() : std::runtime_error("stash unavailable") {}
-};
-
-class RedisStash {
+class RedisStash : public Sessions {
  public:
   static constexpr const char* name = "HangTen.Redis";
   static constexpr std::string_view prefix = "hangten:session:";
@@ -42,41 +40,39 @@ class RedisStash {
     return otp::redis::Connection::start_link(otp::Name::local(name), std::move(options));
   }
 
-  // The session, started now with `token` unless it exists: {user, whether it is new}.
-  static otp::Co<std::pair<User, bool>> open(std::string login, Token token) {
-    std::vector<std::string> argv{token.reveal(), millis(timeouts.inactive),
+  otp::Co<std::pair<User, bool>> open(std::string login) override {
+    std::vector<std::string> argv{Token::generate().reveal(), millis(timeouts.inactive),
                                   millis(timeouts.absolute)};
-    auto reply = co_await script(create_script, login, std::move(argv));
+    auto reply = co_await script(create_script, check_login(login), std::move(argv));
     co_return std::pair{user_of(login, reply.as_array()), reply.as_array()[0].as_integer() == 1};
   }
 
-  // The new request count, or nothing when the token is wrong or the session gone.
-  static otp::Co<std::optional<int>> validate(std::string login, std::string token) {
+  otp::Co<std::optional<int>> validate(std::string login, std::string token) override {
     std::vector<std::string> argv{std::move(token), millis(timeouts.inactive)};
-    auto reply = co_await script(validate_script, login, std::move(argv));
+    auto reply = co_await script(validate_script, check_login(login), std::move(argv));
     if (reply.as_integer() < 0) co_return std::nullopt;
     co_return static_cast<int>(reply.as_integer());
   }
 
-  static otp::Co<std::optional<User>> rotate(std::string login, Token token) {
-    std::vector<std::string> argv{token.reveal(), millis(timeouts.inactive)};
-    auto reply = co_await script(rotate_script, login, std::move(argv));
+  otp::Co<std::optional<User>> rotate(std::string login) override {
+    std::vector<std::string> argv{Token::generate().reveal(), millis(timeouts.inactive)};
+    auto reply = co_await script(rotate_script, check_login(login), std::move(argv));
     if (reply.is_nil()) co_return std::nullopt;
     co_return user_of(login, reply.as_array());
   }
 
-  static otp::Co<std::optional<User>> find(std::string login) {
-    auto reply = co_await script(find_script, login, std::vector<std::string>());
+  otp::Co<std::optional<User>> find(std::string login) override {
+    auto reply = co_await script(find_script, check_login(login), std::vector<std::string>());
     if (reply.is_nil()) co_return std::nullopt;
     co_return user_of(login, reply.as_array());
   }
 
-  static otp::Co<bool> remove(std::string login) {
-    std::vector<std::string> args{"DEL", key(login)};
+  otp::Co<bool> stop(std::string login) override {
+    std::vector<std::string> args{"DEL", key(check_login(login))};
     co_return (co_await run(args)).as_integer() == 1;
   }
 
-  static otp::Co<std::vector<std::string>> logins() {
+  otp::Co<std::vector<std::string>> logins() override {
     std::vector<std::string> out;
     std::string cursor = "0";
     do {
@@ -88,6 +84,8 @@ class RedisStash {
     } while (cursor != "0");
     co_return out;
   }
+
+  const char* kind() const override { return "redis"; }
 
  private:
   static std::string key(std::string_view login) {
