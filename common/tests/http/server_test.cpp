@@ -141,7 +141,7 @@ TEST(HttpServer, HeadIsAGetWithoutItsBody) {
   EXPECT_NE(out.find("Content-Length: "), std::string::npos) << out;
 }
 
-// Found by fuzz/service.cpp: a request refused after a HEAD on the same connection was answered
+// Found by fuzz/fuzz_service.cpp: a request refused after a HEAD on the same connection was answered
 // as if it were a HEAD too, its Content-Length announcing a body that never came.
 TEST(HttpServer, ARefusalAfterAHeadCarriesItsBody) {
   Fixture f;

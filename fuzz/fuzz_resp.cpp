@@ -4,8 +4,6 @@
 // the same offset. Half the runs use small limits, so the limit checks see input that reaches
 // them. Any other outcome than a reply or a ProtocolError (a crash, a sanitizer report, another
 // exception) is a finding.
-#include "otp/redis/resp.hpp"
-
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -15,6 +13,8 @@
 #include <vector>
 
 #include <fmt/format.h>
+
+#include "otp/redis/resp.hpp"
 
 namespace {
 

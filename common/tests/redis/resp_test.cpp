@@ -281,7 +281,7 @@ TEST(Resp, LimitsAreProtocolErrors) {
   EXPECT_TRUE(fails("*101\r\n"));
 }
 
-// Found by fuzz/resp.cpp: a line over the limit whose CR is followed by another byte than LF was
+// Found by fuzz/fuzz_resp.cpp: a line over the limit whose CR is followed by another byte than LF was
 // "CR not followed by LF" when it came whole and "line longer than the limit" in pieces.
 TEST(Resp, AnOverlongLineIsTheSameFaultWholeOrInPieces) {
   Parser::Limits limits;

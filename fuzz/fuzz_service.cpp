@@ -6,8 +6,6 @@
 //
 // Findings: a crash or a sanitizer report; an answer that is not a sequence of well-formed HTTP
 // responses, or has more of them than there were requests; any 5xx (bad input must get a 4xx).
-#include "service.hpp"
-
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -24,6 +22,7 @@
 #include "application.hpp"
 #include "hang_ten.hpp"
 #include "otp/otp.hpp"
+#include "service.hpp"
 
 namespace {
 

@@ -6,8 +6,6 @@
 // application's restarts. A console answers bad input with an error line: a crash, a sanitizer
 // report or an exception out of execute() is a finding. So is a duration that does not survive
 // format_duration, or a login check_login accepts outside its alphabet.
-#include "otp/console.hpp"
-
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -20,6 +18,7 @@
 
 #include "application.hpp"
 #include "hang_ten.hpp"
+#include "otp/console.hpp"
 #include "otp/otp.hpp"
 
 namespace {

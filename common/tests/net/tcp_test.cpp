@@ -1,5 +1,7 @@
 // otp::net TCP sockets: modes, ownership, errors, and lifetimes that follow
 // processes. Loopback only, on ephemeral ports.
+#include "otp/net/tcp.hpp"
+
 #include <ostream>
 #include <random>
 #include <string>
@@ -14,7 +16,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "otp/net/tcp.hpp"
 #include "otp/otp.hpp"
 #include "test_support.hpp"
 
