@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The stage diffs of the tutorial: docs/diffs/01-02.diff, 02-03.diff, 03-04.diff, 04-05.diff.
+# The stage diffs of the tutorial: docs/diffs/01-02.diff, 02-03.diff, 03-04.diff, 04-05.diff, and
+# 04-05.<lesson>.diff for each of stage 5's lessons (docs/diffs/04-05.lessons names their files).
 #
 #   scripts/docs-diffs.sh            writes them into docs/diffs/ (the build target docs-diffs)
 #   scripts/docs-diffs.sh <dir>      writes them into <dir>
@@ -46,6 +47,8 @@ write() {  # write <dir>
         >"$out/${a:0:2}-${b:0:2}.diff"
   done
   rm -rf "$plain"
+  # Stage 5 teaches four lessons: each gets the part of 04-05.diff made of its own files.
+  python3 "$root/scripts/lesson_diffs.py" "$out" 04-05
 }
 
 case "${1:-}" in
