@@ -4,7 +4,6 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/ranges.h>
-#include <unistd.h>
 
 #include "application.hpp"
 #include "hang_ten.hpp"
@@ -26,29 +25,6 @@ static std::string known(const std::string& login) {
         "this command needs the memory stash: with Redis a session has no processes");
   if (!hang_ten::whereis(hang_ten::check_login(login))) throw no_session(login);
   return login;
-}
-
-// Starts the HTTP listener as a child of the application: its URL, or why it could not.
-static otp::Result<std::string> start_service(otp::Scoped& me, otp::http::Options options,
-                                              bool observer_readonly) {
-  options.allowed_hosts.push_back(options.address);  // `serve host:port` may name another
-  options.json_bodies_only = true;  // a form another site may post without asking: 415
-  otp::observer::WebOptions observer;
-  observer.readonly = observer_readonly;
-  auto started = me.await(otp::Supervisor::start_child(
-      hang_ten::Application::name, otp::child<hang_ten::Service>(options, observer)));
-  if (!started) return started.reason();
-  auto port = me.await(otp::http::Server::port(started.pid()));
-  return fmt::format("http://{}:{}", options.address, port ? port.value() : options.port);
-}
-
-// --max-sessions' default: sessions may take a quarter of this machine's memory, at about 10 KB
-// each (a session's five processes, their mailboxes and names; 229,612 sessions took 2.2 GB).
-static std::size_t default_max_sessions() {
-  const long pages = sysconf(_SC_PHYS_PAGES);
-  const long page = sysconf(_SC_PAGE_SIZE);
-  if (pages <= 0 || page <= 0) return 100'000;
-  return static_cast<std::size_t>(pages) * static_cast<std::size_t>(page) / 4 / 10'000;
 }
 
 int main(int argc, char** argv) {
@@ -79,7 +55,7 @@ int main(int argc, char** argv) {
       console.cli().add_subcommand("serve", "runs the HTTP service until SIGINT or SIGTERM");
   serve->fallthrough();                // the console's flags may follow `serve` too
   otp::http::add_flags(*serve, http);  // --listen, the limits, --allowed-host, --allowed-origin
-  config.max_sessions = default_max_sessions();
+  config.max_sessions = hang_ten::Config::default_max_sessions();
   serve
       ->add_option("--max-sessions", config.max_sessions,
                    "sessions at once with the memory stash, else POST /sessions answers 503 "
@@ -142,16 +118,12 @@ int main(int argc, char** argv) {
   console.command("serve", "[host:port]", "serves the HTTP API from this console",
                   [&](const Args& a) {
                     otp::http::Options options = http;
-                    if (!a.empty()) {
-                      try {
-                        auto listen = otp::net::Address::parse(a[0]);
-                        options.address = listen.host;
-                        options.port = listen.port;
-                      } catch (const std::invalid_argument& e) {
-                        throw otp::ConsoleError(e.what());
-                      }
+                    if (!a.empty()) {  // std::invalid_argument: an ArgumentError
+                      auto listen = otp::net::Address::parse(a[0]);
+                      options.address = listen.host;
+                      options.port = listen.port;
                     }
-                    auto url = start_service(me, options, console.observer_readonly());
+                    auto url = hang_ten::Service::serve(me, options, console.observer_readonly());
                     if (!url)
                       throw otp::ConsoleError(fmt::format("could not serve: {}", url.reason()));
                     return "serving " + url.value();
@@ -165,7 +137,7 @@ int main(int argc, char** argv) {
       [&] {
         // Before the URL is printed: whoever reads it may signal at once.
         console.applications().catch_stop_signals();
-        auto url = start_service(me, http, console.observer_readonly());
+        auto url = hang_ten::Service::serve(me, http, console.observer_readonly());
         if (!url) {
           fmt::print(stderr, "hang_ten serve: cannot listen on {}:{}: {}\n", http.address,
                      http.port, url.reason());

@@ -17,6 +17,7 @@
 #include <fmt/chrono.h>
 #include <nlohmann/json.hpp>
 
+#include "application.hpp"
 #include "hang_ten.hpp"
 #include "metrics.hpp"
 #include "otp/http/server.hpp"
@@ -90,6 +91,21 @@ struct Service {
     otp::observer::Web::mount(router, observer);
     return otp::http::Server::start_link(otp::Name::local(name), std::move(router),
                                          std::move(options));
+  }
+
+  // Starts the listener as a child of the application (`hang_ten serve`, the console's serve):
+  // its URL, or why it could not.
+  static otp::Result<std::string> serve(otp::Scoped& me, otp::http::Options options,
+                                        bool observer_readonly) {
+    options.allowed_hosts.push_back(options.address);  // `serve host:port` may name another
+    options.json_bodies_only = true;  // a form another site may post without asking: 415
+    otp::observer::WebOptions observer;
+    observer.readonly = observer_readonly;
+    auto started = me.await(
+        otp::Supervisor::start_child(Application::name, otp::child<Service>(options, observer)));
+    if (!started) return started.reason();
+    auto port = me.await(otp::http::Server::port(started.pid()));
+    return fmt::format("http://{}:{}", options.address, port ? port.value() : options.port);
   }
 };
 
