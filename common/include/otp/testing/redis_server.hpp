@@ -8,10 +8,10 @@
 // take it before redis does, redis exits and the next free port is tried. `stop()` and `start()`
 // end and restart the server on the same port (tests of reconnection and of callers waiting on a
 // server that went away); `kill()` ends it with SIGKILL, as a crash would. The destructor stops
-// the server and removes the directory. The child gets SIGTERM when the test process dies
-// (PR_SET_PDEATHSIG), so an aborted test leaves no server behind. The child keeps none of the
-// caller's descriptors but stdin, stdout and stderr: a socket the caller closes is closed, even
-// when the server was (re)started while it was open.
+// the server and removes the directory. The server is a ChildProcess (child_process.hpp): it
+// gets SIGTERM when the test process dies, so an aborted test leaves no server behind, and keeps
+// none of the caller's descriptors: a socket the caller closes is closed, even when the server
+// was (re)started while it was open.
 // POSIX (Linux) only; blocking; meant for test code, not for processes of the runtime.
 #pragma once
 
@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -37,6 +38,8 @@
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "otp/testing/child_process.hpp"
 
 namespace otp::testing {
 
@@ -79,7 +82,7 @@ class RedisServer {
   std::uint16_t port() const { return port_; }
   std::string url() const { return "redis://" + host_ + ":" + std::to_string(port_); }
   const std::filesystem::path& dir() const { return dir_; }
-  bool running() const { return pid_ > 0; }
+  bool running() const { return child_.has_value(); }
 
   // Starts the server again on the same port; throws if it does not come up.
   void start() {
@@ -141,33 +144,17 @@ class RedisServer {
         "--protected-mode", "yes"};
     // clang-format on
     args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
-    std::vector<char*> argv;
-    argv.reserve(args.size() + 1);
-    for (auto& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-
     std::error_code ignored;
     std::filesystem::remove(dir_ / "redis.log", ignored);
-    const pid_t parent = ::getpid();
-    const pid_t pid = ::fork();
-    if (pid < 0) throw std::system_error(errno, std::generic_category(), "RedisServer: fork");
-    if (pid == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-      if (::getppid() != parent) _exit(1);  // the parent died before prctl
-      // Whatever the caller had open without O_CLOEXEC (sockets, pipes) stays the caller's: a
-      // connection it closes must not be held open by redis-server.
-      ::close_range(3, ~0U, 0);
-      ::execvp(argv[0], argv.data());
-      _exit(127);
-    }
-    pid_ = pid;
+    child_.emplace(std::move(args),
+                   ChildProcess::Options{.capture_output = false, .death_signal = SIGTERM});
 
     const auto deadline = std::chrono::steady_clock::now() + options_.start_timeout;
     while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+      if (!child_->running()) {
+        const int status = child_->status().value_or(-1);
+        child_.reset();
+        if (status == 127) {
           throw std::runtime_error("RedisServer: cannot run " + options_.binary +
                                    " (install it: scripts/deps.sh)");
         }
@@ -212,25 +199,16 @@ class RedisServer {
   }
 
   void end(int signal) {
-    if (pid_ <= 0) return;
-    ::kill(pid_, signal);
-    const auto deadline = std::chrono::steady_clock::now() + options_.stop_timeout;
-    while (::waitpid(pid_, nullptr, WNOHANG) == 0) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, nullptr, 0);
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    pid_ = -1;
+    if (!child_) return;
+    child_->stop(signal, options_.stop_timeout);
+    child_.reset();
   }
 
   Options options_;
   std::string host_ = "127.0.0.1";
   std::filesystem::path dir_;
   std::uint16_t port_ = 0;
-  pid_t pid_ = -1;
+  std::optional<ChildProcess> child_;
 };
 
 }  // namespace otp::testing
