@@ -56,7 +56,8 @@
 #   TIMEOUT=600    per-run wall-clock limit in seconds
 #   LOG_DIR=dir    keep raw per-run output there (default: a temp dir, removed)
 #   HANGTEN_BENCH_DIR=dir  the bench_* programs (set by scripts/main.sh, which
-#                  has built them); when unset, the `release` preset is built and
+#                  has built them); when unset, the programs of the workloads asked
+#                  for are built with the `release` preset (those targets only) and
 #                  build/release/bench is used
 #   BUILD=0|1      skip or force the build (default: build unless HANGTEN_BENCH_DIR is set)
 #   WRK_THREADS=2 WRK_CONNECTIONS=64   wrk's -t and -c for http
@@ -93,21 +94,33 @@ done
 case "$RUNS" in ''|*[!0-9]*|0) echo "RUNS must be a positive integer" >&2; exit 2 ;; esac
 
 # ------------------------------------------------------------------ build ---
+# prog WORKLOAD -> the program that runs it
+prog() {
+  case "$1" in
+    counting|fanin) echo bench_counting ;;
+    call|call_par) echo bench_call ;;
+    restart|restart_batched) echo bench_restart ;;
+    growth) echo "bench_spawn bench_ring" ;;
+    redis) echo bench_redis ;;                  # our client's program
+    http) echo hang_ten_05_one_last_thing ;;    # the service (a target, not a bench_ program)
+    *) echo "bench_$1" ;;
+  esac
+}
+
 if [ -n "${HANGTEN_BENCH_DIR:-}" ]; then
   BENCH=$HANGTEN_BENCH_DIR
   BUILD=${BUILD:-0}
-elif [ "$WORKLOADS" = redis ]; then
-  BENCH=$REPO/build/release/bench
-  BUILD=${BUILD:-1}
-  TARGETS="--target bench_redis"  # our client's program only
-elif [ "$WORKLOADS" = http ]; then
-  BENCH=$REPO/build/release/bench
-  BUILD=${BUILD:-1}
-  TARGETS="--target hang_ten_05_one_last_thing"  # the service only
 else
   BENCH=$REPO/build/release/bench
   BUILD=${BUILD:-1}
 fi
+# Only the programs of the workloads asked for are built, not the whole preset.
+TARGETS=""
+for w in $WORKLOADS; do
+  for t in $(prog "$w"); do
+    case " $TARGETS " in *" --target $t "*) ;; *) TARGETS="$TARGETS --target $t" ;; esac
+  done
+done
 if [ "$BUILD" = 1 ]; then
   ( cd "$REPO" && cmake --preset release >/dev/null && cmake --build --preset release -j2 ${TARGETS:-} >/dev/null ) || {
     echo "build failed:" >&2
@@ -137,17 +150,6 @@ N_REDIS_PIPELINED=$(sz 1000000 10000)
 N_HTTP=$(sz 10000 100)        # sessions that wrk validates round-robin
 N_HTTP_RSS=$(sz 100000 1000)  # live sessions for the RSS figure
 D_HTTP=$(sz 10 1)             # seconds per wrk run
-
-# prog WORKLOAD -> the program that runs it
-prog() {
-  case "$1" in
-    counting|fanin) echo bench_counting ;;
-    call|call_par) echo bench_call ;;
-    restart|restart_batched) echo bench_restart ;;
-    growth) echo "bench_spawn bench_ring" ;;
-    *) echo "bench_$1" ;;
-  esac
-}
 
 # cmd WORKLOAD -> command line
 cmd() {
