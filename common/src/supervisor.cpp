@@ -439,9 +439,12 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
                          (c.restart == Restart::transient && !e.reason.is_orderly());
     // As Erlang's supervisor: every exit of a permanent child is reported (it is restarted, even
     // after `normal` or `shutdown`), those of transient and temporary ones only when abnormal.
+    // The exit that is one restart too many says so: the supervisor shuts down, it does not
+    // restart (the report after this one gives the reason, reached_max_restart_intensity).
     if (c.restart == Restart::permanent || !e.reason.is_orderly())
-      report(SupervisorReport{describe_self(), child_text(c, e.from), e.reason, "child_terminated",
-                              restart ? "restarting" : "not restarting"});
+      report(SupervisorReport{
+          describe_self(), child_text(c, e.from), e.reason, "child_terminated",
+          !restart ? "not restarting" : (next_restart_exceeds() ? "shutting down" : "restarting")});
     if (!restart) {
       if (c.restart == Restart::temporary || st.dynamic) {
         st.children.forget(c);
@@ -480,6 +483,17 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
   static std::string child_text(const Child& c, const Pid& pid) {
     if (!pid) return c.id.str();
     return c.id.str().empty() ? pid.to_string() : fmt::format("{} ({})", c.id.str(), pid);
+  }
+
+  // Whether one more restart now would be one too many for the intensity (add_restart's
+  // answer, without counting it).
+  bool next_restart_exceeds() {
+    const auto& st = state();
+    const Duration since = otp::now() - st.flags.max_seconds;
+    std::size_t in_window = 1;
+    for (std::size_t i = st.first_restart; i < st.restarts.size(); ++i)
+      if (st.restarts[i] >= since) ++in_window;
+    return static_cast<int>(in_window) > st.flags.max_restarts;
   }
 
   // Counts a restart; false when that is one too many for the intensity.

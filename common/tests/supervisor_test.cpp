@@ -751,6 +751,33 @@ TEST(Supervisor, ReportsEveryExitOfAPermanentChildButOnlyAbnormalOnesOfOthers) {
   EXPECT_TRUE(logs.contains("reason: normal"));
 }
 
+// The exit that is one restart too many is reported with what happens: the supervisor shuts
+// down. Each exit before it is restarted and says so; a report that said "restarting" for the
+// last one told the reader something that did not happen.
+TEST(Supervisor, TheExitPastTheIntensityIsReportedAsShuttingDownNotRestarting) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto sup = me.await(otp::Supervisor::start_link({worker("w", me.pid())},
+                                                  {.max_restarts = 1, .max_seconds = 3600s}));
+  auto ref = me.monitor(sup.pid());
+  exit_child(me, await_started(me, "w").pid, otp::Reason::other("boom"));
+  exit_child(me, await_started(me, "w").pid, otp::Reason::other("boom"));
+  ASSERT_TRUE(otp_test::await_down(me, ref));
+  std::string all;
+  for (const auto& record : logs.records()) all += record.text + "\n";
+  const auto first = all.find("child_terminated of child w");
+  ASSERT_NE(first, std::string::npos) << all;
+  const auto second = all.find("child_terminated of child w", first + 1);
+  ASSERT_NE(second, std::string::npos) << all;
+  EXPECT_NE(all.substr(first, second - first).find("action: restarting"), std::string::npos) << all;
+  const auto last = all.find("reached_max_restart_intensity", second);
+  ASSERT_NE(last, std::string::npos) << all;
+  EXPECT_NE(all.substr(second, last - second).find("action: shutting down"), std::string::npos)
+      << all;
+  EXPECT_EQ(all.substr(second).find("action: restarting"), std::string::npos) << all;
+}
+
 // A supervisor names itself the way the tree does, a via name included, and no "<0.0.0>".
 TEST(Supervisor, ReportsNameAViaNamedSupervisorAsTheTreeDoes) {
   otp::Runtime rt({.threads = 2});
