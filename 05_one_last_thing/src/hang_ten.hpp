@@ -89,6 +89,7 @@ class MemoryStash : public Sessions {
     }
     co_return out;
   }
+  otp::Co<bool> ready() override { co_return true; }
   const char* kind() const override { return "memory"; }
 };
 

@@ -85,6 +85,11 @@ class RedisStash : public Sessions {
     co_return out;
   }
 
+  otp::Co<bool> ready() override {
+    const std::vector<std::string> ping{"PING"};
+    auto reply = co_await otp::redis::command(otp::Name::local(name), ping);
+    co_return reply && !reply->is_error();
+  }
   const char* kind() const override { return "redis"; }
 
  private:

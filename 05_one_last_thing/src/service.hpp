@@ -6,7 +6,8 @@
 //   POST   /sessions/{login}/rotate             -> 200 {login, token, expires_at} | 404
 //   GET    /sessions/{login}                    -> 200 {login, request_count, expires_at} | 404
 //   DELETE /sessions/{login}                    -> 204 | 404
-//   GET    /healthz, GET /metrics
+//   GET    /healthz (the process answers), GET /readyz (503 while the stash cannot answer)
+//   GET    /metrics, GET / (what is served here)
 //   GET    /observer                            -> the web observer (docs/observer.md)
 #pragma once
 
@@ -74,7 +75,22 @@ inline otp::http::Router routes() {
       co_return Response::error(404, "no such session");
     co_return Response::no_content();
   });
+  r.get("/", [](Request&) {  // what is served here, for a person who opens the root
+    return Response::json(
+        200, {{"service", "HangTen"},
+              {"endpoints",
+               {"POST /sessions", "POST /sessions/{login}/validate",
+                "POST /sessions/{login}/rotate", "GET /sessions/{login}",
+                "DELETE /sessions/{login}", "GET /healthz", "GET /readyz", "GET /metrics"}},
+              {"observer", "/observer"},
+              {"docs", "docs/service.md"}});
+  });
   r.get("/healthz", [](Request&) { return Response::json(200, {{"status", "ok"}}); });
+  r.get("/readyz", [](Request&) -> otp::Co<Response> {  // can the stash answer now?
+    const bool ready = co_await sessions().ready();
+    co_return Response::json(ready ? 200 : 503, {{"status", ready ? "ready" : "unavailable"},
+                                                 {"stash", sessions().kind()}});
+  });
   r.get("/metrics", [](Request&) -> otp::Co<Response> {
     co_return Response::text(200, co_await metrics.render(),
                              std::string(otp::http::Prometheus::content_type));

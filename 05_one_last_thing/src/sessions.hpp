@@ -38,6 +38,8 @@ class Sessions {
   virtual otp::Co<bool> stop(std::string login) = 0;
   // The logins of the live sessions, in no order, perhaps one twice.
   virtual otp::Co<std::vector<std::string>> logins() = 0;
+  // Whether it can answer now (GET /readyz): memory always; Redis when it answers a PING.
+  virtual otp::Co<bool> ready() = 0;
   // "memory" or "redis".
   virtual const char* kind() const = 0;
   // Whether a session is processes (memory), which the console's commands may show or crash.

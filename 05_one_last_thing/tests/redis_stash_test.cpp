@@ -127,12 +127,19 @@ TEST_F(RedisStash, RedisDownFailsOnlyTheRequestsThatNeedItAndRecovers) {
   EXPECT_EQ(http.get("/sessions/eric").status, 503);
   EXPECT_EQ(http.get("/healthz").status, 200);
   EXPECT_EQ(http.get("/metrics").status, 200);  // Redis counts its sessions: nothing to ask it
+  auto ready = http.get("/readyz");
+  EXPECT_EQ(ready.status, 503);
+  EXPECT_EQ(ready.json(), (Json{{"status", "unavailable"}, {"stash", "redis"}}));
 
   redis.start();  // an empty Redis (no persistence): the service reconnects by itself
   EXPECT_TRUE(
       eventually([&] { return http.post("/sessions", R"({"login":"jose"})").status == 201; }, 60s));
   const std::string jose = open(http, "jose");
   EXPECT_EQ(validate(http, "jose", jose).json()["request_count"], 1);
+  EXPECT_EQ(http.get("/readyz").status, 200);
+  EXPECT_NE(a.output().find("redis: lost the connection to 127.0.0.1:"), std::string::npos)
+      << a.output();
+  EXPECT_NE(a.output().find("redis: connected to 127.0.0.1:"), std::string::npos) << a.output();
 }
 
 // A client validates as fast as it can while the instance is killed with SIGKILL: every

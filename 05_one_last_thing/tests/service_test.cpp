@@ -95,6 +95,27 @@ TEST_F(Http, HealthzAnswers) {
   EXPECT_EQ(r.json()["status"], "ok");
 }
 
+// /readyz: the memory stash is always ready. The root says what is served here.
+TEST_F(Http, ReadyzAndTheRootSayWhatTheServiceIs) {
+  auto ready = http.get("/readyz");
+  EXPECT_EQ(ready.status, 200);
+  EXPECT_EQ(ready.json(), (Json{{"status", "ready"}, {"stash", "memory"}}));
+  auto root = http.get("/");
+  EXPECT_EQ(root.status, 200);
+  EXPECT_EQ(root.json()["observer"], "/observer");
+  EXPECT_NE(root.body.find("POST /sessions/{login}/validate"), std::string::npos) << root.body;
+}
+
+// A login as encodeURIComponent sends it: "eric%40example.com" is the session "eric@example.com".
+TEST_F(Http, APercentEncodedLoginIsTheLoginItEncodes) {
+  const std::string token = open("eric@example.com")["token"];
+  auto found = http.get("/sessions/eric%40example.com");
+  EXPECT_EQ(found.status, 200) << found.body;
+  EXPECT_EQ(found.json()["login"], "eric@example.com");
+  auto v = http.post("/sessions/eric%40example.com/validate", Json{{"token", token}}.dump());
+  EXPECT_EQ(v.status, 200) << v.body;
+}
+
 // Bad input gets a 4xx with a JSON error and changes nothing.
 TEST_F(Http, BadInputIsRefusedAndChangesNothing) {
   const std::string token = open("eric")["token"];

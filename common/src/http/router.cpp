@@ -40,6 +40,29 @@ bool is_param(std::string_view segment) {
 }
 
 // Matches `path` against a pattern's segments; the parameters into `params`.
+// A path segment as its sender meant it (RFC 3986, 2.1): each %XX is the byte XX; a '%' not
+// followed by two hex digits is kept as it is.
+std::string percent_decoded(std::string_view segment) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(segment.size());
+  for (std::size_t i = 0; i < segment.size(); ++i) {
+    if (segment[i] == '%' && i + 2 < segment.size() && hex(segment[i + 1]) >= 0 &&
+        hex(segment[i + 2]) >= 0) {
+      out += static_cast<char>(hex(segment[i + 1]) * 16 + hex(segment[i + 2]));
+      i += 2;
+    } else {
+      out += segment[i];
+    }
+  }
+  return out;
+}
+
 bool matches(const std::vector<std::string>& pattern, const std::vector<std::string_view>& path,
              std::vector<std::pair<std::string, std::string>>* params) {
   if (pattern.size() != path.size()) return false;
@@ -47,7 +70,7 @@ bool matches(const std::vector<std::string>& pattern, const std::vector<std::str
     if (is_param(pattern[i])) {
       if (path[i].empty()) return false;
       if (params)
-        params->emplace_back(pattern[i].substr(1, pattern[i].size() - 2), std::string(path[i]));
+        params->emplace_back(pattern[i].substr(1, pattern[i].size() - 2), percent_decoded(path[i]));
     } else if (pattern[i] != path[i]) {
       return false;
     }

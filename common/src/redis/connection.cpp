@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "otp/logger.hpp"
+
 namespace otp::redis {
 
 namespace {
@@ -37,7 +39,7 @@ ConnectionData Connection::init(Options options) {
   set_state(&Connection::connecting);
   next_event(Connect{});
   Duration backoff = options.backoff_initial;
-  return ConnectionData{std::move(options), {}, {}, {}, backoff, {}};
+  return ConnectionData{std::move(options), {}, {}, {}, backoff, {}, 0, false};
 }
 
 Co<void> Connection::connecting(Event& ev) {
@@ -49,9 +51,21 @@ Co<void> Connection::connecting(Event& ev) {
   auto socket = co_await net::connect(d.options.host, d.options.port, d.options.connect_timeout,
                                       net::SocketOptions{.active = net::active::once});
   if (!socket) {
+    // Said once an outage, not at every attempt of the backoff: the first connect that fails
+    // (at start, the server was never reached), or the first after a loss.
+    if (d.failed_connects++ == 0)
+      log::warning("redis: cannot connect to {}:{} ({}); retrying, requests fail until then",
+                   d.options.host, d.options.port, socket.reason().to_string());
     lose_connection();
     co_return;
   }
+  if (d.failed_connects > 0)
+    log::notice("redis: connected to {}:{} after {} failed attempt{}", d.options.host,
+                d.options.port, d.failed_connects, d.failed_connects == 1 ? "" : "s");
+  else if (d.ever_connected)
+    log::notice("redis: connected to {}:{} again", d.options.host, d.options.port);
+  d.failed_connects = 0;
+  d.ever_connected = true;
   d.socket = socket.value();
   d.parser = Parser{};
   d.backoff = d.options.backoff_initial;
@@ -139,6 +153,9 @@ void Connection::deliver() {
 // Closes the socket, fails every waiting caller and schedules the next attempt.
 void Connection::lose_connection() {
   auto& d = data();
+  if (in_state(&Connection::connected))
+    log::warning("redis: lost the connection to {}:{}; reconnecting, requests fail until then",
+                 d.options.host, d.options.port);
   if (d.socket) net::close(d.socket);
   d.socket = net::Socket{};
   d.parser = Parser{};

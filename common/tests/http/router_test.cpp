@@ -168,3 +168,15 @@ TEST(Router, StringFieldReadsAStringOfTheJsonBodyOr400NamingIt) {
   EXPECT_EQ(field(R"(["login"])"), R"(400 "login" must be a string)");
   EXPECT_TRUE(field("{").starts_with("400 malformed JSON")) << field("{");
 }
+
+// A client that builds its URLs with encodeURIComponent sends "eric%40example.com": the route's
+// parameter is what it meant. A '%' without two hex digits after it stays as it is.
+TEST(Router, RouteParametersArePercentDecoded) {
+  const auto router = sample_router();
+  EXPECT_EQ(dispatch(router, request("GET", "/sessions/eric%40example.com")).body,
+            "get:eric@example.com");
+  EXPECT_EQ(dispatch(router, request("GET", "/sessions/a%2fb%2F")).body, "get:a/b/");
+  EXPECT_EQ(dispatch(router, request("GET", "/sessions/100%")).body, "get:100%");
+  EXPECT_EQ(dispatch(router, request("GET", "/sessions/%zz%4")).body, "get:%zz%4");
+  EXPECT_EQ(dispatch(router, request("GET", "/sessions/eric%40x/validate")).body, "v:eric@x");
+}

@@ -55,7 +55,8 @@ struct Request {
 
   // The first header of that name, case-insensitively.
   std::optional<std::string_view> header(std::string_view name) const;
-  // A route parameter; "" when absent.
+  // A route parameter, percent-decoded ("eric%40example.com" is "eric@example.com"); "" when
+  // absent.
   std::string_view param(std::string_view name) const;
   // The body as JSON. Throws Error(415) when a Content-Type other than application/json is given
   // (none at all is accepted), Error(400, "malformed JSON: ...") when the body is not JSON or

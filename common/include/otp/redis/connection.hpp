@@ -69,6 +69,10 @@ struct ConnectionData {
   std::deque<Waiting> waiting;
   Duration backoff;
   std::string unsent;  // commands held back while the socket's send queue is not empty
+  // Failed connects since the connection was last up (0: up, or the first connect): the loss is
+  // logged once, at the first, and the return once, with the count.
+  std::uint64_t failed_connects = 0;
+  bool ever_connected = false;
 };
 
 class Connection : public StateMachine<Connection, ConnectionData> {
