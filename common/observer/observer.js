@@ -92,7 +92,9 @@ function nodeItem(pid) {
     el("span", {class: "kind" + (isSupervisor(n) ? " supervisor" : "")}, kindText(n)),
     el("span", {class: "status " + n.status}, n.status),
     n.hint ? el("span", {class: "hint"}, `state: ${n.hint}`) : null,
-    n.children > 0 && !n.open ? el("span", {class: "hint"}, `${n.children} children`) : null);
+    n.children > 0 && !n.open
+      ? el("span", {class: "hint"}, `${n.children} ${n.children === 1 ? "child" : "children"}`)
+      : null);
   const li = el("li", {class: "node", "data-pid": pid}, row);
   if (n.open) {
     const ul = el("ul");
@@ -181,11 +183,20 @@ function hideConfirm() {
 function drawDetail(d) {
   const panel = $("#detail");
   shownDetail = d;
+  const kill = $("#kill");
   if (!d) {
-    if (selected) $("#detail-title").textContent = `${selected} (not alive)`;
-    else panel.classList.add("hidden");
+    if (selected) {
+      // Gone: what is shown is its last state; nothing is left to kill.
+      $("#detail-title").textContent = `${selected} (not alive)`;
+      const status = document.querySelector('#detail-fields [data-field="status"]');
+      if (status) status.textContent = "exited";
+      if (kill) kill.disabled = true;
+    } else {
+      panel.classList.add("hidden");
+    }
     return;
   }
+  if (kill) kill.disabled = false;
   panel.classList.remove("hidden");
   $("#detail-title").textContent = d.name ? `${d.name} ${d.pid}` : d.pid;
   const fields = [

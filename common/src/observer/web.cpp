@@ -405,6 +405,13 @@ Co<Result<Web::Started>> Web::start(WebOptions options) {
   auto shared = std::make_shared<Shared>(options);
   http::Router router;
   install(router, shared);
+  if (!options.prefix.empty()) {  // its own port: the root leads to the page
+    router.get("/", [prefix = options.prefix](http::Request&) {
+      http::Response moved = http::Response::text(302, "the observer is at " + prefix + "\n");
+      moved.headers.emplace_back("Location", prefix);
+      return moved;
+    });
+  }
   http::Options http_options;
   http_options.address = options.address;
   http_options.port = options.port;

@@ -110,6 +110,13 @@ class Observer(unittest.TestCase):
             "no new carol_server")
         self.assertNotEqual(new, old)
         self.assertTrue(self.browser.wait(lambda d: d.execute_script(CHILD_OF, subsup, new)))
+        # The killed pid's details say it has exited, and there is nothing left to kill.
+        self.browser.wait(lambda d: "(not alive)" in d.execute_script(
+            "return document.querySelector('#detail-title').textContent"), 10, "still alive")
+        self.assertEqual(self.browser.driver.execute_script(
+            "return document.querySelector('#detail-fields [data-field=\"status\"]').textContent"),
+            "exited")
+        self.assertFalse(self.browser.find("#kill")[0].is_enabled())
 
     def test_5_search_by_pid(self):
         pid = self.pid_of("HangTen.Supervisor")

@@ -136,6 +136,17 @@ TEST(ObserverWeb, StartListensOnLoopbackAndServesThePageWithAToken) {
   EXPECT_NE(token_of(again), token);  // one per page load
 }
 
+// On its own port, the root leads to the page (a person who opens http://127.0.0.1:4001/); the
+// page says it has no icon, so no request for /favicon.ico ends in a 404.
+TEST(ObserverWeb, TheRootOfItsOwnPortLeadsToThePage) {
+  Observer o;
+  auto root = HttpClient("127.0.0.1", o.port).get("/");
+  EXPECT_EQ(root.status, 302);
+  EXPECT_EQ(root.header("Location").value_or(""), "/observer");
+  auto page = HttpClient("127.0.0.1", o.port).get("/observer");
+  EXPECT_NE(page.body.find(R"(<link rel="icon" href="data:,">)"), std::string::npos);
+}
+
 TEST(ObserverWeb, AForeignHostGets403) {
   Observer o;
   auto reply = HttpClient("127.0.0.1", o.port)
