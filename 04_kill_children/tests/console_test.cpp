@@ -32,7 +32,7 @@ TEST(Console, HelpFlagPrintsUsage) {
 // The lesson in the console: the count survives `boom`.
 TEST(Console, BoomKeepsTheCount) {
   console::Session hang_ten;
-  ASSERT_TRUE(starts_with(hang_ten("new eric"), "{:ok, <0."));
+  ASSERT_PRED2(starts_with, hang_ten("new eric"), "{:ok, <0.");
   const std::string server = hang_ten("whereis eric");
   EXPECT_TRUE(starts_with(server, "<0.")) << server;
   EXPECT_EQ(hang_ten("count eric"), ":ok");
@@ -51,7 +51,7 @@ TEST(Console, BoomKeepsTheCount) {
 TEST(Console, StopAndWhereis) {
   console::Session hang_ten;
   EXPECT_EQ(hang_ten("whereis eric"), "nil");
-  EXPECT_TRUE(starts_with(hang_ten("new eric"), "{:ok, <0."));
+  EXPECT_PRED2(starts_with, hang_ten("new eric"), "{:ok, <0.");
   EXPECT_TRUE(starts_with(
       hang_ten("new eric"),
       "** (MatchError) no match of right hand side value: {:error, {:already_started, <0."));
@@ -114,7 +114,7 @@ TEST(Console, AnUnknownLoginIsTheSameErrorForEveryCommand) {
 // {shutdown, idle} is an exit reason, not a string: an orderly exit.
 TEST(Console, KillTakesAShutdownReasonWithATerm) {
   console::Session hang_ten;
-  ASSERT_TRUE(starts_with(hang_ten("new eric"), "{:ok, <0."));
+  ASSERT_PRED2(starts_with, hang_ten("new eric"), "{:ok, <0.");
   EXPECT_EQ(hang_ten("kill eric_server \"{shutdown, idle}\""), "true");
   std::string shown = hang_ten("show eric");
   for (int i = 0; i < 1000 && starts_with(shown, "** ("); ++i)

@@ -53,7 +53,10 @@ int main(int argc, char** argv) {
   otp::http::Options http;
   CLI::App* serve =
       console.cli().add_subcommand("serve", "runs the HTTP service until SIGINT or SIGTERM");
-  serve->fallthrough();                // the console's flags may follow `serve` too
+  serve->fallthrough();  // the console's flags may follow `serve` too
+  serve->footer(
+      "hang_ten's own flags may follow serve too: --stash, --inactive-timeout, "
+      "--absolute-timeout, --observer-readonly (hang_ten --help lists them).");
   otp::http::add_flags(*serve, http);  // --listen, the limits, --allowed-host, --allowed-origin
   config.max_sessions = hang_ten::Config::default_max_sessions();
   serve

@@ -32,7 +32,7 @@ TEST(Console, HelpFlagPrintsUsage) {
 // The lesson in the console: the count survives `boom`.
 TEST(Console, BoomKeepsTheCount) {
   console::Session hang_ten;
-  ASSERT_TRUE(starts_with(hang_ten("new eric"), "{:ok, <0."));
+  ASSERT_PRED2(starts_with, hang_ten("new eric"), "{:ok, <0.");
   const std::string server = hang_ten("whereis eric");
   EXPECT_TRUE(starts_with(server, "<0.")) << server;
   EXPECT_EQ(hang_ten("count eric"), ":ok");
@@ -52,7 +52,7 @@ TEST(Console, BoomKeepsTheCount) {
 TEST(Console, StopAndWhereis) {
   console::Session hang_ten;
   EXPECT_EQ(hang_ten("whereis eric"), "nil");
-  EXPECT_TRUE(starts_with(hang_ten("new eric"), "{:ok, <0."));
+  EXPECT_PRED2(starts_with, hang_ten("new eric"), "{:ok, <0.");
   EXPECT_TRUE(starts_with(
       hang_ten("new eric"),
       "** (MatchError) no match of right hand side value: {:error, {:already_started, <0."));
@@ -115,7 +115,7 @@ TEST(Console, AnUnknownLoginIsTheSameErrorForEveryCommand) {
 // {shutdown, idle} is an exit reason, not a string: an orderly exit.
 TEST(Console, KillTakesAShutdownReasonWithATerm) {
   console::Session hang_ten;
-  ASSERT_TRUE(starts_with(hang_ten("new eric"), "{:ok, <0."));
+  ASSERT_PRED2(starts_with, hang_ten("new eric"), "{:ok, <0.");
   EXPECT_EQ(hang_ten("kill eric_server \"{shutdown, idle}\""), "true");
   std::string shown = hang_ten("show eric");
   for (int i = 0; i < 1000 && starts_with(shown, "** ("); ++i)
@@ -127,7 +127,7 @@ TEST(Console, KillTakesAShutdownReasonWithATerm) {
 // which it traps, so it stashes the count (stage 4 lost it here).
 TEST(Console, KillingTheSubSupervisorKeepsTheCount) {
   console::Session hang_ten;
-  ASSERT_TRUE(starts_with(hang_ten("new eric"), "{:ok, <0."));
+  ASSERT_PRED2(starts_with, hang_ten("new eric"), "{:ok, <0.");
   EXPECT_EQ(hang_ten("count eric"), ":ok");
   EXPECT_EQ(hang_ten("count eric"), ":ok");
   EXPECT_EQ(hang_ten("kill eric_subsup"), "true");
@@ -139,7 +139,7 @@ TEST(Console, KillingTheSubSupervisorKeepsTheCount) {
 
 TEST(Console, TokenValidateAndRotate) {
   console::Session hang_ten;
-  ASSERT_TRUE(starts_with(hang_ten("new eric"), "{:ok, <0."));
+  ASSERT_PRED2(starts_with, hang_ten("new eric"), "{:ok, <0.");
   std::string token = hang_ten("token eric");
   ASSERT_EQ(token.size(), 45u) << token;  // quoted
   token = token.substr(1, 43);
@@ -164,6 +164,8 @@ TEST(Console, ServeFlags) {
     EXPECT_NE(text.find(flag), std::string::npos) << flag << "\n" << text;
   EXPECT_NE(text.find("127.0.0.1:4000"), std::string::npos) << text;
   EXPECT_NE(text.find("65536"), std::string::npos) << text;
+  for (const char* flag : {"--stash", "--inactive-timeout", "--observer-readonly"})
+    EXPECT_NE(text.find(flag), std::string::npos) << flag << "\n" << text;  // hang_ten's own
   for (const char* bad : {"serve --listen nowhere", "serve --listen 127.0.0.1:99999",
                           "serve --body-limit lots", "--stash mongodb://x:1"}) {
     auto out = console::run(bad);

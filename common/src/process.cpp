@@ -142,6 +142,12 @@ ProcessInfo describe(Proc* p) {
   return i;
 }
 
+// set_label's describer: the label as the name, "process" as the behaviour.
+const Describer labelled{
+    [](const void*) { return std::string("process"); }, [](const void*) { return std::string(); },
+    [](const void* label, const Pid&) { return std::string(static_cast<const char*>(label)); },
+    [](const void*) { return std::string(); }};
+
 void set_describer(const Describer* d, const void* self) noexcept {
   if (Proc* p = tls.current) {
     p->describer = d;
@@ -652,6 +658,8 @@ std::size_t process_count() {
       current_or_throw("process_count")->rt->live.load(std::memory_order_acquire);
   return static_cast<std::size_t>(std::max<std::int64_t>(0, live));
 }
+
+void set_label(const char* label) { detail::set_describer(&detail::labelled, label); }
 
 void link(const Pid& pid) { link_as(current_or_throw("link"), pid); }
 void unlink(const Pid& pid) { unlink_as(current_or_throw("unlink"), pid); }

@@ -105,6 +105,36 @@ TEST(Observer, InfoCountsMailboxAndHandledMessages) {
   EXPECT_EQ(info->monitored_by[0], me.pid());
 }
 
+// set_label (proc_lib:set_label/1): a plain process says what it is where it has no name, in
+// the info, the tree and the table; a registered name still wins.
+TEST(Observer, ALabelNamesAPlainProcessUnlessItHasARegisteredName) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto [labelled, ref1] = otp_test::spawn_monitored(me, [me = me.pid()]() -> otp::Co<void> {
+    otp::set_label("http connection");
+    otp::send(me, 1);
+    co_await otp::receive<otp_test::Never>();
+  });
+  auto [named, ref2] = otp_test::spawn_monitored(me, [me = me.pid()]() -> otp::Co<void> {
+    otp::register_name("keeper", otp::self());
+    otp::set_label("a label");
+    otp::send(me, 2);
+    co_await otp::receive<otp_test::Never>();
+  });
+  ASSERT_TRUE(me.receive<int>(kWait));
+  ASSERT_TRUE(me.receive<int>(kWait));
+  auto info = me.await(otp::observer::info(labelled));
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->name, "http connection");
+  EXPECT_EQ(info->behaviour, "process");
+  EXPECT_NE(
+      otp::observer::render_table(me.await(otp::observer::processes())).find("http connection"),
+      std::string::npos);
+  auto kept = me.await(otp::observer::info(named));
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(kept->name, "keeper");
+}
+
 TEST(Observer, InfoOfADeadProcessIsEmpty) {
   otp::Runtime rt({.threads = 1});
   otp::Scoped me(rt);

@@ -60,6 +60,12 @@ bool is_alive(const Pid& pid);
 // Scoped handle; throws std::logic_error elsewhere.
 std::size_t process_count();
 
+// Labels the calling process (proc_lib:set_label/1, OTP 27): where it has no registered name,
+// the observer's tree and table and the console's `tree` and `ps` show the label, so a process
+// that is one of many alike (an HTTP connection) says what it is. `label` must outlive the
+// process (a string literal). A behaviour describes its process itself; this is for plain ones.
+void set_label(const char* label);
+
 // How an alias made by alias() ends: only by unalias (explicit_unalias), or
 // also once one message sent through it has been received (reply).
 enum class AliasOption : unsigned char { explicit_unalias, reply };

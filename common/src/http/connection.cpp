@@ -541,7 +541,8 @@ void RefusalLog::note(int status, std::string_view why) {
 }
 
 Co<void> serve_connection(std::shared_ptr<Shared> shared) {
-  otp::trap_exit(true);  // the runtime's shutdown is a message: see Shutdown above
+  otp::set_label("http connection");  // one of many, each its own client's
+  otp::trap_exit(true);               // the runtime's shutdown is a message: see Shutdown above
   auto handoff = co_await otp::receive<Handoff>();
   Connection connection(std::move(shared), std::move(handoff.socket));
   co_await connection.run();

@@ -49,6 +49,7 @@ struct ListenerState {
 constexpr Duration drain_timeout = std::chrono::seconds(4);
 
 Co<void> accept_loop(std::shared_ptr<detail::Shared> shared, net::Listener listener, Pid server) {
+  otp::set_label("http acceptor");  // linked to its listener, in the observer's tree
   const Options& options = shared->options;
   for (;;) {
     auto accepted = co_await net::accept(listener);
