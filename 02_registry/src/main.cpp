@@ -1,6 +1,7 @@
 // hang_ten: the stage's console (hang_ten --help).
 #include "application.hpp"
 #include "hang_ten.hpp"
+#include "otp/console.hpp"
 
 using Args = otp::Console::Args;
 

@@ -3,6 +3,7 @@
 
 #include "application.hpp"
 #include "hang_ten.hpp"
+#include "otp/console.hpp"
 
 using Args = otp::Console::Args;
 

@@ -67,7 +67,7 @@
 
 #include "application.hpp"
 #include "hang_ten.hpp"
-#include "otp/console.hpp"
+#include "otp/duration.hpp"
 #include "otp/observer.hpp"
 #include "otp/otp.hpp"
 #include "otp/testing/http_client.hpp"

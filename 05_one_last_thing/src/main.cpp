@@ -7,6 +7,7 @@
 
 #include "application.hpp"
 #include "hang_ten.hpp"
+#include "otp/console.hpp"
 #include "otp/http/flags.hpp"
 #include "otp/net/address.hpp"
 #include "service.hpp"

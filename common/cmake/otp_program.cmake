@@ -5,11 +5,14 @@
 #   otp_program(NAME hang_ten LABEL stage
 #               SOURCES src/main.cpp
 #               TESTS tests/console_test.cpp tests/hang_ten_test.cpp
+#               OBSERVER                       # optional: the web observer in its console
 #               LIBRARIES otp::redis)          # optional: more than otp::console
 #
 # builds
 #   * <NAME>_<folder>, the program (its file is called NAME), linked with otp::console and the
-#     LIBRARIES;
+#     LIBRARIES; with OBSERVER also with otp::observer, and registered with its console (the
+#     console's `observer` command and --observer flags; otp/observer/console.hpp), in the program
+#     and in its tests;
 #   * <NAME>_<folder>_tests, its GoogleTest tests, with the folder's src/ on the include path and
 #     OTP_PROGRAM naming the program's file; each test is a ctest test named
 #     <folder>.<Suite>.<Test> with the ctest label LABEL (stage, lab, ...).
@@ -17,7 +20,8 @@
 # CMakeLists.txt calls enable_testing() itself: inside a function it would not reach ctest.
 #
 # A workshop copy (scripts/workshop.sh, docs/workshop.md: the folder has .workshop/exercises.tsv)
-# builds the same way, with the stubs' unused parameters left unwarned and, in every test
+# builds the same way, with the stubs' unused parameters left unwarned, otp/workshop.hpp (the
+# stub, otp::workshop::todo) included in every file, and, in every test
 # program, the listener of otp/testing/workshop.hpp that reports a test stopped by a stub as the
 # exercise it waits for.
 include_guard(GLOBAL)
@@ -34,7 +38,7 @@ function(otp_workshop_copy target)
   if(EXISTS "${CMAKE_CURRENT_SOURCE_DIR}/.workshop/exercises.tsv")
     target_compile_options(${target} PRIVATE
       $<$<CXX_COMPILER_ID:GNU,Clang,AppleClang>:-Wno-unused-parameter -Wno-unused-variable
-      -Wno-unused-but-set-variable -Wno-unused-function>)
+      -Wno-unused-but-set-variable -Wno-unused-function -include otp/workshop.hpp>)
   endif()
 endfunction()
 
@@ -44,7 +48,7 @@ function(otp_warnings target)
 endfunction()
 
 function(otp_program)
-  cmake_parse_arguments(PARSE_ARGV 0 arg "" "NAME;LABEL" "SOURCES;TESTS;LIBRARIES")
+  cmake_parse_arguments(PARSE_ARGV 0 arg "OBSERVER" "NAME;LABEL" "SOURCES;TESTS;LIBRARIES")
   if(NOT arg_NAME OR NOT arg_LABEL OR NOT arg_SOURCES)
     message(FATAL_ERROR "otp_program: NAME, LABEL and SOURCES are required")
   endif()
@@ -54,6 +58,17 @@ function(otp_program)
   add_executable(${program} ${arg_SOURCES})
   set_target_properties(${program} PROPERTIES OUTPUT_NAME ${arg_NAME} CXX_EXTENSIONS OFF)
   target_link_libraries(${program} PRIVATE otp::console ${arg_LIBRARIES})
+  if(arg_OBSERVER)
+    # One line that registers the observer with the console before main runs; a source of the
+    # program itself, so that the linker keeps it.
+    set(hook "${CMAKE_CURRENT_BINARY_DIR}/${program}_observer.cpp")
+    string(CONCAT hook_text "#include \"otp/observer/console.hpp\"\n"
+      "[[maybe_unused]] static const bool otp_observer_in_console = otp::observer::serve_in_console();\n")
+    file(CONFIGURE OUTPUT "${hook}" CONTENT "${hook_text}")
+    target_sources(${program} PRIVATE "${hook}")
+    target_link_libraries(${program} PRIVATE otp::observer)
+    set_target_properties(${program} PROPERTIES OTP_OBSERVER_HOOK "${hook}")
+  endif()
   otp_warnings(${program})
   otp_workshop_copy(${program})
 
@@ -90,6 +105,10 @@ function(otp_program_tests)
   target_link_libraries(${tests} PRIVATE ${libraries} otp::testing ${arg_LIBRARIES}
                         GTest::gtest_main)  # the program's libraries, and these
   target_compile_definitions(${tests} PRIVATE OTP_PROGRAM="$<TARGET_FILE:${program}>")
+  get_target_property(observer_hook ${program} OTP_OBSERVER_HOOK)
+  if(observer_hook)
+    target_sources(${tests} PRIVATE "${observer_hook}")
+  endif()
   add_dependencies(${tests} ${program})
   otp_warnings(${tests})
   otp_workshop_copy(${tests})

@@ -1,6 +1,6 @@
 #include "otp/gen_server.hpp"
 
-#include "internal.hpp"
+#include "runtime/runtime_impl.hpp"
 
 namespace otp {
 

@@ -9,8 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "internal.hpp"
 #include "otp/detail/type_name.hpp"
+#include "runtime/runtime_impl.hpp"
 
 namespace otp {
 

@@ -9,7 +9,7 @@
 #include <cassert>
 #include <stdexcept>
 
-#include "internal.hpp"
+#include "runtime/runtime_impl.hpp"
 
 namespace otp::detail {
 

@@ -30,7 +30,7 @@
 // Timers live in per-worker wheels (timer_wheel.cpp); a worker advances its own
 // wheel between processes and sleeps no longer than its next expiry.
 //
-// Process blocks come from a type-stable pool (see Proc in internal.hpp).
+// Process blocks come from a type-stable pool (see Proc in runtime/proc.hpp).
 #include <algorithm>
 #include <cmath>
 #include <csignal>
@@ -40,7 +40,7 @@
 #include <fmt/format.h>
 #include <pthread.h>
 
-#include "internal.hpp"
+#include "runtime/runtime_impl.hpp"
 
 namespace otp::detail {
 

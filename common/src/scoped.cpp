@@ -1,7 +1,7 @@
 // Scoped: a process for a plain thread. See otp/scoped.hpp.
 #include "otp/scoped.hpp"
 
-#include "internal.hpp"
+#include "runtime/runtime_impl.hpp"
 
 namespace otp {
 

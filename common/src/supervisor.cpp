@@ -29,10 +29,10 @@
 #include <unordered_set>
 #include <vector>
 
-#include "internal.hpp"
 #include "otp/logger.hpp"
 #include "otp/process.hpp"
 #include "otp/receive.hpp"
+#include "runtime/runtime_impl.hpp"
 
 namespace otp {
 

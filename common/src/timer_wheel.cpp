@@ -18,9 +18,9 @@
 // or cancel under the wheel's mutex. Entries are type-stable (allocated in
 // chunks owned by the wheel and recycled through its free list), so a TimerRef
 // can be checked safely long after its timer fired: its id no longer matches.
-#include <algorithm>
+#include "runtime/timer_wheel.hpp"
 
-#include "internal.hpp"
+#include <algorithm>
 
 namespace otp::detail {
 

@@ -1,3 +1,5 @@
+#include "otp/console.hpp"
+
 #include <atomic>
 #include <optional>
 #include <sstream>
@@ -8,6 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <gtest/gtest.h>
 
+#include "otp/observer/console.hpp"
 #include "otp/otp.hpp"
 #include "test_support.hpp"
 
@@ -15,6 +18,9 @@ namespace {
 
 using namespace std::chrono_literals;
 using otp::Console;
+
+// The web observer behind `observer` and --observer, registered as otp_program(... OBSERVER) does.
+[[maybe_unused]] const bool observer_in_console = otp::observer::serve_in_console();
 
 struct Sleeper : otp::GenServer<Sleeper, int> {
   int init() { return 0; }
@@ -44,27 +50,6 @@ struct ConsoleFixture : ::testing::Test {
     return console.run(static_cast<int>(argv.size()), argv.data());
   }
 };
-
-TEST(ConsoleDuration, ParsesMillisecondsSecondsAndMinutes) {
-  EXPECT_EQ(otp::parse_duration("300ms"), otp::Duration(300ms));
-  EXPECT_EQ(otp::parse_duration("2s"), otp::Duration(2s));
-  EXPECT_EQ(otp::parse_duration("15m"), otp::Duration(15min));
-  EXPECT_EQ(otp::parse_duration("0ms"), otp::Duration(0ms));
-}
-
-TEST(ConsoleDuration, RefusesAnythingElse) {
-  for (const char* bad :
-       {"", "ms", "10", "10h", "-1s", "1.5s", "1 s", "s1", "10mss", "99999999999999999999m"}) {
-    EXPECT_FALSE(otp::parse_duration(bad).has_value()) << bad;
-  }
-}
-
-TEST(ConsoleDuration, FormatsTheShortestExactForm) {
-  EXPECT_EQ(otp::format_duration(15min), "15m");
-  EXPECT_EQ(otp::format_duration(90s), "90s");
-  EXPECT_EQ(otp::format_duration(1500ms), "1500ms");
-  EXPECT_EQ(otp::format_duration(0ms), "0ms");
-}
 
 TEST(ConsoleParse, SplitsWordsAndKeepsQuotedSpaces) {
   EXPECT_EQ(Console::split_words("  new  eric \t"), (std::vector<std::string>{"new", "eric"}));
@@ -413,6 +398,23 @@ TEST(ConsoleObserver, TheObserverFlagStartsItAtLaunch) {
   EXPECT_EQ(console.run(static_cast<int>(argv.size()), argv.data()), 0) << out.str();
   EXPECT_NE(out.str().find("observer: http://127.0.0.1:"), std::string::npos) << out.str();
   EXPECT_TRUE(console.observer_readonly());
+}
+
+TEST(ConsoleObserver, WithoutTheWebObserverAConsoleHasNoObserverCommandOrFlag) {
+  otp::Console::web_observer({});  // as in a program that does not link otp::observer
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  std::ostringstream out;
+  Console console("test", me, out);
+  otp::observer::serve_in_console();  // back, for the other tests
+  EXPECT_EQ(console.execute("observer"),
+            "** (UndefinedFunctionError) undefined command observer (help lists the commands)");
+  EXPECT_EQ(console.execute("help").find("observer"), std::string::npos);
+  std::vector<std::string> words{"test", "--observer", "0", "-e", "help"};
+  std::vector<char*> argv;
+  for (auto& w : words) argv.push_back(w.data());
+  EXPECT_EQ(console.run(static_cast<int>(argv.size()), argv.data()), 2) << out.str();
+  EXPECT_NE(out.str().find("unknown option --observer"), std::string::npos) << out.str();
 }
 
 }  // namespace

@@ -14,10 +14,14 @@
 // `completions` gives) and history kept in $XDG_STATE_HOME/<program>/history
 // (~/.local/state/... when unset). Everywhere, `;` separates commands on a line. Every console
 // has the commands help, tree [dot] (the supervision tree as text, or as Graphviz DOT), ps,
-// kill <pid|name> [reason], observer (starts the web observer, otp/observer/web.hpp, on
-// loopback and prints its URL), sleep <duration> and quit, and with an application, start.
-// `--observer <port>` starts the observer at launch (0: a free port) and prints
-// `observer: <url>`; `--observer-readonly` leaves out its kill button. With -q
+// kill <pid|name> [reason], sleep <duration> and quit, and with an application, start.
+//
+// The web observer (otp/observer/web.hpp) is not part of this library: a program that links
+// otp::observer registers it (Console::web_observer; otp_program(... OBSERVER) does it for a
+// stage, see otp/observer/console.hpp), and its consoles then have the command observer (starts
+// it on loopback and prints its URL), `--observer <port>` (starts it at launch, 0: a free port,
+// and prints `observer: <url>`) and `--observer-readonly` (no kill button). A program without it
+// links neither otp::observer nor HTTP. With -q
 // only what tree, ps and help draw goes to stdout (errors go to stderr), so
 // `hang_ten -q -e "new eric; tree dot" | dot -Tsvg > tree.svg` draws a picture.
 //
@@ -51,6 +55,7 @@
 // interrupts a sleep. Handlers run on the thread that called run(), as the Scoped process.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <iosfwd>
 #include <memory>
@@ -63,6 +68,7 @@
 
 #include "otp/application.hpp"
 #include "otp/detail/type_name.hpp"
+#include "otp/duration.hpp"
 #include "otp/gen_server.hpp"
 #include "otp/pid.hpp"
 #include "otp/runtime.hpp"
@@ -75,15 +81,6 @@ class Option;
 namespace otp {
 
 class Scoped;
-
-// "300ms", "2s", "1m": a count and a unit (ms, s or m), at most max_duration; nullopt for
-// anything else.
-std::optional<Duration> parse_duration(std::string_view text);
-inline constexpr Duration max_duration = std::chrono::hours(24 * 366);
-// Why `text` is not a duration, as a console error message.
-std::string duration_error(std::string_view text);
-// The shortest of those forms that is exact: 900000ms -> "15m".
-std::string format_duration(Duration d);
 
 // Bad input to a console: printed as `** (kind) message`.
 struct ConsoleError : std::runtime_error {
@@ -140,8 +137,16 @@ class Console {
   bool stopped() const { return app_start_ && !app_; }
   // Whether --observer-readonly was given (a program that mounts the observer itself asks).
   bool observer_readonly() const { return observer_readonly_; }
-  // Starts the web observer once (on --observer's port, else a free one); its URL.
+  // Starts the web observer once (on --observer's port, else a free one); its URL. Throws
+  // ConsoleError when the program registered none.
   std::string observer();
+
+  // What starts the web observer for the consoles of this program: given the console's process,
+  // a loopback port (0: a free one) and whether the page may kill, it returns the observer's URL
+  // or throws. Registered once, before the first console is made (otp/observer/console.hpp:
+  // otp::observer::serve_in_console()); a console made before has no observer command or flags.
+  using WebObserver = std::function<std::string(Scoped& me, std::uint16_t port, bool readonly)>;
+  static void web_observer(WebObserver start);
 
   // The words of a line; a double-quoted word may hold spaces. Throws ConsoleError
   // (SyntaxError) on an unterminated quote.
@@ -179,6 +184,7 @@ class Console {
   void wait_for_signal(const Pid& pid, Ref mref);
   void perform(std::string_view line);
   int prompt();
+  static WebObserver& registered_web_observer();
 
   std::string program_;
   Scoped& me_;

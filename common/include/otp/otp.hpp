@@ -1,9 +1,11 @@
-// The public runtime API in one include.
+// The public runtime API in one include: the core library, otp::otp. The console
+// (otp/console.hpp, otp::console), the workshop's stubs (otp/workshop.hpp) and the libraries on
+// the network (otp/net, otp/http, otp/observer/web.hpp) are included where they are used.
 #pragma once
 
 #include "otp/application.hpp"
 #include "otp/co.hpp"
-#include "otp/console.hpp"
+#include "otp/duration.hpp"
 #include "otp/gen_server.hpp"
 #include "otp/logger.hpp"
 #include "otp/names.hpp"
@@ -22,4 +24,3 @@
 #include "otp/table.hpp"
 #include "otp/task.hpp"
 #include "otp/timer.hpp"
-#include "otp/workshop.hpp"

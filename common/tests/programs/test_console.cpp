@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "otp/console.hpp"
 #include "otp/otp.hpp"
 
 int main(int argc, char** argv) {
