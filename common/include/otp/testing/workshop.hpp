@@ -7,12 +7,16 @@
 //
 //   [ EXERCISE ] Suite.Test stops at stash-read
 //
-// Any other failure is printed as GoogleTest prints it. The listener writes what scripts/
-// workshop.sh needs to sum up a run, when these variables name files:
-//   OTP_WORKSHOP_HITS    the stubs that ran, one "<id>\t<file>\t<line>" each (otp/workshop.hpp)
-//   OTP_WORKSHOP_FAILED  the tests that failed for another reason, one name each
-// and with OTP_WORKSHOP_FIRST=1 the run stops after the first test that fails. A test still
-// running a few seconds after a stub ran ends the program (see start_watchdog).
+// Any other failure is printed as GoogleTest prints it. What scripts/workshop.py needs to sum
+// up a run is in GoogleTest's report (--gtest_output=json:FILE): each test carries a property
+//   "workshop"            "running" from its start, then "passed", "failed" (for a reason of
+//                         its own) or "exercise" (stopped by a stub)
+//   "workshop_stops_at"   with "exercise": the ids of the stubs that ran, ", " between them
+// and the report is written again at each test's start and end, so that a program that ends
+// early (a crash) leaves one that says which test it was in. OTP_WORKSHOP_HITS names the file
+// the stubs that ran write to, one "<id>\t<file>\t<line>" each (otp/workshop.hpp); with
+// OTP_WORKSHOP_FIRST=1 the run stops after the first test that fails. A test still running a
+// few seconds after a stub ran ends the program (see start_watchdog).
 #pragma once
 
 #include <chrono>
@@ -74,6 +78,8 @@ class Listener : public ::testing::TestEventListener {
       running() = {std::string(t.test_suite_name()) + "." + t.name(), hits_before_, file_before_,
                    std::chrono::steady_clock::time_point::max()};
     }
+    ::testing::Test::RecordProperty("workshop", "running");
+    write_report();
     start_watchdog();
     parts_.clear();
     printer_->OnTestStart(t);
@@ -86,23 +92,22 @@ class Listener : public ::testing::TestEventListener {
     std::set<std::string> ids = ids_since(file_before_);
     bool stub_ran = otp::workshop::todo_hits().load() != hits_before_ || !ids.empty();
     std::string name = std::string(t.test_suite_name()) + "." + t.name();
+    std::lock_guard lock(running_mutex());  // the watchdog waits until the test is reported
     if (t.result()->Failed() && stub_ran) {
-      std::string list;
-      for (const auto& id : ids) list += (list.empty() ? "" : ", ") + id;
+      std::string list = joined(ids);
       std::printf("[ EXERCISE ] %s stops at %s (%lld ms)\n", name.c_str(),
                   list.empty() ? "an exercise not done" : list.c_str(),
                   static_cast<long long>(t.result()->elapsed_time()));
       std::fflush(stdout);
+      record_stop(list);
     } else {
       for (const auto& r : parts_) printer_->OnTestPartResult(r);
       printer_->OnTestEnd(t);
-      if (t.result()->Failed()) append("OTP_WORKSHOP_FAILED", name + "\n");
+      ::testing::Test::RecordProperty("workshop", t.result()->Failed() ? "failed" : "passed");
     }
+    write_report();
     parts_.clear();
-    {
-      std::lock_guard lock(running_mutex());
-      running().name.clear();
-    }
+    running().name.clear();
     if (t.result()->Failed() && first_only()) {
       std::fflush(stdout);
       std::_Exit(1);  // the fixture is gone already; nothing else needs to run
@@ -118,14 +123,15 @@ class Listener : public ::testing::TestEventListener {
     if (!r.name.empty()) {
       std::set<std::string> ids = ids_since(r.file_before);
       if (otp::workshop::todo_hits().load() != r.hits_before || !ids.empty()) {
-        std::string list;
-        for (const auto& id : ids) list += (list.empty() ? "" : ", ") + id;
+        std::string list = joined(ids);
         std::printf("[ EXERCISE ] %s stops at %s (the test program ended)\n", r.name.c_str(),
                     list.empty() ? "an exercise not done" : list.c_str());
+        record_stop(list);
       } else {
         std::printf("[  FAILED  ] %s: std::terminate was called\n", r.name.c_str());
-        append("OTP_WORKSHOP_FAILED", r.name + "\n");
+        ::testing::Test::RecordProperty("workshop", "failed");
       }
+      write_report();
     }
     std::fflush(stdout);
     std::_Exit(1);
@@ -166,13 +172,13 @@ class Listener : public ::testing::TestEventListener {
             continue;
           }
           if (now - r.stub_seen < grace) continue;
-          std::set<std::string> ids = ids_since(r.file_before);
-          std::string list;
-          for (const auto& id : ids) list += (list.empty() ? "" : ", ") + id;
+          std::string list = joined(ids_since(r.file_before));
           std::printf("[ EXERCISE ] %s stops at %s (ended %lld s after the stub ran)\n",
                       r.name.c_str(), list.empty() ? "an exercise not done" : list.c_str(),
                       static_cast<long long>(grace.count()));
           std::fflush(stdout);
+          record_stop(list);
+          write_report();
           std::_Exit(1);
         }
       }).detach();
@@ -208,10 +214,25 @@ class Listener : public ::testing::TestEventListener {
     }
     return ids;
   }
-  static void append(const char* variable, const std::string& text) {
-    const char* p = std::getenv(variable);
-    if (p == nullptr || *p == '\0') return;
-    std::ofstream(p, std::ios::app) << text;
+  static std::string joined(const std::set<std::string>& ids) {
+    std::string list;
+    for (const auto& id : ids) list += (list.empty() ? "" : ", ") + id;
+    return list;
+  }
+
+  // The test now running (or ending) was stopped by the stubs of these exercises.
+  static void record_stop(const std::string& ids) {
+    ::testing::Test::RecordProperty("workshop", "exercise");
+    ::testing::Test::RecordProperty("workshop_stops_at", ids);
+  }
+
+  // GoogleTest's report (--gtest_output) as it stands, written now rather than only at the end
+  // of the program, which may not come.
+  static void write_report() {
+    auto* unit = ::testing::UnitTest::GetInstance();
+    if (auto* report = unit->listeners().default_xml_generator()) {
+      report->OnTestIterationEnd(*unit, 0);
+    }
   }
 
   std::unique_ptr<::testing::TestEventListener> printer_;
