@@ -312,7 +312,7 @@ struct StateTimer {
 }  // namespace detail
 
 template <class Derived, class Data>
-class StateMachine : public Behaviour<Derived, StateMachine<Derived, Data>> {
+class StateMachine : public detail::Behaviour<Derived, StateMachine<Derived, Data>> {
  public:
   using data_type = Data;
   using PlainState = void (Derived::*)(Event&);
@@ -398,7 +398,7 @@ class StateMachine : public Behaviour<Derived, StateMachine<Derived, Data>> {
     bool zero = false;  // a time-out zero: no timer, its id waits in zero_queue_
   };
 
-  friend class Behaviour<Derived, StateMachine>;
+  friend class detail::Behaviour<Derived, StateMachine>;
   static constexpr std::string_view behaviour_name = "StateMachine";
 
   template <class... A>
