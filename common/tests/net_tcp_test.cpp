@@ -1,5 +1,6 @@
 // otp::net TCP sockets: modes, ownership, errors, and lifetimes that follow
 // processes. Loopback only, on ephemeral ports.
+#include <atomic>
 #include <ostream>
 #include <random>
 #include <string>
@@ -79,6 +80,19 @@ bool wait_until(F f) {
   }
   return true;
 }
+
+// The bytes an active-once socket held when the hook (net::set_held_hook) last saw it; the
+// hook is set for one test's life.
+std::atomic<std::size_t> held_bytes{0};
+struct WatchHeld {
+  WatchHeld() {
+    held_bytes = 0;
+    net::set_held_hook([](const net::Socket&, std::size_t held, bool) { held_bytes = held; });
+  }
+  ~WatchHeld() { net::set_held_hook(nullptr); }
+  WatchHeld(const WatchHeld&) = delete;
+  WatchHeld& operator=(const WatchHeld&) = delete;
+};
 
 std::size_t open_fds() {
   std::size_t n = 0;
@@ -207,6 +221,7 @@ TEST(Tcp, ActiveOnceHoldsAtMostOneMessageInTheOwnersMailbox) {
 TEST(Tcp, ActiveOnceReArmDeliversWhatWasReadMeanwhileThenTheEnd) {
   otp::Runtime rt({.threads = 2});
   otp::Scoped me(rt);
+  WatchHeld watch;
   auto p = make_pair(me);
   ASSERT_TRUE(net::setopts(p.a, net::active::once));
   ASSERT_TRUE(net::send(p.b, "one"));
@@ -215,7 +230,8 @@ TEST(Tcp, ActiveOnceReArmDeliversWhatWasReadMeanwhileThenTheEnd) {
   EXPECT_EQ(first->data, "one");
   ASSERT_TRUE(net::send(p.b, "two"));
   net::close(p.b);
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // read and held
+  // Not re-armed yet: the socket reads "two" and holds it (reading no more until the re-arm).
+  ASSERT_TRUE(wait_until([] { return held_bytes == 3; }));
   EXPECT_EQ(me.mailbox_size(), 0u);
   std::string got;
   while (got.size() < 3) {
@@ -234,6 +250,7 @@ TEST(Tcp, ActiveOnceReArmDeliversWhatWasReadMeanwhileThenTheEnd) {
 TEST(Tcp, PassiveRecvAfterActiveOnceGetsWhatWasHeld) {
   otp::Runtime rt({.threads = 2});
   otp::Scoped me(rt);
+  WatchHeld watch;
   auto p = make_pair(me);
   ASSERT_TRUE(net::setopts(p.a, net::active::once));
   ASSERT_TRUE(net::send(p.b, "a"));
@@ -241,7 +258,7 @@ TEST(Tcp, PassiveRecvAfterActiveOnceGetsWhatWasHeld) {
   ASSERT_TRUE(first);
   EXPECT_EQ(first->data, "a");
   ASSERT_TRUE(net::send(p.b, "bcd"));
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(wait_until([] { return held_bytes == 3; }));  // held: "bcd"
   ASSERT_TRUE(net::send(p.b, "efg"));
   EXPECT_EQ(recv_all(me, p.a, 6), "bcdefg");
   ASSERT_TRUE(net::setopts(p.a, net::active::once));
