@@ -2,6 +2,7 @@
 #pragma once
 
 #include "otp/application.hpp"
+#include "otp/async_stream.hpp"
 #include "otp/co.hpp"
 #include "otp/console.hpp"
 #include "otp/gen_server.hpp"
@@ -21,5 +22,6 @@
 #include "otp/supervisor.hpp"
 #include "otp/table.hpp"
 #include "otp/task.hpp"
+#include "otp/task_supervisor.hpp"
 #include "otp/timer.hpp"
 #include "otp/workshop.hpp"
