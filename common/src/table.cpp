@@ -1,4 +1,4 @@
-// Table ownership: owner, heir, give_away, deletion. See otp/table.hpp.
+// Table ownership: owner, heir, give_away, deletion. See otp/detail/table_core.hpp.
 #include "otp/table.hpp"
 
 #include <stdexcept>

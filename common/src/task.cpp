@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "otp/logger.hpp"
+#include "otp/task_supervisor.hpp"
 
 namespace otp {
 

@@ -1,5 +1,5 @@
-// Selective receive: by type, by predicate, multi-clause, guarded clauses, `after`
-// timeouts, polling, sleep, yield, and waiting that holds no OS thread.
+// Selective receive: by type, by predicate, multi-clause, guarded clauses, any message,
+// `after` timeouts, polling, sleep, yield, and waiting that holds no OS thread.
 #include <atomic>
 #include <memory>
 #include <string>
@@ -225,6 +225,67 @@ TEST(Receive, GuardedClausesOfTheSameTypeAreTriedInOrder) {
   auto seen = me.receive<Seen>(kWait);
   ASSERT_TRUE(seen.has_value());
   EXPECT_EQ(seen->order, (std::vector<std::string>{"small5", "big50", "small10"}));
+}
+
+// receive_any takes the oldest message whatever its type, the ones a selective receive
+// skipped included; AnyMessage tells its type and gives its value.
+TEST(Receive, AnyTakesTheOldestMessageWhateverItsType) {
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  const otp::Pid to = me.pid();
+  otp::Pid pid = rt.spawn([to]() -> otp::Co<void> {
+    co_await otp::receive<Go>();
+    Seen seen;
+    seen.order.push_back(show(co_await otp::receive<B>()));
+    for (int i = 0; i < 2; ++i) {
+      otp::AnyMessage m = co_await otp::receive_any();
+      if (!m || m.get<B>() != nullptr || m.is<B>()) seen.order.emplace_back("wrong");
+      if (const A* a = m.get<A>()) seen.order.push_back(show(*a));
+      if (C* c = m.get<C>()) seen.order.push_back(show(std::move(*c)));
+      seen.order.emplace_back(m.type_name());
+    }
+    otp::send(to, std::move(seen));
+  });
+  otp::send(pid, A{1});
+  otp::send(pid, B{2});
+  otp::send(pid, C{3});
+  otp::send(pid, Go{});
+  auto seen = me.receive<Seen>(kWait);
+  ASSERT_TRUE(seen.has_value());
+  ASSERT_EQ(seen->order.size(), 5u);
+  EXPECT_EQ(seen->order[0], "B2");
+  EXPECT_EQ(seen->order[1], "A1");
+  EXPECT_TRUE(seen->order[2].ends_with("A")) << seen->order[2];
+  EXPECT_EQ(seen->order[3], "C3");
+  EXPECT_TRUE(seen->order[4].ends_with("C")) << seen->order[4];
+}
+
+TEST(Receive, AnyWithTimeoutIsEmptyWhenNothingCameInTime) {
+  otp::Runtime rt{otp::Options::deterministic()};
+  otp::Scoped me{rt};
+  const otp::Pid to = me.pid();
+  otp::Pid pid = rt.spawn([to]() -> otp::Co<void> {
+    otp::AnyMessage none = co_await otp::receive_any(2s);
+    otp::send(to, Outcome{static_cast<bool>(none), none.type_name().empty() ? 0 : -1});
+    otp::AnyMessage some = co_await otp::receive_any(2s);
+    otp::AnyMessage moved = std::move(some);
+    const bool emptied = !some;  // NOLINT(bugprone-use-after-move): a moved-from one is empty
+    otp::send(
+        to, Outcome{static_cast<bool>(moved) && emptied, moved.get<A>() ? moved.get<A>()->n : -1});
+  });
+  rt.advance(1999ms);
+  EXPECT_FALSE(me.receive<Outcome>(0ms).has_value()) << "timed out early";
+  rt.advance(1ms);
+  auto first = me.receive<Outcome>(0ms);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_FALSE(first->got);
+  EXPECT_EQ(first->n, 0);
+  otp::send(pid, A{7});
+  rt.run_until_idle();
+  auto second = me.receive<Outcome>(0ms);
+  ASSERT_TRUE(second.has_value());
+  EXPECT_TRUE(second->got);
+  EXPECT_EQ(second->n, 7);
 }
 
 TEST(Receive, TimeoutReturnsNulloptWhenTheVirtualClockPassesIt) {

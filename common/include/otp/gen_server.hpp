@@ -74,7 +74,7 @@ template <class... T>
 struct Messages {};
 
 template <class Derived, class State>
-class GenServer : public Behaviour<Derived, GenServer<Derived, State>> {
+class GenServer : public detail::Behaviour<Derived, GenServer<Derived, State>> {
  public:
   using state_type = State;
 
@@ -154,7 +154,7 @@ class GenServer : public Behaviour<Derived, GenServer<Derived, State>> {
   // stop(reason), parent() and server_name(): from Behaviour.
 
  private:
-  friend class Behaviour<Derived, GenServer>;
+  friend class detail::Behaviour<Derived, GenServer>;
   static constexpr std::string_view behaviour_name = "GenServer";
 
   template <class... A>

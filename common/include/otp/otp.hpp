@@ -4,6 +4,7 @@
 #pragma once
 
 #include "otp/application.hpp"
+#include "otp/async_stream.hpp"
 #include "otp/co.hpp"
 #include "otp/duration.hpp"
 #include "otp/gen_server.hpp"
@@ -23,4 +24,5 @@
 #include "otp/supervisor.hpp"
 #include "otp/table.hpp"
 #include "otp/task.hpp"
+#include "otp/task_supervisor.hpp"
 #include "otp/timer.hpp"

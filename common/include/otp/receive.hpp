@@ -8,6 +8,8 @@
 //       otp::match<Job>([](const Job& j) { return j.urgent; },       // mailbox order
 //                       [&](Job j) { ... }),
 //       otp::after(1s, [&] { ... }));
+//   otp::AnyMessage m = co_await otp::receive_any();                 // the next message, whatever
+//   if (auto* p = m.get<Ping>()) { ... } else { log(m.type_name()); }  // its type (`Other -> ...`)
 //
 // Messages that match no clause stay in the mailbox, in order. Waiting holds no
 // OS thread. A receive is a wait point: exit signals that arrived take effect
@@ -16,6 +18,7 @@
 
 #include <coroutine>
 #include <optional>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -264,6 +267,74 @@ class [[nodiscard]] ReceiveRaw : public RawWait {
   }
 };
 }  // namespace detail
+
+// A message of any type, taken from the mailbox by receive_any: Erlang's last clause
+// `Other -> ...`. Ask it what it is with is<T>() or get<T>() (null when it is something else);
+// it owns the message and frees it. Move-only; empty after a receive_any that timed out, and
+// after being moved from.
+class AnyMessage {
+ public:
+  AnyMessage() = default;
+  AnyMessage(AnyMessage&& o) noexcept : m_(std::exchange(o.m_, nullptr)) {}
+  AnyMessage& operator=(AnyMessage&& o) noexcept {
+    if (this != &o) {
+      if (m_ != nullptr) detail::free_msg(m_);
+      m_ = std::exchange(o.m_, nullptr);
+    }
+    return *this;
+  }
+  AnyMessage(const AnyMessage&) = delete;
+  AnyMessage& operator=(const AnyMessage&) = delete;
+  ~AnyMessage() {
+    if (m_ != nullptr) detail::free_msg(m_);
+  }
+
+  explicit operator bool() const noexcept { return m_ != nullptr; }
+  // True when the message is a T.
+  template <class T>
+  bool is() const noexcept {
+    return m_ != nullptr && detail::is<T>(m_);
+  }
+  // The message as a T (to read, or to move from), or null.
+  template <class T>
+  T* get() noexcept {
+    return is<T>() ? &detail::value_of<T>(m_) : nullptr;
+  }
+  template <class T>
+  const T* get() const noexcept {
+    return is<T>() ? &detail::value_of<T>(m_) : nullptr;
+  }
+  // The name of its type, as crash reports and the observer write it; empty when empty.
+  std::string_view type_name() const noexcept {
+    return m_ != nullptr ? std::string_view(m_->type->name) : std::string_view{};
+  }
+
+ private:
+  friend class ReceiveAnyMessage;
+  explicit AnyMessage(detail::Msg* m) noexcept : m_(m) {}
+  detail::Msg* m_ = nullptr;
+};
+
+// Takes the first message in the mailbox, whatever its type; with a timeout, an empty
+// AnyMessage when none came in time. Use it where a loop must see every message (and drop the
+// ones it does not know); otp::GenServer's own loop works this way.
+class [[nodiscard]] ReceiveAnyMessage : public detail::Waiter {
+ public:
+  explicit ReceiveAnyMessage(Duration t = infinity) {
+    match = [](detail::Waiter*, detail::Msg*) { return true; };
+    timeout = t;
+  }
+  bool await_ready() noexcept { return detail::wait_ready(*this); }
+  bool await_suspend(std::coroutine_handle<> h) noexcept { return detail::wait_suspend(*this, h); }
+  AnyMessage await_resume() {
+    if (exited) [[unlikely]]
+      detail::raise_exit();
+    return AnyMessage(found);
+  }
+};
+inline ReceiveAnyMessage receive_any(Duration timeout = infinity) {
+  return ReceiveAnyMessage{timeout};
+}
 
 // Gives other processes a turn; also a wait point for exit signals.
 class [[nodiscard]] Yield : public detail::Waiter {

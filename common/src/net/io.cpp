@@ -27,6 +27,8 @@ char* read_chunk() {
 }
 
 bool finite(Duration d) { return d != infinity && d.count() >= 0; }
+
+std::atomic<HeldHook> held_hook{nullptr};  // set_held_hook
 }  // namespace
 
 Reason error_of(const boost::system::error_code& ec) {
@@ -374,14 +376,21 @@ void SocketState::gate_read(const boost::system::error_code& ec, std::size_t n) 
         otp::send(owner_, Tcp{handle(), std::string(read_chunk(), n)});
       } else {
         gate_.held.append(read_chunk(), n);
+        told_held();
       }
     } else if (!gate_.armed) {
       gate_.end = error_of(ec);  // told when the owner re-arms
+      told_held();
       return;
     }
   }
   if (ec) return fail(error_of(ec));
   start_read();
+}
+
+void SocketState::told_held() {
+  if (HeldHook hook = held_hook.load(std::memory_order_acquire)) [[unlikely]]
+    hook(handle(), gate_.held.size(), gate_.end.has_value());
 }
 
 void SocketState::enter_gate() {
@@ -753,3 +762,9 @@ void ListenerState::close_at_once() {
 }
 
 }  // namespace otp::net::detail
+
+namespace otp::net {
+void set_held_hook(HeldHook hook) noexcept {
+  detail::held_hook.store(hook, std::memory_order_release);
+}
+}  // namespace otp::net

@@ -194,7 +194,8 @@ class SocketState final : public Owned {
   void write(std::string data);
   void recv(Pid from, Ref ref, std::size_t n, Duration timeout);
   void setopts(Active mode);
-  void resume();  // after a re-arm that delivered held bytes or found the end
+  void resume();     // after a re-arm that delivered held bytes or found the end
+  void told_held();  // calls the held hook (net::set_held_hook), under m
   void close_now() override;
 
   // The caller's side of setopts(active::once) without the IO thread (see the

@@ -2,6 +2,7 @@
 // processes. Loopback only, on ephemeral ports.
 #include "otp/net/tcp.hpp"
 
+#include <atomic>
 #include <ostream>
 #include <random>
 #include <string>
@@ -80,6 +81,19 @@ bool wait_until(F f) {
   }
   return true;
 }
+
+// The bytes an active-once socket held when the hook (net::set_held_hook) last saw it; the
+// hook is set for one test's life.
+std::atomic<std::size_t> held_bytes{0};
+struct WatchHeld {
+  WatchHeld() {
+    held_bytes = 0;
+    net::set_held_hook([](const net::Socket&, std::size_t held, bool) { held_bytes = held; });
+  }
+  ~WatchHeld() { net::set_held_hook(nullptr); }
+  WatchHeld(const WatchHeld&) = delete;
+  WatchHeld& operator=(const WatchHeld&) = delete;
+};
 
 std::size_t open_fds() {
   std::size_t n = 0;
@@ -208,6 +222,7 @@ TEST(Tcp, ActiveOnceHoldsAtMostOneMessageInTheOwnersMailbox) {
 TEST(Tcp, ActiveOnceReArmDeliversWhatWasReadMeanwhileThenTheEnd) {
   otp::Runtime rt({.threads = 2});
   otp::Scoped me(rt);
+  WatchHeld watch;
   auto p = make_pair(me);
   ASSERT_TRUE(net::setopts(p.a, net::active::once));
   ASSERT_TRUE(net::send(p.b, "one"));
@@ -216,7 +231,8 @@ TEST(Tcp, ActiveOnceReArmDeliversWhatWasReadMeanwhileThenTheEnd) {
   EXPECT_EQ(first->data, "one");
   ASSERT_TRUE(net::send(p.b, "two"));
   net::close(p.b);
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // read and held
+  // Not re-armed yet: the socket reads "two" and holds it (reading no more until the re-arm).
+  ASSERT_TRUE(wait_until([] { return held_bytes == 3; }));
   EXPECT_EQ(me.mailbox_size(), 0u);
   std::string got;
   while (got.size() < 3) {
@@ -235,6 +251,7 @@ TEST(Tcp, ActiveOnceReArmDeliversWhatWasReadMeanwhileThenTheEnd) {
 TEST(Tcp, PassiveRecvAfterActiveOnceGetsWhatWasHeld) {
   otp::Runtime rt({.threads = 2});
   otp::Scoped me(rt);
+  WatchHeld watch;
   auto p = make_pair(me);
   ASSERT_TRUE(net::setopts(p.a, net::active::once));
   ASSERT_TRUE(net::send(p.b, "a"));
@@ -242,7 +259,7 @@ TEST(Tcp, PassiveRecvAfterActiveOnceGetsWhatWasHeld) {
   ASSERT_TRUE(first);
   EXPECT_EQ(first->data, "a");
   ASSERT_TRUE(net::send(p.b, "bcd"));
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(wait_until([] { return held_bytes == 3; }));  // held: "bcd"
   ASSERT_TRUE(net::send(p.b, "efg"));
   EXPECT_EQ(recv_all(me, p.a, 6), "bcdefg");
   ASSERT_TRUE(net::setopts(p.a, net::active::once));

@@ -1,6 +1,12 @@
-// otp::Behaviour, the skeleton GenServer and StateMachine share as their base class: the
+// otp::detail::Behaviour, the skeleton GenServer and StateMachine share as their base class: the
 // start, the process's life, the triage of protocol messages, terminate, the crash report and
-// the one way out. Its machinery is otp::detail's; users name GenServer or StateMachine.
+// the one way out.
+//
+// Why detail: nobody writes a Behaviour. Users derive from GenServer or StateMachine, and what
+// Behaviour gives them (start_link, start, stop, parent, server_name) they reach as members of
+// those classes, whose headers document them; the class itself and the contract below are the
+// runtime's, and may change with the next behaviour. A new behaviour lives in common/, next to
+// these two.
 //
 // A behaviour's process goes through four steps, whatever the behaviour:
 //   start   the starter spawns the process, linked or not, with the arguments in a heap block
@@ -57,14 +63,12 @@
 #include "otp/receive.hpp"
 #include "otp/server_ref.hpp"
 
-namespace otp {
+namespace otp::detail {
 
-namespace detail {
 // An argument for init, not a name: start(name, args...) is the other overload.
 template <class A>
 concept InitArg =
     !std::is_same_v<std::remove_cvref_t<A>, Name> && !std::is_same_v<std::remove_cvref_t<A>, Via>;
-}  // namespace detail
 
 template <class Derived, class Kind>
 class Behaviour {
@@ -311,4 +315,4 @@ class Behaviour {
   bool ended_ = false;     // the process is to end once `step` is done
 };
 
-}  // namespace otp
+}  // namespace otp::detail

@@ -1,4 +1,4 @@
-// The two maps behind otp::Table, with one interface (see otp/table.hpp).
+// The two maps behind otp::Table, with one interface (see otp/detail/table_state.hpp).
 //
 // FlatMap, for `set` shards: the runtime's open-addressing table
 // (detail::FlatTable, otp/detail/flat_table.hpp), doubling as it grows, keyed

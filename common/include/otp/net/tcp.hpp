@@ -200,6 +200,14 @@ void close(const Listener& listener);
 // live process and not closed (a test and observer hook).
 std::size_t open_sockets();
 
+// A test hook. When set, it is called on the IO thread each time an active-once socket keeps
+// what it read because its owner has not re-armed: `held` is the bytes kept so far, `end` true
+// when the end (or an error) is kept too. It runs under the socket's lock, so it should only
+// record what it sees (in atomics). A test waits on what it recorded to re-arm, or recv, once
+// the socket holds what it should, instead of sleeping and hoping. Null (the default): none.
+using HeldHook = void (*)(const Socket& socket, std::size_t held, bool end);
+void set_held_hook(HeldHook hook) noexcept;
+
 }  // namespace otp::net
 
 template <>

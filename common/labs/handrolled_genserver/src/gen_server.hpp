@@ -22,32 +22,11 @@
 
 #include <chrono>
 #include <optional>
-#include <string_view>
 #include <utility>
 
 #include "otp/otp.hpp"
 
 namespace lab {
-
-// Any message at all: Erlang's catch-all clause `Other -> ...`. A C++ receive names the types it
-// takes, so a catch-all needs the runtime's raw receive, the one otp::GenServer's own loop uses:
-// it takes the next message whatever its type. `as<T>()` looks at it; this object frees it.
-class AnyMessage {
- public:
-  explicit AnyMessage(otp::detail::Msg* m) : m_(m) {}
-  ~AnyMessage() { otp::detail::free_msg(m_); }
-  AnyMessage(const AnyMessage&) = delete;
-  AnyMessage& operator=(const AnyMessage&) = delete;
-
-  template <class T>
-  T* as() {
-    return otp::detail::is<T>(m_) ? &otp::detail::value_of<T>(m_) : nullptr;
-  }
-  std::string_view type_name() const { return m_->type->name; }
-
- private:
-  otp::detail::Msg* m_;
-};
 
 template <class Module>
 class GenServer {
@@ -104,13 +83,12 @@ class GenServer {
     Module module;
     State state = module.init(std::move(arg));
     for (;;) {
-      otp::detail::ReceiveRaw next;
-      AnyMessage message{co_await next};
+      otp::AnyMessage message = co_await otp::receive_any();
       // exercise: loop-dispatch — a call answers its tag, a cast or an info changes the state
-      if (auto* call = message.template as<CallRequest>()) {
+      if (auto* call = message.get<CallRequest>()) {
         Reply reply = module.handle_call(std::move(call->request), state);
         otp::send(call->from, CallReply{call->tag, std::move(reply)});
-      } else if (auto* cast = message.template as<CastRequest>()) {
+      } else if (auto* cast = message.get<CastRequest>()) {
         module.handle_cast(std::move(cast->request), state);
       } else if (!info(module, message, state)) {
         otp::log::warning("{} received an unexpected message: {}", otp::self(),
@@ -121,9 +99,9 @@ class GenServer {
   }
 
   // True when the module has an Info type, the message is one, and handle_info has taken it.
-  static bool info(Module& module, AnyMessage& message, State& state) {
+  static bool info(Module& module, otp::AnyMessage& message, State& state) {
     if constexpr (requires { typename Module::Info; }) {
-      if (auto* info = message.template as<typename Module::Info>()) {
+      if (auto* info = message.get<typename Module::Info>()) {
         module.handle_info(std::move(*info), state);
         return true;
       }
