@@ -17,8 +17,8 @@ namespace hang_ten {
 
 struct Config {
   Timeouts timeouts;
-  std::optional<otp::redis::Options> redis;  // the Redis stash; none: the memory stash
-  std::size_t max_sessions = 0;              // with the memory stash; 0: no limit
+  std::optional<otp::redis::Options> redis;           // the Redis stash; none: the memory stash
+  std::size_t max_sessions = default_max_sessions();  // with the memory stash; 0: no limit
 
   // --max-sessions' default: sessions may take a quarter of this machine's memory, at about
   // 10 KB each (a session's five processes, their mailboxes and names; 229,612 sessions took

@@ -63,19 +63,14 @@ class MemoryStash : public Sessions {
     }
   }
   otp::Co<std::optional<User>> find(std::string login) override {
-    auto user = co_await call_server<Server::Show>(login);
-    if (!user) co_return std::nullopt;
-    co_return std::move(user).value();
+    co_return (co_await call_server<Server::Show>(login)).to_optional();
   }
   otp::Co<std::optional<int>> validate(std::string login, std::string token) override {
     auto count = co_await call_server<Server::Validate>(login, std::move(token));
-    if (!count) co_return std::nullopt;
-    co_return count.value();
+    co_return count ? count.value() : std::nullopt;  // no session: no count
   }
   otp::Co<std::optional<User>> rotate(std::string login) override {
-    auto user = co_await call_server<Server::Rotate>(login);
-    if (!user) co_return std::nullopt;
-    co_return std::move(user).value();
+    co_return (co_await call_server<Server::Rotate>(login)).to_optional();
   }
   otp::Co<bool> stop(std::string login) override {
     const auto sup = via(login, "sup").whereis();
@@ -98,19 +93,7 @@ inline MemoryStash memory_stash;
 inline Sessions* started_sessions = &memory_stash;
 inline Sessions& sessions() { return *started_sessions; }
 
-// What the console and the routes call.
-inline otp::Co<std::pair<User, bool>> open(std::string login) {
-  return sessions().open(std::move(login));
-}
-inline otp::Co<std::optional<User>> find(std::string login) {
-  return sessions().find(std::move(login));
-}
-inline otp::Co<std::optional<int>> validate(std::string login, std::string token) {
-  return sessions().validate(std::move(login), std::move(token));
-}
-inline otp::Co<std::optional<User>> rotate(std::string login) {
-  return sessions().rotate(std::move(login));
-}
+// Ends the user's session; false when there is none.
 inline otp::Co<bool> stop(const std::string& login) { return sessions().stop(login); }
 
 // The logins of the live sessions, sorted.

@@ -1,5 +1,4 @@
 // hang_ten: the stage's console, and `hang_ten serve`, the HTTP service (hang_ten --help).
-#include <cstdio>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -9,7 +8,7 @@
 #include "hang_ten.hpp"
 #include "otp/console.hpp"
 #include "otp/http/flags.hpp"
-#include "otp/net/address.hpp"
+#include "otp/redis/flags.hpp"
 #include "service.hpp"
 
 using Args = otp::Console::Args;
@@ -35,31 +34,12 @@ int main(int argc, char** argv) {
   hang_ten::Config config;
   console.flag("--inactive-timeout", "ends a session idle this long", config.timeouts.inactive);
   console.flag("--absolute-timeout", "ends a session this old", config.timeouts.absolute);
-  std::string stash = "memory";
-  console.cli()
-      .add_option("--stash", stash, "where sessions live: memory, or redis://host:port")
-      ->capture_default_str()
-      ->check([&](const std::string& s) {
-        if (s == "memory") return std::string();
-        if (!s.starts_with("redis://")) return std::string("use memory or redis://host:port");
-        try {
-          auto address = otp::net::Address::parse(s.substr(8));
-          config.redis = otp::redis::Options{.host = address.host, .port = address.port};
-        } catch (const std::invalid_argument& e) {
-          return std::string(e.what());
-        }
-        return std::string();
-      });
+  otp::redis::add_flag(console.cli(), "--stash", "where sessions live", config.redis, "memory");
 
   otp::http::Options http;
   CLI::App* serve =
       console.cli().add_subcommand("serve", "runs the HTTP service until SIGINT or SIGTERM");
-  serve->fallthrough();  // the console's flags may follow `serve` too
-  serve->footer(
-      "hang_ten's own flags may follow serve too: --stash, --inactive-timeout, "
-      "--absolute-timeout, --observer-readonly (hang_ten --help lists them).");
   otp::http::add_flags(*serve, http);  // --listen, the limits, --allowed-host, --allowed-origin
-  config.max_sessions = hang_ten::Config::default_max_sessions();
   serve
       ->add_option("--max-sessions", config.max_sessions,
                    "sessions at once with the memory stash, else POST /sessions answers 503 "
@@ -68,7 +48,7 @@ int main(int argc, char** argv) {
 
   console.command("new", "<login>", "starts a session for <login>", [&](const Args& a) {
     if (!hang_ten::sessions().in_processes()) {
-      auto [user, created] = me.await(hang_ten::open(a[0]));
+      auto [user, created] = me.await(hang_ten::sessions().open(a[0]));
       return created ? std::string(":ok") : fmt::format("{{:error, :already_started}}");
     }
     auto started = me.await(hang_ten::create(a[0]));
@@ -82,7 +62,7 @@ int main(int argc, char** argv) {
     return ":ok";
   });
   console.command("show", "<login>", "prints the user", [&](const Args& a) {
-    auto user = me.await(hang_ten::find(a[0]));
+    auto user = me.await(hang_ten::sessions().find(a[0]));
     if (!user) throw no_session(a[0]);
     return fmt::format("{}", *user);
   });
@@ -104,59 +84,34 @@ int main(int argc, char** argv) {
     return logins.empty() ? std::string("no sessions") : fmt::format("{}", fmt::join(logins, "\n"));
   });
   console.command("token", "<login>", "prints the session's token", [&](const Args& a) {
-    auto user = me.await(hang_ten::find(a[0]));
+    auto user = me.await(hang_ten::sessions().find(a[0]));
     if (!user) throw no_session(a[0]);
     return fmt::format("\"{}\"", user->token.reveal());
   });
   console.command(
       "validate", "<login> <token>", "counts a request made with <token>", [&](const Args& a) {
-        auto count = me.await(hang_ten::validate(a[0], a[1]));
+        auto count = me.await(hang_ten::sessions().validate(a[0], a[1]));
         return count ? fmt::format("{{:ok, {}}}", *count) : std::string("{:error, :invalid_token}");
       });
   console.command("rotate", "<login>", "gives the session a new token and prints it",
                   [&](const Args& a) {
-                    auto user = me.await(hang_ten::rotate(a[0]));
+                    auto user = me.await(hang_ten::sessions().rotate(a[0]));
                     if (!user) throw no_session(a[0]);
                     return fmt::format("\"{}\"", user->token.reveal());
                   });
-  console.command("serve", "[host:port]", "serves the HTTP API from this console",
-                  [&](const Args& a) {
-                    otp::http::Options options = http;
-                    if (!a.empty()) {  // std::invalid_argument: an ArgumentError
-                      auto listen = otp::net::Address::parse(a[0]);
-                      options.address = listen.host;
-                      options.port = listen.port;
-                    }
-                    auto url = hang_ten::Service::serve(me, options, console.observer_readonly());
-                    if (!url)
-                      throw otp::ConsoleError(fmt::format("could not serve: {}", url.reason()));
-                    return "serving " + url.value();
-                  });
-
-  // The application is permanent under `serve`: if its top supervisor ends (killed, or past
-  // its restart intensity), the program says why and exits with status 1, as an Erlang node
-  // does, so that the service manager starts it again; it is never left running half-alive.
-  console.on_subcommand(
-      serve,
-      [&] {
-        // Before the URL is printed: whoever reads it may signal at once.
-        console.applications().catch_stop_signals();
-        auto url = hang_ten::Service::serve(me, http, console.observer_readonly());
-        if (!url) {
-          fmt::print(stderr, "hang_ten serve: cannot listen on {}:{}: {}\n", http.address,
-                     http.port, url.reason());
-          return 1;
-        }
-        fmt::print("HangTen serving {} ({} stash); SIGINT or SIGTERM stops it\n", url.value(),
-                   hang_ten::sessions().kind());
-        std::fflush(stdout);
-        // A signal stops the listener first, then each session, whose Server stashes its
-        // state; the application's end (logged) exits with 1.
-        const int status = console.applications().wait_for_stop();
-        if (status == 0) fmt::print("HangTen stopped\n");
-        return status;
-      },
-      otp::RestartType::permanent);
+  console.command(
+      "serve", "[host:port]", "serves the HTTP API from this console", [&](const Args& a) {
+        otp::http::Options options = http;
+        if (!a.empty()) options.listen(a[0]);  // std::invalid_argument: ArgumentError
+        return "serving " + hang_ten::Service::serve(me, options, console.observer_readonly());
+      });
+  // Under `serve` the application is permanent: if its top supervisor ends, the program says
+  // why and exits with status 1, as an Erlang node does, for the service manager to restart it.
+  console.on_service(serve, [&] {
+    return fmt::format("HangTen serving {} ({} stash)",
+                       hang_ten::Service::serve(me, http, console.observer_readonly()),
+                       hang_ten::sessions().kind());
+  });
 
   console.application("hang_ten", [&] { return me.await(hang_ten::Application::start(config)); });
   console.completions([&] { return me.await(hang_ten::logins()); });

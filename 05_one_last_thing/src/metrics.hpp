@@ -29,14 +29,9 @@ struct Metrics {
   // count since the last line, so that a flood of opens cannot flood the log too.
   void refused_session() {
     sessions_refused.fetch_add(1, std::memory_order_relaxed);
-    refusals_.fetch_add(1, std::memory_order_relaxed);
-    const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 std::chrono::steady_clock::now().time_since_epoch())
-                                 .count();
-    std::int64_t last = logged_at_.load(std::memory_order_relaxed);
-    if (now - last < 1000 || !logged_at_.compare_exchange_strong(last, now)) return;
-    otp::log::warning("{} new sessions refused with 503 since the last report: --max-sessions",
-                      refusals_.exchange(0));
+    if (auto n = refusals_.event())
+      otp::log::warning("{} new sessions refused with 503 since the last report: --max-sessions",
+                        *n);
   }
 
   // Costs the same for ten sessions as for a million: counters the runtime and the sessions'
@@ -61,8 +56,7 @@ struct Metrics {
   }
 
  private:
-  std::atomic<std::uint64_t> refusals_{0};      // since the last log line
-  std::atomic<std::int64_t> logged_at_{-1000};  // steady ms of the last log line
+  otp::log::Throttle refusals_{std::chrono::seconds(1)};
 };
 inline Metrics metrics;
 

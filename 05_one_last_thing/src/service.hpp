@@ -51,22 +51,23 @@ inline otp::http::Router routes() {
   });
   r.on_error<std::invalid_argument>(400);  // check_login's message
   r.post("/sessions", [](Request& req) -> otp::Co<Response> {
-    auto [user, created] = co_await open(req.string_field("login"));
+    auto [user, created] = co_await sessions().open(req.string_field("login"));
     co_return Response::json(created ? 201 : 200, to_json(user, true));
   });
   r.post("/sessions/{login}/validate", [](Request& req) -> otp::Co<Response> {
-    auto count = co_await validate(std::string(req.param("login")), req.string_field("token"));
+    auto count =
+        co_await sessions().validate(std::string(req.param("login")), req.string_field("token"));
     metrics.validated(count.has_value());
     if (!count) co_return Response::json(403, {{"valid", false}});
     co_return Response::json(200, {{"valid", true}, {"request_count", *count}});
   });
   r.post("/sessions/{login}/rotate", [](Request& req) -> otp::Co<Response> {
-    auto user = co_await rotate(std::string(req.param("login")));
+    auto user = co_await sessions().rotate(std::string(req.param("login")));
     if (!user) co_return Response::error(404, "no such session");
     co_return Response::json(200, to_json(*user, true));
   });
   r.get("/sessions/{login}", [](Request& req) -> otp::Co<Response> {
-    auto user = co_await find(std::string(req.param("login")));
+    auto user = co_await sessions().find(std::string(req.param("login")));
     if (!user) co_return Response::error(404, "no such session");
     co_return Response::json(200, to_json(*user, false));
   });
@@ -74,16 +75,6 @@ inline otp::http::Router routes() {
     if (!co_await stop(std::string(req.param("login"))))
       co_return Response::error(404, "no such session");
     co_return Response::no_content();
-  });
-  r.get("/", [](Request&) {  // what is served here, for a person who opens the root
-    return Response::json(
-        200, {{"service", "HangTen"},
-              {"endpoints",
-               {"POST /sessions", "POST /sessions/{login}/validate",
-                "POST /sessions/{login}/rotate", "GET /sessions/{login}",
-                "DELETE /sessions/{login}", "GET /healthz", "GET /readyz", "GET /metrics"}},
-              {"observer", "/observer"},
-              {"docs", "docs/service.md"}});
   });
   r.get("/healthz", [](Request&) { return Response::json(200, {{"status", "ok"}}); });
   r.get("/readyz", [](Request&) -> otp::Co<Response> {  // can the stash answer now?
@@ -94,6 +85,12 @@ inline otp::http::Router routes() {
   r.get("/metrics", [](Request&) -> otp::Co<Response> {
     co_return Response::text(200, co_await metrics.render(),
                              std::string(otp::http::Prometheus::content_type));
+  });
+  r.get("/", [endpoints = r.endpoints()](Request&) {  // for a person who opens the root
+    return Response::json(200, {{"service", "HangTen"},
+                                {"endpoints", endpoints},
+                                {"observer", "/observer"},
+                                {"docs", "docs/service.md"}});
   });
   return r;
 }
@@ -110,18 +107,18 @@ struct Service {
   }
 
   // Starts the listener as a child of the application (`hang_ten serve`, the console's serve):
-  // its URL, or why it could not.
-  static otp::Result<std::string> serve(otp::Scoped& me, otp::http::Options options,
-                                        bool observer_readonly) {
-    options.allowed_hosts.push_back(options.address);  // `serve host:port` may name another
+  // its URL. Throws when it cannot listen.
+  static std::string serve(otp::Scoped& me, otp::http::Options options, bool observer_readonly) {
     options.json_bodies_only = true;  // a form another site may post without asking: 415
-    otp::observer::WebOptions observer;
-    observer.readonly = observer_readonly;
-    auto started = me.await(
-        otp::Supervisor::start_child(Application::name, otp::child<Service>(options, observer)));
-    if (!started) return started.reason();
-    auto port = me.await(otp::http::Server::port(started.pid()));
-    return fmt::format("http://{}:{}", options.address, port ? port.value() : options.port);
+    auto started = me.await(otp::Supervisor::start_child(
+        Application::name,
+        otp::child<Service>(options, otp::observer::WebOptions{.readonly = observer_readonly})));
+    auto url = started ? me.await(otp::http::Server::url(started.pid()))
+                       : otp::Result<std::string>(started.reason());
+    if (!url)
+      throw std::runtime_error(
+          fmt::format("cannot listen on {}:{}: {}", options.address, options.port, url.reason()));
+    return url.value();
   }
 };
 

@@ -242,42 +242,42 @@ TEST_F(OneLastThing, AStopOfTheApplicationRunsEveryServersTerminate) {
 }
 
 TEST_F(OneLastThing, ASessionValidatesItsTokenOnly) {
-  auto [user, created] = me.await(hang_ten::open("eric"));
+  auto [user, created] = me.await(hang_ten::sessions().open("eric"));
   EXPECT_TRUE(created);
   const std::string token = user.token.reveal();
-  EXPECT_EQ(me.await(hang_ten::validate("eric", token)), 1);
-  EXPECT_EQ(me.await(hang_ten::validate("eric", token)), 2);
+  EXPECT_EQ(me.await(hang_ten::sessions().validate("eric", token)), 1);
+  EXPECT_EQ(me.await(hang_ten::sessions().validate("eric", token)), 2);
   std::string wrong = token;
   wrong.back() = wrong.back() == 'A' ? 'B' : 'A';
-  EXPECT_EQ(me.await(hang_ten::validate("eric", wrong)), std::nullopt);
-  EXPECT_EQ(me.await(hang_ten::validate("eric", "")), std::nullopt);
-  EXPECT_EQ(me.await(hang_ten::validate("jose", token)), std::nullopt);  // no session
-  auto [again, created_again] = me.await(hang_ten::open("eric"));
+  EXPECT_EQ(me.await(hang_ten::sessions().validate("eric", wrong)), std::nullopt);
+  EXPECT_EQ(me.await(hang_ten::sessions().validate("eric", "")), std::nullopt);
+  EXPECT_EQ(me.await(hang_ten::sessions().validate("jose", token)), std::nullopt);  // no session
+  auto [again, created_again] = me.await(hang_ten::sessions().open("eric"));
   EXPECT_FALSE(created_again);
   EXPECT_EQ(again.token.reveal(), token);
   EXPECT_EQ(again.request_count, 2);
 }
 
 TEST_F(OneLastThing, ARotatedTokenReplacesTheOldOneEvenAfterAKill) {
-  auto [user, created] = me.await(hang_ten::open("eric"));
-  auto rotated = me.await(hang_ten::rotate("eric"));
+  auto [user, created] = me.await(hang_ten::sessions().open("eric"));
+  auto rotated = me.await(hang_ten::sessions().rotate("eric"));
   ASSERT_TRUE(rotated.has_value());
   EXPECT_NE(rotated->token.reveal(), user.token.reveal());
   otp::exit(*hang_ten::whereis("eric"), otp::Reason::kill());  // no terminate: killed
   rt.run_until_idle();
-  EXPECT_EQ(me.await(hang_ten::validate("eric", user.token.reveal())), std::nullopt);
-  EXPECT_EQ(me.await(hang_ten::validate("eric", rotated->token.reveal())), 1);
+  EXPECT_EQ(me.await(hang_ten::sessions().validate("eric", user.token.reveal())), std::nullopt);
+  EXPECT_EQ(me.await(hang_ten::sessions().validate("eric", rotated->token.reveal())), 1);
 }
 
 // What a validation answered is in the Stash before the answer is sent (write-through), so no
 // kill of the Server loses it: not even `kill`, which skips terminate. Stage 4 loses it.
 TEST_F(OneLastThing, AnAnsweredValidationSurvivesAKillOfTheServerWithEveryReason) {
-  auto [user, created] = me.await(hang_ten::open("eric"));
+  auto [user, created] = me.await(hang_ten::sessions().open("eric"));
   const std::string token = user.token.reveal();
   int acknowledged = 0;
   for (const otp::Reason& reason : {otp::Reason::kill(), otp::Reason::shutdown(),
                                     otp::Reason::other("oops"), otp::Reason::kill()}) {
-    auto count = me.await(hang_ten::validate("eric", token));
+    auto count = me.await(hang_ten::sessions().validate("eric", token));
     ASSERT_TRUE(count.has_value());
     acknowledged = *count;
     hang_ten::count_request("eric");  // a console's count: a cast, acknowledged by nothing
@@ -301,16 +301,16 @@ TEST(OneLastThingOnTwoThreads, ARequestDuringARestartFindsTheSession) {
   for (int round = 0; round < 2; ++round) {  // two restarts a session: below any intensity
     for (int i = 0; i < 300; ++i) {
       const std::string login = fmt::format("user{}", i);
-      auto [user, created] = me.await(hang_ten::open(login));
+      auto [user, created] = me.await(hang_ten::sessions().open(login));
       const std::string token = user.token.reveal();
       if (round == 0) {
         otp::exit(*hang_ten::via(login, "subsup").whereis(), otp::Reason::kill());
       } else {
         otp::exit(*hang_ten::whereis(login), otp::Reason::other("boom"));
       }
-      auto count = me.await(hang_ten::validate(login, token));
+      auto count = me.await(hang_ten::sessions().validate(login, token));
       if (!count) ++refused;
-      auto found = me.await(hang_ten::find(login));
+      auto found = me.await(hang_ten::sessions().find(login));
       if (!found) ++refused;
     }
   }
@@ -318,14 +318,14 @@ TEST(OneLastThingOnTwoThreads, ARequestDuringARestartFindsTheSession) {
 }
 
 TEST_F(OneLastThing, TheTokenSurvivesACrash) {
-  auto [user, created] = me.await(hang_ten::open("eric"));
+  auto [user, created] = me.await(hang_ten::sessions().open("eric"));
   crash("eric");
-  EXPECT_EQ(me.await(hang_ten::validate("eric", user.token.reveal())), 1);
+  EXPECT_EQ(me.await(hang_ten::sessions().validate("eric", user.token.reveal())), 1);
 }
 
 // The tree and the process list show each process's state through its formatter: never a token.
 TEST_F(OneLastThing, TokensNeverShowInTheObserver) {
-  auto [user, created] = me.await(hang_ten::open("eric"));
+  auto [user, created] = me.await(hang_ten::sessions().open("eric"));
   const std::string table = otp::observer::render_table(me.await(otp::observer::processes()));
   const std::string json = otp::observer::render_json(me.await(otp::observer::tree()));
   for (const auto& p : me.await(otp::observer::processes()))

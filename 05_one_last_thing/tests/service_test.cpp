@@ -322,7 +322,7 @@ TEST(HttpShutdown, SigtermStashesEverySessionAndExitsZero) {
               std::string::npos)
         << out;
   }
-  EXPECT_NE(out.find("HangTen stopped"), std::string::npos) << out;
+  EXPECT_NE(out.find("hang_ten stopped"), std::string::npos) << out;
   for (const auto& token : tokens) EXPECT_EQ(out.find(token), std::string::npos) << out;
 }
 

@@ -336,6 +336,16 @@ TEST(GenServer, TryCallReturnsTheFailureAsAValue) {
   EXPECT_EQ(unknown.reason(), otp::Reason::noproc());
 }
 
+// Result::to_optional, for a caller to whom any failure means "none".
+TEST(GenServer, TryCallsResultBecomesAnOptional) {
+  otp::Runtime rt({.threads = 1});
+  otp::Scoped me(rt);
+  auto pid = me.await(Counter::start(3)).pid();
+  EXPECT_EQ(me.await(Counter::try_call(pid, Counter::Get{})).to_optional(), 3);
+  me.await(otp::stop(pid));
+  EXPECT_EQ(me.await(Counter::try_call(pid, Counter::Get{})).to_optional(), std::nullopt);
+}
+
 TEST(GenServer, CallByAnUnknownNameExitsWithNoproc) {
   otp::Runtime rt({.threads = 1});
   otp::Scoped me(rt);

@@ -1,3 +1,6 @@
+#include <chrono>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "otp/otp.hpp"
@@ -151,3 +154,21 @@ TEST(Logger, CallExitsNameTheRequestAndTheRegistryOfAViaName) {
         << e.what();
   }
 }
+
+namespace {
+
+// A throttle lets the first event through, holds the next ones back for its period, then lets
+// one through that counts them all.
+TEST(Logger, AThrottleLetsOneLineAPeriodThroughWithTheCountSinceTheLast) {
+  otp::log::Throttle hour(std::chrono::hours(1));
+  EXPECT_EQ(hour.event(), 1u);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(hour.event(), std::nullopt);
+  otp::log::Throttle brief(std::chrono::milliseconds(20));
+  EXPECT_EQ(brief.event(), 1u);
+  EXPECT_EQ(brief.event(), std::nullopt);
+  EXPECT_EQ(brief.event(), std::nullopt);
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));  // past the period, whatever the load
+  EXPECT_EQ(brief.event(), 3u);                                // the two held back, and this one
+}
+
+}  // namespace

@@ -51,7 +51,7 @@ class Serve(unittest.TestCase):
             self.assertEqual(status, 1, output)
             self.assertIn("application: hang_ten, exited: killed, type: permanent: "
                           "the program stops", output)
-            self.assertNotIn("HangTen stopped", output)  # not an orderly stop
+            self.assertNotIn("hang_ten stopped", output)  # not an orderly stop
             self.assertIsNone(healthz(app.url))
 
     def test_a_killed_listener_comes_back_on_its_port(self):

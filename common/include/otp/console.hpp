@@ -41,6 +41,8 @@
 //   console.on_subcommand(serve, [&] { return http::serve(me, listen); });
 //   return console.run(argc, argv);  // `hang_ten serve --listen :9000` serves; `hang_ten` prompts
 //
+// A service's subcommand, which runs until a signal, is on_service(serve, start) instead.
+//
 // The console starts the application (it is the parent of its top process) and watches it:
 // when the application stops, the console prints one line with the reason, and from then on
 // the commands it did not build in answer that the application is not running; `start`
@@ -120,6 +122,14 @@ class Console {
   // application:start/1 in Erlang's shell: its end is printed and `start` starts it again.
   void on_subcommand(CLI::App* sub, std::function<int()> run,
                      RestartType type = RestartType::temporary);
+  // A subcommand that serves until SIGINT or SIGTERM (`hang_ten serve`), with the application
+  // permanent under it: run() catches the two signals, calls `start` (which starts what is
+  // served and returns what to tell, e.g. its URL; it throws when it cannot), prints
+  // "<what>; SIGINT or SIGTERM stops it", and waits. A signal stops the application, the
+  // last-started first, prints "<program> stopped" and returns 0; any other end of it returns 1
+  // (Applications::wait_for_stop). The console's own flags may follow the subcommand's, and its
+  // --help says so.
+  void on_service(CLI::App* sub, std::function<std::string()> start);
   // The applications the console started (one, the one given to application()): a
   // subcommand's function waits for its end with on_stop and stops it with stop_all.
   Applications& applications() { return *apps_; }

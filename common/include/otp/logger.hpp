@@ -10,8 +10,12 @@
 // stderr unless a sink is set; a LogCapture collects records in tests.
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -71,6 +75,32 @@ template <class... A>
 void error(fmt::format_string<A...> f, A&&... args) {
   at(Level::error, f, std::forward<A>(args)...);
 }
+
+// For a line that a flood would repeat (a refusal per request): at most one line per period,
+// which says how many events it stands for. Safe from any number of processes at once.
+//
+//   static otp::log::Throttle refused(std::chrono::seconds(1));
+//   if (auto n = refused.event()) otp::log::warning("{} refused since the last line", *n);
+class Throttle {
+ public:
+  explicit Throttle(std::chrono::nanoseconds period) : period_(period.count()) {}
+  // Counts one event. When a line is due (the first event, or the first a period after the last
+  // line), the events since the last line, this one included; else nothing.
+  std::optional<std::uint64_t> event() {
+    pending_.fetch_add(1, std::memory_order_relaxed);
+    const std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                 std::chrono::steady_clock::now().time_since_epoch())
+                                 .count();
+    std::int64_t next = next_.load(std::memory_order_relaxed);
+    if (now < next || !next_.compare_exchange_strong(next, now + period_)) return std::nullopt;
+    return pending_.exchange(0, std::memory_order_relaxed);  // another event may be in it
+  }
+
+ private:
+  const std::int64_t period_;
+  std::atomic<std::uint64_t> pending_{0};
+  std::atomic<std::int64_t> next_{0};  // steady ns: no line before it
+};
 
 }  // namespace log
 

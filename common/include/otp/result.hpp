@@ -30,6 +30,9 @@ class Result {
   const T* operator->() const { return &*value_; }
   // Meaningful when !ok().
   const Reason& reason() const { return reason_; }
+  // The value, or nothing when it failed: for a caller to whom every error means "none" (a
+  // call to a session that is not there), the reason dropped.
+  std::optional<T> to_optional() && { return std::move(value_); }
   // Erlang's rendering: {ok, ...} is not rendered; {error, econnrefused}.
   std::string to_string() const {
     return ok() ? std::string("ok") : "{error, " + reason_.to_string() + "}";

@@ -18,6 +18,7 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <unistd.h>
 
 #include "help_formatter.hpp"
@@ -182,6 +183,26 @@ void Console::flag(CLI::App& app, std::string name, std::string help, Duration& 
 
 void Console::on_subcommand(CLI::App* sub, std::function<int()> run, RestartType type) {
   subcommands_.push_back(Subcommand{sub, std::move(run), type});
+}
+
+void Console::on_service(CLI::App* sub, std::function<std::string()> start) {
+  sub->fallthrough();  // `serve --listen :80 --stash memory`
+  sub->footer([this, sub] {
+    std::vector<std::string> own;
+    for (const CLI::Option* o : cli_->get_options()) {
+      if (!o->get_lnames().empty() && o != cli_->get_help_ptr()) own.push_back(o->get_name());
+    }
+    return fmt::format("{}'s own flags may follow {} too: {} ({} --help lists them).", program_,
+                       sub->get_name(), fmt::join(own, ", "), program_);
+  });
+  auto serve = [this, start = std::move(start)] {
+    apps_->catch_stop_signals();  // before the line: whoever reads it may signal at once
+    out_ << start() << "; SIGINT or SIGTERM stops it" << std::endl;
+    const int status = apps_->wait_for_stop();  // the application's end is logged
+    if (status == 0) out_ << program_ << " stopped" << std::endl;
+    return status;
+  };
+  on_subcommand(sub, std::move(serve), RestartType::permanent);
 }
 
 std::string Console::run_command(const Command& c, Args args) {

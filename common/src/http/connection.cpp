@@ -528,16 +528,10 @@ std::string serialize(const Response& response, bool keep_alive, bool http10) {
 }
 
 void RefusalLog::note(int status, std::string_view why) {
-  pending_.fetch_add(1, std::memory_order_relaxed);
-  const std::int64_t now =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
-  auto next = next_ns_.load(std::memory_order_relaxed);
-  if (now < next) return;
-  if (!next_ns_.compare_exchange_strong(next, now + 1'000'000'000, std::memory_order_relaxed))
-    return;  // another process logs this second's
-  const auto n = pending_.exchange(0, std::memory_order_relaxed);
+  const auto n = throttle_.event();
+  if (!n) return;  // a line for this second is written already
   const std::string what = status == 0 ? "cut" : std::to_string(status);
-  otp::log::warning("http: {} refused since the last report; the latest: {} {}", n, what, why);
+  otp::log::warning("http: {} refused since the last report; the latest: {} {}", *n, what, why);
 }
 
 Co<void> serve_connection(std::shared_ptr<Shared> shared) {

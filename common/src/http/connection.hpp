@@ -11,6 +11,7 @@
 #include "otp/co.hpp"
 #include "otp/http/server.hpp"
 #include "otp/http/websocket.hpp"
+#include "otp/logger.hpp"
 #include "otp/net/tcp.hpp"
 
 namespace otp::http::detail {
@@ -23,8 +24,7 @@ class RefusalLog {
   void note(int status, std::string_view why);
 
  private:
-  std::atomic<std::uint64_t> pending_{0};
-  std::atomic<std::int64_t> next_ns_{0};  // steady clock: no line before it
+  log::Throttle throttle_{std::chrono::seconds(1)};
 };
 
 // What the listener and its connections share; connections hold it, so it outlives the

@@ -157,6 +157,17 @@ Router& Router::websocket(std::string pattern, WsHandler h, WsGuard guard) {
   return *this;
 }
 
+std::vector<std::string> Router::endpoints() const {
+  std::vector<std::string> out;
+  for (const Route& r : routes_) {
+    if (r.ws) continue;
+    std::string path;
+    for (const std::string& s : r.segments) path += "/" + s;
+    out.push_back(r.method + " " + (path.empty() ? "/" : path));
+  }
+  return out;
+}
+
 std::optional<Response> Router::websocket_refusal(const Request& req) const {
   const auto path = split_path(req.path);
   for (const auto& r : routes_) {

@@ -26,6 +26,7 @@
 #include "otp/gen_server.hpp"
 #include "otp/http/stats.hpp"
 #include "otp/logger.hpp"
+#include "otp/net/address.hpp"
 #include "otp/net/tcp.hpp"
 #include "otp/process.hpp"
 #include "otp/receive.hpp"
@@ -108,10 +109,12 @@ class Listener : public GenServer<Listener, ListenerState> {
  public:
   using Info = Messages<Opened>;
   struct GetPort {};
+  struct GetUrl {};
   struct GetConnections {};
 
   ListenerState init(Router& router, Options& options) {
     otp::trap_exit(true);  // the supervisor's shutdown runs terminate: the drain
+    if (!options.allowed_hosts.empty()) options.allowed_hosts.push_back(options.address);
     auto shared = std::make_shared<detail::Shared>(std::move(router), std::move(options));
     const auto& o = shared->options;
     raise_open_files_limit(o.max_connections);
@@ -126,6 +129,10 @@ class Listener : public GenServer<Listener, ListenerState> {
   }
 
   std::uint16_t handle_call(GetPort) { return state().listener.port(); }
+  std::string handle_call(GetUrl) {
+    return "http://" +
+           net::Address{state().shared->options.address, state().listener.port()}.to_string();
+  }
   std::size_t handle_call(GetConnections) { return state().shared->open.load(); }
 
   void handle_info(Opened opened) {
@@ -184,6 +191,20 @@ Co<Result<std::uint16_t>> Server::port(Pid server) {
   auto r = co_await Listener::try_call(server, request);
   if (!r) co_return r.reason();
   co_return r.value();
+}
+
+Co<Result<std::string>> Server::url(Pid server) {
+  Listener::GetUrl request;
+  auto r = co_await Listener::try_call(server, request);
+  if (!r) co_return r.reason();
+  co_return std::move(r).value();
+}
+
+Options& Options::listen(std::string_view host_port) {
+  auto parsed = net::Address::parse(host_port);
+  address = std::move(parsed.host);
+  port = parsed.port;
+  return *this;
 }
 
 Co<Result<std::size_t>> Server::connections(Pid server) {

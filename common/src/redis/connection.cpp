@@ -2,11 +2,13 @@
 #include "otp/redis/connection.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 #include <utility>
 
 #include <fmt/format.h>
 
 #include "otp/logger.hpp"
+#include "otp/net/address.hpp"
 
 namespace otp::redis {
 
@@ -26,6 +28,26 @@ void refuse(Event& ev, const Reason& why) {
   }
 }
 }  // namespace
+
+Options Options::from_url(std::string_view url) {
+  constexpr std::string_view scheme = "redis://";
+  if (!url.starts_with(scheme))
+    throw std::invalid_argument("expected redis://host:port, e.g. redis://127.0.0.1:6379");
+  std::string_view rest = url.substr(scheme.size());
+  if (rest.find('@') != std::string_view::npos)
+    throw std::invalid_argument("a user or password in the URL is not supported yet");
+  if (rest.find('/') != std::string_view::npos)
+    throw std::invalid_argument("a database number in the URL is not supported yet");
+  const bool has_port = rest.starts_with('[') ? rest.find("]:") != std::string_view::npos
+                                              : rest.find(':') != std::string_view::npos;
+  const auto address =
+      net::Address::parse(has_port ? std::string(rest) : fmt::format("{}:6379", rest));
+  if (address.host.empty()) throw std::invalid_argument("expected redis://host:port");
+  Options options;
+  options.host = address.host;
+  options.port = address.port;
+  return options;
+}
 
 Start Connection::start_link(Options options) {
   return StateMachine::start_link(std::move(options));

@@ -49,6 +49,15 @@ TEST(Router, MatchesParametersInPatterns) {
   EXPECT_EQ(dispatch(router, request("DELETE", "/sessions/eric")).status, 204);
 }
 
+TEST(Router, ListsItsEndpointsInTheOrderTheyWereAdded) {
+  auto router = sample_router();
+  router.websocket("/live", [](otp::http::WebSocket&, Request&) -> otp::Co<void> { co_return; });
+  router.get("/", [](Request&) { return Response::no_content(); });
+  EXPECT_EQ(router.endpoints(),
+            (std::vector<std::string>{"GET /sessions/{login}/validate", "GET /sessions/{login}",
+                                      "DELETE /sessions/{login}", "POST /fail", "GET /"}));
+}
+
 TEST(Router, UnknownPathIsNotFound) {
   const auto router = sample_router();
   const auto r = dispatch(router, request("GET", "/nothing"));

@@ -721,6 +721,22 @@ TEST(HttpServer, ARequestInFlightAtShutdownIsAnswered) {
   EXPECT_NE(out.find("Connection: close\r\n"), std::string::npos) << out;
 }
 
+// The address a server listens on is an allowed Host without being listed, and its URL says
+// where it is.
+TEST(HttpServer, ItsOwnAddressIsAnAllowedHostAndItsUrlNamesIt) {
+  Options options;
+  options.listen("127.0.0.1:0");
+  options.allowed_hosts = {"api.example"};
+  Fixture f(options);
+  EXPECT_EQ(f.me.await(otp::http::Server::url(f.server)).value(),
+            "http://127.0.0.1:" + std::to_string(f.port));
+  const auto own = f.raw("GET /hello/x HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  EXPECT_TRUE(own.starts_with("HTTP/1.1 200")) << own;
+  const auto other = f.raw("GET /hello/x HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+  EXPECT_TRUE(other.starts_with("HTTP/1.1 421")) << other;
+  EXPECT_THROW(options.listen("4000"), std::invalid_argument);
+}
+
 // Options::allowed_hosts and allowed_origins, as the service sets them from --allowed-host and
 // --allowed-origin: a foreign Host is 421, a foreign Origin 403, no Origin passes.
 TEST(HttpServer, HostAndOriginOutsideTheAllowedAreRefused) {

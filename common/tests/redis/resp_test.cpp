@@ -5,11 +5,14 @@
 #include <cstdint>
 #include <ostream>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "otp/redis/connection.hpp"
 
 namespace otp::redis {
 // GoogleTest's printer for failure messages.
@@ -416,6 +419,19 @@ TEST(Resp, AccessorsRefuseTheWrongKind) {
   EXPECT_THROW((void)integer(1).as_string(), std::logic_error);
   EXPECT_THROW((void)bulk("1").as_integer(), std::logic_error);
   EXPECT_THROW((void)Reply().as_array(), std::logic_error);
+}
+
+// Options::from_url: what --stash accepts, and a clear refusal of what it does not.
+TEST(RedisOptions, FromUrlReadsHostAndPortAndRefusesWhatItCannotHonour) {
+  using otp::redis::Options;
+  EXPECT_EQ(Options::from_url("redis://127.0.0.1:6380").port, 6380);
+  EXPECT_EQ(Options::from_url("redis://cache.example").host, "cache.example");
+  EXPECT_EQ(Options::from_url("redis://cache.example").port, 6379);
+  EXPECT_EQ(Options::from_url("redis://[::1]:7000").host, "::1");
+  EXPECT_EQ(Options::from_url("redis://[::1]").port, 6379);
+  for (const char* bad : {"mongodb://x:1", "127.0.0.1:6379", "redis://", "redis://h:99999",
+                          "redis://user:secret@h:6379", "redis://h:6379/2"})
+    EXPECT_THROW(Options::from_url(bad), std::invalid_argument) << bad;
 }
 
 }  // namespace

@@ -39,20 +39,14 @@ inline std::vector<std::string> loopback_hosts() {
 }
 
 // Adds the flags above to `app`, each writing into `options`; allowed_hosts starts as the
-// loopback names and gets the --listen address, and allowed_origins starts empty (the service's
+// loopback names (the server adds the address it listens on), and allowed_origins starts empty (the service's
 // own origin only).
 inline void add_flags(CLI::App& app, Options& options) {
-  options.allowed_hosts = loopback_hosts();
-  options.allowed_hosts.push_back(options.address);
+  options.allowed_hosts = loopback_hosts();  // and the --listen address: the server adds it
   options.allowed_origins.emplace();
   app.add_option_function<std::string>(
          "--listen",
-         [&options](const std::string& text) {
-           const auto listen = net::Address::parse(text);  // checked below
-           options.address = listen.host;
-           options.port = listen.port;
-           options.allowed_hosts.push_back(listen.host);
-         },
+         [&options](const std::string& text) { options.listen(text); },  // checked below
          "the address and port to listen on")
       ->default_str(net::Address{options.address, options.port}.to_string())
       ->type_name("HOST:PORT")

@@ -161,6 +161,9 @@ class Router {
   const WsHandler* websocket_route(Request& req) const;
   // The answer of that route's guard (nullopt: no guard, or the guard lets it through).
   std::optional<Response> websocket_refusal(const Request& req) const;
+  // The routes added so far, "METHOD /pattern" in order (WebSocket routes left out): what a
+  // service may list at its root for a person who opens it.
+  std::vector<std::string> endpoints() const;
 
  private:
   struct Route {
@@ -203,8 +206,8 @@ struct Options {
   // Over it: 503, then close. The first server raises the process's open-files limit to its
   // hard limit, and logs a warning when that is fewer than max_connections and 64.
   std::size_t max_connections = 10000;
-  // The names a request's Host (its port left out) may have; another is answered 421
-  // Misdirected Request. Empty: any.
+  // The names a request's Host (its port left out) may have, besides `address` (which the
+  // server adds); another is answered 421 Misdirected Request. Empty: any.
   std::vector<std::string> allowed_hosts;
   // The origins (scheme://host[:port]) a request's Origin header may name besides the request's
   // own (http:// and its Host, which allowed_hosts vouches for); another is answered 403. A
@@ -215,6 +218,9 @@ struct Options {
   bool json_bodies_only = false;
   std::shared_ptr<Stats> stats;                   // when set, the server counts into it
   std::size_t websocket_message_limit = 1 << 20;  // a WebSocket message over it: close 1009
+
+  // Sets address and port from "host:port" (otp/net/address.hpp; throws std::invalid_argument).
+  Options& listen(std::string_view host_port);
 };
 
 // The listener process. It owns the listening socket; connections are processes of their own,
@@ -226,6 +232,8 @@ class Server {
   static Start start(Router router, Options options);
   // The port the server listens on (the kernel's choice for port 0).
   static Co<Result<std::uint16_t>> port(Pid server);
+  // Its URL, "http://127.0.0.1:4000" (the port the kernel's choice for port 0).
+  static Co<Result<std::string>> url(Pid server);
   // Connections open now.
   static Co<Result<std::size_t>> connections(Pid server);
 };

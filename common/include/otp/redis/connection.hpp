@@ -50,6 +50,12 @@ struct Options {
   Duration backoff_initial = std::chrono::milliseconds(500);
   double backoff_factor = 1.5;
   Duration backoff_max = std::chrono::seconds(30);
+
+  // The options of a URL as a person writes it: redis://host[:port] (6379 when left out), a
+  // host in brackets when it is IPv6. Anything else throws std::invalid_argument with a message
+  // fit for the person who typed it; a user, a password or a database number are refused by
+  // name (not supported yet) rather than ignored.
+  static Options from_url(std::string_view url);
 };
 
 inline constexpr Duration default_timeout = std::chrono::seconds(5);
