@@ -3,7 +3,7 @@
 #
 # Usage: common/bench/compare.sh [workload ...]   (default: all of them)
 #   workloads: spawn ring pingpong counting fanin call call_par restart
-#              restart_batched registry table hangten, and redis (only when named:
+#              restart_batched registry table hangten skynet, and redis (only when named:
 #              our Redis client against redis-benchmark on a redis-server of its own,
 #              run by run.sh redis, which prints the ratios itself), and http (only
 #              when named: `hang_ten serve` against nginx under wrk, run by run.sh
@@ -21,6 +21,9 @@
 #   restart is not run. Such rows name the anchor workload after the unit:
 #     restart  us_per_restart  ...  us  (anchors: restart_batched)
 #   A workload whose program we have not built shows "-" in the ours column.
+#   Figures with a target (see TARGETS below) get one line each after the table:
+#     target skynet ms_per_tree ours/best 0.18 <= 0.33: met
+#   where the reference is the best anchor (best) or one of them (beam, caf).
 # Environment:
 #   SCALE, RUNS, TIMEOUT   passed to both run.sh scripts (see their --help)
 #   LOG_DIR=dir  keep the raw per-run output: the anchors' in dir/anchors, ours
@@ -36,7 +39,9 @@ set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 ANCHORS=${ANCHORS:-$REPO/../shared/anchors}
-ALL="spawn ring pingpong counting fanin call call_par restart restart_batched registry table hangten"
+ALL="spawn ring pingpong counting fanin call call_par restart restart_batched registry table hangten skynet"
+# workload:metric:reference:limit, reference = best | beam | caf: ours / reference <= limit.
+TARGETS="skynet:ms_per_tree:best:0.33 skynet:peak_rss:beam:0.5"
 
 case "${1:-}" in -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;; esac
 WORKLOADS=${*:-$ALL}
@@ -98,7 +103,7 @@ echo
 echo "# SCALE=$SCALE RUNS=$RUNS THREADS=$THREADS; figures are medians over RUNS; ratio = ours / best anchor (lower is better)"
 MAP=
 for w in $WORKLOADS; do MAP="$MAP $w=$(anchor_of "$w")"; done
-awk -v order="$WORKLOADS" -v map="$MAP" '
+awk -v order="$WORKLOADS" -v map="$MAP" -v targets="$TARGETS" '
   function median(list,    n, a, i, j, t) {
     n = split(substr(list, 2), a, " ")
     for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
@@ -147,6 +152,16 @@ awk -v order="$WORKLOADS" -v map="$MAP" '
         printf "%-16s %-22s %12s %12s %12s %8s  %s\n", w, m, show(o), show(b), show(c), ratio, u
       }
       if (nm == 0) printf "%-16s %-22s %12s %12s %12s %8s\n", w, "(no figures)", "-", "-", "-", "-"
+    }
+    nt = split(targets, ts, " ")
+    for (i = 1; i <= nt; i++) {
+      split(ts[i], t, ":"); w = t[1]; m = t[2]; ref = t[3]; limit = t[4]
+      if (index(" " order " ", " " w " ") == 0) continue
+      a = anchor[w]; o = cell("ours", w, m, "ours")
+      b = cell("anchor", a, m, "beam"); c = cell("anchor", a, m, "caf")
+      r = ref == "beam" ? b : ref == "caf" ? c : (b == "" ? c : (c == "" || b + 0 < c + 0) ? b : c)
+      if (o == "" || r == "" || r + 0 <= 0) { printf "target %s %s ours/%s - <= %s: not measured\n", w, m, ref, limit; continue }
+      printf "target %s %s ours/%s %.2f <= %s: %s\n", w, m, ref, o / r, limit, (o / r <= limit + 0 ? "met" : "NOT met")
     }
   }' "$RAW"
 

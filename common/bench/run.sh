@@ -3,12 +3,13 @@
 #
 # Usage: common/bench/run.sh [workload ...]   (default: all but growth)
 #   workloads: spawn ring pingpong counting fanin call call_par restart
-#              restart_batched registry table hangten
-#              growth  (not an anchor workload: spawn with n = 1000, 100000, 1000000
-#                       and ring with n = 1000, 100000, 1000000 and m = 1000000*SCALE,
-#                       to show how the cost grows with the number of processes;
-#                       at n = 1000 a spawn region lasts about 1 ms, the polling
-#                       resolution, so that row is only indicative)
+#              restart_batched registry table hangten skynet
+#              growth  (not an anchor workload: spawn with n = 1000, 100000, 1000000,
+#                       ring with n = 1000, 100000, 1000000 and m = 1000000*SCALE, and
+#                       skynet with leaves = 10000, 100000, 1000000, to show how the
+#                       cost grows with the number of processes; at n = 1000 a spawn
+#                       region lasts about 1 ms, the polling resolution, so that row
+#                       is only indicative)
 #              redis   (not an anchor workload: a redis-server of its own on a
 #                       free loopback port, driven by redis-benchmark GET and SET at
 #                       -c 1 -P 1, -c 50 -P 1 and -c 1 -P 16 (-n 100000*SCALE, and
@@ -44,12 +45,14 @@
 #   Programs: bench_spawn, bench_ring, bench_pingpong, bench_counting (counting,
 #   fanin), bench_call (call, call_par), bench_restart (restart, and
 #   restart_batched with batch=100), bench_registry, bench_table, bench_hangten
-#   (built from 04_kill_children/bench: stage 04's session tree). A workload
+#   (built from 04_kill_children/bench: stage 04's session tree), bench_skynet. A workload
 #   whose program has not been built is skipped, with one line on stderr.
 # Environment:
 #   SCALE=0.1      multiply every size parameter (default 1; the same sizes and
 #                  minimums as the anchors' run.sh; the ring size stays 1000,
-#                  restart_batched keeps batch=100, registry and table readers=2)
+#                  restart_batched keeps batch=100, registry and table readers=2,
+#                  skynet's leaves are the power of ten at or below 1000000*SCALE,
+#                  at least 1000)
 #   RUNS=3         repetitions per workload (default 1); with RUNS>1 a
 #                  median/min/max summary is printed at the end
 #   THREADS=N      scheduler threads, passed as threads=N (default: nproc)
@@ -83,7 +86,7 @@ SCALE=${SCALE:-1}
 RUNS=${RUNS:-1}
 THREADS=${THREADS:-$(nproc)}
 TIMEOUT=${TIMEOUT:-600}
-ALL="spawn ring pingpong counting fanin call call_par restart restart_batched registry table hangten"
+ALL="spawn ring pingpong counting fanin call call_par restart restart_batched registry table hangten skynet"
 KNOWN="$ALL growth redis http"
 
 case "${1:-}" in -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;; esac
@@ -100,7 +103,7 @@ prog() {
     counting|fanin) echo bench_counting ;;
     call|call_par) echo bench_call ;;
     restart|restart_batched) echo bench_restart ;;
-    growth) echo "bench_spawn bench_ring" ;;
+    growth) echo "bench_spawn bench_ring bench_skynet" ;;
     redis) echo bench_redis ;;                  # our client's program
     http) echo hang_ten_05_one_last_thing ;;    # the service (a target, not a bench_ program)
     *) echo "bench_$1" ;;
@@ -143,8 +146,11 @@ X_RST=$(sz 100000 100)
 N_REG=$(sz 100000 100); L_REG=$(sz 1000000 1000)
 N_TAB=$(sz 1000000 1000); L_TAB=$(sz 1000000 1000)
 U_HT=$(sz 100000 10)
+# skynet needs a power of ten: 10^6 at SCALE 1, 10^5 at 0.1, at least 10^3
+L_SKY=$(awk -v s="$SCALE" 'BEGIN { l = 1000000 * s; p = 1000; while (p * 10 <= l + 0.5) p *= 10; print p }')
 M_GROWTH=$(sz 1000000 1000)
 GROWTH_N="1000 100000 1000000"
+GROWTH_LEAVES="10000 100000 1000000"
 N_REDIS=$(sz 100000 1000)
 N_REDIS_PIPELINED=$(sz 1000000 10000)
 N_HTTP=$(sz 10000 100)        # sessions that wrk validates round-robin
@@ -166,6 +172,7 @@ cmd() {
     registry) echo "$BENCH/bench_registry n=$N_REG l=$L_REG readers=2 threads=$THREADS" ;;
     table)    echo "$BENCH/bench_table n=$N_TAB l=$L_TAB readers=2 threads=$THREADS" ;;
     hangten)  echo "$BENCH/bench_hangten u=$U_HT threads=$THREADS" ;;
+    skynet)   echo "$BENCH/bench_skynet leaves=$L_SKY threads=$THREADS" ;;
   esac
 }
 
@@ -644,6 +651,10 @@ for w in $WORKLOADS; do
     for n in $GROWTH_N; do
       echo "# [ours] INFO growth ring n=$n m=$M_GROWTH"
       run_one "growth-ring-$n" "ring@n=$n" "$BENCH/bench_ring" "n=$n" "m=$M_GROWTH" "threads=$THREADS"
+    done
+    for l in $GROWTH_LEAVES; do
+      echo "# [ours] INFO growth skynet leaves=$l"
+      run_one "growth-skynet-$l" "skynet@leaves=$l" "$BENCH/bench_skynet" "leaves=$l" "threads=$THREADS"
     done
   else
     # shellcheck disable=SC2046  # the command line is split into words on purpose
