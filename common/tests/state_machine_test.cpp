@@ -558,4 +558,107 @@ TEST(StateMachine, ACallToItselfExitsWithCallingSelf) {
   EXPECT_EQ(me.await(Narcissus::call(pid, Narcissus::Ping{})), 1);
 }
 
+// A machine with state enter calls that writes down each enter and what it came from.
+class Lamp : public otp::StateMachine<Lamp, std::vector<std::string>> {
+ public:
+  static constexpr bool state_enter = true;
+  struct Flip {};
+  struct Stay {};
+  struct Again {};
+  struct Later {};
+  struct Log {
+    using Reply = std::vector<std::string>;
+  };
+
+  std::vector<std::string> init() {
+    set_state(&Lamp::off);
+    return {};
+  }
+  void off(otp::Event& ev) {
+    if (ev.is_enter()) {
+      data().push_back(was_in_state(&Lamp::off) ? "enter off from off" : "enter off from on");
+    } else if (ev.is_cast<Flip>()) {
+      next_state(&Lamp::on);
+    } else {
+      common(ev);
+    }
+  }
+  void on(otp::Event& ev) {
+    if (ev.is_enter()) {
+      data().push_back(was_in_state(&Lamp::off) ? "enter on from off" : "enter on from on");
+    } else if (ev.is_cast<Flip>()) {
+      next_state(&Lamp::off);
+    } else {
+      common(ev);
+    }
+  }
+  void common(otp::Event& ev) {
+    if (auto log = ev.call<Log>()) {
+      log.reply(data());
+    } else if (ev.is_cast<Stay>()) {
+      data().push_back("stay");
+      next_state(&Lamp::on);  // the same state: no enter call
+    } else if (ev.is_cast<Again>()) {
+      data().push_back("again");
+      repeat_state();
+    } else if (ev.is_cast<Later>()) {
+      postpone(ev);
+    }
+  }
+};
+
+// gen_statem_SUITE:state_enter (the first state and each change get an enter call, with the
+// state it came from; staying in a state does not).
+TEST(StateMachine, StateEnterRunsOnTheFirstStateAndOnEachChange) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto pid = me.await(Lamp::start_link()).pid();
+  Lamp::cast(pid, Lamp::Flip{});
+  Lamp::cast(pid, Lamp::Stay{});
+  Lamp::cast(pid, Lamp::Flip{});
+  EXPECT_EQ(me.await(Lamp::call(pid, Lamp::Log{})),
+            (std::vector<std::string>{"enter off from off", "enter on from off", "stay",
+                                      "enter off from on"}));
+}
+
+// gen_statem_SUITE:state_enter (repeat_state repeats the enter call, and, being no state
+// change, retries no postponed event).
+TEST(StateMachine, RepeatStateRepeatsTheEnterCall) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto pid = me.await(Lamp::start_link()).pid();
+  Lamp::cast(pid, Lamp::Later{});
+  Lamp::cast(pid, Lamp::Again{});
+  EXPECT_EQ(me.await(Lamp::call(pid, Lamp::Log{})),
+            (std::vector<std::string>{"enter off from off", "again", "enter off from off"}));
+}
+
+class Restless : public otp::StateMachine<Restless, int> {
+ public:
+  static constexpr bool state_enter = true;
+  int init() {
+    set_state(&Restless::a);
+    return 0;
+  }
+  void a(otp::Event& ev) {
+    if (ev.is_enter()) next_state(&Restless::b);
+  }
+  void b(otp::Event&) {}
+};
+
+// gen_statem_SUITE:state_enter (a state enter call may not change the state:
+// bad_state_enter_return).
+TEST(StateMachine, AStateEnterCallThatChangesTheStateCrashesTheMachine) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto pid = me.await(Restless::start_link()).pid();
+  // It crashes at once, before a monitor could be set: the link (a Scoped traps exits) tells.
+  auto down = me.receive<otp::Exit>([pid](const otp::Exit& e) { return e.from == pid; }, kWait);
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->reason.kind(), otp::Reason::Kind::exception) << down->reason.to_string();
+  EXPECT_NE(down->reason.to_string().find("bad_state_enter_return"), std::string::npos)
+      << down->reason.to_string();
+}
+
 }  // namespace

@@ -26,6 +26,7 @@
 //   void handle_info(T)                  for T in `using Info = otp::Messages<T...>`, and Exit / Down
 //   void terminate(const otp::Reason&)   on stop, on a crash in a callback, and on the parent's exit
 //                                        signal when the server traps exits
+//   void handle_continue(T)              for each T given to continue_with (below)
 // Any callback may instead return otp::Co<...> and co_await inside (calls to
 // other servers, receives): waiting never holds an OS thread.
 //
@@ -33,6 +34,12 @@
 // that it returns a User. The request carries a handler for Stash, so a server of
 // another type that receives it crashes with {bad_call, ...}, as a GenServer
 // without a matching clause would.
+//
+// A callback (init included) asks for more work with continue_with(arg): once it returns,
+// handle_continue(arg) runs before any other message (Elixir's {:continue, arg}). init
+// declines to start with ignore(): the start returns ignore and the process ends normally.
+// send_request splits a call in two (otp/request_id.hpp); get_state and replace_state read
+// and swap a running server's state between two messages (sys's, for debugging and tests).
 //
 // A handler asks the server to stop after it returns with stop(reason). On
 // stop, a crash or the parent's exit signal, terminate(reason) runs and the
@@ -65,6 +72,7 @@
 #include "otp/reason.hpp"
 #include "otp/receive.hpp"
 #include "otp/reply.hpp"       // From, Reply, noreply, reply, Ok, CallResult
+#include "otp/request_id.hpp"  // RequestId, RequestIds, receive_response, check_response
 #include "otp/server_ref.hpp"  // StartResult, Start, ServerRef, default_call_timeout
 
 namespace otp {
@@ -137,6 +145,61 @@ class GenServer : public detail::Behaviour<Derived, GenServer<Derived, State>> {
     }
   }
 
+  // Sends `req` as call does and returns at once with its id; the answer is taken later with
+  // otp::receive_response, wait_response or check_response (otp/request_id.hpp). When no
+  // server has the name, the answer is noproc (a Down in the caller's mailbox, as a monitor of
+  // a missing name gives in Erlang).
+  template <Destination Dest, class Req>
+  static RequestId<detail::reply_t<Derived, std::remove_cvref_t<Req>>> send_request(
+      const Dest& dest, Req&& req) {
+    using Q = std::remove_cvref_t<Req>;
+    using R = detail::reply_t<Derived, Q>;
+    std::optional<Pid> pid = detail::whereis_dest(dest);
+    if (!pid) {
+      Ref ref = make_ref();
+      send(self(), Down{ref, Pid{}, Reason::noproc()});
+      return RequestId<R>(ref);
+    }
+    Ref ref = detail::monitor_alias(*pid);
+    send(*pid, detail::CallMsg<Derived, Q>{std::forward<Req>(req), From<R>{self(), ref}});
+    return RequestId<R>(ref);
+  }
+  // The same, adding the request to `ids` under `label` (send_request/4).
+  template <Destination Dest, class Req, class L>
+  static void send_request(const Dest& dest, Req&& req, L label,
+                           RequestIds<detail::reply_t<Derived, std::remove_cvref_t<Req>>, L>& ids) {
+    ids.add(send_request(dest, std::forward<Req>(req)), std::move(label));
+  }
+
+  // A copy of the server's state, taken between two messages (sys:get_state). Fails as call does.
+  template <Destination Dest>
+  static auto get_state(Dest dest, Duration timeout = default_call_timeout) {
+    static_assert(std::is_copy_constructible_v<State>, "get_state copies the state");
+    using D = detail::stored_dest_t<Dest>;
+    using M = SysCall<State, CopyState>;
+    return detail::CallOp<State, D, M>(D(std::move(dest)), M{}, timeout, ":sys.get_state", "");
+  }
+
+  // Replaces the server's state with fn(state), between two messages, and returns the new state
+  // (sys:replace_state). `fn` runs in the server. When it throws, the state stays as it was, the
+  // server runs on, and the caller gets ExitError {callback_failed, {exception, what}}.
+  template <Destination Dest, class F>
+  static Co<State> replace_state(Dest dest, F fn, Duration timeout = default_call_timeout) {
+    static_assert(std::is_copy_constructible_v<State>, "replace_state returns a copy of the state");
+    using D = detail::stored_dest_t<Dest>;
+    using M = SysCall<Result<State>, ReplaceState<F>>;
+    D stored(std::move(dest));
+    M msg{ReplaceState<F>{std::move(fn)}, {}};
+    detail::CallOp<Result<State>, D, M> op(stored, std::move(msg), timeout, ":sys.replace_state",
+                                           "");
+    Result<State> r = co_await op;
+    if (!r.ok()) {
+      detail::call_failed(r.reason(),
+                          fmt::format(":sys.replace_state({}, fun)", detail::dest_text(stored)));
+    }
+    co_return std::move(r).value();
+  }
+
   // Sends `req` to handle_cast. Never fails, even when nobody has the name.
   template <Destination Dest, class Req>
   static void cast(const Dest& dest, Req&& req) {
@@ -151,7 +214,28 @@ class GenServer : public detail::Behaviour<Derived, GenServer<Derived, State>> {
  protected:
   State& state() { return *state_; }
   const State& state() const { return *state_; }
-  // stop(reason), parent() and server_name(): from Behaviour.
+  // Once the running callback (init included) returns, handle_continue(arg) runs before any
+  // other message: Elixir's {:continue, arg}. A second continue_with in the same callback
+  // replaces the first; a stop asked for in the same callback drops it.
+  template <class T>
+  void continue_with(T&& arg) {
+    using U = std::remove_cvref_t<T>;
+    static_assert(
+        requires(Derived & d, U && u) { d.handle_continue(std::move(u)); },
+        "the server has no handle_continue for this type");
+    detail::Msg* m = detail::make_msg<U>(std::forward<T>(arg));
+    if (continue_ != nullptr) detail::free_msg(continue_);
+    continue_ = m;
+    run_continue_ = &run_continue<U>;
+  }
+  // stop(reason), ignore(), parent() and server_name(): from Behaviour.
+
+  GenServer() = default;
+  GenServer(const GenServer&) = delete;
+  GenServer& operator=(const GenServer&) = delete;
+  ~GenServer() {
+    if (continue_ != nullptr) detail::free_msg(continue_);
+  }
 
  private:
   friend class detail::Behaviour<Derived, GenServer>;
@@ -173,7 +257,66 @@ class GenServer : public detail::Behaviour<Derived, GenServer<Derived, State>> {
     }
   }
   std::optional<State>& held() { return state_; }
-  bool next(Derived&, Co<void>&) { return false; }  // every message comes from the mailbox
+  // A continue asked for comes first; every other message comes from the mailbox.
+  bool next(Derived& d, Co<void>& step) {
+    if (continue_ == nullptr) [[likely]]
+      return false;
+    detail::Msg* m = std::exchange(continue_, nullptr);
+    this->last_ = m->type;
+    run_continue_(d, m, step);
+    return true;
+  }
+
+  template <class T>
+  static void run_continue(Derived& d, detail::Msg* m, Co<void>& step) {
+    run_handler<T>(d, m, step, [](Derived& dd, T&& v) { return dd.handle_continue(std::move(v)); });
+  }
+
+  // Runs call(d, v) for the T in m, which it frees: at once, or in `step` when it waits.
+  template <class T, class Call>
+  static void run_handler(Derived& d, detail::Msg* m, Co<void>& step, Call call) {
+    detail::MsgGuard guard{m};
+    T& v = detail::value_of<T>(m);
+    if constexpr (detail::unwrap_co<decltype(call(d, std::move(v)))>::is_co) {
+      step = [](Derived& dd, T vv, Call c) -> Co<void> { co_await c(dd, std::move(vv)); }(
+                                               d, std::move(v), call);
+    } else {
+      call(d, std::move(v));
+    }
+  }
+
+  // sys requests: calls that every GenServer of this type answers, whatever its handle_call.
+  template <class R, class F>
+  struct SysCall {
+    F fn;
+    From<R> from;
+    static void handle(void* self, detail::Msg* m, Co<void>&) {
+      GenServer& g = *static_cast<Derived*>(self);
+      detail::MsgGuard guard{m};
+      auto& msg = detail::value_of<SysCall>(m);
+      detail::send_reply(msg.from, R(msg.fn(*g.state_)));
+    }
+    static constexpr detail::GenProtocol protocol{detail::GenProtocol::Kind::call,
+                                                  &detail::server_tag<Derived>, &handle};
+  };
+  struct CopyState {
+    State operator()(const State& s) const { return s; }
+  };
+  template <class F>
+  struct ReplaceState {
+    F fn;
+    Result<State> operator()(State& s) {
+      try {
+        State next = fn(std::as_const(s));
+        s = std::move(next);
+        return s;
+      } catch (const std::exception& e) {
+        return Reason::other(fmt::format("{{callback_failed, {}}}", Reason::exception(e.what())));
+      } catch (...) {
+        return Reason::other("{callback_failed, unknown exception}");
+      }
+    }
+  };
 
   // A message past the triage: a call or cast through its protocol, else handle_info.
   void handle(Derived& d, detail::Msg* m, Co<void>& step) {
@@ -192,14 +335,7 @@ class GenServer : public detail::Behaviour<Derived, GenServer<Derived, State>> {
   template <class T>
   static bool info_as(Derived& d, detail::Msg* m, Co<void>& step) {
     if (!detail::is<T>(m)) return false;
-    detail::MsgGuard guard{m};
-    T& v = detail::value_of<T>(m);
-    if constexpr (detail::unwrap_co<decltype(d.handle_info(std::move(v)))>::is_co) {
-      step = [](Derived& d, T v) -> Co<void> { co_await d.handle_info(std::move(v)); }(
-                                     d, std::move(v));
-    } else {
-      d.handle_info(std::move(v));
-    }
+    run_handler<T>(d, m, step, [](Derived& dd, T&& v) { return dd.handle_info(std::move(v)); });
     return true;
   }
 
@@ -227,6 +363,8 @@ class GenServer : public detail::Behaviour<Derived, GenServer<Derived, State>> {
   }
 
   std::optional<State> state_;
+  detail::Msg* continue_ = nullptr;  // the continue asked for, until it runs
+  void (*run_continue_)(Derived&, detail::Msg*, Co<void>&) = nullptr;
 };
 
 // Stops a server (GenServer.stop): it runs terminate(reason) and exits with

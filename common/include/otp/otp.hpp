@@ -18,6 +18,7 @@
 #include "otp/reason.hpp"
 #include "otp/receive.hpp"
 #include "otp/registry.hpp"
+#include "otp/request_id.hpp"
 #include "otp/runtime.hpp"
 #include "otp/scoped.hpp"
 #include "otp/state_machine.hpp"

@@ -31,14 +31,22 @@
 //   Door::cast(door.pid(), Door::Push{});
 //   otp::send(door.pid(), Knock{});                                 // an info event
 //
+// State enter calls (gen_statem's state_enter callback mode), for a machine that declares
+// `static constexpr bool state_enter = true;`: after init and after each state change the new
+// state's function first gets an enter event (ev.is_enter(); was_in_state(&D::s) tells the
+// state it came from, the first state itself after init). An enter call may set time-outs,
+// reply, keep the state or repeat_state(); it may not change the state, postpone or
+// next_event (the machine crashes).
+//
 // Events: call (Door::call; a request that can be called names its reply type
 // as a member `using Reply = T`, the caller gets a T, and the state function
 // answers through ev.call<Req>(), whose reply takes only a T; or later through
 // a copy of its reply_to()), cast, info (any other message, Exit and Down
-// included), state_timeout, timeout (the event timeout) and internal
-// (next_event).
+// included), state_timeout, timeout (the event timeout), internal
+// (next_event) and enter (state enter calls).
 // Actions, made while handling an event (or in init):
 //   next_state(&D::s)       a change when s differs from the current state
+//   repeat_state()          stays, and runs the state enter call again (keep_state otherwise)
 //   postpone(ev)            ev is handled again after the next state change; postponed
 //                           events come back in the order they arrived
 //   next_event(msg)         an internal event, handled before any queued message
@@ -82,7 +90,9 @@
 
 namespace otp {
 
-enum class EventType : unsigned char { call, cast, info, state_timeout, timeout, internal };
+enum class EventType : unsigned char { call, cast, info, state_timeout, timeout, internal, enter };
+// The content of a state enter call's event.
+struct StateEnter {};
 class Event;  // below
 
 // A request that can be called: it names the type of its answer.
@@ -145,6 +155,14 @@ class StateMachine : public detail::Behaviour<Derived, StateMachine<Derived, Dat
   void next_state(CoState s) { engine_.set_state(s); }
   bool in_state(PlainState s) const { return engine_.in_state(s); }
   bool in_state(CoState s) const { return engine_.in_state(s); }
+  // With state enter calls: stay in the state and run its enter call again (gen_statem's
+  // repeat_state; postponed events are not retried, the state time-out runs on). Without them,
+  // the same as staying.
+  void repeat_state() { engine_.repeat_state(); }
+  // The state before the last change (in an enter call: the one it came from; after init, the
+  // first state itself).
+  bool was_in_state(PlainState s) const { return engine_.was_in_state(s); }
+  bool was_in_state(CoState s) const { return engine_.was_in_state(s); }
 
   void postpone(const Event& ev) { engine_.postpone(ev); }
   template <class T>
@@ -300,6 +318,8 @@ class Event {
   bool is_internal() const {
     return type_ == EventType::internal && is<T>();
   }
+  // A state enter call (only for a machine with state_enter).
+  bool is_enter() const { return type_ == EventType::enter; }
   // The content's type name (for logs).
   std::string_view name() const { return content_type_->name; }
 

@@ -15,8 +15,9 @@
 //           (await_start).
 //   begin   the process sets its describer (how the observer sees it), claims its name
 //           (already_started when another live process holds it), runs init and acknowledges:
-//           ok, or error(reason), and then it ends with that reason, with a crash report unless
-//           the reason is orderly.
+//           ok; ignore (init called ignore()), and then it ends normally; or error(reason), and
+//           then it ends with that reason, with a crash report unless the reason is orderly.
+//           Either way its name goes before the acknowledgement.
 //   serve   one message at a time. The triage comes first and is the same for every behaviour:
 //           a stop; a call or cast meant for another behaviour type, which ends the process with
 //           {bad_call, ...} / {bad_cast, ...}; the parent's exit signal (seen only when trapping
@@ -40,6 +41,7 @@
 // A handler that must wait leaves its coroutine in `step`.
 #pragma once
 
+#include <exception>
 #include <memory>
 #include <optional>
 #include <string>
@@ -70,6 +72,11 @@ template <class A>
 concept InitArg =
     !std::is_same_v<std::remove_cvref_t<A>, Name> && !std::is_same_v<std::remove_cvref_t<A>, Via>;
 
+// What ignore() throws, caught where init runs. Thrown anywhere else it is a crash.
+struct IgnoreStart : std::exception {
+  const char* what() const noexcept override { return "ignore() called outside init"; }
+};
+
 template <class Derived, class Kind>
 class Behaviour {
  public:
@@ -97,6 +104,9 @@ class Behaviour {
  protected:
   // Asks the process to stop with `reason` once the running callback returns.
   void stop(Reason reason = Reason::normal()) { stop_with(std::move(reason)); }
+  // From init: decline to start. The start returns ignore (no error, no crash report), the
+  // name is released and the process ends with reason normal (Elixir's init returning :ignore).
+  [[noreturn]] static void ignore() { throw IgnoreStart{}; }
   // The process that started this one (kept in the process, not here).
   const Pid& parent() const { return detail::self_parent(); }
   // Its name (a local name or the key of the Via name it was started with, as the observer shows
@@ -173,14 +183,23 @@ class Behaviour {
       }
     }
     std::optional<Reason> failed;
+    bool ignored = false;
     try {
       co_await static_cast<Kind&>(*this).run_init(d, start->args);
+    } catch (const IgnoreStart&) {
+      ignored = true;
     } catch (const ExitError& e) {
       failed = e.reason;
     } catch (const std::exception& e) {
       failed = Reason::exception(e.what());
     } catch (...) {
       failed = Reason::exception("unknown exception");
+    }
+    if (ignored) {
+      if (!start->name.empty()) start->name.unregister_self();
+      send(start->parent, detail::StartAck{start->tag, StartResult::ignore()});
+      ended_ = true;
+      co_return;
     }
     if (failed) {
       // The name goes before the error is told, so that a start that follows at once finds it

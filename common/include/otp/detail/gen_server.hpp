@@ -302,8 +302,11 @@ class [[nodiscard]] CallOp : public CallWait<R> {
  private:
   auto fail(Reason r) -> std::conditional_t<Throws, R, CallResult<R>> {
     if constexpr (Throws) {
-      call_failed(std::move(r), fmt::format("{}({}, {}, {})", function_, dest_text(dest_), what_,
-                                            timeout_text(this->timeout)));
+      call_failed(std::move(r), what_.empty()  // a request with no name of its own (sys's)
+                                    ? fmt::format("{}({}, {})", function_, dest_text(dest_),
+                                                  timeout_text(this->timeout))
+                                    : fmt::format("{}({}, {}, {})", function_, dest_text(dest_),
+                                                  what_, timeout_text(this->timeout)));
     } else {
       return CallResult<R>(std::move(r));
     }

@@ -15,7 +15,9 @@
 // of the same kind cancels one by resetting its slot. A real time-out is a StateTimer
 // message carrying its id; one that fell due after being cancelled finds no slot with
 // that id and is dropped. The event time-out is cancelled by any event, so it never
-// starts while events are queued.
+// starts while events are queued. With state enter calls (D::state_enter), a change (or
+// repeat_state) leaves an enter event pending, served before the queue; it is no event for
+// the event time-out. A machine without them compiles none of it.
 #pragma once
 
 #include <cstdint>
@@ -102,6 +104,11 @@ struct StateTimer {
   std::uint64_t id;
 };
 
+template <class D>
+constexpr bool uses_state_enter = requires {
+  requires D::state_enter;
+};
+
 template <class Derived, class Data>
 class StateEngine {
  public:
@@ -115,14 +122,19 @@ class StateEngine {
   void set_state(CoState s) { next_ = StateFn{nullptr, s}; }
   bool in_state(PlainState s) const { return state_ == StateFn{s, nullptr}; }
   bool in_state(CoState s) const { return state_ == StateFn{nullptr, s}; }
+  bool was_in_state(PlainState s) const { return previous_ == StateFn{s, nullptr}; }
+  bool was_in_state(CoState s) const { return previous_ == StateFn{nullptr, s}; }
+  void repeat_state() { repeat_ = true; }
 
   void postpone(const Event& ev) {
     if (&ev != current_)
       throw std::logic_error("otp::StateMachine::postpone: not the event being handled");
+    if (entering_) throw std::logic_error("otp::StateMachine::postpone: in a state enter call");
     postpone_ = true;
   }
   template <class T>
   void next_event(T msg) {
+    if (entering_) throw std::logic_error("otp::StateMachine::next_event: in a state enter call");
     inserted_.push_back(EventAccess::own(EventType::internal, std::move(msg)));
   }
   template <class T>
@@ -157,6 +169,13 @@ class StateEngine {
 
   // An inserted or replayed event, or a time-out zero, before the mailbox.
   bool next(Derived& d, Co<void>& step, const MsgType*& last) {
+    if constexpr (uses_state_enter<Derived>) {
+      if (enter_pending_) {
+        enter_pending_ = false;
+        run(d, EventAccess::own(EventType::enter, StateEnter{}), step, last);
+        return true;
+      }
+    }
     Event ev = EventAccess::empty();
     if (!queue_.empty()) {
       ev = std::move(queue_.front());
@@ -193,7 +212,12 @@ class StateEngine {
 
   // Runs the state function on the event, then the actions it made.
   void run(Derived& d, Event ev, Co<void>& step, const MsgType*& last) {
-    if (ev.type() != EventType::timeout) cancel(event_timer_);
+    if constexpr (uses_state_enter<Derived>) {
+      entering_ = ev.type() == EventType::enter;
+      if (!entering_ && ev.type() != EventType::timeout) cancel(event_timer_);
+    } else {
+      if (ev.type() != EventType::timeout) cancel(event_timer_);
+    }
     last = EventAccess::content_type(ev);
     if (state_.co != nullptr) {
       step = run_waiting(d, std::move(ev));
@@ -212,6 +236,12 @@ class StateEngine {
   }
   void handled(Event&& ev) {
     current_ = nullptr;
+    if constexpr (uses_state_enter<Derived>) {
+      if (std::exchange(entering_, false) && next_ && !(*next_ == state_)) {
+        throw std::logic_error(
+            "{bad_state_enter_return, a state enter call may not change the state}");
+      }
+    }
     if (postpone_) postponed_.push_back(std::move(ev));
     apply_actions();
   }
@@ -262,6 +292,15 @@ class StateEngine {
   // Applies the transition's actions once its callback has returned.
   void apply_actions() {
     bool changed = next_ && !(*next_ == state_);
+    if constexpr (uses_state_enter<Derived>) {
+      // The state it came from: after init, the first state itself (as gen_statem's OldState).
+      if (changed) previous_ = state_ == StateFn{} ? *next_ : state_;
+      if (!changed && repeat_) previous_ = state_;
+      if (changed || repeat_) enter_pending_ = true;
+    } else if (changed) {
+      previous_ = state_ == StateFn{} ? *next_ : state_;
+    }
+    repeat_ = false;
     if (next_) state_ = *std::exchange(next_, std::nullopt);
     if (changed) {
       cancel(state_timer_);
@@ -314,6 +353,7 @@ class StateEngine {
 
   std::optional<Data> data_;
   StateFn state_;
+  StateFn previous_;  // before the last change
   std::optional<StateFn> next_;
   std::deque<Event> queue_;       // inserted and replayed events, before the mailbox
   std::vector<Event> postponed_;  // in arrival order
@@ -327,6 +367,9 @@ class StateEngine {
   std::uint64_t action_seq_ = 0;
   const Event* current_ = nullptr;
   bool postpone_ = false;
+  bool repeat_ = false;         // repeat_state asked for by the running callback
+  bool enter_pending_ = false;  // a state enter call is due (state_enter only)
+  bool entering_ = false;       // the running callback is a state enter call
 };
 
 }  // namespace otp::detail
