@@ -132,8 +132,9 @@ def main():
             base, names = changed_files()
             what = f"the files changed since {base[:12]}"
         files = [os.path.realpath(os.path.join(ROOT, n)) for n in names]
-        headers = [f for f in files if f.endswith(HEADERS)]
-        header_filter = "^(" + "|".join(re.escape(h) for h in headers) + ")$" if headers else "^$"
+        # The changed headers, wherever a file's #include finds them (by their path in the tree).
+        headers = [re.escape(os.path.relpath(f, ROOT)) for f in files if f.endswith(HEADERS)]
+        header_filter = "(^|/)(" + "|".join(headers) + ")$" if headers else "^$"
         left_out = [f for f in files if f.endswith(SOURCES) and f not in database]
         for f in left_out:
             print(f"lint: {os.path.relpath(f, ROOT)}: not in the compile database, left out")
