@@ -19,6 +19,7 @@ packages=(
   libboost-dev
   graphviz
   clang-format
+  clang-tidy     # scripts/lint.sh, the ctest test lint.ClangTidy (.clang-tidy)
   redis-server   # the `redis` tests start their own server on a free loopback port
   redis-tools    # redis-benchmark and redis-cli, for common/bench/run.sh redis
   curl           # common/bench/run.sh http creates its sessions with it (wrk and nginx: see there)
