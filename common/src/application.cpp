@@ -64,10 +64,15 @@ struct Applications::Shared {
   std::vector<App> running;  // in the order they started
   std::optional<Stopped> stopped;
   std::function<void(const Stopped&)> on_stop;
+  bool wakes_wait = false;  // catch_stop_signals(): an end also wakes wait_for_stop()
+
+  // Wakes wait_for_stop() (a byte on the pipe a signal writes to as well).
+  static void wake() { [[maybe_unused]] auto n = write(g_stop_pipe[1], "a", 1); }
 
   // The exit hook of `top`: any thread, before the top's links and monitors fire.
   void ended(const Pid& top, const Reason& reason) {
     std::function<void(const Stopped&)> tell;
+    bool wake_wait = false;
     Stopped stop;
     {
       std::lock_guard lock(m);
@@ -90,8 +95,10 @@ struct Applications::Shared {
       stopped = Stopped{app.name, reason, app.type, 1};
       stop = *stopped;
       tell = on_stop;
+      wake_wait = wakes_wait;
     }
     if (tell) tell(stop);
+    if (wake_wait) wake();
   }
 };
 
@@ -100,6 +107,7 @@ Applications::Applications(Scoped& me) : me_(me), shared_(std::make_shared<Share
 Applications::~Applications() {
   std::lock_guard lock(shared_->m);
   shared_->on_stop = nullptr;  // the hooks hold the shared state weakly: this ends them
+  shared_->wakes_wait = false;
 }
 
 Result<Pid> Applications::start(std::string name, const std::function<StartResult()>& start,
@@ -160,7 +168,13 @@ void Applications::stop_all() {
 
 void Applications::catch_stop_signals() {
   open_stop_pipe();
-  on_stop([](const Stopped&) { [[maybe_unused]] auto n = write(g_stop_pipe[1], "a", 1); });
+  bool ended_already = false;
+  {  // beside on_stop, not in its place: a program's own on_stop still runs
+    std::lock_guard lock(shared_->m);
+    shared_->wakes_wait = true;
+    ended_already = shared_->stopped.has_value();
+  }
+  if (ended_already) Shared::wake();
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
   sigemptyset(&sa.sa_mask);

@@ -171,6 +171,7 @@ TEST_F(Apps, WaitForStopGivesTheStatusOfAPermanentApplicationsEnd) {
   EXPECT_EQ(apps.wait_for_stop(), 1);
   EXPECT_TRUE(apps.running("db"));  // left to the runtime's end, as a node halts
   EXPECT_EQ(apps.stopped()->name, "web");
+  EXPECT_EQ(told.load(), 1);  // the on_stop given before catch_stop_signals() still ran
 }
 
 }  // namespace

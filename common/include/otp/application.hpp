@@ -79,7 +79,7 @@ class Applications {
   // From now on SIGINT and SIGTERM no longer end the process: they wake wait_for_stop(), as an
   // end that stops the program does. Call it before the program tells anyone it is up (a
   // supervisor that reads "serving" may signal at once). For the process, once: signals are
-  // the process's, not one object's.
+  // the process's, not one object's. A function given to on_stop, before or after, still runs.
   void catch_stop_signals();
   // Waits for a signal (catch_stop_signals() is called if it was not) or an end that stops the
   // program, and gives the program's exit status. After a signal it stops every application,
