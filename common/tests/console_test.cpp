@@ -192,8 +192,8 @@ TEST_F(ConsoleFixture, ABadDurationNamesItsFlag) {
   console.flag("--timeout", "how long", timeout);
   EXPECT_EQ(run({"test", "--timeout=soon"}), 2);
   EXPECT_EQ(out.str(),
-            "** (ArgumentError) --timeout: needs a value like 300ms, 2s or 1m: not a duration: "
-            "\"soon\" (use e.g. 300ms, 2s or 1m) (see --help)\n");
+            "** (ArgumentError) --timeout: not a duration: \"soon\" (use e.g. 300ms, 2s or 1m) "
+            "(see --help)\n");
   EXPECT_EQ(run({"test", "--timeout"}), 2);
   EXPECT_NE(out.str().find("** (ArgumentError) --timeout: "), std::string::npos) << out.str();
   EXPECT_EQ(timeout, otp::Duration(15min));

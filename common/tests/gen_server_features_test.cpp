@@ -152,6 +152,30 @@ TEST(GenServer, InitReturningIgnoreMakesTheStartReturnIgnore) {
   EXPECT_EQ(me.await(Maybe::call("maybe", Maybe::Get{})), 1);
 }
 
+// OTP 26's init returning {error, Reason} (gen_server_SUITE:start, the {error, Reason} case):
+// the start returns the error, the process ends normally and nothing is reported, since the one
+// who started it reports the failure.
+struct Picky : otp::GenServer<Picky, int> {
+  int init(bool start) {
+    if (!start) fail_start(otp::Reason::other("eaddrinuse"));
+    return 1;
+  }
+};
+
+TEST(GenServer, FailStartMakesTheStartReturnTheErrorWithoutACrashReport) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto r = me.await(Picky::start_link(otp::Name::local("picky"), false));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.reason(), otp::Reason::other("eaddrinuse"));
+  auto exit = me.receive<otp::Exit>(kWait);
+  ASSERT_TRUE(exit);
+  EXPECT_EQ(exit->reason, otp::Reason::normal());
+  EXPECT_EQ(logs.count(otp::LogRecord::Kind::crash_report), 0u);
+  EXPECT_TRUE(me.await(Picky::start(otp::Name::local("picky"), true)).ok());  // name free
+}
+
 // ignore() is for init: a handler that calls it crashes the server with a reason that says so.
 struct Misused : otp::GenServer<Misused, int> {
   struct Go {};

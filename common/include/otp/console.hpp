@@ -30,7 +30,7 @@
 // options and subcommands the program adds itself. --help prints the options with their
 // defaults, then the console's commands, and exits with 0; `<program> <subcommand> --help`
 // prints the subcommand's. A bad value or an unknown option prints one line,
-// `** (ArgumentError) --inactive-timeout: needs a value like 300ms, 2s or 1m: ...`, and run()
+// `** (ArgumentError) --inactive-timeout: not a duration: "soon" (use e.g. 300ms, 2s or 1m)`, and run()
 // returns 2. A subcommand given a function with `on_subcommand` replaces the commands (so it
 // is refused with -e): run() starts the application, calls the function and returns what it
 // returns.

@@ -174,9 +174,7 @@ void Console::flag(CLI::App& app, std::string name, std::string help, Duration& 
       ->default_str(format_duration(value))
       ->check(CLI::Validator(
           [](const std::string& text) {
-            return parse_duration(text)
-                       ? std::string()
-                       : "needs a value like 300ms, 2s or 1m: " + duration_error(text);
+            return parse_duration(text) ? std::string() : duration_error(text);  // with a hint
           },
           "", "duration"));
 }

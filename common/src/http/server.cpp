@@ -119,11 +119,7 @@ class Listener : public GenServer<Listener, ListenerState> {
     const auto& o = shared->options;
     raise_open_files_limit(o.max_connections);
     auto listener = net::listen(o.port, net::ListenOptions{.address = o.address});
-    if (!listener) {
-      log::error("http: cannot listen on {}:{}: {}", o.address, o.port,
-                 listener.reason().to_string());
-      otp::exit(listener.reason());
-    }
+    if (!listener) fail_start(listener.reason());  // the start's error: its caller says it
     spawn_link(accept_loop, shared, listener.value(), self());
     return ListenerState{std::move(shared), std::move(listener).value(), {}};
   }

@@ -69,7 +69,7 @@ TEST(HttpFlags, ABadAddressOrDurationIsRefusedSayingWhy) {
   const auto port = parse({"--listen", "localhost:70000"}, options);
   EXPECT_NE(port.find("the port must be a number from 0 to 65535"), std::string::npos) << port;
   const auto idle = parse({"--idle-timeout", "soon"}, options);
-  EXPECT_NE(idle.find("needs a value like 300ms"), std::string::npos) << idle;
+  EXPECT_NE(idle.find("not a duration: \"soon\" (use e.g. 300ms"), std::string::npos) << idle;
 }
 
 }  // namespace

@@ -15,8 +15,10 @@
 //           (await_start).
 //   begin   the process sets its describer (how the observer sees it), claims its name
 //           (already_started when another live process holds it), runs init and acknowledges:
-//           ok; ignore (init called ignore()), and then it ends normally; or error(reason), and
-//           then it ends with that reason, with a crash report unless the reason is orderly.
+//           ok; ignore (init called ignore()), and then it ends normally; error(reason) from
+//           fail_start(reason), and then it ends normally with no report; or error(reason) from
+//           a throw or an exit, and then it ends with that reason, with a crash report unless
+//           the reason is orderly.
 //           Either way its name goes before the acknowledgement.
 //   serve   one message at a time. The triage comes first and is the same for every behaviour:
 //           a stop; a call or cast meant for another behaviour type, which ends the process with
@@ -76,6 +78,12 @@ concept InitArg =
 struct IgnoreStart : std::exception {
   const char* what() const noexcept override { return "ignore() called outside init"; }
 };
+// What fail_start() throws, caught where init runs. Thrown anywhere else it is a crash.
+struct FailStart : std::exception {
+  explicit FailStart(Reason r) : reason(std::move(r)) {}
+  const char* what() const noexcept override { return "fail_start() called outside init"; }
+  Reason reason;
+};
 
 template <class Derived, class Kind>
 class Behaviour {
@@ -107,6 +115,10 @@ class Behaviour {
   // From init: decline to start. The start returns ignore (no error, no crash report), the
   // name is released and the process ends with reason normal (Elixir's init returning :ignore).
   [[noreturn]] static void ignore() { throw IgnoreStart{}; }
+  // From init: the start fails with `reason` (it returns error(reason)), the name is released
+  // and the process ends with reason normal, with no crash report: OTP 26's init returning
+  // {error, Reason}, for a failure its caller reports (a port in use, say).
+  [[noreturn]] static void fail_start(Reason reason) { throw FailStart(std::move(reason)); }
   // The process that started this one (kept in the process, not here).
   const Pid& parent() const { return detail::self_parent(); }
   // Its name (a local name or the key of the Via name it was started with, as the observer shows
@@ -184,10 +196,13 @@ class Behaviour {
     }
     std::optional<Reason> failed;
     bool ignored = false;
+    std::optional<Reason> declined;  // fail_start(reason)
     try {
       co_await static_cast<Kind&>(*this).run_init(d, start->args);
     } catch (const IgnoreStart&) {
       ignored = true;
+    } catch (const FailStart& e) {
+      declined = e.reason;
     } catch (const ExitError& e) {
       failed = e.reason;
     } catch (const std::exception& e) {
@@ -195,9 +210,10 @@ class Behaviour {
     } catch (...) {
       failed = Reason::exception("unknown exception");
     }
-    if (ignored) {
+    if (ignored || declined) {
       if (!start->name.empty()) start->name.unregister_self();
-      send(start->parent, detail::StartAck{start->tag, StartResult::ignore()});
+      send(start->parent, detail::StartAck{start->tag, declined ? StartResult::error(*declined)
+                                                                : StartResult::ignore()});
       ended_ = true;
       co_return;
     }
