@@ -863,4 +863,43 @@ TEST(Registry, MetaStoresValuesByNameApartFromTheEntries) {
   EXPECT_FALSE(reg.meta<int>("pair"));
 }
 
+// registry_test.exs, unique and duplicate: "allows listeners". Exits are not reported.
+TEST(Registry, ListenersHearOfRegistrationsAndUnregistrations) {
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  otp::Registry<int> reg(otp::Keys::duplicate, "topics", {me.pid()});
+  using Reg = otp::RegistryRegisterEvent<int>;
+  using Unreg = otp::RegistryUnregisterEvent;
+  otp::Pid other = holder(me, reg, "hello", 1);
+  auto r = me.receive<Reg>(kWait);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->registry, "topics");
+  EXPECT_EQ(r->key, "hello");
+  EXPECT_EQ(r->pid, other);
+  EXPECT_EQ(r->value, 1);
+
+  ASSERT_TRUE(reg.register_key(me, "world", 2));
+  ASSERT_TRUE(reg.register_key(me, "world", 3));
+  for (int v : {2, 3}) {
+    auto w = me.receive<Reg>(kWait);
+    ASSERT_TRUE(w);
+    EXPECT_EQ(w->pid, me.pid());
+    EXPECT_EQ(w->value, v);
+  }
+  // One entry of two goes: no event; the last one goes: an event.
+  EXPECT_EQ(reg.unregister_match(me, "world", [](const int& v) { return v == 2; }), 1u);
+  EXPECT_FALSE(me.receive<Unreg>(std::chrono::milliseconds(20)));
+  reg.unregister_key(me, "world");
+  auto u = me.receive<Unreg>(kWait);
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->key, "world");
+  EXPECT_EQ(u->pid, me.pid());
+  // Unregistering nothing tells nothing; neither does an exit.
+  reg.unregister_key(me, "world");
+  const otp::Ref ref = me.monitor(other);
+  otp::send(other, Stop{});
+  ASSERT_TRUE(await_down(me, ref));
+  EXPECT_FALSE(me.receive<Unreg>(std::chrono::milliseconds(20)));
+}
+
 }  // namespace

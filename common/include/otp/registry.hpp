@@ -19,7 +19,8 @@
 // lock (update_value takes only the key shard's). The caller's own callbacks (dispatch,
 // update_value) run after the locks are released, on a copy of the entries; the
 // predicates of match, count_match, unregister_match, select and count_select run under a
-// key shard's lock, so they must not use the registry. Why a process's entries are gone before
+// key shard's lock, so they must not use the registry. Listeners' events are sent
+// after the locks are released, from the thread that registered or unregistered. Why a process's entries are gone before
 // its Down arrives: see pid_index.hpp. Between the moment a process stops being
 // alive and its hook's end, a lookup may still return it, as with Elixir;
 // whereis_name and a unique registration check is_alive and treat such an
@@ -87,6 +88,21 @@ inline Pid caller_or_throw(const char* what) {
 
 }  // namespace detail
 
+// What a registry's listeners receive (Elixir's {:register, registry, key, pid, value} and
+// {:unregister, registry, key, pid}): `registry` is its registry_name().
+template <class V>
+struct RegistryRegisterEvent {
+  std::string registry;
+  std::string key;
+  Pid pid;
+  V value;
+};
+struct RegistryUnregisterEvent {
+  std::string registry;
+  std::string key;
+  Pid pid;
+};
+
 // A registry of processes by key. `V` is the value stored with each entry
 // (Elixir's third argument to register/3); it must be copyable.
 template <class V = std::monostate>
@@ -96,6 +112,13 @@ class Registry : public NameRegistry {
 
   explicit Registry(Keys keys, std::string name = "")
       : table_(new Table), kind_(keys), name_(std::move(name)) {}
+  // With listeners (Elixir's :listeners option): each gets a RegistryRegisterEvent<V> for
+  // every registration and a RegistryUnregisterEvent when a process's last entry under a key
+  // is unregistered (not when it exits: a listener that cares monitors the process).
+  Registry(Keys keys, std::string name, std::vector<Pid> listeners)
+      : Registry(keys, std::move(name)) {
+    listeners_ = std::move(listeners);
+  }
   Registry(const Registry&) = delete;
   Registry& operator=(const Registry&) = delete;
 
@@ -465,6 +488,8 @@ class Registry : public NameRegistry {
 
   Registered add(const Pid& pid, std::string key, V value) {
     Registered out;
+    std::optional<V> told;
+    if (!listeners_.empty()) told = value;
     detail::with_keys_hook(pid, table_, true, [&](Hook* hook) {
       const std::uint64_t kh = detail::hash_key(key);
       KeyShard& ks = table_->keys[detail::shard_of(kh)];
@@ -486,6 +511,9 @@ class Registry : public NameRegistry {
       ks.entries.store(ks.entries.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
       out = {true, pid};
     });
+    if (out.ok && told)
+      for (const Pid& l : listeners_)
+        send(l, RegistryRegisterEvent<V>{registry_name(), key, pid, *told});
     return out;  // not ok with an empty owner: `pid` is not alive
   }
 
@@ -503,6 +531,9 @@ class Registry : public NameRegistry {
       if (hook != nullptr) detail::forget_hashes(hook->keys, detail::hash_key(key), removed);
     });
     if (!alive) removed = table_->erase_entries(key, pid, pred);
+    if (removed > 0 && !listeners_.empty() && values(key, pid).empty())
+      for (const Pid& l : listeners_)
+        send(l, RegistryUnregisterEvent{registry_name(), std::string(key), pid});
     return removed;
   }
 
@@ -510,6 +541,7 @@ class Registry : public NameRegistry {
   Keys kind_;
   std::string name_;
   detail::RegistryMeta meta_;
+  std::vector<Pid> listeners_;
 };
 
 }  // namespace otp
