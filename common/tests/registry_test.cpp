@@ -613,4 +613,293 @@ TEST(Registry, InternalTableFindsConsecutiveHashesAcrossEveryGrowth) {
     EXPECT_EQ(table.find(k, k) != nullptr, k % 2 == 0) << "key " << k;
 }
 
+// ---- values, update_value, match, count_match, unregister_match, select, meta ----
+
+// A value shaped like the tuples of Elixir's tests: {number, tag, number}.
+struct Triple {
+  int a = 0;
+  std::string tag;
+  int b = 0;
+  bool operator==(const Triple&) const = default;
+};
+
+// registry_test.exs, unique: "updates current process value" and the values/3 doctests.
+TEST(Registry, ValuesAreThoseOfTheGivenProcessUnderTheKey) {
+  otp::Registry<int> reg(otp::Keys::unique);
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  EXPECT_TRUE(reg.values("hello", me.pid()).empty());
+  ASSERT_TRUE(reg.register_key(me, "hello", 1));
+  otp::Pid other = holder(me, reg, "world", 2);
+  EXPECT_EQ(reg.values("hello", me.pid()), std::vector<int>{1});
+  EXPECT_TRUE(reg.values("hello", other).empty());
+  EXPECT_EQ(reg.values("world", other), std::vector<int>{2});
+  EXPECT_TRUE(reg.values("world", me.pid()).empty());
+  EXPECT_TRUE(reg.values("nobody", me.pid()).empty());
+  otp::send(other, Stop{});
+}
+
+// The values/3 doctest for duplicate registries: one value per entry of that process.
+TEST(Registry, DuplicateValuesListEveryEntryOfTheProcessInOrder) {
+  otp::Registry<int> reg(otp::Keys::duplicate);
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  ASSERT_TRUE(reg.register_key(me, "hello", 1));
+  otp::Pid other = holder(me, reg, "hello", 3);
+  ASSERT_TRUE(reg.register_key(me, "hello", 2));
+  EXPECT_EQ(reg.values("hello", me.pid()), (std::vector<int>{1, 2}));
+  EXPECT_EQ(reg.values("hello", other), std::vector<int>{3});
+  otp::send(other, Stop{});
+}
+
+// registry_test.exs, unique: "updates current process value".
+TEST(Registry, UpdateValueChangesOnlyTheCallersOwnEntry) {
+  otp::Registry<int> reg(otp::Keys::unique);
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  auto never = [](const int&) -> int {
+    ADD_FAILURE() << "the callback runs only for the caller's own entry";
+    return 0;
+  };
+  EXPECT_FALSE(reg.update_value(me, "hello", never));
+  otp::Pid other = holder(me, reg, "hello", 7);
+  EXPECT_FALSE(reg.update_value(me, "hello", never));
+  EXPECT_EQ(reg.lookup("hello"), (std::vector<std::pair<otp::Pid, int>>{{other, 7}}));
+
+  ASSERT_TRUE(reg.register_key(me, "world", 1));
+  auto r = reg.update_value(me, "world", [](const int& v) { return v + 1; });
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, std::make_pair(2, 1));
+  EXPECT_EQ(reg.lookup("world"), (std::vector<std::pair<otp::Pid, int>>{{me.pid(), 2}}));
+  EXPECT_EQ(reg.count(), 2u);
+  otp::send(other, Stop{});
+}
+
+TEST(Registry, UpdateValueCallbackMayUseTheRegistry) {
+  otp::Registry<int> reg(otp::Keys::unique);
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  ASSERT_TRUE(reg.register_key(me, "n", 1));
+  auto r = reg.update_value(me, "n", [&](const int& v) {
+    return v + static_cast<int>(reg.lookup("n").size()) + static_cast<int>(reg.count("n"));
+  });
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->first, 3);
+  EXPECT_EQ(reg.values("n", me.pid()), std::vector<int>{3});
+}
+
+// Registry.update_value/3 raises ArgumentError for a duplicate registry.
+TEST(Registry, UpdateValueOnADuplicateRegistryThrowsLogicError) {
+  otp::Registry<int> dup(otp::Keys::duplicate);
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  ASSERT_TRUE(dup.register_key(me, "hello", 1));
+  EXPECT_THROW(dup.update_value(me, "hello", [](const int& v) { return v; }), std::logic_error);
+  EXPECT_EQ(dup.values("hello", me.pid()), std::vector<int>{1});
+}
+
+// Like register_key, the functions that act on the caller's own entries need a process.
+TEST(Registry, UpdateValueAndUnregisterMatchOutsideAProcessThrowLogicError) {
+  otp::Registry<int> reg(otp::Keys::unique);
+  otp::Runtime rt{otp::Options{.threads = 1}};
+  EXPECT_THROW(reg.update_value("k", [](const int& v) { return v; }), std::logic_error);
+  EXPECT_THROW(reg.unregister_match("k", [](const int&) { return true; }), std::logic_error);
+}
+
+// registry_test.exs, duplicate: "supports match patterns" and "supports guards".
+TEST(Registry, MatchReturnsTheEntriesWhoseValueSatisfiesThePredicate) {
+  otp::Registry<Triple> reg(otp::Keys::duplicate);
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  const Triple v1{1, "atom", 1}, v2{2, "atom", 2};
+  ASSERT_TRUE(reg.register_key(me, "hello", v1));
+  ASSERT_TRUE(reg.register_key(me, "hello", v2));
+  otp::Pid other = holder(me, reg, "world", Triple{1, "atom", 1});
+  using Entries = std::vector<std::pair<otp::Pid, Triple>>;
+  EXPECT_EQ(reg.match("hello", [](const Triple& t) { return t.a == 1; }),
+            (Entries{{me.pid(), v1}}));
+  EXPECT_EQ(reg.match("hello", [](const Triple& t) { return t.tag == "atom"; }),
+            (Entries{{me.pid(), v1}, {me.pid(), v2}}));
+  EXPECT_EQ(reg.match("hello", [](const Triple& t) { return t.a == t.b; }),
+            (Entries{{me.pid(), v1}, {me.pid(), v2}}));
+  EXPECT_EQ(reg.match("hello", [](const Triple& t) { return t.a > 3; }), Entries{});
+  EXPECT_EQ(reg.match("nobody", [](const Triple&) { return true; }), Entries{});
+  // Only the key asked for, whoever holds it.
+  EXPECT_EQ(reg.match("world", [](const Triple&) { return true; }),
+            (Entries{{other, Triple{1, "atom", 1}}}));
+  otp::send(other, Stop{});
+}
+
+// registry_test.exs: "count_match supports match patterns" and "... guard conditions".
+TEST(Registry, CountMatchCountsTheEntriesWhoseValueSatisfiesThePredicate) {
+  otp::Registry<Triple> reg(otp::Keys::unique);
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  ASSERT_TRUE(reg.register_key(me, "hello", Triple{1, "atom", 2}));
+  auto any = [](const Triple&) { return true; };
+  EXPECT_EQ(reg.count_match("hello", [](const Triple& t) { return t.a == 1; }), 1u);
+  EXPECT_EQ(reg.count_match("hello", [](const Triple& t) { return t.b > 1; }), 1u);
+  EXPECT_EQ(reg.count_match("hello", [](const Triple& t) { return t.b > 2; }), 0u);
+  EXPECT_EQ(reg.count_match("hello", any), 1u);
+  EXPECT_EQ(reg.count_match("world", any), 0u);
+}
+
+// registry_test.exs, duplicate: "unregister_match supports patterns"; and the
+// unregister_match/4 doctests for both kinds.
+TEST(Registry, UnregisterMatchRemovesOnlyTheCallersMatchingEntries) {
+  otp::Registry<std::string> reg(otp::Keys::duplicate);
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  for (const char* v : {"world_a", "world_b", "world_c"})
+    ASSERT_TRUE(reg.register_key(me, "hello", v));
+  otp::Pid other = holder(me, reg, "hello", std::string("world_a"));
+  EXPECT_EQ(reg.unregister_match(me, "hello", [](const std::string& v) { return v == "nope"; }),
+            0u);
+  EXPECT_EQ(reg.unregister_match(me, "hello", [](const std::string& v) { return v == "world_a"; }),
+            1u);
+  EXPECT_EQ(reg.keys(me.pid()), (std::vector<std::string>{"hello", "hello"}));
+  EXPECT_EQ(reg.values("hello", me.pid()), (std::vector<std::string>{"world_b", "world_c"}));
+  // The other process's matching entry stays.
+  EXPECT_EQ(reg.values("hello", other), std::vector<std::string>{"world_a"});
+  EXPECT_EQ(reg.count(), 3u);
+  // Then the rest: the key's hashes in the caller's list went with them.
+  EXPECT_EQ(reg.unregister_match(me, "hello", [](const std::string&) { return true; }), 2u);
+  EXPECT_TRUE(reg.keys(me.pid()).empty());
+  EXPECT_EQ(reg.count(), 1u);
+  EXPECT_EQ(pids_of(reg.lookup("hello")), std::vector<otp::Pid>{other});
+  // After its exit nothing is left.
+  const otp::Ref ref = me.monitor(other);
+  otp::send(other, Stop{});
+  ASSERT_TRUE(await_down(me, ref));
+  EXPECT_EQ(reg.count(), 0u);
+  EXPECT_TRUE(reg.lookup("hello").empty());
+}
+
+// The unregister_match/4 doctest for unique registries: a value that does not match keeps the key.
+TEST(Registry, UniqueUnregisterMatchFreesTheKeyOnlyWhenTheValueMatches) {
+  otp::Registry<std::string> reg(otp::Keys::unique);
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  ASSERT_TRUE(reg.register_key(me, "hello", "world"));
+  EXPECT_EQ(reg.unregister_match(me, "hello", [](const std::string& v) { return v == "foo"; }), 0u);
+  EXPECT_EQ(reg.keys(me.pid()), std::vector<std::string>{"hello"});
+  EXPECT_EQ(reg.unregister_match(me, "hello", [](const std::string& v) { return v == "world"; }),
+            1u);
+  EXPECT_TRUE(reg.keys(me.pid()).empty());
+  EXPECT_TRUE(reg.register_key(me, "hello", "again"));
+}
+
+// registry_test.exs, unique: "empty list for empty registry", "select all", "select supports
+// full match specs", "select supports guard conditions"; and count_select.
+TEST(Registry, SelectFiltersEveryEntryByKeyPidAndValue) {
+  otp::Registry<Triple> reg(otp::Keys::unique);
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  auto all = [](std::string_view, const otp::Pid&, const Triple&) { return true; };
+  EXPECT_TRUE(reg.select(all).empty());
+  EXPECT_EQ(reg.count_select(all), 0u);
+  const Triple value{1, "atom", 2};
+  ASSERT_TRUE(reg.register_key(me, "hello", value));
+  otp::Pid other = holder(me, reg, "world", Triple{3, "other", 3});
+
+  auto found = reg.select(all);
+  std::sort(found.begin(), found.end(), [](const auto& x, const auto& y) { return x.key < y.key; });
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[0].key, "hello");
+  EXPECT_EQ(found[0].pid, me.pid());
+  EXPECT_EQ(found[0].value, value);
+  EXPECT_EQ(found[1].key, "world");
+  EXPECT_EQ(found[1].pid, other);
+
+  auto mine = reg.select(
+      [&](std::string_view, const otp::Pid& pid, const Triple&) { return pid == me.pid(); });
+  ASSERT_EQ(mine.size(), 1u);
+  EXPECT_EQ(mine[0].key, "hello");
+  auto big_b = [](std::string_view, const otp::Pid&, const Triple& t) { return t.b > 1; };
+  EXPECT_EQ(reg.count_select(big_b), 2u);
+  EXPECT_EQ(reg.count_select([](std::string_view k, const otp::Pid&, const Triple& t) {
+    return k == "world" && t.a == t.b;
+  }),
+            1u);
+  EXPECT_TRUE(
+      reg.select([](std::string_view k, const otp::Pid&, const Triple&) { return k == "nobody"; })
+          .empty());
+  const otp::Ref ref = me.monitor(other);
+  otp::send(other, Stop{});
+  ASSERT_TRUE(await_down(me, ref));
+  EXPECT_EQ(reg.count_select(all), 1u);
+}
+
+// select in a duplicate registry sees each entry, many under one key.
+TEST(Registry, DuplicateSelectSeesEveryEntryInRegistrationOrderUnderAKey) {
+  otp::Registry<int> reg(otp::Keys::duplicate);
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(reg.register_key(me, "k", i));
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(reg.register_key(me, "other" + std::to_string(i), i));
+  auto under_k =
+      reg.select([](std::string_view k, const otp::Pid&, const int&) { return k == "k"; });
+  std::vector<int> values;
+  for (const auto& e : under_k) values.push_back(e.value);
+  EXPECT_EQ(values, (std::vector<int>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(reg.count_select([](std::string_view, const otp::Pid&, const int&) { return true; }),
+            105u);
+}
+
+// registry_test.exs: "supports meta" (meta/put_meta, atom and tuple keys); delete_meta.
+TEST(Registry, MetaStoresValuesByNameApartFromTheEntries) {
+  otp::Registry<> reg(otp::Keys::unique);
+  EXPECT_FALSE(reg.meta<std::string>("custom_key"));
+  reg.put_meta("custom_key", std::string("custom_value"));
+  EXPECT_EQ(reg.meta<std::string>("custom_key"), std::string("custom_value"));
+  reg.put_meta("custom_key", std::string("replaced"));
+  EXPECT_EQ(reg.meta<std::string>("custom_key"), std::string("replaced"));
+  reg.put_meta("pair", std::make_pair(1, 2));
+  EXPECT_EQ((reg.meta<std::pair<int, int>>("pair")), std::make_pair(1, 2));
+  EXPECT_THROW(reg.meta<int>("pair"), std::bad_any_cast);
+  EXPECT_EQ(reg.count(), 0u);
+  EXPECT_TRUE(reg.delete_meta("pair"));
+  EXPECT_FALSE(reg.delete_meta("pair"));
+  EXPECT_FALSE(reg.meta<int>("pair"));
+}
+
+// registry_test.exs, unique and duplicate: "allows listeners". Exits are not reported.
+TEST(Registry, ListenersHearOfRegistrationsAndUnregistrations) {
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me{rt};
+  otp::Registry<int> reg(otp::Keys::duplicate, "topics", {me.pid()});
+  using Reg = otp::RegistryRegisterEvent<int>;
+  using Unreg = otp::RegistryUnregisterEvent;
+  otp::Pid other = holder(me, reg, "hello", 1);
+  auto r = me.receive<Reg>(kWait);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->registry, "topics");
+  EXPECT_EQ(r->key, "hello");
+  EXPECT_EQ(r->pid, other);
+  EXPECT_EQ(r->value, 1);
+
+  ASSERT_TRUE(reg.register_key(me, "world", 2));
+  ASSERT_TRUE(reg.register_key(me, "world", 3));
+  for (int v : {2, 3}) {
+    auto w = me.receive<Reg>(kWait);
+    ASSERT_TRUE(w);
+    EXPECT_EQ(w->pid, me.pid());
+    EXPECT_EQ(w->value, v);
+  }
+  // One entry of two goes: no event; the last one goes: an event.
+  EXPECT_EQ(reg.unregister_match(me, "world", [](const int& v) { return v == 2; }), 1u);
+  EXPECT_FALSE(me.receive<Unreg>(std::chrono::milliseconds(20)));
+  reg.unregister_key(me, "world");
+  auto u = me.receive<Unreg>(kWait);
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->key, "world");
+  EXPECT_EQ(u->pid, me.pid());
+  // Unregistering nothing tells nothing; neither does an exit.
+  reg.unregister_key(me, "world");
+  const otp::Ref ref = me.monitor(other);
+  otp::send(other, Stop{});
+  ASSERT_TRUE(await_down(me, ref));
+  EXPECT_FALSE(me.receive<Unreg>(std::chrono::milliseconds(20)));
+}
+
 }  // namespace

@@ -73,6 +73,8 @@ class EntryList {
   bool empty() const { return is_none(first_); }
   std::size_t size() const { return empty() ? 0 : 1 + rest_size(); }
   const E& front() const { return first_; }
+  // The first element, to change in place (never to the `E{}` that marks the list empty).
+  E& front() { return first_; }
   void push_back(E e) {
     if (empty()) {
       first_ = std::move(e);
