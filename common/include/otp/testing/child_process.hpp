@@ -53,6 +53,12 @@ class ChildProcess {
     std::vector<char*> args;
     for (auto& a : argv) args.push_back(a.data());
     args.push_back(nullptr);
+    // Closed in the child by its exec (or its exit): until then a signal sent to the child would
+    // reach the test's own handlers (a copy of them lives in the child until the exec), and be
+    // lost. So the constructor returns only once the program runs.
+    int exec_seen[2];
+    if (::pipe2(exec_seen, O_CLOEXEC) != 0)
+      throw std::system_error(errno, std::generic_category(), "pipe2");
     const pid_t parent = ::getpid();
     pid_ = ::fork();
     if (pid_ < 0) throw std::system_error(errno, std::generic_category(), "fork");
@@ -63,10 +69,20 @@ class ChildProcess {
         ::dup2(out_, STDOUT_FILENO);
         ::dup2(out_, STDERR_FILENO);
       }
-      ::close_range(3, ~0U, 0);
+      // The program starts with no signal blocked or ignored, whatever the test's thread had.
+      sigset_t none;
+      ::sigemptyset(&none);
+      ::sigprocmask(SIG_SETMASK, &none, nullptr);
+      for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT}) ::signal(sig, SIG_DFL);
+      ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);  // kept until the exec: exec_seen's end
       ::execvp(args[0], args.data());
       _exit(127);
     }
+    ::close(exec_seen[1]);
+    char byte = 0;
+    while (::read(exec_seen[0], &byte, 1) < 0 && errno == EINTR) {
+    }
+    ::close(exec_seen[0]);
   }
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
