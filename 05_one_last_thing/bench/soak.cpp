@@ -538,8 +538,8 @@ otp::Co<void> chaos(Shared* s, int logins, bool redis, std::uint64_t seed) {
       // Only a user supervisor its parent counts among its children: one still in its start
       // (a session being opened) has its name already, and a kill then fails the start, which
       // start_child answers to its caller with no report (as OTP's does).
-      const otp::ServerRef top(hang_ten::Supervisor::name);  // named: GCC 12 and co_await
-      const auto children = co_await otp::DynamicSupervisor::which_children(top);
+      const auto children =
+          co_await otp::DynamicSupervisor::which_children(hang_ten::Supervisor::name);
       if (std::none_of(children.begin(), children.end(),
                        [&](const otp::ChildInfo& c) { return c.pid == *sup; }))
         continue;
@@ -571,8 +571,7 @@ otp::Co<void> chaos(Shared* s, int logins, bool redis, std::uint64_t seed) {
       h.push_back(now);
       s->action("boom " + login + "_server", *pid, hang_ten::via(login, "subsup").whereis());
       otp::monitor(*pid);
-      hang_ten::Server::Boom boom;  // named: GCC 12 and braced temporaries in co_await
-      auto answer = co_await hang_ten::Server::try_call(*pid, boom);
+      auto answer = co_await hang_ten::Server::try_call(*pid, hang_ten::Server::Boom{});
       (void)answer;
       ++s->boom;
     }

@@ -86,6 +86,7 @@ class MemoryStash : public Sessions {
   }
   otp::Co<bool> ready() override { co_return true; }
   const char* kind() const override { return "memory"; }
+  bool in_processes() const override { return true; }
 };
 
 // The stash the application started with: memory, unless Application::start picked Redis.

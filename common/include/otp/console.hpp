@@ -114,6 +114,11 @@ class Console {
   void flag(std::string name, std::string help, Duration& value);
   // The same flag on a subcommand of cli() (`hang_ten serve --idle-timeout 30s`).
   static void flag(CLI::App& app, std::string name, std::string help, Duration& value);
+  // A flag on `app` whose text `read` takes in (Options::from_url, Address::parse...): a
+  // std::invalid_argument from `read` refuses the command line with the flag's name and the
+  // exception's message (`--listen: expected host:port, ...`), as a bad value of any flag is.
+  static CLI::Option* flag(CLI::App& app, const std::string& name, std::string help,
+                           std::function<void(const std::string&)> read);
   // The CLI11 app that run() parses: a program adds its own options and subcommands to it.
   CLI::App& cli() { return *cli_; }
   // When `sub` (a subcommand of cli()) is given, run() calls `run` once the application has

@@ -179,6 +179,20 @@ void Console::flag(CLI::App& app, std::string name, std::string help, Duration& 
           "", "duration"));
 }
 
+CLI::Option* Console::flag(CLI::App& app, const std::string& name, std::string help,
+                           std::function<void(const std::string&)> read) {
+  return app.add_option_function<std::string>(
+      name,
+      [name, read = std::move(read)](const std::string& text) {
+        try {
+          read(text);
+        } catch (const std::invalid_argument& e) {
+          throw CLI::ValidationError(name, e.what());
+        }
+      },
+      std::move(help));
+}
+
 void Console::on_subcommand(CLI::App* sub, std::function<int()> run, RestartType type) {
   subcommands_.push_back(Subcommand{sub, std::move(run), type});
 }

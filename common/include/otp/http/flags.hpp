@@ -44,20 +44,10 @@ inline std::vector<std::string> loopback_hosts() {
 inline void add_flags(CLI::App& app, Options& options) {
   options.allowed_hosts = loopback_hosts();  // and the --listen address: the server adds it
   options.allowed_origins.emplace();
-  app.add_option_function<std::string>(
-         "--listen",
-         [&options](const std::string& text) { options.listen(text); },  // checked below
-         "the address and port to listen on")
+  Console::flag(app, "--listen", "the address and port to listen on",
+                [&options](const std::string& text) { options.listen(text); })
       ->default_str(net::Address{options.address, options.port}.to_string())
-      ->type_name("HOST:PORT")
-      ->check([](const std::string& text) {
-        try {
-          net::Address::parse(text);
-          return std::string();
-        } catch (const std::invalid_argument& e) {
-          return std::string(e.what());
-        }
-      });
+      ->type_name("HOST:PORT");
   app.add_option("--body-limit", options.body_limit,
                  "the largest request body, in bytes (else 413)")
       ->capture_default_str();

@@ -10,11 +10,11 @@
 #pragma once
 
 #include <optional>
-#include <stdexcept>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
+#include "otp/console.hpp"
 #include "otp/redis/connection.hpp"
 
 namespace otp::redis {
@@ -23,28 +23,16 @@ namespace otp::redis {
 // --help) leaves it unset.
 inline CLI::Option* add_flag(CLI::App& app, const std::string& name, const std::string& help,
                              std::optional<Options>& options, const std::string& none) {
-  return app
-      .add_option_function<std::string>(
-          name,
-          [&options, none](const std::string& text) {
-            if (text == none) {
-              options.reset();
-            } else {
-              options = Options::from_url(text);  // checked below
-            }
-          },
-          help + ": " + none + ", or redis://host:port")
+  return Console::flag(app, name, help + ": " + none + ", or redis://host:port",
+                       [&options, none](const std::string& text) {
+                         if (text == none) {
+                           options.reset();
+                         } else {
+                           options = Options::from_url(text);
+                         }
+                       })
       ->default_str(none)
-      ->type_name("URL")
-      ->check([none](const std::string& text) {
-        if (text == none) return std::string();
-        try {
-          Options::from_url(text);
-          return std::string();
-        } catch (const std::invalid_argument& e) {
-          return std::string(e.what());
-        }
-      });
+      ->type_name("URL");
 }
 
 }  // namespace otp::redis
