@@ -34,8 +34,11 @@
 #include <algorithm>
 #include <cmath>
 #include <csignal>
+#include <shared_mutex>
 #include <stdexcept>
+#include <string>
 #include <unordered_set>
+#include <utility>
 
 #include <fmt/format.h>
 #include <pthread.h>
@@ -427,13 +430,17 @@ Proc* Worker::find_work(bool& inherit) {
   return nullptr;
 }
 
+namespace {
+void fire(const Pid& to, Msg* m) noexcept;  // a timer that falls due (timers, below)
+}  // namespace
+
 void Worker::fire_timers() {
   if (wheel_.empty()) return;
   {
     std::lock_guard lock(wheel_.mutex());
     wheel_.advance(rt_->now_tick(), fired_);
   }
-  for (auto& [pid, msg] : fired_) deliver(pid, msg);
+  for (auto& [pid, msg] : fired_) fire(pid, msg);
   fired_.clear();
 }
 
@@ -578,13 +585,49 @@ bool register_in(RuntimeImpl& rt, std::string name, const Pid& pid) {
 
 // ---- timers -----------------------------------------------------------------
 
-TimerRef start_timer(const Pid& to, Duration after, Msg* m) {
-  Proc* target = to.proc();
-  RuntimeImpl* rt = target != nullptr ? target->rt : tls.rt;
-  if (rt == nullptr) {
-    free_msg(m);
-    return TimerRef{};
+namespace {
+
+// The message of a timer aimed at a registered name: the name is looked up when it falls due.
+struct NamedTimer {
+  RuntimeImpl* rt;
+  std::string name;
+  Msg* inner;
+  NamedTimer(RuntimeImpl* r, std::string n, Msg* m) : rt(r), name(std::move(n)), inner(m) {}
+  NamedTimer(NamedTimer&& o) noexcept
+      : rt(o.rt), name(std::move(o.name)), inner(std::exchange(o.inner, nullptr)) {}
+  NamedTimer(const NamedTimer&) = delete;
+  NamedTimer& operator=(const NamedTimer&) = delete;
+  NamedTimer& operator=(NamedTimer&&) = delete;
+  ~NamedTimer() {
+    if (inner != nullptr) free_msg(inner);
   }
+};
+
+// What a timer does when it falls due: deliver its message, to its pid or to whoever has its
+// name now.
+void fire(const Pid& to, Msg* m) noexcept {
+  if (to.proc() != nullptr || !is<NamedTimer>(m)) {
+    deliver(to, m);
+    return;
+  }
+  auto& t = value_of<NamedTimer>(m);
+  std::optional<Pid> pid;
+  {
+    std::shared_lock lock(t.rt->names_m);
+    auto it = t.rt->names.find(t.name);
+    if (it != t.rt->names.end()) pid = it->second;
+  }
+  Msg* inner = std::exchange(t.inner, nullptr);
+  free_msg(m);
+  if (pid) {
+    deliver(*pid, inner);  // a dead pid: dropped
+  } else {
+    free_msg(inner);
+  }
+}
+
+TimerRef start_timer_in(RuntimeImpl* rt, const Pid& to, Duration after, Msg* m,
+                        TimerRef* ref_in_msg) {
   // now <= max_clock_ns, so the deadline in ms, times 10^6, stays below 2^63.
   std::int64_t after_ns = std::clamp<std::int64_t>(after.count(), 0, max_clock_ns - 2'000'000);
   std::int64_t now = rt->now_ns();
@@ -597,14 +640,43 @@ TimerRef start_timer(const Pid& to, Duration after, Msg* m) {
     std::lock_guard lock(w.wheel().mutex());
     // The wheel may already have passed this tick: then the timer is due now.
     due = expires < w.wheel().base();
-    if (!due) ref = w.wheel().add(static_cast<std::uint64_t>(now / 1'000'000), expires, to, m, id);
+    if (!due) {
+      ref = w.wheel().add(static_cast<std::uint64_t>(now / 1'000'000), expires, to, m, id);
+      if (ref_in_msg != nullptr) *ref_in_msg = ref;  // before the wheel's mutex lets it fire
+    }
   }
   if (due) {
-    deliver(to, m);
-    return TimerRef{id, nullptr};  // already fired: cancel/read report nullopt
+    ref = TimerRef{id, nullptr};  // already fired: cancel/read report nullopt
+    if (ref_in_msg != nullptr) *ref_in_msg = ref;
+    fire(to, m);
+    return ref;
   }
   if (tls.worker != &w) w.notify();  // a sleeping owner must recompute its deadline
   return ref;
+}
+
+}  // namespace
+
+TimerRef start_timer(const Pid& to, Duration after, Msg* m, TimerRef* ref_in_msg) {
+  Proc* target = to.proc();
+  RuntimeImpl* rt = target != nullptr ? target->rt : tls.rt;
+  if (rt == nullptr) {
+    free_msg(m);
+    return TimerRef{};
+  }
+  return start_timer_in(rt, to, after, m, ref_in_msg);
+}
+
+TimerRef start_named_timer(std::string name, Duration after, Msg* m) {
+  RuntimeImpl* rt = nullptr;
+  try {
+    rt = current_or_throw("send_after")->rt;
+  } catch (...) {
+    free_msg(m);
+    throw;
+  }
+  return start_timer_in(rt, Pid{}, after, make_msg<NamedTimer>(NamedTimer{rt, std::move(name), m}),
+                        nullptr);
 }
 
 namespace {
@@ -622,13 +694,16 @@ std::optional<Duration> timer_op(TimerRef ref, bool cancel, bool read = true) {
       return std::nullopt;
     // A timer whose target has exited is no longer pending, as Erlang cancels the timers aimed
     // at a process when it exits; here it goes when it is first looked at, or when it falls due.
-    const bool orphan = !otp::is_alive(e->target);
+    // A timer aimed at a name has no target until it falls due.
+    const bool named = e->target.proc() == nullptr && is<NamedTimer>(e->msg);
+    const bool orphan = !named && !otp::is_alive(e->target);
     if (orphan) {
       w->remove(e);
       m = e->msg;
       w->free_entry(e);
     } else if (read) {
-      std::int64_t now = e->target.proc()->rt->now_ns();
+      RuntimeImpl* rt = named ? value_of<NamedTimer>(e->msg).rt : e->target.proc()->rt;
+      std::int64_t now = rt->now_ns();
       left = Duration(
           std::max<std::int64_t>(0, static_cast<std::int64_t>(e->expires) * 1'000'000 - now));
     } else {

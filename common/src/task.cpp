@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/ranges.h>
 
 #include "otp/logger.hpp"
 #include "otp/task_supervisor.hpp"
@@ -18,6 +22,10 @@ void report_task_crash(const Reason& reason, const Pid& owner) {
 
 std::string task_text(const Pid& owner, const Pid& pid, const Ref& ref) {
   return fmt::format("%Task{{owner: {}, pid: {}, ref: {}}}", owner, pid, ref);
+}
+
+std::string tasks_text(const std::vector<std::string>& tasks, Duration timeout) {
+  return fmt::format("Task.await_many([{}], {})", fmt::join(tasks, ", "), timeout_text(timeout));
 }
 
 void check_task_owner(const Pid& owner, const Pid& pid, std::string_view what) {

@@ -147,6 +147,114 @@ TEST(Task, BrutalKillShutdownKillsATaskThatTrapsExits) {
   EXPECT_EQ(down->reason, otp::Reason::killed());
 }
 
+// What is left in the mailbox once `pid` is killed and seen to end: a Down of a monitor that
+// await_many or yield_many should have given up would come before our own.
+bool stray_down_after_killing(otp::Scoped& me, const otp::Pid& pid) {
+  const otp::Ref watch = me.monitor(pid);
+  otp::exit(pid, otp::Reason::kill());
+  if (!await_down(me, watch)) return true;
+  return me.receive<otp::Down>(0ms).has_value();
+}
+
+otp::Task<int> waiting_task(int value) {
+  return otp::Task<int>::async([value]() -> otp::Co<int> {
+    co_await otp::receive<Go>();
+    co_return value;
+  });
+}
+
+TEST(Task, AwaitManyGivesTheValuesInTheTasksOrder) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  std::vector<otp::Task<int>> tasks{waiting_task(0), waiting_task(10), waiting_task(20)};
+  std::vector<otp::Ref> watches;
+  watches.reserve(tasks.size());
+  for (const auto& t : tasks) watches.push_back(me.monitor(t.pid()));
+  for (int i = 2; i >= 0; --i) otp::send(tasks[i].pid(), Go{});  // the last one first
+  EXPECT_EQ(me.await(otp::await_many(tasks)), (std::vector<int>{0, 10, 20}));
+  for (const otp::Ref& w : watches) ASSERT_TRUE(await_down(me, w));
+  EXPECT_FALSE(me.receive<otp::Down>(0ms)) << "each task's monitor goes with its reply";
+}
+
+// Not one after the other: a task that exits ends the wait at once, whatever comes before it.
+TEST(Task, AwaitManyExitsWithTheFirstTaskToExitAndGivesUpTheOthers) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto slow = waiting_task(1);
+  auto crash = otp::Task<int>::async([]() -> int { throw std::runtime_error("boom"); });
+  try {
+    me.await(otp::await_many(std::vector{slow, crash}, otp::infinity));
+    FAIL() << "await_many returned";
+  } catch (const otp::ExitError& e) {
+    EXPECT_EQ(e.reason, otp::Reason::exception("boom"));
+    EXPECT_EQ(std::string(e.what()).rfind("** (exit) exited in: Task.await_many([%Task{", 0), 0u)
+        << e.what();
+  }
+  EXPECT_FALSE(stray_down_after_killing(me, slow.pid()));
+}
+
+TEST(Task, AwaitManyTimesOutOnceForAllAndGivesUpEveryTask) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  std::vector<otp::Task<int>> tasks{waiting_task(1), waiting_task(2)};
+  try {
+    me.await(otp::await_many(tasks, 20ms));
+    FAIL() << "await_many returned";
+  } catch (const otp::ExitError& e) {
+    EXPECT_EQ(e.reason, otp::Reason::timeout());
+    EXPECT_NE(std::string(e.what()).find("Task.await_many(["), std::string::npos) << e.what();
+  }
+  for (const auto& t : tasks) EXPECT_FALSE(stray_down_after_killing(me, t.pid()));
+}
+
+// Elixir's Task.yield_many: per task {:ok, value}, {:exit, reason} or nil, in the tasks' order.
+TEST(Task, YieldManyGivesEachTasksValueExitOrNothingYet) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto quick = otp::Task<int>::async([] { return 1; });
+  auto crash = otp::Task<int>::async([]() -> int { throw std::runtime_error("boom"); });
+  auto slow = waiting_task(3);
+  auto got = me.await(otp::yield_many(std::vector{quick, crash, slow}, 100ms));
+  ASSERT_EQ(got.size(), 3u);
+  ASSERT_TRUE(got[0] && got[0]->ok());
+  EXPECT_EQ(got[0]->value(), 1);
+  ASSERT_TRUE(got[1]);
+  EXPECT_FALSE(got[1]->ok());
+  EXPECT_EQ(got[1]->reason(), otp::Reason::exception("boom"));
+  EXPECT_FALSE(got[2]) << "still running";
+  otp::send(slow.pid(), Go{});  // it was not given up: awaiting it still works
+  EXPECT_EQ(me.await(slow.await()), 3);
+}
+
+// Elixir's Task.start_link/1, as a supervisor's child: run for what it does, restarted on a crash.
+TEST(Task, StartLinkRunsTheFunctionAsASupervisedChild) {
+  std::atomic<int> runs{0};
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  const otp::Pid to = me.pid();
+  otp::ChildSpec warmer{.id = "warmer",
+                        .start =
+                            [to, &runs] {
+                              return otp::Task<>::start_link([to, &runs]() -> otp::Co<void> {
+                                otp::send(to, Done{});
+                                if (runs.fetch_add(1) == 0) throw std::runtime_error("cold");
+                                co_await otp::receive<Never>();
+                              });
+                            },
+                        .restart = otp::Restart::transient};
+  auto sup = me.await(otp::Supervisor::start_link({warmer}));
+  ASSERT_TRUE(sup.ok());
+  ASSERT_TRUE(me.receive<Done>(kWait));
+  ASSERT_TRUE(me.receive<Done>(kWait)) << "the crashed task was started again";
+  EXPECT_EQ(logs.count(otp::LogRecord::Kind::crash_report), 1u);
+  auto started = me.await(otp::Task<>::start([to] { otp::send(to, Done{}); }));
+  ASSERT_TRUE(started.ok());
+  EXPECT_TRUE(me.receive<Done>(kWait));
+}
+
 TEST(Task, AwaitFromAnotherProcessThanTheOwnerIsAnError) {
   otp::Runtime rt({.threads = 2});
   otp::Scoped me(rt);
@@ -170,6 +278,7 @@ TEST(Task, AsyncStreamReturnsResultsInTheItemsOrder) {
   };
   std::vector<int> out = me.await(otp::async_stream(items, square, {.max_concurrency = 8}));
   std::vector<int> expected;
+  expected.reserve(items.size());
   for (int x : items) expected.push_back(x * x);
   EXPECT_EQ(out, expected);
 }
@@ -331,6 +440,13 @@ TEST(TaskSupervisor, AnswersDynamicSupervisorsRequests) {
   ASSERT_TRUE(down);
   EXPECT_EQ(down->reason, otp::Reason::shutdown());
   EXPECT_TRUE(me.await(otp::TaskSupervisor::children(sup)).empty());
+  // Task.Supervisor.terminate_child/2 is the same request; a pid that is no task: not found.
+  auto another = me.await(otp::TaskSupervisor::start_child(
+      sup, []() -> otp::Co<void> { co_await otp::receive<Never>(); }));
+  ASSERT_TRUE(another.ok());
+  EXPECT_TRUE(me.await(otp::TaskSupervisor::terminate_child(sup, another.pid())));
+  EXPECT_TRUE(me.await(otp::TaskSupervisor::children(sup)).empty());
+  EXPECT_FALSE(me.await(otp::TaskSupervisor::terminate_child(sup, me.pid())));
 }
 
 }  // namespace

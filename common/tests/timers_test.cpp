@@ -10,7 +10,6 @@
 using namespace std::chrono_literals;
 using otp_test::await_down;
 using otp_test::Go;
-using otp_test::kWait;
 using otp_test::Never;
 
 namespace {
@@ -418,6 +417,56 @@ TEST(Timers, ATimerAimedAtAnExitedProcessIsNoLongerPending) {
   EXPECT_FALSE(otp::read_timer(timer).has_value());
   EXPECT_FALSE(otp::cancel_timer(other).has_value());
   EXPECT_FALSE(otp::cancel_timer(timer).has_value());
+}
+
+// erlang:start_timer/3 (timer_bif_SUITE's start_timer cases): what arrives is
+// {timeout, TimerRef, Msg}, the ref being the one start_timer returned.
+TEST(Timers, StartTimerDeliversItsRefWithTheMessage) {
+  otp::Runtime rt{otp::Options::deterministic()};
+  otp::Scoped me{rt};
+  const otp::TimerRef first = otp::start_timer(10ms, me.pid(), Tick{1});
+  const otp::TimerRef second = otp::start_timer(20ms, me.pid(), Tick{2});
+  EXPECT_FALSE(first == second);
+  EXPECT_EQ(otp::read_timer(second), std::optional<otp::Duration>(20ms));
+  rt.advance(20ms);
+  auto a = me.receive<otp::Timeout<Tick>>(0ms);
+  auto b = me.receive<otp::Timeout<Tick>>(0ms);
+  ASSERT_TRUE(a && b);
+  EXPECT_TRUE(a->ref == first);
+  EXPECT_EQ(a->msg.id, 1);
+  EXPECT_TRUE(b->ref == second);
+  EXPECT_EQ(b->msg.id, 2);
+  EXPECT_FALSE(otp::cancel_timer(first).has_value()) << "it has fired";
+
+  const otp::TimerRef now = otp::start_timer(0ms, me.pid(), Tick{3});  // due at once
+  rt.advance(0ms);
+  auto c = me.receive<otp::Timeout<Tick>>(0ms);
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(c->ref == now);
+}
+
+// erlang:send_after/3 to a registered name: the name is looked up when the timer falls due, so
+// the process that has it then gets the message; with no such process it is dropped.
+TEST(Timers, SendAfterToANameReachesWhoeverHasTheNameWhenItFallsDue) {
+  otp::Runtime rt{otp::Options::deterministic()};
+  otp::Scoped me{rt};
+  const otp::TimerRef timer = otp::send_after(100ms, "late", Tick{7});
+  rt.advance(40ms);
+  EXPECT_EQ(otp::read_timer(timer), std::optional<otp::Duration>(60ms))
+      << "pending, though no process has the name yet";
+  const otp::Pid recorder = spawn_recorder(rt, me.pid());
+  ASSERT_TRUE(rt.register_name("late", recorder));
+  rt.advance(60ms);
+  auto f = me.receive<Fired>(0ms);
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->id, 7);
+
+  otp::send_after(10ms, "nobody", Tick{8});  // dropped, and nothing else happens
+  const otp::TimerRef cancelled = otp::send_after(10ms, "late", Tick{9});
+  EXPECT_EQ(otp::cancel_timer(cancelled), std::optional<otp::Duration>(10ms));
+  rt.advance(20ms);
+  EXPECT_FALSE(me.receive<Fired>(0ms));
+  EXPECT_TRUE(otp::is_alive(recorder));
 }
 
 }  // namespace

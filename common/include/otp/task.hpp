@@ -7,6 +7,11 @@
 //   std::optional<int> r = co_await t.yield(100ms);   // nullopt: not yet, still running
 //   if (!r) r = co_await t.shutdown();                // stop it; its reply if it came
 //
+//   std::vector<int> all = co_await otp::await_many(tasks);       // within 5 s, all together
+//   auto some = co_await otp::yield_many(tasks, 1s);  // per task: value, exit, or still running
+//
+//   {.id = "warmer", .start = [] { return otp::Task<>::start_link(warm_caches); }}
+//
 // A task's function may return a value or otp::Co<value> (and then co_await
 // inside); Task<void> is for functions that return nothing.
 //
@@ -21,10 +26,13 @@
 // otp/task_supervisor.hpp. This header includes both.
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -33,6 +41,8 @@
 #include "otp/gen_server.hpp"
 #include "otp/process.hpp"
 #include "otp/receive.hpp"
+#include "otp/request_id.hpp"
+#include "otp/server_ref.hpp"
 #include "otp/timer.hpp"
 
 namespace otp {
@@ -60,6 +70,19 @@ class Task {
                   "the function's result does not match the task's type");
     Pid pid = spawn_link(&detail::replying_task<reply_type, F>, std::move(fn));
     return started(pid);
+  }
+
+  // Elixir's Task.start_link/1: runs fn() in a new process linked to the caller, for what it
+  // does rather than for a value (nobody awaits it): the start a child spec gives a supervisor.
+  // A crash is reported (a crash report) and ends the process with its reason.
+  template <class F>
+  static Start start_link(F fn) {
+    co_return StartResult::ok(spawn_link(&detail::detached_task<F>, std::move(fn), self()));
+  }
+  // Task.start/1: the same, not linked.
+  template <class F>
+  static Start start(F fn) {
+    co_return StartResult::ok(spawn(&detail::detached_task<F>, std::move(fn), self()));
   }
 
   // The task's value. Throws ExitError ("** (exit) exited in: Task.await(...)")
@@ -176,6 +199,76 @@ class Task {
   Pid pid_;
   Ref ref_;
 };
+
+namespace detail {
+std::string tasks_text(const std::vector<std::string>& tasks, Duration timeout);
+template <class T>
+std::string tasks_text(const std::vector<Task<T>>& tasks, Duration timeout) {
+  std::vector<std::string> each;
+  each.reserve(tasks.size());
+  for (const Task<T>& t : tasks) each.push_back(t.to_string());
+  return tasks_text(each, timeout);
+}
+// What is left of `timeout` begun at `start` (infinity stays infinity).
+inline Duration time_left(std::chrono::steady_clock::time_point start, Duration timeout) {
+  if (timeout == infinity) return infinity;
+  const auto spent = std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - start);
+  return spent >= timeout ? Duration::zero() : timeout - spent;
+}
+}  // namespace detail
+
+// Elixir's Task.await_many: the values of `tasks`, in their order, awaited together within one
+// `timeout` (not one each). When a task exits before replying, or the time runs out, throws
+// ExitError ("exited in: Task.await_many([...], 5000)") with the task's reason or timeout,
+// every task still running given up (unmonitored: no reply or Down of theirs arrives after).
+// Only the tasks' owner may await them.
+template <class T>
+Co<std::vector<typename Task<T>::reply_type>> await_many(std::vector<Task<T>> tasks,
+                                                         Duration timeout = default_await_timeout) {
+  using R = typename Task<T>::reply_type;
+  RequestIds<R, std::size_t> waiting;
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    detail::check_task_owner(tasks[i].owner(), tasks[i].pid(), "await_many");
+    waiting.add(RequestId<R>(tasks[i].ref()), i);
+  }
+  std::vector<std::optional<R>> got(tasks.size());
+  const auto start = std::chrono::steady_clock::now();
+  while (!waiting.empty()) {
+    auto answer = co_await receive_response(waiting, detail::time_left(start, timeout));
+    if (!answer) detail::call_failed(Reason::timeout(), detail::tasks_text(tasks, timeout));
+    if (!answer->result) {
+      waiting.abandon();
+      detail::call_failed(answer->result.reason(), detail::tasks_text(tasks, timeout));
+    }
+    got[answer->label].emplace(std::move(answer->result).value());
+  }
+  std::vector<R> values;
+  values.reserve(got.size());
+  for (auto& v : got) values.push_back(std::move(*v));
+  co_return values;
+}
+
+// Elixir's Task.yield_many: waits up to `timeout` for all of `tasks` and gives, in their order,
+// each one's answer: its value, its exit reason (a task that ended without replying), or nullopt
+// for a task still running, which stays monitored (yield, await or shutdown it later).
+template <class T>
+Co<std::vector<std::optional<CallResult<typename Task<T>::reply_type>>>> yield_many(
+    std::vector<Task<T>> tasks, Duration timeout = default_await_timeout) {
+  using R = typename Task<T>::reply_type;
+  RequestIds<R, std::size_t> waiting;
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    detail::check_task_owner(tasks[i].owner(), tasks[i].pid(), "yield_many");
+    waiting.add(RequestId<R>(tasks[i].ref()), i);
+  }
+  std::vector<std::optional<CallResult<R>>> answers(tasks.size());
+  const auto start = std::chrono::steady_clock::now();
+  while (!waiting.empty()) {
+    auto answer = co_await wait_response(waiting, detail::time_left(start, timeout));
+    if (!answer) break;  // the others keep their monitors
+    answers[answer->label].emplace(std::move(answer->result));
+  }
+  co_return answers;
+}
 
 }  // namespace otp
 

@@ -51,6 +51,12 @@ class TaskSupervisor {
   static Co<Task<detail::task_return_t<F>>> async_nolink(Dest sup, F fn) {
     return async_impl(server_ref(std::move(sup)), std::move(fn), false);
   }
+  // Elixir's Task.Supervisor.terminate_child: stops the task `pid` (shutdown, then a kill after
+  // 5 s); false when it is not a task of this supervisor.
+  template <Destination Dest>
+  static Co<bool> terminate_child(Dest sup, Pid pid) {
+    return DynamicSupervisor::terminate_child(server_ref(std::move(sup)), pid);
+  }
   // The running children.
   template <Destination Dest>
   static Co<std::vector<Pid>> children(Dest sup) {

@@ -21,7 +21,7 @@
 #include "otp/receive.hpp"
 
 namespace otp {
-template <class T>
+template <class T = void>
 class Task;  // otp/task.hpp
 }  // namespace otp
 
