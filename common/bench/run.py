@@ -85,8 +85,8 @@ Lines starting with "#" are commands, INFO and ERROR lines. The summary lines
 (RUNS>1, or growth) read: SUMMARY [impl] workload metric median min max unit (n=runs).
 All figures also go to <LOG_DIR>/all-results.txt.
 Exit status: 0 when every run passed (skipped workloads do not count), 1 when
-one failed (or the build did), 2 for a bad workload, RUNS or SCALE, 130 after
-Ctrl-C or SIGTERM.
+one failed (or the build did), 2 for a bad workload, RUNS or SCALE; 130 after
+Ctrl-C or SIGTERM, 129 after SIGHUP, 141 when stdout was closed (run.sh | head).
 """
 from __future__ import annotations
 
