@@ -3,11 +3,15 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 
 #include "otp/detail/flat_table.hpp"
 #include "otp/detail/pid_index.hpp"
+#include "otp/process.hpp"
+#include "otp/receive.hpp"
 
 namespace otp {
 
@@ -21,6 +25,32 @@ struct ProcessGroups::State {
 
   GroupShard& shard(std::uint64_t hash) { return groups[detail::shard_of(hash)]; }
 
+  struct Watcher {
+    Ref ref;
+    Pid pid;
+    std::optional<std::string> group;  // none: the whole scope
+  };
+  std::mutex watchers_m;
+  std::vector<Watcher> watchers;
+  std::atomic<bool> watched{false};
+
+  // With the group's shard lock held: tells the watchers of the scope and of `group`.
+  void tell(GroupChange::Kind kind, std::string_view group, const std::vector<Pid>& pids) {
+    if (!watched.load(std::memory_order_acquire)) return;
+    std::lock_guard lock(watchers_m);
+    std::erase_if(watchers, [](const Watcher& w) { return !is_alive(w.pid); });
+    for (const Watcher& w : watchers) {
+      if (!w.group || *w.group == group)
+        send(w.pid, GroupChange{w.ref, kind, std::string(group), pids});
+    }
+    watched.store(!watchers.empty(), std::memory_order_release);
+  }
+  void watch(Watcher w) {
+    std::lock_guard lock(watchers_m);
+    watchers.push_back(std::move(w));
+    watched.store(true, std::memory_order_release);
+  }
+
   // The exit hook's work (detail::KeysHook): `pid` leaves every group it joined, whose hashes
   // are `list`.
   void drop(const Pid& pid, const detail::KeyHashes& list) {
@@ -31,7 +61,8 @@ struct ProcessGroups::State {
         return std::find(slot.value.begin(), slot.value.end(), pid) != slot.value.end();
       };
       while (auto* slot = gs.map.find_if(h, has_pid)) {
-        std::erase(slot->value, pid);
+        const std::size_t left = std::erase(slot->value, pid);
+        tell(GroupChange::Kind::leave, slot->key.view(), std::vector<Pid>(left, pid));
         if (slot->value.empty()) gs.map.erase(slot);
       }
     }
@@ -49,6 +80,7 @@ void ProcessGroups::join(std::string group, const Pid& pid) {
     std::unique_lock lock(gs.m);
     gs.map.find_or_add(gh, std::string_view(group)).value.push_back(pid);
     hook->keys.push_back(gh);
+    state_->tell(GroupChange::Kind::join, group, {pid});
   });
 }
 
@@ -72,6 +104,7 @@ bool ProcessGroups::leave(std::string_view group, const Pid& pid) {
     members.erase(std::next(m).base());
     if (members.empty()) gs.map.erase(slot);
     detail::forget_hashes(hook->keys, gh, 1);
+    state_->tell(GroupChange::Kind::leave, group, {pid});
     left = true;
   });
   return left;
@@ -93,6 +126,58 @@ std::vector<std::string> ProcessGroups::which_groups() const {
     gs.map.for_each([&](const auto& slot) { out.emplace_back(slot.key.view()); });
   }
   return out;
+}
+
+ScopeWatch ProcessGroups::monitor_scope() {
+  ScopeWatch out{make_ref(), {}};
+  const Pid me = self();
+  std::vector<std::unique_lock<std::shared_mutex>> locks;  // every shard, in order
+  for (State::GroupShard& gs : state_->groups) locks.emplace_back(gs.m);
+  for (const State::GroupShard& gs : state_->groups)
+    gs.map.for_each(
+        [&](const auto& slot) { out.groups.emplace_back(slot.key.view(), slot.value); });
+  state_->watch({out.ref, me, std::nullopt});
+  return out;
+}
+
+std::pair<Ref, std::vector<Pid>> ProcessGroups::monitor(std::string group) {
+  const Ref ref = make_ref();
+  const Pid me = self();
+  const std::uint64_t h = detail::hash_key(group);
+  State::GroupShard& gs = state_->shard(h);
+  std::unique_lock lock(gs.m);
+  std::vector<Pid> now;
+  if (const auto* slot = gs.map.find(h, group)) now = slot->value;
+  state_->watch({ref, me, std::move(group)});
+  return {ref, std::move(now)};
+}
+
+namespace {
+// Takes a GroupChange of watch `ref` from the caller's mailbox.
+struct ChangeOf : detail::Waiter {
+  explicit ChangeOf(Ref r) : ref(r) {
+    match = [](detail::Waiter* w, detail::Msg* m) {
+      return detail::is<GroupChange>(m) &&
+             detail::value_of<GroupChange>(m).ref == static_cast<ChangeOf*>(w)->ref;
+    };
+    timeout = Duration::zero();
+  }
+  Ref ref;
+};
+}  // namespace
+
+bool ProcessGroups::demonitor(Ref ref) {
+  const Pid me = self();
+  bool found = false;
+  {
+    std::lock_guard lock(state_->watchers_m);
+    found = std::erase_if(state_->watchers, [&](const State::Watcher& w) {
+              return w.ref == ref && w.pid == me;
+            }) != 0;
+  }
+  ChangeOf w(ref);
+  while (detail::Msg* m = detail::take_now(w)) detail::free_msg(m);
+  return found;
 }
 
 }  // namespace otp

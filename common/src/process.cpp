@@ -7,7 +7,9 @@
 // when it drains its inbox (drain()), in arrival order with its messages.
 #include <algorithm>
 #include <cassert>
+#include <shared_mutex>
 #include <stdexcept>
+#include <string>
 
 #include "runtime/runtime_impl.hpp"
 
@@ -97,6 +99,18 @@ void monitor_ended(Proc* p, std::uint64_t ref) noexcept {
   if (AliasSet::Entry* e = p->aliases->find(ref);
       e != nullptr && e->mode != AliasMode::explicit_unalias)
     p->aliases->remove(e);
+}
+
+// The name a monitor was made by (monitor("name")), taken out; empty for one made by pid.
+std::string take_monitor_name(Proc* p, std::uint64_t ref) {
+  if (p->monitor_names == nullptr) return {};
+  auto& names = *p->monitor_names;
+  auto it =
+      std::find_if(names.begin(), names.end(), [ref](const auto& e) { return e.first == ref; });
+  if (it == names.end()) return {};
+  std::string name = std::move(it->second);
+  names.erase(it);
+  return name;
 }
 
 }  // namespace
@@ -278,7 +292,8 @@ void handle(Proc* p, Msg* m) {
         auto& s = value_of<DownSig>(m);
         if (p->monitors().erase(s.ref.id) != 0) {
           monitor_ended(p, s.ref.id);
-          p->append(make_msg<Down>(Down{s.ref, s.pid, std::move(s.reason)}));
+          p->append(make_msg<Down>(
+              Down{s.ref, s.pid, std::move(s.reason), take_monitor_name(p, s.ref.id)}));
         }
         break;
       }
@@ -580,6 +595,7 @@ void do_exit(Proc* p) {
     h->destroy();
   }
   delete std::exchange(p->aliases, nullptr);
+  delete std::exchange(p->monitor_names, nullptr);
   if (Ties* ties = std::exchange(p->ties, nullptr)) {
     Ties::View(ties, Ties::Kind::link).for_each([&](std::uint64_t, const Pid& pid) {
       send_signal(pid, make_msg<ExitSig>(ExitSig{self, reason, true}));
@@ -664,7 +680,10 @@ void set_label(const char* label) { detail::set_describer(&detail::labelled, lab
 void link(const Pid& pid) { link_as(current_or_throw("link"), pid); }
 void unlink(const Pid& pid) { unlink_as(current_or_throw("unlink"), pid); }
 Ref monitor(const Pid& pid) { return monitor_as(current_or_throw("monitor"), pid); }
-void demonitor(Ref ref, bool flush) { demonitor_as(current_or_throw("demonitor"), ref, flush); }
+bool demonitor(Ref ref, bool flush) {
+  return demonitor_as(current_or_throw("demonitor"), ref, flush);
+}
+Ref monitor(std::string_view name) { return monitor_name_as(current_or_throw("monitor"), name); }
 
 }  // namespace otp
 
@@ -707,14 +726,31 @@ Ref monitor_as(Proc* p, const Pid& pid, std::optional<AliasMode> alias) {
   return ref;
 }
 
-void demonitor_as(Proc* p, Ref ref, bool flush) {
+Ref monitor_name_as(Proc* p, std::string_view name) {
+  std::optional<Pid> pid;
+  {
+    std::shared_lock lock(p->rt->names_m);
+    auto it = p->rt->names.find(std::string(name));
+    if (it != p->rt->names.end()) pid = it->second;
+  }
+  // No such name: the empty pid's Down (noproc) is in the inbox when monitor_as returns.
+  const Ref ref = monitor_as(p, pid.value_or(Pid{}));
+  if (p->monitor_names == nullptr) p->monitor_names = new MonitorNames;
+  p->monitor_names->emplace_back(ref.id, std::string(name));
+  return ref;
+}
+
+bool demonitor_as(Proc* p, Ref ref, bool flush) {
+  bool active = false;
   if (Pid* found = p->monitors().find(ref.id)) {
     Pid target = *found;
     p->monitors().erase(ref.id);
     monitor_ended(p, ref.id);
+    take_monitor_name(p, ref.id);
     send_signal(target, make_msg<DemonitorSig>(DemonitorSig{ref}));
+    active = true;
   }
-  if (!flush) return;
+  if (!flush) return active;
   drain(p);  // a Down still in the inbox is dropped now that the monitor is gone
   Msg* prev = nullptr;
   for (Msg* m = p->q_head; m != nullptr;) {
@@ -732,6 +768,7 @@ void demonitor_as(Proc* p, Ref ref, bool flush) {
     }
     m = next;
   }
+  return active;
 }
 
 Alias alias_as(Proc* p, AliasMode mode) {

@@ -51,7 +51,10 @@ Proc* alive_or_throw(const Pid& pid) {
 void Scoped::link(const Pid& pid) { link_as(alive_or_throw(pid_), pid); }
 void Scoped::unlink(const Pid& pid) { unlink_as(alive_or_throw(pid_), pid); }
 Ref Scoped::monitor(const Pid& pid) { return monitor_as(alive_or_throw(pid_), pid); }
-void Scoped::demonitor(Ref ref, bool flush) { demonitor_as(alive_or_throw(pid_), ref, flush); }
+Ref Scoped::monitor(std::string_view name) { return monitor_name_as(alive_or_throw(pid_), name); }
+bool Scoped::demonitor(Ref ref, bool flush) {
+  return demonitor_as(alive_or_throw(pid_), ref, flush);
+}
 Alias Scoped::monitor(const Pid& pid, MonitorAlias mode) {
   const AliasMode m = mode == MonitorAlias::explicit_unalias ? AliasMode::explicit_unalias
                       : mode == MonitorAlias::demonitor      ? AliasMode::demonitor

@@ -279,6 +279,9 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
   struct DeleteChild {
     std::string id;
   };
+  struct GetChildSpec {
+    std::string id;
+  };
   // Sent to itself after a failed restart of child `seq`.
   struct TryAgainRestart {
     std::uint64_t seq;
@@ -349,6 +352,12 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
   }
 
   ChildCounts handle_call(CountChildren) { return state().children.counts(); }
+
+  std::optional<ChildSpec> handle_call(GetChildSpec req) {
+    const Child* c = state().children.by_id(req.id);
+    if (c == nullptr) return std::nullopt;
+    return ChildSpec{c->id.str(), c->start, c->restart, c->shutdown(), c->type};
+  }
 
   Start handle_call(StartChild req) {
     auto& st = state();
@@ -660,6 +669,10 @@ Co<std::vector<ChildInfo>> Supervisor::which_children(ServerRef sup) {
 }
 Co<ChildCounts> Supervisor::count_children(ServerRef sup) {
   return as_co(SupervisorServer::call(std::move(sup), SupervisorServer::CountChildren{}, infinity));
+}
+Co<std::optional<ChildSpec>> Supervisor::get_childspec(ServerRef sup, std::string id) {
+  return as_co(SupervisorServer::call(std::move(sup), SupervisorServer::GetChildSpec{std::move(id)},
+                                      infinity));
 }
 
 Start DynamicSupervisor::start_link(SupFlags flags) {

@@ -102,6 +102,12 @@ void TableCore::refuse_deleted(const char* op) const {
   throw BadArg(fmt::format("otp::Table::{}: {} has been deleted", op, describe(name_)));
 }
 
+TableInfo TableCore::info() const {
+  std::lock_guard lock(m_);
+  if (deleted_.load(std::memory_order_relaxed)) refuse_deleted("info");
+  return TableInfo{name_, type_, access_, owner_, heir_, observed_size()};
+}
+
 Pid TableCore::owner() const {
   std::lock_guard lock(m_);
   if (deleted_.load(std::memory_order_relaxed)) refuse_deleted("owner");

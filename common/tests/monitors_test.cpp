@@ -300,4 +300,48 @@ TEST(Monitors, MonitorDoesNotKillTheWatcher) {
   EXPECT_TRUE(otp::is_alive(watcher));
 }
 
+// Erlang's monitor(process, RegName) (erlang:monitor/2's documentation; process_SUITE's
+// monitor cases in spirit): the Down names what was monitored, and a name no process has gets
+// its noproc Down at once.
+TEST(Monitors, AMonitorByNameNamesItInTheDown) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  const otp::Pid worker = rt.spawn([]() -> otp::Co<void> { co_await otp::receive<Never>(); });
+  ASSERT_TRUE(rt.register_name("worker", worker));
+  const otp::Ref ref = me.monitor("worker");
+  otp::exit(worker, otp::Reason::kill());
+  auto down = await_down(me, ref);
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->name, "worker");
+  EXPECT_EQ(down->pid, worker);
+  EXPECT_EQ(down->reason, otp::Reason::killed());
+
+  const otp::Ref none = me.monitor("nobody");
+  auto noproc = await_down(me, none);
+  ASSERT_TRUE(noproc);
+  EXPECT_EQ(noproc->reason, otp::Reason::noproc());
+  EXPECT_EQ(noproc->name, "nobody");
+  EXPECT_FALSE(noproc->pid);
+
+  const otp::Pid plain = rt.spawn([]() -> otp::Co<void> { co_return; });
+  auto by_pid = await_down(me, me.monitor(plain));
+  ASSERT_TRUE(by_pid);
+  EXPECT_TRUE(by_pid->name.empty());
+}
+
+// erlang:demonitor(Ref, [info]): true while the monitor was active (no Down will come), false
+// once its Down has been taken in.
+TEST(Monitors, DemonitorSaysWhetherTheMonitorWasActive) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  const otp::Pid p = rt.spawn([]() -> otp::Co<void> { co_await otp::receive<Never>(); });
+  const otp::Ref first = me.monitor(p);
+  EXPECT_TRUE(me.demonitor(first));
+  EXPECT_FALSE(me.demonitor(first)) << "already removed";
+  const otp::Ref second = me.monitor(p);
+  otp::exit(p, otp::Reason::kill());
+  ASSERT_TRUE(await_down(me, second));
+  EXPECT_FALSE(me.demonitor(second, true)) << "its Down was taken";
+}
+
 }  // namespace

@@ -157,4 +157,75 @@ TEST(ProcessGroups, ConcurrentJoinsAndExitsLeaveOnlyLiveMembers) {
   EXPECT_TRUE(pg.members("leaving").empty());
 }
 
+// pg_SUITE's monitor_scope case, in spirit: the groups as they are, then every join and leave
+// (an exit's too), each told once, until demonitor.
+TEST(ProcessGroups, MonitorScopeGivesTheGroupsThenEveryJoinAndLeave) {
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me(rt);
+  otp::ProcessGroups pg;
+  const otp::Pid a = spawn_idle(rt);
+  const otp::Pid b = spawn_idle(rt);
+  pg.join("g", a);
+  const otp::ScopeWatch watch = pg.monitor_scope();
+  ASSERT_EQ(watch.groups.size(), 1u);
+  EXPECT_EQ(watch.groups[0].first, "g");
+  EXPECT_EQ(watch.groups[0].second, std::vector<otp::Pid>{a});
+  EXPECT_FALSE(me.receive<otp::GroupChange>(std::chrono::milliseconds(0)))
+      << "what is given at the start is not told again";
+
+  pg.join("h", b);  // told before join returns
+  auto joined = me.receive<otp::GroupChange>(std::chrono::milliseconds(0));
+  ASSERT_TRUE(joined);
+  EXPECT_EQ(joined->ref, watch.ref);
+  EXPECT_EQ(joined->kind, otp::GroupChange::Kind::join);
+  EXPECT_EQ(joined->group, "h");
+  EXPECT_EQ(joined->pids, std::vector<otp::Pid>{b});
+
+  EXPECT_TRUE(pg.leave("g", a));
+  auto left = me.receive<otp::GroupChange>(std::chrono::milliseconds(0));
+  ASSERT_TRUE(left);
+  EXPECT_EQ(left->kind, otp::GroupChange::Kind::leave);
+  EXPECT_EQ(left->group, "g");
+  EXPECT_EQ(left->pids, std::vector<otp::Pid>{a});
+
+  pg.join("h", b);  // b is in h twice now
+  ASSERT_TRUE(me.receive<otp::GroupChange>(std::chrono::milliseconds(0)));
+  otp::exit(b, otp::Reason::kill());
+  auto gone = me.receive<otp::GroupChange>(kWait);
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(gone->kind, otp::GroupChange::Kind::leave);
+  EXPECT_EQ(gone->group, "h");
+  EXPECT_EQ(gone->pids, (std::vector<otp::Pid>{b, b}));
+
+  EXPECT_TRUE(pg.demonitor(watch.ref));
+  pg.join("g", a);
+  EXPECT_FALSE(me.receive<otp::GroupChange>(std::chrono::milliseconds(0)));
+  EXPECT_FALSE(pg.demonitor(watch.ref));
+}
+
+// pg:monitor/1: one group's members, then that group's changes only; demonitor drops the
+// changes still waiting in the mailbox. get_local_members: every member, on one node.
+TEST(ProcessGroups, MonitorOfAGroupHearsOfThatGroupOnly) {
+  otp::Runtime rt{otp::Options{.threads = 2}};
+  otp::Scoped me(rt);
+  otp::ProcessGroups pg;
+  const otp::Pid a = spawn_idle(rt);
+  const otp::Pid b = spawn_idle(rt);
+  pg.join("g", a);
+  EXPECT_EQ(pg.local_members("g"), pg.members("g"));
+  auto [ref, now] = pg.monitor("g");
+  EXPECT_EQ(now, std::vector<otp::Pid>{a});
+  pg.join("other", a);
+  EXPECT_FALSE(me.receive<otp::GroupChange>(std::chrono::milliseconds(0)));
+  pg.join("g", b);
+  auto joined = me.receive<otp::GroupChange>(std::chrono::milliseconds(0));
+  ASSERT_TRUE(joined);
+  EXPECT_EQ(joined->ref, ref);
+  EXPECT_EQ(joined->pids, std::vector<otp::Pid>{b});
+
+  pg.join("g", a);  // a change left in the mailbox
+  EXPECT_TRUE(pg.demonitor(ref));
+  EXPECT_FALSE(me.receive<otp::GroupChange>(std::chrono::milliseconds(0)));
+}
+
 }  // namespace

@@ -715,6 +715,29 @@ TEST(DynamicSupervisor, ChildStartErrorIsReturned) {
 
 namespace {
 
+// supervisor_SUITE's get_childspec case, in spirit: the spec as the supervisor holds it, with
+// its shutdown filled in, running or stopped; nothing for an unknown id.
+TEST(Supervisor, GetChildspecGivesTheSpecItHolds) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::ChildSpec spec = worker("a", me.pid());
+  spec.restart = otp::Restart::transient;
+  auto sup = me.await(otp::Supervisor::start_link({spec}));
+  ASSERT_TRUE(sup.ok());
+  auto got = me.await(otp::Supervisor::get_childspec(sup.pid(), "a"));
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->id, "a");
+  EXPECT_EQ(got->restart, otp::Restart::transient);
+  EXPECT_EQ(got->type, otp::ChildType::worker);
+  ASSERT_TRUE(got->shutdown);
+  EXPECT_EQ(got->shutdown->kind(), otp::Shutdown::Kind::timeout);
+  EXPECT_EQ(got->shutdown->timeout(), std::chrono::seconds(5));
+  EXPECT_TRUE(got->start);
+  EXPECT_FALSE(me.await(otp::Supervisor::get_childspec(sup.pid(), "b")));
+  ASSERT_TRUE(me.await(otp::Supervisor::terminate_child(sup.pid(), "a")));
+  EXPECT_TRUE(me.await(otp::Supervisor::get_childspec(sup.pid(), "a"))) << "kept while stopped";
+}
+
 TEST(Supervisor, FunctionsTakeANameAsWellAsAPid) {
   otp::Runtime rt({.threads = 2});
   otp::Scoped me(rt);

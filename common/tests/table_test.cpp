@@ -172,6 +172,87 @@ TEST(Table, SelectDeleteRemovesTheMatchesAndCountsThem) {
   }
 }
 
+// ets_SUITE's take, update_element, delete_all_objects and foldl cases, in spirit, on both types.
+TEST(Table, TakeRemovesAndReturnsTheObject) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  for (auto type : {otp::TableType::set, otp::TableType::ordered_set}) {
+    auto t = IntTable::create({.type = type});
+    t.insert(1, 10);
+    t.insert(2, 20);
+    EXPECT_EQ(t.take(1), 10);
+    EXPECT_FALSE(t.member(1));
+    EXPECT_EQ(t.take(1), std::nullopt);
+    EXPECT_EQ(t.size(), 1u);
+  }
+}
+
+TEST(Table, UpdateElementChangesAPresentValueAndNeverInserts) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  for (auto type : {otp::TableType::set, otp::TableType::ordered_set}) {
+    auto t = otp::Table<std::string, std::pair<int, std::string>>::create({.type = type});
+    t.insert("a", {1, "one"});
+    EXPECT_TRUE(t.update_element("a", [](auto& v) { v.second = "uno"; }));
+    EXPECT_EQ(t.lookup("a"), std::make_pair(1, std::string("uno")));
+    EXPECT_FALSE(t.update_element("b", [](auto& v) { v.first = 2; }));
+    EXPECT_FALSE(t.member("b"));
+    EXPECT_EQ(t.size(), 1u);
+  }
+}
+
+TEST(Table, DeleteAllObjectsEmptiesItAndItStaysUsable) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  for (auto type : {otp::TableType::set, otp::TableType::ordered_set}) {
+    auto t = IntTable::create({.type = type});
+    for (int k = 0; k < 100; ++k) t.insert(k, k);
+    EXPECT_EQ(t.delete_all_objects(), 100u);
+    EXPECT_EQ(t.size(), 0u);
+    EXPECT_FALSE(t.member(5));
+    EXPECT_TRUE(t.insert(5, 50));
+    EXPECT_EQ(t.size(), 1u);
+  }
+}
+
+TEST(Table, FoldlVisitsEveryObjectInKeyOrderForAnOrderedSet) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto ordered = IntTable::create({.type = otp::TableType::ordered_set});
+  for (int k : {3, 1, 2}) ordered.insert(k, k * 10);
+  const auto keys =
+      ordered.foldl(std::vector<int>{}, [](std::vector<int> acc, const int& k, const int&) {
+        acc.push_back(k);
+        return acc;
+      });
+  EXPECT_EQ(keys, (std::vector<int>{1, 2, 3}));
+  auto set = IntTable::create();
+  for (int k = 1; k <= 100; ++k) set.insert(k, k);
+  EXPECT_EQ(set.foldl(0, [](int acc, const int&, const int& v) { return acc + v; }), 5050);
+}
+
+// ets:info/1: name, type, protection, owner, heir, size.
+TEST(Table, InfoDescribesTheTable) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  const otp::Pid heir = me.spawn([]() -> otp::Co<void> { co_await otp::receive<Stop>(); });
+  auto t = IntTable::create({.type = otp::TableType::ordered_set,
+                             .access = otp::Access::public_,
+                             .heir = heir,
+                             .name = "scores"});
+  t.insert(1, 1);
+  const otp::TableInfo info = t.info();
+  EXPECT_EQ(info.name, "scores");
+  EXPECT_EQ(info.type, otp::TableType::ordered_set);
+  EXPECT_EQ(info.access, otp::Access::public_);
+  EXPECT_EQ(info.owner, me.pid());
+  EXPECT_EQ(info.heir, heir);
+  EXPECT_EQ(info.size, 1u);
+  t.delete_table();
+  EXPECT_THROW(t.info(), otp::BadArg);
+  otp::send(heir, Stop{});
+}
+
 TEST(Table, AgreesWithAReferenceMapUnderRandomInsertsAndErases) {
   otp::Runtime rt({.threads = 2});
   otp::Scoped me(rt);

@@ -21,16 +21,39 @@
 // Cost. members: one shared lock and a copy. join: the hook list, one lock and
 // two appends, plus the hook (one 48-byte block) on a pid's first join here.
 // leave and an exit: O(members of the groups involved). which_groups: O(groups).
+//
+// Watches (monitor_scope, monitor). A join, a leave or an exit tells the watchers while it
+// holds the group's shard lock, and a watch is added under that lock (all of them for a
+// scope's), so what a watcher is given at the start and what it is told after neither
+// overlap nor leave a gap. With no watcher a change costs one atomic load more. A watcher
+// that has exited is dropped at the next change.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "otp/pid.hpp"
 
 namespace otp {
+
+// What a watcher of a scope or of a group receives (pg's {Ref, join, Group, Pids} and
+// {Ref, leave, Group, Pids}): the pids that joined or left `group`, once per membership.
+struct GroupChange {
+  enum class Kind : unsigned char { join, leave };
+  Ref ref;  // the one monitor_scope or monitor returned
+  Kind kind;
+  std::string group;
+  std::vector<Pid> pids;
+};
+
+// What monitor_scope gives: the watch's ref and every group with its members at that moment.
+struct ScopeWatch {
+  Ref ref;
+  std::vector<std::pair<std::string, std::vector<Pid>>> groups;
+};
 
 class ProcessGroups {
  public:
@@ -53,6 +76,18 @@ class ProcessGroups {
   std::vector<Pid> members(std::string_view group) const;
   // The groups that have at least one member, in no particular order.
   std::vector<std::string> which_groups() const;
+  // pg:get_local_members/1. A runtime is one node, so every member is local: members().
+  std::vector<Pid> local_members(std::string_view group) const { return members(group); }
+
+  // pg:monitor_scope/0: the calling process hears of every join and leave in this scope from
+  // now on, each a GroupChange tagged with the returned ref, and gets the groups as they are
+  // now; nothing is missed or told twice between the two. Until demonitor, or its exit.
+  ScopeWatch monitor_scope();
+  // pg:monitor/1: the same for one group: the ref, and its members now.
+  std::pair<Ref, std::vector<Pid>> monitor(std::string group);
+  // pg:demonitor/1: ends the watch and drops its GroupChanges still in the caller's mailbox;
+  // false when `ref` is no watch of the caller's here.
+  bool demonitor(Ref ref);
 
  private:
   struct State;

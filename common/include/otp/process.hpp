@@ -46,8 +46,9 @@ struct Exit {
 // What a monitoring process receives when the monitored one ends.
 struct Down {
   Ref ref;
-  Pid pid;
+  Pid pid;  // empty for a monitor by a name that no process had
   Reason reason;
+  std::string name{};  // a monitor made by name (monitor("name")): that name; else empty
 };
 
 // The calling process. Throws std::logic_error outside a process.
@@ -197,10 +198,15 @@ Ref monitor(const Pid& pid);
 // monitor(pid) whose ref is also an alias of the calling process (Erlang's
 // monitor(process, Pid, [{alias, Mode}])); Down{ref = alias.ref, ...} as usual.
 Alias monitor(const Pid& pid, MonitorAlias mode);
+// Erlang's monitor(process, RegName): monitors the process registered as `name` now. Its Down
+// names it (Down::name), and comes at once with `noproc` (and no pid) when no process has it.
+Ref monitor(std::string_view name);
 // Removes the monitor. With flush, also removes a Down for it already in the
 // mailbox. After this returns no Down for `ref` will be received. A monitor
-// alias made with MonitorAlias::demonitor or reply_demonitor ends too.
-void demonitor(Ref ref, bool flush = false);
+// alias made with MonitorAlias::demonitor or reply_demonitor ends too. Returns whether the
+// monitor was still active (Erlang's demonitor(Ref, [info])): false when its Down had already
+// been taken in (or it never was a monitor of the caller's).
+bool demonitor(Ref ref, bool flush = false);
 
 // A new alias of the calling process (Erlang's alias/0,1).
 Alias alias(AliasOption option = AliasOption::explicit_unalias);

@@ -72,7 +72,8 @@ class Scoped {
   void unlink(const Pid& pid);
   Ref monitor(const Pid& pid);
   Alias monitor(const Pid& pid, MonitorAlias mode);
-  void demonitor(Ref ref, bool flush = false);
+  Ref monitor(std::string_view name);
+  bool demonitor(Ref ref, bool flush = false);
   // Aliases of this process (otp::alias, otp::unalias).
   Alias alias(AliasOption option = AliasOption::explicit_unalias);
   bool unalias(const Alias& alias);

@@ -116,6 +116,9 @@ class Supervisor {
   static Co<Result<void>> delete_child(ServerRef sup, std::string id);
   static Co<std::vector<ChildInfo>> which_children(ServerRef sup);
   static Co<ChildCounts> count_children(ServerRef sup);
+  // supervisor:get_childspec/2: the spec of child `id` as the supervisor holds it (its shutdown
+  // filled in), running or not; nullopt when no child has that id.
+  static Co<std::optional<ChildSpec>> get_childspec(ServerRef sup, std::string id);
 
   // The restarts made so far by every supervisor (dynamic ones too) in this program: a metric.
   static std::uint64_t restarts();

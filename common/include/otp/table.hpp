@@ -5,6 +5,7 @@
 //   t.insert("hits", 0);
 //   t.update_counter("hits", 1);                     // from any process
 //   auto v = t.lookup("hits");                       // std::optional<int>
+//   int total = t.foldl(0, [](int acc, const std::string&, int n) { return acc + n; });
 //
 // A Table<K, V> is a handle (a shared_ptr to the table); copy it freely, send
 // it in messages. A `set` is a hash table, an `ordered_set` is kept in key
@@ -58,6 +59,16 @@ struct TableOptions {
   Pid heir{};
   std::string heir_data{};  // sent along with the transfer
   std::string name{};       // for display only (error messages)
+};
+
+// What Table::info gives: ets:info/1's name, type, protection, owner, heir and size.
+struct TableInfo {
+  std::string name;
+  TableType type;
+  Access access;
+  Pid owner;
+  Pid heir;  // empty: none
+  std::size_t size = 0;
 };
 
 namespace detail {
@@ -125,6 +136,33 @@ class Table {
     return erased;
   }
 
+  // Removes the key's object and returns its value (ets:take/2); nullopt when there was none.
+  std::optional<V> take(const K& key) {
+    auto& s = state("take");
+    std::optional<V> taken = s.template with<true>("take", key, [&](auto& m) {
+      V* v = m.find(key);
+      if (v == nullptr) return std::optional<V>();
+      std::optional<V> out(std::move(*v));
+      m.erase(key);
+      return out;
+    });
+    if (taken) s.shrank(1);
+    return taken;
+  }
+
+  // Changes the key's value in place, change(value), and never inserts (ets:update_element/3,
+  // with a function where ETS takes {Position, Value}); false when the key is absent.
+  template <class F>
+  requires std::invocable<F&, V&>
+  bool update_element(const K& key, F change) {
+    return state("update_element").template with<true>("update_element", key, [&](auto& m) {
+      V* v = m.find(key);
+      if (v == nullptr) return false;
+      change(*v);
+      return true;
+    });
+  }
+
   // Adds `incr` to the key's value and returns the result; BadArg when the key
   // is absent. For an integral V.
   std::int64_t update_counter(const K& key, std::int64_t incr) {
@@ -175,7 +213,26 @@ class Table {
     return removed;
   }
 
+  // Removes every object (ets:delete_all_objects/1); returns how many.
+  std::size_t delete_all_objects() {
+    return select_delete([](const K&, const V&) { return true; });
+  }
+
+  // Folds fn(acc, key, value) over the objects, in key order for an ordered_set (ets:foldl/3).
+  // A set is read one shard at a time, as select reads it.
+  template <class Acc, class F>
+  requires std::invocable<F&, Acc, const K&, const V&> Acc foldl(Acc acc, F fn)
+  const {
+    state("foldl").template each<false>("foldl", [&](const auto& m) {
+      m.for_each([&](const K& k, const V& v) { acc = fn(std::move(acc), k, v); });
+    });
+    return acc;
+  }
+
   std::size_t size() const { return state("size").size("size"); }
+
+  // Its name, type, access, owner, heir and size (ets:info/1).
+  TableInfo info() const { return state("info").info(); }
 
   // Deletes the table (ets:delete/1); the owner only.
   void delete_table() { state("delete_table").destroy(); }

@@ -10,6 +10,9 @@
 #include <optional>
 #include <semaphore>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "alias_set.hpp"
 #include "otp/detail/exit_hook.hpp"
@@ -32,6 +35,9 @@ class RuntimeImpl;
 struct ExternalWait {
   std::binary_semaphore sem{0};
 };
+
+// The monitors a process made by name (monitor("name")): monitor ref -> the name.
+using MonitorNames = std::vector<std::pair<std::uint64_t, std::string>>;
 
 // The process control block.
 //
@@ -71,7 +77,8 @@ struct Proc {
   TimerRef timer;        // the pending receive timeout, if any
   Ties* ties = nullptr;  // links and monitors, allocated on first use
   AliasSet* aliases = nullptr;
-  const Describer* describer = nullptr;  // owner only
+  MonitorNames* monitor_names = nullptr;  // owner only; allocated by the first monitor by name
+  const Describer* describer = nullptr;   // owner only
   const void* describer_self = nullptr;
   ExitHook* hooks = nullptr;  // newest first
   ExternalWait* external = nullptr;
@@ -118,7 +125,8 @@ void link_as(Proc* p, const Pid& pid);
 void unlink_as(Proc* p, const Pid& pid);
 // With `alias`, the monitor's ref is also an alias of p's, ending as that mode says.
 Ref monitor_as(Proc* p, const Pid& pid, std::optional<AliasMode> alias = std::nullopt);
-void demonitor_as(Proc* p, Ref ref, bool flush);
+Ref monitor_name_as(Proc* p, std::string_view name);
+bool demonitor_as(Proc* p, Ref ref, bool flush);
 Alias alias_as(Proc* p, AliasMode mode);
 bool unalias_as(Proc* p, Ref ref) noexcept;
 

@@ -71,6 +71,8 @@ class TableCore : public std::enable_shared_from_this<TableCore> {
     std::vector<std::string> rows;  // the first ones, "{key, value}", in the table's order
   };
   Look look(std::size_t rows) const;
+  // Table::info: BadArg once deleted; no rows, so any process may ask.
+  TableInfo info() const;
 
  protected:
   // The first `n` objects as text; called only for a table that is not private.
