@@ -9,15 +9,17 @@
                                              stays); on an error, nothing is written
   scripts/workshop.sh test [dir] [--all]     builds the copy, runs its tests, and prints the
                                              next exercise not done (--all: every one) and how
-                                             many are done; exit status 0 once all are done; the
-                                             tests' output is in <dir>/build/workshop/*_tests.log
+                                             many are done; exit status 0 once all are done and
+                                             every test passes; the tests' own output is in
+                                             <dir>/build/workshop/*_tests.log
   scripts/workshop.sh watch [dir] [--all]    the same at every change of a file, on a clear screen
   scripts/workshop.sh list <dir>             the exercises of a copy, in the order of the course
   scripts/workshop.sh list <stage-or-lab>    the same of a stage or lab, one a line: id, file,
                                              line of the marker, hint, separated by tabs
   scripts/workshop.sh --solution <id> [dir]  prints the reference solution of one exercise
-  scripts/workshop.sh --fill <id> [dir]      puts the reference solution in place of the stub
-  scripts/workshop.sh --reset <id> [dir]     puts the stub back
+  scripts/workshop.sh --fill <id> [dir]      puts the reference solution between its markers, in
+                                             place of the stub (or of your code)
+  scripts/workshop.sh --reset <id> [dir]     puts the stub back (in place of your code)
 
 In a copy, ./workshop runs these for the copy (./workshop --help).
 
@@ -29,9 +31,10 @@ An exercise is a region of a stage's or lab's src/ (see docs/workshop.md):
 
 The copy keeps the two marker lines and puts `otp::workshop::todo("<id>");` between them
 (otp/workshop.hpp): it compiles and throws, and the copy's tests report the exercise by name.
-An exercise is done once its stub is gone from between its markers and the tests pass.
-The order of the course: the files of src/ from the tests and main.cpp down the include graph
-(the supervisor before the processes it starts), and in each file from the top down.
+An exercise counts as done once its stub is gone from between its markers; the tests say
+whether the code in its place is right. The order of the course: the files of src/ from the
+tests and main.cpp down the include graph (the supervisor before the processes it starts; an
+include that leaves src/ is not followed), and in each file from the top down.
 
 The copy builds alone, like the stage: cmake -S <dir> -B <dir>/build. It uses the
 repository's common/, or an installed runtime when configured with -Dotp_DIR=... (the
@@ -611,13 +614,14 @@ def solution_file(d, rid):
 COPY_HELP = """The workshop copy of a stage or lab (docs/workshop.md), in its folder:
 
   ./workshop                  builds, runs the tests, prints the next exercise not done and how
-                              many are done; exit status 0 once all are done
+                              many are done; exit status 0 once all are done and every test
+                              passes
   ./workshop --all            the same, with every exercise not done
   ./workshop watch [--all]    the same at every change of a file, on a clear screen
   ./workshop list             the exercises, in the order of the course
   ./workshop --solution <id>  prints the reference solution of one exercise
-  ./workshop --fill <id>      puts the reference solution in place of the stub
-  ./workshop --reset <id>     puts the stub back
+  ./workshop --fill <id>      puts the reference solution in place of the stub (or your code)
+  ./workshop --reset <id>     puts the stub back in place of your code
 
 The tests' own output (the [ EXERCISE ] lines included) is in build/workshop/*_tests.log.
 """
