@@ -61,6 +61,5 @@ draw 04_kill_children after-boom "" "new eric" "new jose" "boom eric"
 # eric is idle for 2.5s and times out at 2s; jose made a request at 1s and lives until 3s.
 draw 04_kill_children after-inactivity "--inactive-timeout 2s" "new eric" "new jose" "sleep 1s" "count jose" "sleep 1500ms"
 
-draw 05_one_last_thing two-users "" "new eric" "new jose"
 # Served: the HTTP listener joins the tree, beside the sessions' supervisor.
 draw 05_one_last_thing serving "" "new eric" "serve 127.0.0.1:0"

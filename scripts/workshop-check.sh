@@ -13,6 +13,10 @@
 #   scripts/workshop-check.sh --generator <work dir>
 #       checks the generator on a changed copy of stage 01: a region added and one removed are
 #       picked up with no other edit, and a broken marker is an error that names its line.
+#   scripts/workshop-check.sh --errors <work dir>
+#       checks that a copy refused writes nothing: lab 06, which has no exercises, is one line
+#       that says so, with no folder left behind and an existing copy untouched under --force;
+#       and that an unknown exercise id in a copy is one line that names the copy's exercises.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -129,8 +133,53 @@ check_generator() {
   echo "ok: the generator follows the markers"
 }
 
+# expect_refused <what it must say> <command...>: the command fails with that one line on
+# stderr and nothing on stdout.
+expect_refused() {
+  local want="$1" out err rc=0
+  shift
+  err="$(mktemp)"
+  out="$("$@" 2>"$err")" || rc=$?
+  local said
+  said="$(cat "$err")"
+  rm -f "$err"
+  ((rc != 0)) || fail "$* succeeded"
+  [[ -z "$out" ]] || fail "$* printed on stdout: $out"
+  [[ "$(wc -l <<<"$said")" == 1 ]] || fail "$* said more than one line: $said"
+  grep -q -F -- "$want" <<<"$said" || fail "$* did not say '$want': $said"
+}
+
+check_errors() {
+  local work="$1"
+  rm -rf "$work"
+  mkdir -p "$work"
+  expect_refused "06_observer has no exercises" bash "$ws" 06_observer "$work/06"
+  [[ -z "$(ls -A "$work")" ]] || fail "a refused copy left $(ls -A "$work")"
+  expect_refused "06_observer has no exercises" bash "$ws" 06_observer "$work/06"
+
+  bash "$ws" 01_master "$work/01" >/dev/null
+  echo "// an attendee's work" >>"$work/01/src/server.hpp"
+  local before
+  before="$(cd "$work/01" && find . -type f -exec md5sum {} + | sort)"
+  expect_refused "06_observer has no exercises" bash "$ws" 06_observer "$work/01" --force
+  [[ "$(cd "$work/01" && find . -type f -exec md5sum {} + | sort)" == "$before" ]] ||
+    fail "a refused --force changed the existing copy"
+  [[ "$(ls -A "$work")" == "01" ]] || fail "a refused --force left $(ls -A "$work")"
+
+  local ids="supervisor-start, supervisor-start-child, server-terminate"
+  for command in --solution --fill --reset; do
+    expect_refused "no exercise nonexistent in 01_master; its exercises: $ids" \
+      "$work/01/workshop" "$command" nonexistent
+    expect_refused "01_master: $ids" "$work/01/workshop" "$command"
+  done
+  [[ "$(cd "$work/01" && find . -type f -exec md5sum {} + | sort)" == "$before" ]] ||
+    fail "a refused exercise id changed the copy"
+  echo "ok: a refused copy or exercise writes nothing and says why"
+}
+
 case "${1:-}" in
   --generator) check_generator "${2:?--generator <work dir>}" ;;
+  --errors) check_errors "${2:?--errors <work dir>}" ;;
   "") sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' ;;
   *)
     name="$1"

@@ -1,17 +1,27 @@
 #!/usr/bin/env python3
 """Workshop mode (docs/workshop.md): a stage or a lab with its exercises taken out.
 
-  scripts/workshop.sh <stage-or-lab> [dir]   writes a copy of the stage or lab (03_fault_tolerant,
+  scripts/workshop.sh <stage-or-lab> [dir] [--force]
+                                             writes a copy of the stage or lab (03_fault_tolerant,
                                              05_redis_pool, ...) into dir (workshop/<name>),
-                                             every exercise region's code replaced by its stub
+                                             every exercise region's code replaced by its stub;
+                                             --force replaces an existing copy (its build tree
+                                             stays); on an error, nothing is written
   scripts/workshop.sh test [dir] [--all]     builds the copy, runs its tests, and prints the
                                              next exercise not done (--all: every one) and how
-                                             many are done; exit status 0 once all are done
+                                             many are done; exit status 0 once all are done and
+                                             every test passes; the tests' own output is in
+                                             <dir>/build/workshop/*_tests.log
   scripts/workshop.sh watch [dir] [--all]    the same at every change of a file, on a clear screen
-  scripts/workshop.sh list <stage-or-lab|dir>  the exercises, in the order of the course
+  scripts/workshop.sh list <dir>             the exercises of a copy, in the order of the course
+  scripts/workshop.sh list <stage-or-lab>    the same of a stage or lab, one a line: id, file,
+                                             line of the marker, hint, separated by tabs
   scripts/workshop.sh --solution <id> [dir]  prints the reference solution of one exercise
-  scripts/workshop.sh --fill <id> [dir]      puts the reference solution in place of the stub
-  scripts/workshop.sh --reset <id> [dir]     puts the stub back
+  scripts/workshop.sh --fill <id> [dir]      puts the reference solution between its markers, in
+                                             place of the stub (or of your code)
+  scripts/workshop.sh --reset <id> [dir]     puts the stub back (in place of your code)
+
+In a copy, ./workshop runs these for the copy (./workshop --help).
 
 An exercise is a region of a stage's or lab's src/ (see docs/workshop.md):
 
@@ -21,9 +31,10 @@ An exercise is a region of a stage's or lab's src/ (see docs/workshop.md):
 
 The copy keeps the two marker lines and puts `otp::workshop::todo("<id>");` between them
 (otp/workshop.hpp): it compiles and throws, and the copy's tests report the exercise by name.
-An exercise is done once its stub is gone from between its markers and the tests pass.
-The order of the course: the files of src/ from the tests and main.cpp down the include graph
-(the supervisor before the processes it starts), and in each file from the top down.
+An exercise counts as done once its stub is gone from between its markers; the tests say
+whether the code in its place is right. The order of the course: the files of src/ from the
+tests and main.cpp down the include graph (the supervisor before the processes it starts; an
+include that leaves src/ is not followed), and in each file from the top down.
 
 The copy builds alone, like the stage: cmake -S <dir> -B <dir>/build. It uses the
 repository's common/, or an installed runtime when configured with -Dotp_DIR=... (the
@@ -116,7 +127,10 @@ def ordered_sources(src):
     seen, out = set(), []
 
     def visit(f):
-        if f in seen:
+        # A copy has its src/ only: an include that leaves it (lab 06 includes labs 02 and 05)
+        # is not followed, and the regions there are not this stage's exercises.
+        f = os.path.normpath(f)
+        if f in seen or f.startswith(".."):
             return
         seen.add(f)
         if not (src / "src" / f).is_file():
@@ -225,40 +239,70 @@ def indent_of(line):
     return line[: len(line) - len(line.lstrip())]
 
 
+def with_exercises():
+    """The stages and labs that have exercises, by name."""
+    folders = sorted(ROOT.glob("0[1-9]_*")) + sorted((ROOT / "common" / "labs").iterdir())
+    return [
+        f.name
+        for f in folders
+        if (f / "CMakeLists.txt").is_file()
+        and (f / "src").is_dir()
+        and regions(f, ordered_sources(f))[0]
+    ]
+
+
 def generate(name, target, force):
+    """Writes the copy of a stage or lab: everything is checked first, the copy is written into
+    a new folder beside the target and takes its place at the end, so that a failure writes
+    nothing and leaves an existing copy as it was."""
     src = source_dir(name)
     name = src.name
-    d = Path(target) if target else ROOT / "workshop" / name
-    if d.exists():
-        if not force:
-            die(f"{d} exists: an attendee's work may be in it (remove it, or pass --force)")
-        # Everything but the build tree, which stays to make the next build quick.
-        for entry in d.iterdir():
-            if entry.name == "build":
-                continue
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry)
-            else:
-                entry.unlink()
     found = source_regions(src)
     if not found:
-        die(f"{name} has no exercise regions (// exercise: <id> — <hint> ... // end exercise)")
-    for r in found:
-        if ".." in Path(r.file).parts:
-            die(f"{r.file}:{r.line}: exercise {r.id} is outside {name} (a copy has its src/ only)")
+        others = ", ".join(with_exercises())
+        die(f"{name} has no exercises (no // exercise: regions in its src/), so it has no "
+            f"workshop copy; nothing written. The ones with exercises: {others}")
+    lines = read_lines(src / "CMakeLists.txt")
+    subdirectory = re.compile(r"^\s*add_subdirectory\(([^ )]+) common\)")
+    rel = next((m.group(1) for line in lines if (m := subdirectory.match(line))), None)
+    if rel is None:
+        die(f"{name}/CMakeLists.txt has no add_subdirectory(<path> common)")
+    d = Path(os.path.abspath(target if target else ROOT / "workshop" / name))
+    if d.exists() and not force:
+        die(f"{d} exists: an attendee's work may be in it (remove it, or pass --force)")
 
-    d.mkdir(parents=True, exist_ok=True)
+    d.parent.mkdir(parents=True, exist_ok=True)
+    new = d.parent / f".{d.name}.new-{os.getpid()}"
+    old = d.parent / f".{d.name}.old-{os.getpid()}"
+    try:
+        write_copy(src, name, found, rel, lines, new)
+        if d.exists():
+            # The build tree stays, to make the next build quick (its paths name d, which the
+            # copy is again once renamed).
+            if (d / "build").is_dir() and not (d / "build").is_symlink():
+                (d / "build").rename(new / "build")
+            d.rename(old)
+        new.rename(d)
+    finally:
+        shutil.rmtree(new, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
+
+    print(f"wrote {d}: {name} with {len(found)} exercises")
+    list_exercises(d)
+    print(f"next: cd {d} && ./workshop   (or: scripts/workshop.sh test {d})")
+
+
+def write_copy(src, name, found, rel, lines, d):
+    """The copy of src, written into d (which does not exist yet)."""
     top = {"build", ".workshop"}
     shutil.copytree(
         src,
         d,
         symlinks=True,
-        dirs_exist_ok=True,
         ignore=lambda where, names: [
             n for n in names if Path(where) == src and (n in top or n.startswith("build-"))
         ],
     )
-    d = Path(os.path.abspath(d))
     solutions = d / ".workshop" / "solutions"
     solutions.mkdir(parents=True, exist_ok=True)
     write_lines(d / ".workshop" / "exercises.tsv", [r.tsv() for r in found])
@@ -266,21 +310,15 @@ def generate(name, target, force):
 
     # The regions: the solution is kept aside, the stub takes its place.
     for f in dict.fromkeys(r.file for r in found):
-        lines = read_lines(d / f)
+        text = read_lines(d / f)
         for r in sorted((r for r in found if r.file == f), key=lambda r: -r.line):
-            end = next(i for i in range(r.line, len(lines)) if END.match(lines[i]))
-            write_lines(solutions / r.id, lines[r.line : end])
-            lines[r.line : end] = [stub(indent_of(lines[r.line - 1]), r.id)]
-        write_lines(d / f, lines)
+            end = next(i for i in range(r.line, len(text)) if END.match(text[i]))
+            write_lines(solutions / r.id, text[r.line : end])
+            text[r.line : end] = [stub(indent_of(text[r.line - 1]), r.id)]
+        write_lines(d / f, text)
 
     # The runtime: the repository's common/ (the stage's relative path made absolute), or an
     # installed one named with -Dotp_DIR.
-    cml = d / "CMakeLists.txt"
-    lines = read_lines(cml)
-    subdirectory = re.compile(r"^\s*add_subdirectory\(([^ )]+) common\)")
-    rel = next((m.group(1) for line in lines if (m := subdirectory.match(line))), None)
-    if rel is None:
-        die(f"{name}/CMakeLists.txt has no add_subdirectory(<path> common)")
     common = os.path.abspath(src / rel)
     relative, absolute = f"add_subdirectory({rel} common)", f'add_subdirectory("{common}" common)'
     out, done = [], False
@@ -296,26 +334,25 @@ def generate(name, target, force):
             ]
             done = True
         out.append(line.replace(relative, absolute, 1))
-    write_lines(cml, out)
+    write_lines(d / "CMakeLists.txt", out)
 
     script = d / "workshop"
     script.write_text(
         f"""#!/usr/bin/env bash
 # The workshop copy of {name}: ./workshop (build, test, the next exercise), ./workshop --all,
-# ./workshop watch, ./workshop --solution <id>, ./workshop --reset <id>.
+# ./workshop watch, ./workshop list, ./workshop --solution <id>, ./workshop --fill <id>,
+# ./workshop --reset <id>.
 cd "$(dirname "$0")"
 case "${{1:-}}" in
+  -h | --help) exec bash "{SELF}" --copy-help ;;
   watch) shift; exec bash "{SELF}" watch . "$@" ;;
-  --solution | --reset | --fill) exec bash "{SELF}" "$1" "$2" . ;;
+  list) exec bash "{SELF}" list . ;;
+  --solution | --reset | --fill) exec bash "{SELF}" "$1" "${{2:-}}" . ;;
   *) exec bash "{SELF}" test . "$@" ;;
 esac
 """
     )
     script.chmod(0o755)
-
-    print(f"wrote {d}: {name} with {len(found)} exercises")
-    list_exercises(d)
-    print(f"next: cd {d} && ./workshop   (or: scripts/workshop.sh test {d})")
 
 
 def list_exercises(d):
@@ -537,12 +574,21 @@ def watch(d, all_tests):
         die("watch needs inotifywait (inotify-tools) or entr: bash scripts/deps.sh installs them")
 
 
+def no_exercise(d, rid):
+    """Ends with one line that names the exercises of the copy."""
+    name = (d / ".workshop" / "name").read_text().strip()
+    ids = ", ".join(row[0] for row in manifest(d))
+    if rid:
+        die(f"no exercise {rid} in {name}; its exercises: {ids}")
+    die(f"name one of the exercises of {name}: {ids}")
+
+
 def put_region(d, rid, mode):
     """Replaces what is between the markers of <id> in the copy <d>: with the reference solution
     (mode fill), or with the stub (mode reset)."""
     r = next((r for r in current(d) if r.id == rid), None)
     if r is None:
-        die(f"no exercise {rid} in {d} (scripts/workshop.sh list {d})")
+        no_exercise(d, rid)
     lines = read_lines(d / r.file)
     end = next((i for i in range(r.line, len(lines)) if END.match(lines[i])), len(lines))
     if mode == "fill":
@@ -558,10 +604,27 @@ def put_region(d, rid, mode):
 
 
 def solution_file(d, rid):
+    ids = [row[0] for row in manifest(d)]
     f = d / ".workshop" / "solutions" / rid
-    if not f.is_file():
-        die(f"no exercise {rid} in {d} (scripts/workshop.sh list {d})")
+    if rid not in ids or not f.is_file():
+        no_exercise(d, rid)
     return f
+
+
+COPY_HELP = """The workshop copy of a stage or lab (docs/workshop.md), in its folder:
+
+  ./workshop                  builds, runs the tests, prints the next exercise not done and how
+                              many are done; exit status 0 once all are done and every test
+                              passes
+  ./workshop --all            the same, with every exercise not done
+  ./workshop watch [--all]    the same at every change of a file, on a clear screen
+  ./workshop list             the exercises, in the order of the course
+  ./workshop --solution <id>  prints the reference solution of one exercise
+  ./workshop --fill <id>      puts the reference solution in place of the stub (or your code)
+  ./workshop --reset <id>     puts the stub back in place of your code
+
+The tests' own output (the [ EXERCISE ] lines included) is in build/workshop/*_tests.log.
+"""
 
 
 def needed(args, i, message):
@@ -593,13 +656,16 @@ def main(argv):
             src = source_dir(needed(args, 1, "list <stage-or-lab>"))
             for r in source_regions(src):
                 print(r.tsv())
+    elif command == "--copy-help":
+        print(COPY_HELP, end="")
     elif command == "--solution":
         d = copy_dir(arg(2, "."))
+        f = solution_file(d, arg(1))
         sys.stdout.flush()
-        sys.stdout.buffer.write(solution_file(d, needed(args, 1, "--solution <id>")).read_bytes())
+        sys.stdout.buffer.write(f.read_bytes())
     elif command in ("--fill", "--reset"):
         d = copy_dir(arg(2, "."))
-        rid = needed(args, 1, f"{command} <id>")
+        rid = arg(1)
         solution_file(d, rid)
         put_region(d, rid, "fill" if command == "--fill" else "reset")
     elif command == "--source":

@@ -3,6 +3,8 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -258,6 +260,31 @@ TEST(Receive, AnyTakesTheOldestMessageWhateverItsType) {
   EXPECT_TRUE(seen->order[2].ends_with("A")) << seen->order[2];
   EXPECT_EQ(seen->order[3], "C3");
   EXPECT_TRUE(seen->order[4].ends_with("C")) << seen->order[4];
+}
+
+// A standard type is named as a reader writes it, not as the standard library spells it
+// (libstdc++: std::__cxx11::basic_string<char>).
+TEST(Receive, AnyNamesAStandardTypeAsAReaderWritesIt) {
+  otp::Runtime rt{otp::Options{.threads = 1}};
+  otp::Scoped me{rt};
+  const otp::Pid to = me.pid();
+  otp::Pid pid = rt.spawn([to]() -> otp::Co<void> {
+    Seen seen;
+    for (int i = 0; i < 3; ++i) {
+      otp::AnyMessage m = co_await otp::receive_any();
+      seen.order.emplace_back(m.type_name());
+    }
+    otp::send(to, std::move(seen));
+  });
+  otp::send(pid, std::string("hello"));
+  otp::send(pid, std::vector<std::string>{});
+  otp::send(pid, std::pair<std::string_view, int>{});
+  auto seen = me.receive<Seen>(kWait);
+  ASSERT_TRUE(seen.has_value());
+  ASSERT_EQ(seen->order.size(), 3u);
+  EXPECT_EQ(seen->order[0], "std::string");
+  EXPECT_EQ(seen->order[1], "std::vector<std::string>");
+  EXPECT_EQ(seen->order[2], "std::pair<std::string_view, int>");
 }
 
 TEST(Receive, AnyWithTimeoutIsEmptyWhenNothingCameInTime) {
