@@ -86,6 +86,10 @@ struct Tls {
   } outcome = Outcome::none;
   std::exception_ptr error;
   int budget = 0;
+  // Set by a send that found the receiver's mailbox long (process.cpp's push): at its next
+  // yield the current process backs off (back_off) instead of going back to a run queue.
+  Proc* backoff_to = nullptr;
+  std::uint64_t backoff_serial = 0;
 };
 extern thread_local Tls tls;
 
