@@ -72,6 +72,7 @@ namespace {
 void note_backlog(Proc* to, std::uint64_t serial) noexcept {
   Proc* self = tls.current;
   if (self == nullptr || self == to || self->external != nullptr || to->external != nullptr) return;
+  tls.backoff_from = self;
   tls.backoff_to = to;
   tls.backoff_serial = serial;
   tls.budget = 0;

@@ -458,7 +458,6 @@ void Worker::fire_timers() {
 
 void Worker::run(Proc* p, bool inherit) {
   tls.current = p;
-  tls.backoff_to = nullptr;
   if (!inherit) tls.budget = slice_budget;
   tls.outcome = Tls::Outcome::none;
   const std::uint64_t handled = p->handled;
@@ -477,7 +476,10 @@ void Worker::run(Proc* p, bool inherit) {
       // A receiver that took no message in this slice is not reading: no use waiting for it.
       if (p->handled == handled && p->parked.load(std::memory_order_relaxed) != nullptr)
         release_parked(p);
-      if (tls.backoff_to != nullptr && back_off(p, tls.backoff_to, tls.backoff_serial)) break;
+      if (tls.backoff_from == p) {
+        tls.backoff_from = nullptr;
+        if (back_off(p, tls.backoff_to, tls.backoff_serial)) break;
+      }
       // A yield goes behind everything runnable, work from other threads included.
       for (int i = 0; i < 64 && rt_->inject_len.load(std::memory_order_relaxed) != 0; ++i) {
         Proc* q = rt_->take_injected();

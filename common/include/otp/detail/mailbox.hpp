@@ -15,9 +15,9 @@
 //   CLOSED  — the process has exited. Pushes fail and the sender drops the message.
 //
 // The unread count. The top 16 bits of `head` count the messages in the stack
-// (saturating at 65,535): a push stores its message's address with the count
-// plus one, and take/close reset it with the same exchange that empties the
-// stack. So a sender learns, from the CAS it does anyway, how many messages the
+// (modulo 65,536: only senders that never back off get that far): a push stores
+// its message's address with the count plus one, and take/close reset it with
+// the same exchange that empties the stack. So a sender learns, from the CAS it does anyway, how many messages the
 // owner has not yet taken in (the scheduler's back-off for senders to a long
 // mailbox reads it; see runtime.cpp), at no extra atomic on either side. User
 // space addresses on x86-64 and AArch64 (without memory tagging) fit in 48 bits,
@@ -31,7 +31,6 @@
 // Cost: push O(1) (a CAS, retried under contention), take O(batch).
 #pragma once
 
-#include <algorithm>
 #include <atomic>
 #include <cassert>
 #include <cstdint>
@@ -52,10 +51,10 @@ class Inbox {
       Msg* top = message(old);
       if (top == closed_tag()) return Push::closed;
       m->next = top == blocked_tag() ? nullptr : top;
-      const std::uintptr_t count = std::min<std::uintptr_t>((old >> count_shift) + 1, max_count);
-      if (head_.compare_exchange_weak(old, address(m) | count << count_shift,
-                                      std::memory_order_acq_rel, std::memory_order_relaxed)) {
-        unread = static_cast<std::uint32_t>(count);
+      const std::uintptr_t word = address(m) | ((old & ~address_mask) + count_one);
+      if (head_.compare_exchange_weak(old, word, std::memory_order_acq_rel,
+                                      std::memory_order_relaxed)) {
+        unread = static_cast<std::uint32_t>(word >> count_shift);
         return top == blocked_tag() ? Push::woke : Push::ok;
       }
     }
@@ -109,7 +108,7 @@ class Inbox {
  private:
   static constexpr unsigned count_shift = 48;
   static constexpr std::uintptr_t address_mask = (std::uintptr_t{1} << count_shift) - 1;
-  static constexpr std::uintptr_t max_count = 0xFFFF;
+  static constexpr std::uintptr_t count_one = std::uintptr_t{1} << count_shift;
   static_assert(sizeof(std::uintptr_t) == 8, "the unread count lives in a 64-bit word's top bits");
 
   static std::uintptr_t address(const Msg* m) noexcept {
