@@ -214,7 +214,7 @@ TEST_F(OneLastThing, TheCountSurvivesAKillOfTheSubSupervisor) {
   hang_ten::count_request("eric");
   hang_ten::count_request("eric");
   const auto server = hang_ten::whereis("eric");
-  otp::exit(*hang_ten::via("eric", "subsup").whereis(), otp::Reason::kill());
+  otp::exit(hang_ten::via("eric", "subsup").whereis().value(), otp::Reason::kill());
   rt.run_until_idle();
   ASSERT_TRUE(hang_ten::whereis("eric").has_value());
   EXPECT_NE(hang_ten::whereis("eric"), server);
@@ -224,7 +224,7 @@ TEST_F(OneLastThing, TheCountSurvivesAKillOfTheSubSupervisor) {
 TEST_F(OneLastThing, TheCountSurvivesTerminateChild) {
   me.await(hang_ten::create("eric"));
   hang_ten::count_request("eric");
-  const auto subsup = *hang_ten::via("eric", "subsup").whereis();
+  const auto subsup = hang_ten::via("eric", "subsup").whereis().value();
   const std::string id = me.await(otp::Supervisor::which_children(subsup)).at(0).id;
   ASSERT_TRUE(me.await(otp::Supervisor::terminate_child(subsup, id)));
   EXPECT_FALSE(hang_ten::whereis("eric").has_value());
@@ -263,7 +263,7 @@ TEST_F(OneLastThing, ARotatedTokenReplacesTheOldOneEvenAfterAKill) {
   auto rotated = me.await(hang_ten::sessions().rotate("eric"));
   ASSERT_TRUE(rotated.has_value());
   EXPECT_NE(rotated->token.reveal(), user.token.reveal());
-  otp::exit(*hang_ten::whereis("eric"), otp::Reason::kill());  // no terminate: killed
+  otp::exit(hang_ten::whereis("eric").value(), otp::Reason::kill());  // no terminate: killed
   rt.run_until_idle();
   EXPECT_EQ(me.await(hang_ten::sessions().validate("eric", user.token.reveal())), std::nullopt);
   EXPECT_EQ(me.await(hang_ten::sessions().validate("eric", rotated->token.reveal())), 1);
@@ -283,7 +283,7 @@ TEST_F(OneLastThing, AnAnsweredValidationSurvivesAKillOfTheServerWithEveryReason
     hang_ten::count_request("eric");  // a console's count: a cast, acknowledged by nothing
     ++acknowledged;
     me.await(hang_ten::show("eric"));  // the cast was taken
-    otp::exit(*hang_ten::whereis("eric"), reason);
+    otp::exit(hang_ten::whereis("eric").value(), reason);
     rt.run_until_idle();
     EXPECT_EQ(me.await(hang_ten::show("eric")).request_count, acknowledged) << reason.to_string();
   }
@@ -304,9 +304,9 @@ TEST(OneLastThingOnTwoThreads, ARequestDuringARestartFindsTheSession) {
       auto [user, created] = me.await(hang_ten::sessions().open(login));
       const std::string token = user.token.reveal();
       if (round == 0) {
-        otp::exit(*hang_ten::via(login, "subsup").whereis(), otp::Reason::kill());
+        otp::exit(hang_ten::via(login, "subsup").whereis().value(), otp::Reason::kill());
       } else {
-        otp::exit(*hang_ten::whereis(login), otp::Reason::other("boom"));
+        otp::exit(hang_ten::whereis(login).value(), otp::Reason::other("boom"));
       }
       auto count = me.await(hang_ten::sessions().validate(login, token));
       if (!count) ++refused;

@@ -117,7 +117,7 @@ TEST_P(Kills, TheApiAnswersAfterEachOfAThousandKillsOfTheListener) {
                                            otp::Reason::other("boom"),
                                            otp::Reason::shutdown("restart")};
   for (int i = 0; i < 1000; ++i) {
-    const otp::Pid before = *otp::whereis(hang_ten::Service::name);
+    const otp::Pid before = otp::whereis(hang_ten::Service::name).value();
     otp::exit(before, reasons[i % reasons.size()]);
     const auto give_up = std::chrono::steady_clock::now() + 5s;
     std::optional<otp::Pid> after;
