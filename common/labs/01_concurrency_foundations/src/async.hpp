@@ -110,10 +110,17 @@ struct MonitoredJob {
   otp::Ref monitor;  // the monitor's reference, in the Down
 };
 
+// Spawned and monitored in one step (spawn_monitor): a monitor made after the spawn could find
+// a job that failed at once already gone, and its Down would say noproc instead of the reason.
 template <class F, class T = detail::ResultOf<F>>
 MonitoredJob<T> execute_async_monitored(F fun) {
-  Job<T> job = execute_async(std::move(fun));
-  return {job.pid, job.ref, otp::monitor(job.pid)};
+  const otp::Pid parent = otp::self();
+  const otp::Ref ref = otp::make_ref();
+  auto [pid, monitor] = otp::spawn_monitor([parent, ref, fun]() mutable -> otp::Co<void> {
+    T value = co_await detail::run(fun);
+    otp::send(parent, AsyncReply<T>{ref, std::move(value)});
+  });
+  return {pid, ref, monitor};
 }
 
 // The value; or the reason the job died with; or, when it is late, `killed`: the job is killed
