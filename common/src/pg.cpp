@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <bitset>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
@@ -29,18 +30,24 @@ struct ProcessGroups::State {
     Ref ref;
     Pid pid;
     std::optional<std::string> group;  // none: the whole scope
+    // The shards whose changes it is told: all for a group's watch; for a scope's, each one
+    // as monitor_scope has read it (under its lock), so no change is missed or told twice.
+    std::bitset<detail::lock_shards> shards;
   };
   std::mutex watchers_m;
   std::vector<Watcher> watchers;
   std::atomic<bool> watched{false};
 
-  // With the group's shard lock held: tells the watchers of the scope and of `group`.
-  void tell(GroupChange::Kind kind, std::string_view group, const std::vector<Pid>& pids) {
+  // With the group's shard lock held: tells the watchers of the scope and of `group` (whose
+  // hash is `hash`).
+  void tell(std::uint64_t hash, GroupChange::Kind kind, std::string_view group,
+            const std::vector<Pid>& pids) {
     if (!watched.load(std::memory_order_acquire)) return;
+    const std::size_t in = detail::shard_of(hash);
     std::lock_guard lock(watchers_m);
     std::erase_if(watchers, [](const Watcher& w) { return !is_alive(w.pid); });
     for (const Watcher& w : watchers) {
-      if (!w.group || *w.group == group)
+      if (w.shards.test(in) && (!w.group || *w.group == group))
         send(w.pid, GroupChange{w.ref, kind, std::string(group), pids});
     }
     watched.store(!watchers.empty(), std::memory_order_release);
@@ -62,7 +69,7 @@ struct ProcessGroups::State {
       };
       while (auto* slot = gs.map.find_if(h, has_pid)) {
         const std::size_t left = std::erase(slot->value, pid);
-        tell(GroupChange::Kind::leave, slot->key.view(), std::vector<Pid>(left, pid));
+        tell(h, GroupChange::Kind::leave, slot->key.view(), std::vector<Pid>(left, pid));
         if (slot->value.empty()) gs.map.erase(slot);
       }
     }
@@ -80,7 +87,7 @@ void ProcessGroups::join(std::string group, const Pid& pid) {
     std::unique_lock lock(gs.m);
     gs.map.find_or_add(gh, std::string_view(group)).value.push_back(pid);
     hook->keys.push_back(gh);
-    state_->tell(GroupChange::Kind::join, group, {pid});
+    state_->tell(gh, GroupChange::Kind::join, group, {pid});
   });
 }
 
@@ -104,7 +111,7 @@ bool ProcessGroups::leave(std::string_view group, const Pid& pid) {
     members.erase(std::next(m).base());
     if (members.empty()) gs.map.erase(slot);
     detail::forget_hashes(hook->keys, gh, 1);
-    state_->tell(GroupChange::Kind::leave, group, {pid});
+    state_->tell(gh, GroupChange::Kind::leave, group, {pid});
     left = true;
   });
   return left;
@@ -130,13 +137,17 @@ std::vector<std::string> ProcessGroups::which_groups() const {
 
 ScopeWatch ProcessGroups::monitor_scope() {
   ScopeWatch out{make_ref(), {}};
-  const Pid me = self();
-  std::vector<std::unique_lock<std::shared_mutex>> locks;  // every shard, in order
-  for (State::GroupShard& gs : state_->groups) locks.emplace_back(gs.m);
-  for (const State::GroupShard& gs : state_->groups)
+  state_->watch({out.ref, self(), std::nullopt, {}});  // told of no shard yet
+  // Shard by shard: read it and switch its changes on under its lock, one lock at a time.
+  for (std::size_t i = 0; i < state_->groups.size(); ++i) {
+    State::GroupShard& gs = state_->groups[i];
+    std::unique_lock lock(gs.m);
     gs.map.for_each(
         [&](const auto& slot) { out.groups.emplace_back(slot.key.view(), slot.value); });
-  state_->watch({out.ref, me, std::nullopt});
+    std::lock_guard watchers(state_->watchers_m);
+    for (State::Watcher& w : state_->watchers)
+      if (w.ref == out.ref) w.shards.set(i);
+  }
   return out;
 }
 
@@ -148,7 +159,7 @@ std::pair<Ref, std::vector<Pid>> ProcessGroups::monitor(std::string group) {
   std::unique_lock lock(gs.m);
   std::vector<Pid> now;
   if (const auto* slot = gs.map.find(h, group)) now = slot->value;
-  state_->watch({ref, me, std::move(group)});
+  state_->watch({ref, me, std::move(group), std::bitset<detail::lock_shards>().set()});
   return {ref, std::move(now)};
 }
 

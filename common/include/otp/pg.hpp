@@ -23,9 +23,9 @@
 // leave and an exit: O(members of the groups involved). which_groups: O(groups).
 //
 // Watches (monitor_scope, monitor). A join, a leave or an exit tells the watchers while it
-// holds the group's shard lock, and a watch is added under that lock (all of them for a
-// scope's), so what a watcher is given at the start and what it is told after neither
-// overlap nor leave a gap. With no watcher a change costs one atomic load more. A watcher
+// holds the group's shard lock, and a watch starts under that lock (a scope's, shard by
+// shard: each is read and its changes switched on under its own lock), so what a watcher is
+// given at the start and what it is told after neither overlap nor leave a gap. With no watcher a change costs one atomic load more. A watcher
 // that has exited is dropped at the next change.
 #pragma once
 
