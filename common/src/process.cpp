@@ -68,28 +68,12 @@ void answer_dead(const Pid& target, Msg* m) noexcept {
 
 namespace {
 
-// The current process sent to `to`, whose mailbox is long: it backs off at its next yield,
-// and its next receive yields. Plain threads, self-sends and sends to a plain thread's
-// process are exempt.
-void note_backlog(Proc* to, std::uint64_t serial) noexcept {
-  Proc* self = tls.current;
-  if (self == nullptr || self == to || self->external != nullptr || to->external != nullptr) return;
-  tls.backoff_from = self;
-  tls.backoff_to = to;
-  tls.backoff_serial = serial;
-  tls.budget = 0;
-}
-
 // Pushes `m` to the pid's inbox; false (m untouched) when the process is gone.
 bool push(const Pid& to, Msg* m) noexcept {
   Proc* p = to.proc();
   if (p == nullptr || !pin(p, to.id())) return false;
-  std::uint32_t unread = 0;
-  const Inbox::Push r = p->inbox.push(m, unread);
-  if (r == Inbox::Push::woke)
-    p->rt->make_runnable(p);
-  else if (unread >= backoff_threshold) [[unlikely]]
-    note_backlog(p, to.id());
+  const Inbox::Push r = p->inbox.push(m);
+  if (r == Inbox::Push::woke) p->rt->make_runnable(p);
   p->rt->release(p);
   return r != Inbox::Push::closed;
 }
@@ -224,36 +208,6 @@ void send_signal(const Pid& to, Msg* m) noexcept {
   if (!push(to, m)) answer_dead(to, m);
 }
 
-// ---- back-off -----------------------------------------------------------------
-
-bool back_off(Proc* s, Proc* to, std::uint64_t serial) noexcept {
-  if (!pin(to, serial)) return false;
-  Proc* old = to->parked.load(std::memory_order_relaxed);
-  do {
-    s->next_run = old;
-  } while (!to->parked.compare_exchange_weak(old, s, std::memory_order_seq_cst,
-                                             std::memory_order_relaxed));
-  // From here on `to` (or anyone) may release s, which may then run elsewhere.
-  // The handshake (runtime.cpp): `to` empties its inbox, then looks at its parked list; s is
-  // in the list, then looks at the inbox and at its own parked list. So either `to` sees s,
-  // or s sees that `to` took its inbox in (or exited), or s sees that someone waits for s
-  // (a cycle of parked processes cannot form): then s releases the list itself.
-  if (to->inbox.unread() < backoff_threshold ||
-      s->parked.load(std::memory_order_seq_cst) != nullptr)
-    release_parked(to);
-  to->rt->release(to);
-  return true;
-}
-
-void release_parked(Proc* p) noexcept {
-  Proc* s = p->parked.exchange(nullptr, std::memory_order_seq_cst);
-  while (s != nullptr) {
-    Proc* next = s->next_run;
-    s->rt->inject(s);
-    s = next;
-  }
-}
-
 // ---- signals ----------------------------------------------------------------
 
 namespace {
@@ -363,8 +317,6 @@ void handle(Proc* p, Msg* m) {
 void drain(Proc* p) noexcept {
   Msg* tail = nullptr;
   Msg* m = p->inbox.take(tail);
-  if (p->parked.load(std::memory_order_seq_cst) != nullptr) [[unlikely]]
-    release_parked(p);
   while (m != nullptr) {
     Msg* next = m->next;
     try {
@@ -584,7 +536,6 @@ void do_exit(Proc* p) {
   // Close the inbox, then answer what was waiting in it and in the private queue.
   Msg* tail = nullptr;
   Msg* rest = p->inbox.close(tail);
-  release_parked(p);
   if (rest != nullptr) {
     if (p->q_tail != nullptr)
       p->q_tail->next = rest;

@@ -27,25 +27,6 @@
 // push and the sleeper's final check are ordered by seq_cst operations on the
 // queue lengths and on `sleepers` (a Dekker pattern), so a wake-up cannot be lost.
 //
-// Back-off. A send that finds `backoff_threshold` messages or more unread in the
-// receiver's inbox (the count rides in the inbox's head word, mailbox.hpp) notes the
-// receiver in tls and ends the sender's slice (budget 0). When that sender's run ends in a
-// yield, it is not queued: it is pushed onto the receiver's `parked` list (a Treiber stack
-// through next_run; a parked process is in no run queue). Whoever exchanges a list out
-// makes all its processes runnable (through the injection queue, so an idle worker takes
-// them): the receiver when it drains its inbox (drain) or exits (do_exit), or when it yields
-// after a slice in which it took no message (it is not reading; one that reads drains once
-// its private queue runs out, which comes since only drain fills that queue); or the sender
-// itself, right after parking, when it sees that the receiver's inbox was taken in (or
-// closed) meanwhile, or that others are parked on it (so no cycle of parked processes
-// forms). Both handshakes are store-then-load pairs on seq_cst operations (the receiver
-// empties its inbox, then reads its list; the sender pushes itself, then reads the inbox
-// and its own list), so at least one side sees the other and a sender is never left on a
-// list that nobody will empty. Each process is released exactly once: by the exchange that
-// took it out. A parked sender waits at most until the receiver's next drain, which comes
-// because its inbox is not empty (so it is not blocked), its exit, or its next yield after
-// a slice without a receive.
-//
 // Timers live in per-worker wheels (timer_wheel.cpp); a worker advances its own
 // wheel between processes and sleeps no longer than its next expiry.
 //
@@ -467,7 +448,6 @@ void Worker::run(Proc* p, bool inherit) {
   tls.current = p;
   if (!inherit) tls.budget = slice_budget;
   tls.outcome = Tls::Outcome::none;
-  const std::uint64_t handled = p->handled;
   if (p->waiter != nullptr) {
     if (!poll_waiter(p)) {
       if (tls.outcome == Tls::Outcome::exiting) do_exit(p);
@@ -480,13 +460,6 @@ void Worker::run(Proc* p, bool inherit) {
     case Tls::Outcome::blocked:
       break;  // p may already be running elsewhere
     case Tls::Outcome::yielded:
-      // A receiver that took no message in this slice is not reading: no use waiting for it.
-      if (p->handled == handled && p->parked.load(std::memory_order_relaxed) != nullptr)
-        release_parked(p);
-      if (tls.backoff_from == p) {
-        tls.backoff_from = nullptr;
-        if (back_off(p, tls.backoff_to, tls.backoff_serial)) break;
-      }
       // A yield goes behind everything runnable, work from other threads included.
       for (int i = 0; i < 64 && rt_->inject_len.load(std::memory_order_relaxed) != 0; ++i) {
         Proc* q = rt_->take_injected();

@@ -158,11 +158,6 @@ std::pair<Pid, Ref> spawn_monitor(F&& f, A&&... args) {
   return {s.pid, s.ref};
 }
 
-// A send that finds at least this many messages that the receiver has not taken in yet makes
-// the sending process back off at its next yield (docs/semantics.md, "Messages"). The send
-// itself never waits.
-inline constexpr std::size_t backoff_threshold = 10'000;
-
 // Sends a message. Never blocks; sending to a pid that has exited does nothing.
 template <class T>
 void send(const Pid& to, T&& msg) {

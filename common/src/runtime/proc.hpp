@@ -65,8 +65,7 @@ struct Proc {
   bool hooks_closed = false;
   std::atomic<std::uint64_t> serial{0};
 
-  Proc* next_run = nullptr;            // run queue link, or parked list link (back_off)
-  std::atomic<Proc*> parked{nullptr};  // senders backing off until we drain (back_off)
+  Proc* next_run = nullptr;  // run queue link
   RuntimeImpl* rt = nullptr;
   std::coroutine_handle<> root;  // the body's frame
   std::coroutine_handle<> resume_at;
@@ -114,12 +113,6 @@ void finish_wait(Proc* p, Waiter& w) noexcept;
 bool poll_waiter(Proc* p) noexcept;
 ProcessInfo describe(Proc* p);           // owner thread
 void drop_timer(TimerRef ref) noexcept;  // cancel_timer without reading the clock
-// The back-off of a sender to a long mailbox (see runtime.cpp). back_off parks `s`, whose
-// run has just ended with a yield, until the process `to` (pid serial `serial`) takes in its
-// inbox; false (s untouched) when that process is gone. release_parked makes p's parked
-// senders runnable.
-bool back_off(Proc* s, Proc* to, std::uint64_t serial) noexcept;
-void release_parked(Proc* p) noexcept;
 // A plain thread's process (Scoped) waits for w by blocking its thread; true when
 // a message was found, false on timeout or (w.exited) a pending exit.
 bool external_wait(Proc* p, Waiter& w,

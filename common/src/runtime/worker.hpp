@@ -86,13 +86,6 @@ struct Tls {
   } outcome = Outcome::none;
   std::exception_ptr error;
   int budget = 0;
-  // Set by a send that found the receiver's mailbox long (process.cpp's push): when the run
-  // of `backoff_from` ends with a yield, it backs off (back_off) instead of going back to a
-  // run queue. Not cleared between runs: an entry left by a run that ended otherwise costs
-  // at most one needless park, which back_off undoes at once when the receiver has drained.
-  Proc* backoff_from = nullptr;
-  Proc* backoff_to = nullptr;
-  std::uint64_t backoff_serial = 0;
 };
 extern thread_local Tls tls;
 
