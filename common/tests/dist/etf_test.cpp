@@ -205,6 +205,8 @@ TEST(Etf, ErrorsNameTheOffsetAndTheFault) {
   EXPECT_EQ(error_of(bytes({131, 104, 2, 97, 1, 200})), "{bad_etf, 5, \"unknown tag 200\"}");
   EXPECT_EQ(error_of(bytes({131, 109, 0, 0, 0, 5, 1})),
             "{bad_etf, 6, \"BINARY_EXT's bytes needs 5 bytes, 1 left\"}");
+  EXPECT_EQ(error_of(bytes({131, 109, 255, 255, 255, 255})),
+            "{bad_etf, 6, \"BINARY_EXT's bytes needs 4294967295 bytes, 0 left\"}");
 }
 
 TEST(Etf, LengthsClaimingGigabytesFailBeforeAllocating) {
