@@ -23,6 +23,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <unordered_map>
 
 #include <fmt/format.h>
 #include <zlib.h>
@@ -58,10 +59,10 @@ class Encoder {
 
   void atom(std::string_view utf8) {
     if (options_.minor_version < 2) {
-      if (auto latin1 = dist::detail::utf8_to_latin1(utf8)) {
+      if (auto length = dist::detail::latin1_length(utf8)) {
         put8(out_, atom_ext);
-        put16(out_, latin1->size());
-        out_ += *latin1;
+        put16(out_, *length);
+        dist::detail::append_latin1(out_, utf8);
         return;
       }
     }
@@ -278,11 +279,34 @@ class Decoder {
       out = dist::detail::latin1_to_utf8(text);
       return true;
     }
-    const auto cps = dist::detail::utf8_code_points(text);
-    if (!cps) return fail(at, "an atom's text is not UTF-8");
-    if (cps->size() > 255)
-      return fail(at, fmt::format("an atom of {} characters (255 at most)", cps->size()));
+    const auto length = dist::detail::utf8_length(text);
+    if (!length) return fail(at, "an atom's text is not UTF-8");
+    if (*length > 255)
+      return fail(at, fmt::format("an atom of {} characters (255 at most)", *length));
     out = std::string(text);
+    return true;
+  }
+
+  // An atom: one Term per name and encoding for the whole decode, so a message that repeats
+  // an atom (a list of records, say) shares it instead of allocating it again.
+  bool atom(std::uint8_t tag, std::size_t at, Term& out) {
+    const bool small = tag == small_atom_ext || tag == small_atom_utf8_ext;
+    const bool latin1 = tag == atom_ext || tag == small_atom_ext;
+    if (!need(small ? 1 : 2, "an atom's length")) return false;
+    const std::size_t len = get(small ? 1 : 2);
+    if (!need(len, "an atom's text")) return false;
+    const std::string_view raw = in_.substr(pos_, len);
+    auto& cache = latin1 ? latin1_atoms_ : utf8_atoms_;
+    if (auto it = cache.find(raw); it != cache.end()) {
+      pos_ += len;
+      out = it->second;
+      return true;
+    }
+    pos_ -= small ? 1 : 2;
+    std::string name;
+    if (!atom_text(tag, at, name)) return false;
+    out = Term::atom(name);
+    if (cache.size() < 4096) cache.emplace(raw, out);
     return true;
   }
 
@@ -351,12 +375,8 @@ class Decoder {
       case atom_ext:
       case small_atom_ext:
       case atom_utf8_ext:
-      case small_atom_utf8_ext: {
-        std::string name;
-        if (!atom_text(tag, at, name)) return false;
-        out = Term::atom(name);
-        return true;
-      }
+      case small_atom_utf8_ext:
+        return atom(tag, at, out);
       case small_tuple_ext:
       case large_tuple_ext: {
         const std::size_t width = tag == small_tuple_ext ? 1 : 4;
@@ -513,6 +533,8 @@ class Decoder {
   std::size_t base_;  // where in_ starts in the caller's bytes (inflated data: 0)
   std::optional<std::string> error_;
   std::size_t error_at_ = 0;
+  std::unordered_map<std::string_view, Term> latin1_atoms_;  // keys point into in_
+  std::unordered_map<std::string_view, Term> utf8_atoms_;
 };
 
 Reason error_at(std::size_t at, std::string_view what) {

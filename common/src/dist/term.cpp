@@ -559,9 +559,9 @@ Term Term::floating(double d) {
 }
 
 Term Term::atom(std::string_view utf8) {
-  const auto cps = dist::detail::utf8_code_points(utf8);
-  if (!cps) throw std::invalid_argument("otp::Term::atom: the name is not UTF-8");
-  if (cps->size() > 255)
+  const auto length = dist::detail::utf8_length(utf8);
+  if (!length) throw std::invalid_argument("otp::Term::atom: the name is not UTF-8");
+  if (*length > 255)
     throw std::invalid_argument("otp::Term::atom: the name is longer than 255 characters");
   return Term(Type::atom, std::make_shared<const Node>(Node{std::string(utf8)}));
 }

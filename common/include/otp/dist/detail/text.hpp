@@ -13,12 +13,18 @@ namespace otp::dist::detail {
 // surrogates and code points above 0x10FFFF are refused, as Erlang refuses them).
 std::optional<std::vector<std::uint32_t>> utf8_code_points(std::string_view utf8);
 
+// The number of code points of `utf8`, or nothing when it is not well-formed UTF-8; allocates
+// nothing.
+std::optional<std::size_t> utf8_length(std::string_view utf8);
+
 void append_utf8(std::string& out, std::uint32_t code_point);
 
 // `latin1` (one byte per character) as UTF-8.
 std::string latin1_to_utf8(std::string_view latin1);
 
-// `utf8` as Latin-1 when every character is below 256; nothing otherwise.
-std::optional<std::string> utf8_to_latin1(std::string_view utf8);
+// Whether every character of well-formed `utf8` is below 256, and then how many there are.
+std::optional<std::size_t> latin1_length(std::string_view utf8);
+// Appends well-formed `utf8` whose characters are all below 256 as Latin-1.
+void append_latin1(std::string& out, std::string_view utf8);
 
 }  // namespace otp::dist::detail
