@@ -17,6 +17,7 @@ packages=(
   libedit-dev
   libcli11-dev   # the console's command line: flags, options and subcommands (header-only)
   libboost-dev
+  zlib1g-dev     # otp::dist: compressed terms of the External Term Format
   graphviz
   clang-format
   clang-tidy     # scripts/lint.sh, the ctest test lint.ClangTidy (.clang-tidy)

@@ -5,9 +5,11 @@
 #   bash scripts/fuzz.sh                       every target for 60 s, two at a time
 #   bash scripts/fuzz.sh --seconds 600 service one target for 10 minutes
 #   bash scripts/fuzz.sh --runs 10000000 resp  one target for ten million executions
+#   bash scripts/fuzz.sh --runs 10000000 etf   the ETF decoder, which runs only when named
 #   bash scripts/fuzz.sh --jobs 1              one target at a time (default: 2)
 #
-# Targets: resp, console, service, observer (fuzz/CMakeLists.txt says what each one checks). The corpus
+# Targets: resp, console, service, observer, run by default, and etf, run when named
+# (fuzz/CMakeLists.txt says what each one checks). The corpus
 # grows in build/fuzz/corpus/<target> (seeded from fuzz/corpus/<target>) and is reused by the
 # next run; the log of each run is build/fuzz/<target>.log. A finding (a crash, a sanitizer
 # report, a broken property) stops the target, leaves the input in build/fuzz/findings/ and
@@ -18,6 +20,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 all=(resp console service observer)
+named_only=(etf)
 seconds=60
 runs=""
 jobs=2
@@ -27,11 +30,11 @@ while [[ $# -gt 0 ]]; do
     --seconds) seconds="$2"; shift 2 ;;
     --runs) runs="$2"; shift 2 ;;
     --jobs) jobs="$2"; shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1 (--help lists them)" >&2; exit 2 ;;
     *)
-      if [[ ! " ${all[*]} " == *" $1 "* ]]; then
-        echo "fuzz.sh: no target $1 (targets: ${all[*]})" >&2
+      if [[ ! " ${all[*]} ${named_only[*]} " == *" $1 "* ]]; then
+        echo "fuzz.sh: no target $1 (targets: ${all[*]} ${named_only[*]})" >&2
         exit 2
       fi
       targets+=("$1"); shift ;;
