@@ -342,3 +342,141 @@ TEST(Node, CookieComesFromTheCookieFile) {
   EXPECT_TRUE(erl.wait_for_output("connect=true")) << erl.output();
   std::filesystem::remove_all(home);
 }
+
+// --- simultaneous connect, against a peer driven by hand ------------------------------------------
+
+namespace {
+
+struct ConnectResult {
+  bool ok;
+  std::string text;
+};
+
+int tcp_socket_with_timeout() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  timeval limit{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  return fd;
+}
+
+sockaddr_in loopback(std::uint16_t port) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return addr;
+}
+
+// Runs `hs` over `fd` until it is done or failed (answering `ok` as the acceptor).
+void drive(int fd, dist::Handshake& hs) {
+  for (;;) {
+    if (hs.state() == dist::Handshake::State::needs_status) hs.answer(dist::AcceptStatus::ok);
+    const std::string out = hs.take_output();
+    if (!out.empty() && ::write(fd, out.data(), out.size()) != ssize_t(out.size())) return;
+    if (hs.state() == dist::Handshake::State::done || hs.state() == dist::Handshake::State::failed)
+      return;
+    char buf[512];
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) return;
+    hs.feed(std::string_view(buf, static_cast<std::size_t>(n)));
+  }
+}
+
+// Our node connects to `peer` (a listener of the test's, registered with epmd, that accepts but
+// does not answer) while `peer` connects to our node: returns the accepted socket of our attempt
+// and the socket of the peer's, its send_name written.
+struct Crossing {
+  int ours = -1;    // our node's attempt, accepted by the peer
+  int theirs = -1;  // the peer's attempt to our node
+  int listener = -1;
+  ~Crossing() {
+    for (int fd : {ours, theirs, listener})
+      if (fd >= 0) ::close(fd);
+  }
+};
+
+void cross(otp::Scoped& me, const EpmdServer& epmd, const dist::Node& node,
+           const std::string& alive, Crossing& c) {
+  c.listener = tcp_socket_with_timeout();
+  auto addr = loopback(0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(c.listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(c.listener, 4), 0);
+  ASSERT_EQ(::getsockname(c.listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  dist::Epmd e;
+  e.port = epmd.port();
+  auto reg = me.await(dist::register_node(e, alive, ntohs(addr.sin_port)));
+  ASSERT_TRUE(reg.ok()) << reg.to_string();
+  const otp::Pid self = me.pid();
+  me.spawn([node, self, peer = alive + "@127.0.0.1"]() -> otp::Co<void> {
+    auto r = co_await dist::connect_node(node, peer);
+    otp::send(self, ConnectResult{r.ok(), r.to_string()});
+  });
+  c.ours = ::accept(c.listener, nullptr, nullptr);  // SO_RCVTIMEO bounds the wait
+  ASSERT_GE(c.ours, 0);
+  timeval limit{5, 0};
+  ::setsockopt(c.ours, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+  c.theirs = tcp_socket_with_timeout();
+  auto to = loopback(node.port());
+  ASSERT_EQ(::connect(c.theirs, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
+}
+
+}  // namespace
+
+TEST(Node, SimultaneousConnectTheLesserNameYieldsToTheGreater) {
+  EpmdServer epmd;
+  otp::Runtime rt;
+  otp::Scoped me(rt);
+  auto node = start(me, options(epmd));  // cpp@127.0.0.1 < zzz@127.0.0.1
+  Crossing c;
+  ASSERT_NO_FATAL_FAILURE(cross(me, epmd, node, "zzz", c));
+  auto theirs = dist::Handshake::initiate(
+      {.name = "zzz@127.0.0.1", .cookie = kCookie, .creation = 1, .expected_peer = "cpp@127.0.0.1"},
+      99);
+  // The status our node answers: ok_simultaneous, and the handshake goes on.
+  const std::string name = theirs.take_output();
+  ASSERT_EQ(::write(c.theirs, name.data(), name.size()), ssize_t(name.size()));
+  char buf[64];
+  const ssize_t n = ::read(c.theirs, buf, 2 + 16);
+  ASSERT_EQ(n, 2 + 16);
+  EXPECT_EQ(std::string_view(buf + 2, 16), "sok_simultaneous");
+  theirs.feed(std::string_view(buf, 18));
+  drive(c.theirs, theirs);
+  ASSERT_EQ(theirs.state(), dist::Handshake::State::done) << theirs.error();
+  // The caller of connect_node is answered by the connection that won.
+  auto result = me.receive<ConnectResult>(kWait);
+  ASSERT_TRUE(result.has_value());
+  EXPECT_TRUE(result->ok) << result->text;
+  EXPECT_EQ(me.await(dist::nodes(node)), std::vector<std::string>{"zzz@127.0.0.1"});
+  // Our own attempt was dropped: its socket is closed.
+  char rest[512];
+  ssize_t got = 0;
+  while ((got = ::read(c.ours, rest, sizeof rest)) > 0) {
+  }
+  EXPECT_EQ(got, 0);
+}
+
+TEST(Node, SimultaneousConnectTheGreaterNameKeepsItsOwnAttempt) {
+  EpmdServer epmd;
+  otp::Runtime rt;
+  otp::Scoped me(rt);
+  auto node = start(me, options(epmd));  // cpp@127.0.0.1 > aaa@127.0.0.1
+  Crossing c;
+  ASSERT_NO_FATAL_FAILURE(cross(me, epmd, node, "aaa", c));
+  auto theirs = dist::Handshake::initiate(
+      {.name = "aaa@127.0.0.1", .cookie = kCookie, .creation = 1, .expected_peer = "cpp@127.0.0.1"},
+      99);
+  drive(c.theirs, theirs);
+  EXPECT_EQ(theirs.state(), dist::Handshake::State::failed);
+  EXPECT_NE(theirs.error().find("simultaneous"), std::string::npos) << theirs.error();
+  // Our attempt goes on: the peer accepts it.
+  auto ours =
+      dist::Handshake::accept({.name = "aaa@127.0.0.1", .cookie = kCookie, .creation = 1}, 77);
+  drive(c.ours, ours);
+  ASSERT_EQ(ours.state(), dist::Handshake::State::done) << ours.error();
+  EXPECT_EQ(ours.peer().name, "cpp@127.0.0.1");
+  auto result = me.receive<ConnectResult>(kWait);
+  ASSERT_TRUE(result.has_value());
+  EXPECT_TRUE(result->ok) << result->text;
+  EXPECT_EQ(me.await(dist::nodes(node)), std::vector<std::string>{"aaa@127.0.0.1"});
+}
