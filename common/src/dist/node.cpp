@@ -94,6 +94,9 @@ Co<void> outgoing_connection(Pid kernel, ConfigPtr config, std::string peer);
 
 class NetKernel : public GenServer<NetKernel, KernelState> {
  public:
+  struct Register {
+    Epmd epmd;
+  };
   struct GetInfo {};
   struct Description {
     std::string name;
@@ -151,9 +154,9 @@ class NetKernel : public GenServer<NetKernel, KernelState> {
   }
 
   // EPMD next, once the kernel runs (a call may wait; init may not): see Node::start_link.
-  Co<Result<std::uint32_t>> handle_call(Epmd epmd) {
+  Co<Result<std::uint32_t>> handle_call(Register req) {
     const auto& name = state().config->name;
-    auto reg = co_await register_node(std::move(epmd), name.substr(0, name.find('@')),
+    auto reg = co_await register_node(std::move(req.epmd), name.substr(0, name.find('@')),
                                       state().listener.port());
     if (!reg) co_return reg.reason();
     state().registration = reg.value().socket;
@@ -362,13 +365,17 @@ Co<void> run_connection(net::Socket socket, Pid kernel, ConfigPtr config, std::s
   Duration last_in = otp::now();
   Duration last_out = otp::now();
   std::string in = std::move(buffered);
+  std::optional<Reason> down;
+  // Hands out the whole frames in `in` (a tick is an empty one); an oversized one is the end.
   auto take_frames = [&] {
     std::size_t at = 0;
     while (in.size() - at >= 4) {
       std::size_t len = 0;
       for (int i = 0; i < 4; ++i) len = len << 8 | static_cast<unsigned char>(in[at + i]);
-      if (len > config->max_frame)
-        otp::exit(dist_reason("{frame_too_large, " + std::to_string(len) + "}"));
+      if (len > config->max_frame) {
+        down = dist_reason("{frame_too_large, " + std::to_string(len) + "}");
+        break;
+      }
       if (in.size() - at - 4 < len) break;
       if (len > 0 && consumer) otp::send(consumer, Frame{peer, in.substr(at + 4, len)});
       at += 4 + len;
@@ -377,11 +384,10 @@ Co<void> run_connection(net::Socket socket, Pid kernel, ConfigPtr config, std::s
   };
   take_frames();
   net::setopts(socket, net::active::once);
-  for (;;) {
+  while (!down) {
     const Duration now = otp::now();
     const Duration wait =
         std::max(Duration::zero(), std::min(last_out + tick, last_in + config->ticktime) - now);
-    std::optional<Reason> down;
     co_await otp::receive(
         [&](net::Tcp t) {
           last_in = otp::now();
@@ -405,8 +411,8 @@ Co<void> run_connection(net::Socket socket, Pid kernel, ConfigPtr config, std::s
             last_out = t;
           }
         }));
-    if (down) otp::exit(*down);
   }
+  otp::exit(*down);
 }
 
 Co<void> accept_loop(net::Listener listener, Pid kernel, ConfigPtr config) {
@@ -450,6 +456,8 @@ Co<void> outgoing_connection(Pid kernel, ConfigPtr config, std::string peer) {
   epmd.host = peer.substr(at + 1);
   auto where = co_await port_please(epmd, peer.substr(0, at));
   if (!where) otp::exit(where.reason());
+  if (where.value().highest_version < 6)
+    otp::exit(dist_reason("{unsupported_protocol, " + peer + "}"));
   auto socket = co_await net::connect(epmd.host, where.value().port, config->setup_timeout);
   if (!socket) otp::exit(socket.reason());
   auto hs = Handshake::initiate({.name = config->name,
@@ -492,7 +500,8 @@ Co<Result<Node>> Node::start_link(NodeOptions options) {
   auto started = co_await NetKernel::start_link(std::move(options));
   if (!started) co_return started.reason();
   if (register_it) {
-    auto registered = co_await NetKernel::call(started.pid(), std::move(epmd));
+    NetKernel::Register req{std::move(epmd)};
+    auto registered = co_await NetKernel::call(started.pid(), std::move(req));
     if (!registered) {
       co_await otp::stop(started.pid(), Reason::shutdown());
       co_return registered.reason();

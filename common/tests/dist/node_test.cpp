@@ -480,3 +480,39 @@ TEST(Node, SimultaneousConnectTheGreaterNameKeepsItsOwnAttempt) {
   EXPECT_TRUE(result->ok) << result->text;
   EXPECT_EQ(me.await(dist::nodes(node)), std::vector<std::string>{"aaa@127.0.0.1"});
 }
+
+TEST(Node, OversizedFrameEndsTheConnection) {
+  otp::Runtime rt;
+  otp::Scoped me(rt);
+  dist::NodeOptions o;
+  o.name = "cpp@127.0.0.1";
+  o.cookie = kCookie;
+  o.register_with_epmd = false;
+  o.max_frame = 1024;
+  auto node = start(me, o);
+  me.await(dist::set_frame_consumer(node, me.pid()));
+  me.await(dist::monitor_nodes(node));
+  const int fd = tcp_socket_with_timeout();
+  auto to = loopback(node.port());
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
+  auto hs = dist::Handshake::initiate(
+      {.name = "big@127.0.0.1", .cookie = kCookie, .creation = 1, .expected_peer = "cpp@127.0.0.1"},
+      5);
+  drive(fd, hs);
+  ASSERT_EQ(hs.state(), dist::Handshake::State::done) << hs.error();
+  ASSERT_TRUE(me.receive<dist::NodeUp>(kWait).has_value());
+  // A frame of the largest size taken arrives; one byte more ends the connection.
+  const std::string fits = std::string("\0\0\x04\0", 4) + std::string(1024, 'x');
+  ASSERT_EQ(::write(fd, fits.data(), fits.size()), ssize_t(fits.size()));
+  auto frame = me.receive<dist::Frame>(kWait);
+  ASSERT_TRUE(frame.has_value());
+  EXPECT_EQ(frame->bytes.size(), 1024U);
+  const std::string too_long("\0\0\x04\x01", 4);
+  ASSERT_EQ(::write(fd, too_long.data(), too_long.size()), 4);
+  auto down = me.receive<dist::NodeDown>(kWait);
+  ASSERT_TRUE(down.has_value());
+  EXPECT_EQ(down->node, "big@127.0.0.1");
+  EXPECT_NE(down->reason.to_string().find("frame_too_large"), std::string::npos)
+      << down->reason.to_string();
+  ::close(fd);
+}
