@@ -58,6 +58,7 @@ Co<Result<std::string>> read_to_end(net::Socket s, Duration timeout) {
 
 Epmd Epmd::from_environment() {
   Epmd epmd;
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): read where a node starts, as erl reads it
   if (const char* text = std::getenv("ERL_EPMD_PORT")) {
     std::string_view s(text);
     unsigned port = 0;

@@ -170,7 +170,7 @@ class NetKernel : public GenServer<NetKernel, KernelState> {
     return {state().config->name, state().config->creation, state().listener.port()};
   }
 
-  Reply<Result<void>> handle_call(Connect req, From<Result<void>> from) {
+  Reply<Result<void>> handle_call(const Connect& req, From<Result<void>> from) {
     if (req.peer == state().config->name) return Result<void>{};
     auto it = state().links.find(req.peer);
     if (it != state().links.end()) {
@@ -185,7 +185,7 @@ class NetKernel : public GenServer<NetKernel, KernelState> {
     return noreply;
   }
 
-  AcceptStatus handle_call(Incoming req) {
+  AcceptStatus handle_call(const Incoming& req) {
     auto& s = state();
     auto it = s.links.find(req.peer);
     if (it == s.links.end()) {
@@ -209,7 +209,7 @@ class NetKernel : public GenServer<NetKernel, KernelState> {
     return AcceptStatus::ok_simultaneous;
   }
 
-  Pid handle_call(Established req) {
+  Pid handle_call(const Established& req) {
     auto& s = state();
     Link& link = s.links[req.peer];
     if (link.up && link.conn != req.conn) {  // `alive`: the old connection is gone
@@ -233,7 +233,7 @@ class NetKernel : public GenServer<NetKernel, KernelState> {
     return out;
   }
 
-  Reply<Ok> handle_call(MonitorNode req, From<Ok> from) {
+  Reply<Ok> handle_call(const MonitorNode& req, From<Ok> from) {
     auto& s = state();
     if (!req.on) {
       auto [b, e] = s.node_monitors.equal_range(req.peer);
@@ -266,7 +266,7 @@ class NetKernel : public GenServer<NetKernel, KernelState> {
     return Ok{};
   }
 
-  bool handle_call(Disconnect req) {
+  bool handle_call(const Disconnect& req) {
     auto it = state().links.find(req.peer);
     if (it == state().links.end()) return false;
     otp::exit(it->second.conn, Reason::shutdown());
@@ -389,7 +389,7 @@ Co<void> run_connection(net::Socket socket, Pid kernel, ConfigPtr config, std::s
     const Duration wait =
         std::max(Duration::zero(), std::min(last_out + tick, last_in + config->ticktime) - now);
     co_await otp::receive(
-        [&](net::Tcp t) {
+        [&](const net::Tcp& t) {
           last_in = otp::now();
           in += t.data;
           take_frames();
@@ -397,7 +397,7 @@ Co<void> run_connection(net::Socket socket, Pid kernel, ConfigPtr config, std::s
         },
         [&](const net::TcpClosed&) { down = dist_reason("connection_closed"); },
         [&](const net::TcpError& e) { down = e.reason; },
-        [&](SendFrame f) {
+        [&](const SendFrame& f) {
           auto sent = net::send(socket, be32(f.bytes.size()) + f.bytes);
           if (!sent) down = sent.reason();
           last_out = otp::now();
@@ -472,7 +472,7 @@ Co<void> outgoing_connection(Pid kernel, ConfigPtr config, std::string peer) {
 }
 
 std::optional<std::string> cookie_file(std::string& path) {
-  const char* home = std::getenv("HOME");
+  const char* home = std::getenv("HOME");  // NOLINT(concurrency-mt-unsafe): once, at start
   path = std::string(home ? home : "") + "/.erlang.cookie";
   std::ifstream in(path);
   std::string line;
