@@ -74,6 +74,8 @@ TEST(Epmd, UnknownNameHasNoPort) {
   EXPECT_NE(where.reason().to_string().find("not_registered"), std::string::npos);
 }
 
+// setenv and unsetenv on the test's thread, while no other thread reads the environment.
+// NOLINTBEGIN(concurrency-mt-unsafe)
 TEST(Epmd, PortComesFromErlEpmdPort) {
   ::setenv("ERL_EPMD_PORT", "4400", 1);
   EXPECT_EQ(dist::Epmd::from_environment().port, 4400);
@@ -82,3 +84,4 @@ TEST(Epmd, PortComesFromErlEpmdPort) {
   ::unsetenv("ERL_EPMD_PORT");
   EXPECT_EQ(dist::Epmd::from_environment().port, 4369);
 }
+// NOLINTEND(concurrency-mt-unsafe)

@@ -26,10 +26,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr const char* kCookie = "hangten_cookie";
+constexpr const char* test_cookie = "hangten_cookie";
 
 dist::NodeOptions options(const EpmdServer& epmd, std::string name = "cpp@127.0.0.1",
-                          std::string cookie = kCookie) {
+                          std::string cookie = test_cookie) {
   dist::NodeOptions o;
   o.name = std::move(name);
   o.cookie = std::move(cookie);
@@ -70,7 +70,7 @@ TEST(Node, StartFailsWithoutEpmd) {
   otp::Scoped me(rt);
   dist::NodeOptions o;
   o.name = "cpp@127.0.0.1";
-  o.cookie = kCookie;
+  o.cookie = test_cookie;
   o.epmd.port = dist_test::free_port();  // nothing listens there
   auto node = me.await(dist::Node::start_link(std::move(o)));
   ASSERT_FALSE(node.ok());
@@ -92,7 +92,7 @@ TEST(Node, ErlangNodeConnectsToUs) {
   otp::Scoped me(rt);
   auto node = start(me, options(epmd));
   me.await(dist::monitor_nodes(node));
-  ErlNode erl(epmd, "erl@127.0.0.1", kCookie,
+  ErlNode erl(epmd, "erl@127.0.0.1", test_cookie,
               "R = net_kernel:connect_node('cpp@127.0.0.1'), io:format(\"connect=~p~n\", [R]), "
               "io:format(\"nodes=~p~n\", [nodes()])");
   EXPECT_TRUE(erl.wait_for_output("connect=true")) << erl.output();
@@ -105,7 +105,7 @@ TEST(Node, ErlangNodeConnectsToUs) {
 
 TEST(Node, WeConnectToAnErlangNode) {
   EpmdServer epmd;
-  ErlNode erl(epmd, "erl@127.0.0.1", kCookie,
+  ErlNode erl(epmd, "erl@127.0.0.1", test_cookie,
               "io:format(\"ready~n\"), " + when_connected("cpp@127.0.0.1", "sees cpp: "));
   ASSERT_TRUE(erl.wait_for_output("ready")) << erl.output();
   otp::Runtime rt;
@@ -147,7 +147,7 @@ TEST(Node, WrongCookieIsRefusedBothWays) {
 
 TEST(Node, KilledErlangNodeIsANodeDown) {
   EpmdServer epmd;
-  ErlNode erl(epmd, "erl@127.0.0.1", kCookie, "io:format(\"ready~n\")");
+  ErlNode erl(epmd, "erl@127.0.0.1", test_cookie, "io:format(\"ready~n\")");
   ASSERT_TRUE(erl.wait_for_output("ready")) << erl.output();
   otp::Runtime rt;
   otp::Scoped me(rt);
@@ -166,7 +166,7 @@ TEST(Node, StoppedNodeIsANodeDownForErlangsMonitorNode) {
   otp::Runtime rt;
   otp::Scoped me(rt);
   auto node = start(me, options(epmd));
-  ErlNode erl(epmd, "erl@127.0.0.1", kCookie,
+  ErlNode erl(epmd, "erl@127.0.0.1", test_cookie,
               "true = net_kernel:connect_node('cpp@127.0.0.1'), "
               "monitor_node('cpp@127.0.0.1', true), io:format(\"monitoring~n\"), "
               "receive {nodedown, N} -> io:format(\"nodedown ~p~n\", [N]) "
@@ -195,7 +195,7 @@ TEST(Node, FramesFromErlangReachTheConsumerUndecoded) {
   otp::Scoped me(rt);
   auto node = start(me, options(epmd));
   me.await(dist::set_frame_consumer(node, me.pid()));
-  ErlNode erl(epmd, "erl@127.0.0.1", kCookie,
+  ErlNode erl(epmd, "erl@127.0.0.1", test_cookie,
               "true = net_kernel:connect_node('cpp@127.0.0.1'), "
               "{cpp_inbox, 'cpp@127.0.0.1'} ! hangten_probe, io:format(\"sent~n\")");
   ASSERT_TRUE(erl.wait_for_output("sent")) << erl.output();
@@ -271,7 +271,7 @@ TEST(Node, TicksWhileIdleAndDownWhenThePeerIsSilent) {
   otp::Scoped me(rt);
   dist::NodeOptions o;
   o.name = "cpp@127.0.0.1";
-  o.cookie = kCookie;
+  o.cookie = test_cookie;
   o.register_with_epmd = false;
   o.net_ticktime = 1s;
   auto node = start(me, o);
@@ -286,7 +286,7 @@ TEST(Node, TicksWhileIdleAndDownWhenThePeerIsSilent) {
   timeval limit{5, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
   auto hs = dist::Handshake::initiate({.name = "quiet@127.0.0.1",
-                                       .cookie = kCookie,
+                                       .cookie = test_cookie,
                                        .creation = 1,
                                        .expected_peer = "cpp@127.0.0.1"},
                                       12345);
@@ -322,6 +322,8 @@ TEST(Node, TicksWhileIdleAndDownWhenThePeerIsSilent) {
   ::close(fd);
 }
 
+// getenv and setenv of HOME on the test's thread, before the node starts and after it read it.
+// NOLINTBEGIN(concurrency-mt-unsafe)
 TEST(Node, CookieComesFromTheCookieFile) {
   EpmdServer epmd;
   const std::string home = ::testing::TempDir() + "/dist_home_" + std::to_string(::getpid());
@@ -342,6 +344,7 @@ TEST(Node, CookieComesFromTheCookieFile) {
   EXPECT_TRUE(erl.wait_for_output("connect=true")) << erl.output();
   std::filesystem::remove_all(home);
 }
+// NOLINTEND(concurrency-mt-unsafe)
 
 // --- simultaneous connect, against a peer driven by hand ------------------------------------------
 
@@ -430,9 +433,11 @@ TEST(Node, SimultaneousConnectTheLesserNameYieldsToTheGreater) {
   auto node = start(me, options(epmd));  // cpp@127.0.0.1 < zzz@127.0.0.1
   Crossing c;
   ASSERT_NO_FATAL_FAILURE(cross(me, epmd, node, "zzz", c));
-  auto theirs = dist::Handshake::initiate(
-      {.name = "zzz@127.0.0.1", .cookie = kCookie, .creation = 1, .expected_peer = "cpp@127.0.0.1"},
-      99);
+  auto theirs = dist::Handshake::initiate({.name = "zzz@127.0.0.1",
+                                           .cookie = test_cookie,
+                                           .creation = 1,
+                                           .expected_peer = "cpp@127.0.0.1"},
+                                          99);
   // The status our node answers: ok_simultaneous, and the handshake goes on.
   const std::string name = theirs.take_output();
   ASSERT_EQ(::write(c.theirs, name.data(), name.size()), ssize_t(name.size()));
@@ -463,15 +468,17 @@ TEST(Node, SimultaneousConnectTheGreaterNameKeepsItsOwnAttempt) {
   auto node = start(me, options(epmd));  // cpp@127.0.0.1 > aaa@127.0.0.1
   Crossing c;
   ASSERT_NO_FATAL_FAILURE(cross(me, epmd, node, "aaa", c));
-  auto theirs = dist::Handshake::initiate(
-      {.name = "aaa@127.0.0.1", .cookie = kCookie, .creation = 1, .expected_peer = "cpp@127.0.0.1"},
-      99);
+  auto theirs = dist::Handshake::initiate({.name = "aaa@127.0.0.1",
+                                           .cookie = test_cookie,
+                                           .creation = 1,
+                                           .expected_peer = "cpp@127.0.0.1"},
+                                          99);
   drive(c.theirs, theirs);
   EXPECT_EQ(theirs.state(), dist::Handshake::State::failed);
   EXPECT_NE(theirs.error().find("simultaneous"), std::string::npos) << theirs.error();
   // Our attempt goes on: the peer accepts it.
   auto ours =
-      dist::Handshake::accept({.name = "aaa@127.0.0.1", .cookie = kCookie, .creation = 1}, 77);
+      dist::Handshake::accept({.name = "aaa@127.0.0.1", .cookie = test_cookie, .creation = 1}, 77);
   drive(c.ours, ours);
   ASSERT_EQ(ours.state(), dist::Handshake::State::done) << ours.error();
   EXPECT_EQ(ours.peer().name, "cpp@127.0.0.1");
@@ -486,7 +493,7 @@ TEST(Node, OversizedFrameEndsTheConnection) {
   otp::Scoped me(rt);
   dist::NodeOptions o;
   o.name = "cpp@127.0.0.1";
-  o.cookie = kCookie;
+  o.cookie = test_cookie;
   o.register_with_epmd = false;
   o.max_frame = 1024;
   auto node = start(me, o);
@@ -495,9 +502,11 @@ TEST(Node, OversizedFrameEndsTheConnection) {
   const int fd = tcp_socket_with_timeout();
   auto to = loopback(node.port());
   ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
-  auto hs = dist::Handshake::initiate(
-      {.name = "big@127.0.0.1", .cookie = kCookie, .creation = 1, .expected_peer = "cpp@127.0.0.1"},
-      5);
+  auto hs = dist::Handshake::initiate({.name = "big@127.0.0.1",
+                                       .cookie = test_cookie,
+                                       .creation = 1,
+                                       .expected_peer = "cpp@127.0.0.1"},
+                                      5);
   drive(fd, hs);
   ASSERT_EQ(hs.state(), dist::Handshake::State::done) << hs.error();
   ASSERT_TRUE(me.receive<dist::NodeUp>(kWait).has_value());
