@@ -7,7 +7,7 @@
 #   bash scripts/fuzz.sh --runs 10000000 resp  one target for ten million executions
 #   bash scripts/fuzz.sh --jobs 1              one target at a time (default: 2)
 #
-# Targets: resp, console, service, observer (fuzz/CMakeLists.txt says what each one checks). The corpus
+# Targets: resp, handshake, console, service, observer (fuzz/CMakeLists.txt says what each one checks). The corpus
 # grows in build/fuzz/corpus/<target> (seeded from fuzz/corpus/<target>) and is reused by the
 # next run; the log of each run is build/fuzz/<target>.log. A finding (a crash, a sanitizer
 # report, a broken property) stops the target, leaves the input in build/fuzz/findings/ and
@@ -17,7 +17,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-all=(resp console service observer)
+all=(resp handshake console service observer)
 seconds=60
 runs=""
 jobs=2
