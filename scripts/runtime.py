@@ -36,8 +36,8 @@ PREFIX = BUILD / "prefix"
 DEV = ROOT / "build" / "dev"
 CONFIG = PREFIX / "lib" / "cmake" / "otp" / "otpConfig.cmake"
 
-# What the first build takes on a small machine (2 cores, measured; docs/workshop.md).
-FIRST_BUILD = "about 3 minutes on 2 cores"
+# What the first build takes on a small machine (docs/workshop.md has the measured times).
+FIRST_BUILD = "a few minutes on 2 cores"
 
 
 def progress(message):
