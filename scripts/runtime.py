@@ -19,7 +19,7 @@ find_package(otp) and builds only its own files; without it, it builds common/ i
 ./workshop runs this before it builds a copy. The build's log is build/runtime/build.log;
 OTP_RUNTIME_JOBS sets the number of parallel compile jobs (the number of cores otherwise).
 """
-# Python 3.11, the standard library only. workshop.py and new_app.py import it.
+# Python 3.11, the standard library only. workshop.py imports it.
 
 import fcntl
 import os

@@ -371,7 +371,7 @@ def build(d):
     if not any(a.startswith("-Dotp_DIR=") for a in extra) and runtime.ensure() is None:
         progress("the copy uses the runtime installed before, or else builds common/ itself")
     if not (d / "build" / "CMakeCache.txt").is_file():
-        progress(f"building {shown(d)} for the first time (its own files: about a minute) ...")
+        progress(f"building {shown(d)} for the first time (its own files only) ...")
         args = ["cmake", "-S", str(d), "-B", str(d / "build"), "-DCMAKE_BUILD_TYPE=Debug"]
         if shutil.which("ninja"):
             args += ["-G", "Ninja"]
