@@ -22,6 +22,7 @@ packages=(
   clang-format
   clang-tidy     # scripts/lint.sh, the ctest test lint.ClangTidy (.clang-tidy)
   redis-server   # the `redis` tests start their own server on a free loopback port
+  erlang-base    # the `dist` tests start their own epmd and Erlang nodes (erl)
   redis-tools    # redis-benchmark and redis-cli, for common/bench/run.sh redis
   curl           # common/bench/run.sh http creates its sessions with it (wrk and nginx: see there)
   clang               # scripts/fuzz.sh: libFuzzer is clang's,

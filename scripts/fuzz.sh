@@ -8,8 +8,8 @@
 #   bash scripts/fuzz.sh --runs 10000000 etf   the ETF decoder, which runs only when named
 #   bash scripts/fuzz.sh --jobs 1              one target at a time (default: 2)
 #
-# Targets: resp, console, service, observer, run by default, and etf, run when named
-# (fuzz/CMakeLists.txt says what each one checks). The corpus
+# Targets: resp, console, service, observer, run by default, and etf and handshake, run when
+# named (fuzz/CMakeLists.txt says what each one checks). The corpus
 # grows in build/fuzz/corpus/<target> (seeded from fuzz/corpus/<target>) and is reused by the
 # next run; the log of each run is build/fuzz/<target>.log. A finding (a crash, a sanitizer
 # report, a broken property) stops the target, leaves the input in build/fuzz/findings/ and
@@ -20,7 +20,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 all=(resp console service observer)
-named_only=(etf)
+named_only=(etf handshake)
 seconds=60
 runs=""
 jobs=2

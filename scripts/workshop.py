@@ -36,9 +36,11 @@ whether the code in its place is right. The order of the course: the files of sr
 tests and main.cpp down the include graph (the supervisor before the processes it starts; an
 include that leaves src/ is not followed), and in each file from the top down.
 
-The copy builds alone, like the stage: cmake -S <dir> -B <dir>/build. It uses the
-repository's common/, or an installed runtime when configured with -Dotp_DIR=... (the
-variable WORKSHOP_CMAKE_ARGS adds arguments to the configure step of test and watch).
+The copy builds alone, like the stage: cmake -S <dir> -B <dir>/build. It uses the runtime
+installed once into build/runtime/prefix (scripts/runtime.py, which test and watch run first:
+minutes the first time, seconds later), or one named with -Dotp_DIR=<prefix>/lib/cmake/otp, or
+else the repository's common/ (the variable WORKSHOP_CMAKE_ARGS adds arguments to the configure
+step of test and watch).
 """
 # scripts/workshop.sh runs this file (Python 3.11, the standard library only). The test results
 # come from GoogleTest's report (--gtest_output=json), in which the listener of a copy's test
@@ -55,6 +57,9 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+sys.dont_write_bytecode = True  # no __pycache__ beside the scripts
+import runtime  # noqa: E402  (scripts/runtime.py: the runtime installed once)
 
 ROOT = Path(__file__).resolve().parent.parent
 SELF = ROOT / "scripts" / "workshop.sh"
@@ -317,23 +322,19 @@ def write_copy(src, name, found, rel, lines, d):
             text[r.line : end] = [stub(indent_of(text[r.line - 1]), r.id)]
         write_lines(d / f, text)
 
-    # The runtime: the repository's common/ (the stage's relative path made absolute), or an
-    # installed one named with -Dotp_DIR.
+    # The runtime: the one scripts/runtime.py installs, or the repository's common/; the paths
+    # that lead out of the folder (../common, ../build/runtime/prefix) are made absolute.
+    out = [
+        f"# A workshop copy of {name} (scripts/workshop.sh): the runtime is the one ./workshop",
+        "# installs once (scripts/runtime.py), one named with -Dotp_DIR=<prefix>/lib/cmake/otp, or",
+        "# else the repository's common/.",
+    ]
     common = os.path.abspath(src / rel)
-    relative, absolute = f"add_subdirectory({rel} common)", f'add_subdirectory("{common}" common)'
-    out, done = [], False
+    outside = re.compile(r'"\$\{CMAKE_CURRENT_SOURCE_DIR\}/(\.\./[^"]*)"')
     for line in lines:
-        if not done and line.startswith("if(NOT TARGET otp::otp)"):
-            out += [
-                f"# A workshop copy of {name} (scripts/workshop.sh): "
-                "the runtime is the repository's",
-                "# common/, or an installed one (-Dotp_DIR=<prefix>/lib/cmake/otp).",
-                "if(NOT TARGET otp::otp AND otp_DIR)",
-                "  find_package(otp 0.1 CONFIG REQUIRED)",
-                "endif()",
-            ]
-            done = True
-        out.append(line.replace(relative, absolute, 1))
+        line = line.replace(f"add_subdirectory({rel} common)", f'add_subdirectory("{common}" common)')
+        line = outside.sub(lambda m: '"' + os.path.normpath(src / m.group(1)) + '"', line)
+        out.append(line)
     write_lines(d / "CMakeLists.txt", out)
 
     script = d / "workshop"
@@ -364,14 +365,19 @@ def build(d):
     """Configures (the first time) and builds the copy: quiet unless it fails."""
     log = d / "build" / "workshop-build.log"
     (d / "build").mkdir(parents=True, exist_ok=True)
+    extra = os.environ.get("WORKSHOP_CMAKE_ARGS", "").split()
+    # The runtime the copy's CMakeLists.txt finds: installed once, kept up to date with common/
+    # (seconds when nothing changed), unless the configure step names one of its own.
+    if not any(a.startswith("-Dotp_DIR=") for a in extra) and runtime.ensure() is None:
+        progress("the copy uses the runtime installed before, or else builds common/ itself")
     if not (d / "build" / "CMakeCache.txt").is_file():
-        progress(f"building {shown(d)} (the first build takes a few minutes) ...")
+        progress(f"building {shown(d)} for the first time (its own files: about a minute) ...")
         args = ["cmake", "-S", str(d), "-B", str(d / "build"), "-DCMAKE_BUILD_TYPE=Debug"]
         if shutil.which("ninja"):
             args += ["-G", "Ninja"]
         if shutil.which("ccache"):
             args += ["-DCMAKE_CXX_COMPILER_LAUNCHER=ccache"]
-        args += os.environ.get("WORKSHOP_CMAKE_ARGS", "").split()
+        args += extra
         with open(log, "w") as out:
             configured = subprocess.run(args, stdout=out, stderr=subprocess.STDOUT).returncode == 0
         if not configured:
@@ -381,8 +387,14 @@ def build(d):
     else:
         progress(f"building {shown(d)} ...")
     args = ["cmake", "--build", str(d / "build"), "-j", os.environ.get("WORKSHOP_JOBS") or "2"]
+    # The copy precompiles the runtime's headers (otp_program.cmake): ccache caches such files
+    # only with this sloppiness.
+    env = dict(os.environ)
+    env["CCACHE_SLOPPINESS"] = ",".join(
+        s for s in [env.get("CCACHE_SLOPPINESS", ""), "pch_defines,time_macros"] if s
+    )
     with open(log, "w") as out:
-        built = subprocess.run(args, stdout=out, stderr=subprocess.STDOUT).returncode == 0
+        built = subprocess.run(args, stdout=out, stderr=subprocess.STDOUT, env=env).returncode == 0
     if not built:
         errors = [line for line in read_lines(log) if re.search(r"error|Error", line)]
         for line in errors[:40]:

@@ -606,9 +606,22 @@ def redis_start(b: Bench) -> Optional[RedisServer]:
     return None
 
 
-def redis_stop(b: Bench, server: RedisServer) -> None:
-    b.procs.stop(server.proc)
-    b.procs.remove(server.folder)
+@contextlib.contextmanager
+def redis_server(b: Bench, who: str, what: str):
+    """A redis-server of our own for the `with` block (None, and the run marked failed, when
+    it does not start); its INFO line names `what` it serves, and it is stopped on the way out,
+    whatever happens inside."""
+    server = redis_start(b)
+    if server is None:
+        b.failed = True
+        yield None
+        return
+    try:
+        say(f"# [{who}] INFO {what}redis-server {redis_version()} on 127.0.0.1:{server.port}")
+        yield server
+    finally:
+        b.procs.stop(server.proc)
+        b.procs.remove(server.folder)
 
 
 def redis_benchmark_rows(path: str) -> list[tuple[str, float]]:
@@ -629,16 +642,10 @@ def run_redis(b: Bench) -> None:
             warn(f"run.sh: skipping redis: no {name} "
                  "(bash scripts/deps.sh installs redis-server and redis-tools)")
             return
-    server = redis_start(b)
-    if server is None:
-        b.failed = True
-        return
-    try:
-        say(f"# [redis-benchmark] INFO redis-server {redis_version()} on 127.0.0.1:{server.port}")
-        run_redis_benchmark(b, server.port)
-        run_redis_client(b, server.port)
-    finally:
-        redis_stop(b, server)
+    with redis_server(b, "redis-benchmark", "") as server:
+        if server is not None:
+            run_redis_benchmark(b, server.port)
+            run_redis_client(b, server.port)
 
 
 def run_redis_benchmark(b: Bench, port: int) -> None:
@@ -1064,17 +1071,10 @@ def http_validate_redis(b: Bench, tmp: str) -> None:
         warn("run.sh: skipping http.validate.redis: no redis-server "
              "(bash scripts/deps.sh installs it)")
         return
-    server = redis_start(b)
-    if server is None:
-        b.failed = True
-        return
-    try:
-        say(f"# [ours] INFO http.validate.redis: redis-server {redis_version()} "
-            f"on 127.0.0.1:{server.port}")
-        http_validate(b, tmp, "validate.redis", os.path.join(tmp, "tokens-redis.lua"),
-                      "--stash", f"redis://127.0.0.1:{server.port}")
-    finally:
-        redis_stop(b, server)
+    with redis_server(b, "ours", "http.validate.redis: ") as server:
+        if server is not None:
+            http_validate(b, tmp, "validate.redis", os.path.join(tmp, "tokens-redis.lua"),
+                          "--stash", f"redis://127.0.0.1:{server.port}")
 
 
 def http_sessions_rss(b: Bench, tmp: str) -> None:

@@ -201,5 +201,30 @@ class Programs(unittest.TestCase):
         self.assertEqual(b.results.figures[0].workload, "spawn@n=1000")
 
 
+@unittest.skipUnless(run.shutil.which("redis-server"), "no redis-server (bash scripts/deps.sh)")
+class RedisFrame(unittest.TestCase):
+    """redis_server: a server of our own for the block, stopped and removed on every way out."""
+
+    def bench(self) -> run.Bench:
+        folder = self.enterContext(tempfile.TemporaryDirectory())
+        return run.Bench(run.Config.from_env({"HANGTEN_BENCH_DIR": folder}), run.Sizes.at(1),
+                         folder, run.Results(os.path.join(folder, "all-results.txt")),
+                         run.Processes())
+
+    def test_stopped_even_when_the_block_fails(self):
+        b = self.bench()
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), self.assertRaises(RuntimeError):
+            with run.redis_server(b, "ours", "x: ") as server:
+                self.assertIsNotNone(server)
+                self.assertTrue(run.redis_ping(server.port))
+                raise RuntimeError("the workload failed")
+        self.assertIsNotNone(server.proc.poll())  # stopped
+        self.assertFalse(os.path.exists(server.folder))
+        self.assertFalse(run.redis_ping(server.port))
+        self.assertRegex(out.getvalue(), r"# \[ours\] INFO x: redis-server \S+ on 127\.0\.0\.1:")
+        self.assertFalse(b.failed)
+
+
 if __name__ == "__main__":
     unittest.main()

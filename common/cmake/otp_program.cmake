@@ -21,9 +21,9 @@
 #
 # A workshop copy (scripts/workshop.sh, docs/workshop.md: the folder has .workshop/exercises.tsv)
 # builds the same way, with the stubs' unused parameters left unwarned, otp/workshop.hpp (the
-# stub, otp::workshop::todo) included in every file, and, in every test
-# program, the listener of otp/testing/workshop.hpp that reports a test stopped by a stub as the
-# exercise it waits for.
+# stub, otp::workshop::todo) included in every file, the runtime's headers precompiled, and, in
+# every test program, the listener of otp/testing/workshop.hpp that reports a test stopped by a
+# stub as the exercise it waits for.
 include_guard(GLOBAL)
 
 # A program built alone (a stage, a lab, a workshop copy) with no build type chosen: debuggable,
@@ -34,11 +34,23 @@ if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
   set(CMAKE_BUILD_TYPE RelWithDebInfo CACHE STRING "Build type" FORCE)
 endif()
 
+# A workshop copy's edit loop (save a stage header, ./workshop) recompiles the program and every
+# test file that includes the header: the runtime's headers, GoogleTest's and the console's are
+# the most of each file's compile time, so they are compiled once into a precompiled header (with
+# otp/workshop.hpp, which every file of a copy includes). HEADERS: the target's own heavy ones.
+# -DCMAKE_DISABLE_PRECOMPILE_HEADERS=ON leaves them out (otp/workshop.hpp is then -include'd).
 function(otp_workshop_copy target)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "HEADERS")
   if(EXISTS "${CMAKE_CURRENT_SOURCE_DIR}/.workshop/exercises.tsv")
     target_compile_options(${target} PRIVATE
       $<$<CXX_COMPILER_ID:GNU,Clang,AppleClang>:-Wno-unused-parameter -Wno-unused-variable
-      -Wno-unused-but-set-variable -Wno-unused-function -include otp/workshop.hpp>)
+      -Wno-unused-but-set-variable -Wno-unused-function>)
+    if(CMAKE_DISABLE_PRECOMPILE_HEADERS)
+      target_compile_options(${target} PRIVATE
+        $<$<CXX_COMPILER_ID:GNU,Clang,AppleClang>:-include otp/workshop.hpp>)
+    else()
+      target_precompile_headers(${target} PRIVATE <otp/workshop.hpp> <otp/otp.hpp> ${arg_HEADERS})
+    endif()
   endif()
 endfunction()
 
@@ -70,7 +82,7 @@ function(otp_program)
     set_target_properties(${program} PROPERTIES OTP_OBSERVER_HOOK "${hook}")
   endif()
   otp_warnings(${program})
-  otp_workshop_copy(${program})
+  otp_workshop_copy(${program} HEADERS <otp/console.hpp>)
 
   if(arg_TESTS)
     otp_program_tests(NAME ${arg_NAME} LABELS ${arg_LABEL} TESTS ${arg_TESTS})
@@ -111,7 +123,8 @@ function(otp_program_tests)
   endif()
   add_dependencies(${tests} ${program})
   otp_warnings(${tests})
-  otp_workshop_copy(${tests})
+  otp_workshop_copy(${tests} HEADERS <gtest/gtest.h> <otp/console.hpp>
+                    <otp/testing/console_driver.hpp>)
   if(EXISTS "${CMAKE_CURRENT_SOURCE_DIR}/.workshop/exercises.tsv")
     set(listener "${CMAKE_CURRENT_BINARY_DIR}/${tests}_workshop.cpp")
     file(WRITE "${listener}" "#include \"otp/testing/workshop.hpp\"\n"

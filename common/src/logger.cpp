@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <vector>
 
+#include "log_line.hpp"
+
 namespace otp {
 
 namespace {
@@ -132,8 +134,12 @@ void write(LogRecord record) {
     g_sink(record);
     return;
   }
-  std::string line = fmt::format("[{}] {}\n", level_name(record.level), record.text);
-  std::fwrite(line.data(), 1, line.size(), stderr);
+  const std::string text = detail::line(record);
+  std::fwrite(text.data(), 1, text.size(), stderr);
+}
+
+std::string detail::line(const LogRecord& record) {
+  return fmt::format("[{}] {}\n", level_name(record.level), record.text);
 }
 
 }  // namespace log

@@ -25,8 +25,10 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "otp/logger.hpp"
@@ -103,6 +105,7 @@ struct Child {
   Restart restart = Restart::permanent;
   ChildType type = ChildType::worker;
   Shutdown::Kind shutdown_kind = Shutdown::Kind::timeout;
+  bool significant = false;
   bool restarting = false;  // its restart failed; a TryAgainRestart is on its way
   bool gone = false;        // forgotten: a hole until the next compaction
 
@@ -126,6 +129,7 @@ Child make_child(std::uint64_t seq, ChildSpec&& spec) {
   c.start = std::move(spec.start);
   c.restart = spec.restart;
   c.type = spec.type;
+  c.significant = spec.significant;
   Shutdown how = spec.shutdown ? *spec.shutdown
                                : (spec.type == ChildType::supervisor ? Shutdown::infinity()
                                                                      : Shutdown::after(5s));
@@ -240,23 +244,72 @@ std::string period_text(Duration d) {
   return fmt::format("{}ms", std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
 }
 
-// Why the flags are refused, as supervisor:init's {supervisor_data, _}, or nothing.
-std::optional<Reason> check_flags(const SupFlags& f) {
+std::string_view auto_shutdown_text(AutoShutdown a) {
+  switch (a) {
+    case AutoShutdown::any_significant:
+      return "any_significant";
+    case AutoShutdown::all_significant:
+      return "all_significant";
+    case AutoShutdown::never:
+      break;
+  }
+  return "never";
+}
+
+// Why the flags are refused, as supervisor:init's {supervisor_data, _}, or nothing. A dynamic
+// supervisor has no auto_shutdown but never, as Elixir's DynamicSupervisor.init refuses it;
+// only a DynamicSupervisor has extra arguments.
+std::optional<Reason> check_flags(const SupFlags& f, SupKind kind) {
+  const bool dynamic = kind != SupKind::plain;
   if (f.max_restarts < 0)
     return Reason::other(
         fmt::format("{{supervisor_data, {{invalid_intensity, {}}}}}", f.max_restarts));
   if (f.max_seconds <= Duration::zero())
     return Reason::other(
         fmt::format("{{supervisor_data, {{invalid_period, {}}}}}", period_text(f.max_seconds)));
+  if (dynamic && f.auto_shutdown != AutoShutdown::never)
+    return Reason::other(fmt::format("{{supervisor_data, {{invalid_auto_shutdown, {}}}}}",
+                                     auto_shutdown_text(f.auto_shutdown)));
+  if (kind != SupKind::dynamic && !f.extra_arguments.empty())
+    return Reason::other(fmt::format("{{supervisor_data, {{invalid_extra_arguments, {}}}}}",
+                                     f.extra_arguments.types()));
+  return std::nullopt;
+}
+
+// Gives `spec` the start it runs under a supervisor with these extra arguments: a
+// start_with_extra receives them; a plain start is refused when there are some (it would
+// start the child without them). Why it is refused, or nothing.
+std::optional<std::string> bind_extra(ChildSpec& spec, const ExtraArguments& extra) {
+  if (spec.start_with_extra) {
+    spec.start = [f = std::exchange(spec.start_with_extra, nullptr), extra] { return f(extra); };
+    return std::nullopt;
+  }
+  if (!extra.empty())
+    return fmt::format("{{extra_arguments_not_taken, {}, {}}}", spec.id, extra.types());
+  return std::nullopt;
+}
+
+// Why a child may not be significant here, as supervisor's check_childspec (or Elixir's
+// DynamicSupervisor, which has no significant children) says it, or nothing.
+std::optional<std::string> check_significant(const ChildSpec& spec, AutoShutdown a, bool dynamic) {
+  if (!spec.significant) return std::nullopt;
+  if (dynamic) return "{invalid_significant, true}";
+  if (a == AutoShutdown::never)
+    return "{bad_combination, [{auto_shutdown, never}, {significant, true}]}";
+  if (spec.restart == Restart::permanent)
+    return "{bad_combination, [{restart, permanent}, {significant, true}]}";
   return std::nullopt;
 }
 
 // Why a child list is refused, as supervisor:init's {start_spec, _}, or nothing.
-std::optional<Reason> check_specs(const std::vector<ChildSpec>& specs) {
+std::optional<Reason> check_specs(const std::vector<ChildSpec>& specs, AutoShutdown a) {
   std::unordered_set<std::string_view> ids;
-  for (const auto& spec : specs)
+  for (const auto& spec : specs) {
+    if (auto bad = check_significant(spec, a, false))
+      return Reason::other(fmt::format("{{start_spec, {}}}", *bad));
     if (!ids.insert(spec.id).second)
       return Reason::other(fmt::format("{{start_spec, {{duplicate_child_name, {}}}}}", spec.id));
+  }
   return std::nullopt;
 }
 
@@ -305,19 +358,29 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
                        state().restarts.size() - state().first_restart);
   }
 
-  Co<SupState> init(SupFlags& flags, std::vector<ChildSpec>& specs, SupKind kind) {
+  Co<SupState> init(SupFlags& flags, std::vector<ChildSpec>& specs, SupKind kind,
+                    std::function<SupSpec()>& module_init) {
     kind_ = kind;
+    if (module_init) {
+      // Erlang's Module:init, in this process; its ignore() (or a throw) ends the start here.
+      SupSpec given = std::exchange(module_init, nullptr)();
+      flags = std::move(given.flags);
+      specs = std::move(given.children);
+    }
     const bool dynamic = kind != SupKind::plain;
     // Refused before anything starts, as supervisor:init and DynamicSupervisor.init do.
-    if (auto bad = check_flags(flags)) otp::exit(std::move(*bad));
-    if (auto bad = check_specs(specs)) otp::exit(std::move(*bad));
+    if (auto bad = check_flags(flags, kind)) otp::exit(std::move(*bad));
+    if (auto bad = check_specs(specs, flags.auto_shutdown)) otp::exit(std::move(*bad));
     trap_exit(true);
     detail::tls.current->supervisor = true;  // see RuntimeImpl::fate
     SupState st;
     st.flags = flags;
     st.dynamic = dynamic;
     st.children.reserve(specs.size());
-    for (auto& spec : specs) st.children.add(make_child(st.next_seq++, std::move(spec)));
+    for (auto& spec : specs) {
+      bind_extra(spec, flags.extra_arguments);  // none here: a start_with_extra fails clearly
+      st.children.add(make_child(st.next_seq++, std::move(spec)));
+    }
     std::vector<ChildSpec>().swap(
         specs);  // the argument lives as long as the process; the specs moved out
     // Start in order; on a failure stop what was started, in reverse, and fail.
@@ -356,12 +419,21 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
   std::optional<ChildSpec> handle_call(GetChildSpec req) {
     const Child* c = state().children.by_id(req.id);
     if (c == nullptr) return std::nullopt;
-    return ChildSpec{c->id.str(), c->start, c->restart, c->shutdown(), c->type};
+    return ChildSpec{.id = c->id.str(),
+                     .start = c->start,
+                     .restart = c->restart,
+                     .shutdown = c->shutdown(),
+                     .type = c->type,
+                     .significant = c->significant};
   }
 
   Start handle_call(StartChild req) {
     auto& st = state();
     ChildSpec& spec = req.spec;
+    if (auto bad = check_significant(spec, st.flags.auto_shutdown, st.dynamic))
+      co_return StartResult::error(Reason::other(std::move(*bad)));
+    if (auto bad = bind_extra(spec, st.flags.extra_arguments))
+      co_return StartResult::error(Reason::other(std::move(*bad)));
     if (st.dynamic) {
       if (st.flags.max_children != 0 && st.children.size() >= st.flags.max_children)
         co_return StartResult::error(Reason::other("max_children"));
@@ -446,19 +518,25 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
     st.children.set_pid(c, Pid{});
     const bool restart = c.restart == Restart::permanent ||
                          (c.restart == Restart::transient && !e.reason.is_orderly());
+    const bool auto_shutdown = !restart && c.significant && significant_ones_ended();
     // As Erlang's supervisor: every exit of a permanent child is reported (it is restarted, even
     // after `normal` or `shutdown`), those of transient and temporary ones only when abnormal.
     // The exit that is one restart too many says so: the supervisor shuts down, it does not
     // restart (the report after this one gives the reason, reached_max_restart_intensity).
     if (c.restart == Restart::permanent || !e.reason.is_orderly())
-      report(SupervisorReport{
-          describe_self(), child_text(c, e.from), e.reason, "child_terminated",
-          !restart ? "not restarting" : (next_restart_exceeds() ? "shutting down" : "restarting")});
+      report(SupervisorReport{describe_self(), child_text(c, e.from), e.reason, "child_terminated",
+                              auto_shutdown ? "shutting down"
+                              : !restart
+                                  ? "not restarting"
+                                  : (next_restart_exceeds() ? "shutting down" : "restarting")});
     if (!restart) {
       if (c.restart == Restart::temporary || st.dynamic) {
         st.children.forget(c);
         st.children.compact();
       }
+      // A significant child ended by itself: the supervisor stops the others and exits with
+      // `shutdown` (Erlang's auto_shutdown); its own supervisor decides what follows.
+      if (auto_shutdown) otp::exit(Reason::shutdown());
       co_return;
     }
     const std::uint64_t seq = c.seq;
@@ -492,6 +570,23 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
   static std::string child_text(const Child& c, const Pid& pid) {
     if (!pid) return c.id.str();
     return c.id.str().empty() ? pid.to_string() : fmt::format("{} ({})", c.id.str(), pid);
+  }
+
+  // Whether the exit of a significant child (no longer running) shuts the supervisor down, as
+  // the flags' auto_shutdown says: any_significant at once, all_significant when no other
+  // significant child runs or waits for a restart.
+  bool significant_ones_ended() {
+    switch (state().flags.auto_shutdown) {
+      case AutoShutdown::never:
+        return false;
+      case AutoShutdown::any_significant:
+        return true;
+      case AutoShutdown::all_significant:
+        break;
+    }
+    for (const auto& other : state().children.all())
+      if (!other.gone && other.significant && (other.pid || other.restarting)) return false;
+    return true;
   }
 
   // Whether one more restart now would be one too many for the intensity (add_restart's
@@ -635,10 +730,19 @@ auto as_co(Op op) -> Co<decltype(op.await_resume())> {
 }  // namespace
 
 namespace detail {
+Start failed_start(Reason reason) { co_return StartResult::error(std::move(reason)); }
+
 Start start_sup(bool link, Name name, SupFlags flags, std::vector<ChildSpec> specs, SupKind kind) {
+  std::function<SupSpec()> none;
   if (link)
-    return SupervisorServer::start_link(std::move(name), std::move(flags), std::move(specs), kind);
-  return SupervisorServer::start(std::move(name), std::move(flags), std::move(specs), kind);
+    return SupervisorServer::start_link(std::move(name), std::move(flags), std::move(specs), kind,
+                                        std::move(none));
+  return SupervisorServer::start(std::move(name), std::move(flags), std::move(specs), kind,
+                                 std::move(none));
+}
+Start start_sup_init(Name name, std::function<SupSpec()> init, SupKind kind) {
+  return SupervisorServer::start_link(std::move(name), SupFlags{}, std::vector<ChildSpec>{}, kind,
+                                      std::move(init));
 }
 }  // namespace detail
 

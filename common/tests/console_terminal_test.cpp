@@ -1,6 +1,7 @@
 // The console at its interactive prompt, on a pseudo-terminal: what a person at the keyboard gets
 // (Ctrl-C, Ctrl-D, history between runs, Tab completion), against tests/programs/test_console.cpp.
 // Every wait is bounded (PtySession::bound); none decides by how long something took.
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -80,6 +81,24 @@ TEST_F(ConsoleTerminal, CtrlDLeavesOnANewLineWithStatusZero) {
   // The shell's prompt starts on a line of its own (after the ^D the line editor shows).
   const std::string rest = console->rest();
   EXPECT_TRUE(rest == "\r\n" || rest == "^D\r\n") << console->screen();
+}
+
+// A record logged while the prompt waits (tests/programs/test_console.cpp logs one on SIGUSR1)
+// is printed on a line of its own, and the prompt is drawn again below it with the line being
+// typed, which is then entered as if nothing had happened.
+TEST_F(ConsoleTerminal, ALogRecordAtThePromptIsPrintedAboveItAndTheLineIsKept) {
+  auto console = start(env());
+  console->type("new er");
+  ASSERT_TRUE(console->wait_for("new er")) << console->screen();
+  ASSERT_EQ(kill(console->pid(), SIGUSR1), 0);
+  ASSERT_TRUE(console->wait_for("\r\x1b[K[warning] a record from another thread\r\n"))
+      << console->screen();
+  ASSERT_TRUE(console->wait_for("hang_ten(1)> new er")) << console->screen();
+  console->type("ic\r");
+  EXPECT_TRUE(console->wait_for(":ok")) << console->screen();
+  ASSERT_TRUE(prompt(*console, 2)) << console->screen();
+  console->type("ls\r");
+  EXPECT_TRUE(console->wait_for("eric")) << console->screen();
 }
 
 // Run, type `new eric`, leave; the next run's Up arrow brings the line back.

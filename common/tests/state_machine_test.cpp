@@ -1,6 +1,7 @@
 // StateMachine: events, replies, next_event, postpone, state and event timeouts, stopping.
 #include "otp/state_machine.hpp"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -659,6 +660,290 @@ TEST(StateMachine, AStateEnterCallThatChangesTheStateCrashesTheMachine) {
   EXPECT_EQ(down->reason.kind(), otp::Reason::Kind::exception) << down->reason.to_string();
   EXPECT_NE(down->reason.to_string().find("bad_state_enter_return"), std::string::npos)
       << down->reason.to_string();
+}
+
+}  // namespace
+
+namespace {
+
+// A machine whose actions the test writes: a Do event runs its script in the machine, as a
+// state function's actions; every other event is told to the watcher as
+// "<state> <event type> [<time-out name>:]<text>".
+class Scripted : public otp::StateMachine<Scripted, otp::Pid> {
+ public:
+  struct Do {
+    std::function<void(Scripted&)> script;
+  };
+  struct Note {
+    std::string text;
+  };
+  using StateMachine::cancel_event_timeout;
+  using StateMachine::cancel_generic_timeout;
+  using StateMachine::cancel_state_timeout;
+  using StateMachine::event_timeout;
+  using StateMachine::generic_timeout;
+  using StateMachine::next_state;
+  using StateMachine::state_timeout;
+  using StateMachine::update_event_timeout;
+  using StateMachine::update_generic_timeout;
+  using StateMachine::update_state_timeout;
+
+  otp::Pid init(otp::Pid watcher) {
+    set_state(&Scripted::a);
+    return watcher;
+  }
+  void a(otp::Event& ev) { on_event(ev, "a"); }
+  void b(otp::Event& ev) { on_event(ev, "b"); }
+
+ private:
+  void on_event(otp::Event& ev, const std::string& state) {
+    if (auto* d = ev.get<Do>()) {
+      d->script(*this);
+      return;
+    }
+    static constexpr const char* types[] = {"call",    "cast",     "info",  "state_timeout",
+                                            "timeout", "internal", "enter", "generic_timeout"};
+    std::string what = state + " " + types[static_cast<int>(ev.type())] + " ";
+    if (!ev.timeout_name().empty()) what += std::string(ev.timeout_name()) + ":";
+    auto* note = ev.get<Note>();
+    what += note != nullptr ? note->text : std::string(ev.name());
+    otp::send(data(), Seen{std::move(what)});
+  }
+};
+
+using Script = std::function<void(Scripted&)>;
+using Note = Scripted::Note;
+
+// A Scripted machine on a virtual-clock runtime; run() hands it a script and lets it settle.
+struct ScriptedRig {
+  otp::Runtime rt{otp::Options::deterministic()};
+  otp::Scoped me{rt};
+  otp::Pid machine;
+
+  ScriptedRig() {
+    const otp::Pid to = me.pid();
+    rt.spawn([to]() -> otp::Co<void> {
+      auto started = co_await Scripted::start(to);
+      otp::send(to, started.pid());
+    });
+    rt.run_until_idle();
+    machine = me.receive<otp::Pid>(0ms).value_or(otp::Pid{});
+  }
+  void run(Script script) {
+    Scripted::cast(machine, Scripted::Do{std::move(script)});
+    rt.run_until_idle();
+  }
+  // What the machine has told since the last look.
+  Log seen_now() {
+    Log out;
+    while (auto s = seen(me)) out.push_back(*s);
+    return out;
+  }
+  Log after(otp::Duration d) {
+    rt.advance(d);
+    return seen_now();
+  }
+};
+
+// gen_statem_SUITE: generic_timers (one timer per name; a state change cancels the state
+// time-out and leaves the generic ones running).
+TEST(StateMachine, GenericTimeoutsRunPerNameAndSurviveAStateChange) {
+  ScriptedRig rig;
+  rig.run([](Scripted& m) {
+    m.generic_timeout("a", 1500ms, Note{"a1"});
+    m.state_timeout(1500ms, Note{"s1"});
+    m.generic_timeout("b", 1000ms, Note{"b1"});
+    m.next_state(&Scripted::b);
+  });
+  EXPECT_EQ(rig.after(500ms), Log{});
+  rig.run([](Scripted& m) { m.next_state(&Scripted::a); });
+  EXPECT_EQ(rig.after(499ms), Log{});
+  EXPECT_EQ(rig.after(1ms), Log{"a generic_timeout b:b1"});
+  EXPECT_EQ(rig.after(500ms), Log{"a generic_timeout a:a1"});
+  EXPECT_EQ(rig.after(1min), Log{}) << "the state change should have cancelled the state time-out";
+}
+
+// gen_statem_SUITE: generic_timers (setting a name again restarts its timer; infinity cancels).
+TEST(StateMachine, SettingAGenericTimeoutAgainRestartsIt) {
+  ScriptedRig rig;
+  rig.run([](Scripted& m) {
+    m.generic_timeout("a", 1000ms, Note{"a1"});
+    m.generic_timeout("b", 1000ms, Note{"b1"});
+  });
+  EXPECT_EQ(rig.after(600ms), Log{});
+  rig.run([](Scripted& m) {
+    m.generic_timeout("a", 1000ms, Note{"a2"});
+    m.generic_timeout("b", otp::infinity, Note{"b2"});
+  });
+  EXPECT_EQ(rig.after(999ms), Log{});
+  EXPECT_EQ(rig.after(1ms), Log{"a generic_timeout a:a2"});
+  EXPECT_EQ(rig.after(1min), Log{});
+}
+
+// gen_statem_SUITE: timeout_cancel_and_update (a cancel stops its own timer only; one with
+// no timer running does nothing).
+TEST(StateMachine, CancelStopsOneTimerAndIsNothingWhenNoneRuns) {
+  ScriptedRig rig;
+  rig.run([](Scripted& m) {
+    m.generic_timeout("a", 100ms, Note{"a"});
+    m.generic_timeout("b", 100ms, Note{"b"});
+    m.state_timeout(100ms, Note{"s"});
+  });
+  rig.run([](Scripted& m) {
+    m.cancel_generic_timeout("a");
+    m.cancel_state_timeout();
+    m.cancel_generic_timeout("never set");
+    m.event_timeout(100ms, Note{"e"});
+    m.cancel_event_timeout();
+  });
+  EXPECT_EQ(rig.after(1min), Log{"a generic_timeout b:b"});
+}
+
+// gen_statem_SUITE: generic_timers (a generic time-out zero is an event queued before the
+// mailbox, so it cancels the event time-out zero asked for after it).
+TEST(StateMachine, GenericTimeoutZeroComesBeforeTheMailbox) {
+  ScriptedRig rig;
+  Scripted::cast(rig.machine, Scripted::Do{[](Scripted& m) {
+                   m.generic_timeout("d", 0ms, Note{"d"});
+                   m.event_timeout(0ms, Note{"e"});
+                 }});
+  otp::send(rig.machine, Note{"later"});
+  rig.rt.run_until_idle();
+  EXPECT_EQ(rig.after(1min), (Log{"a generic_timeout d:d", "a info later"}));
+}
+
+// gen_statem_SUITE: timeout_cancel_and_update (update gives a running timer a new message and
+// leaves its time as it was).
+TEST(StateMachine, UpdateChangesTheMessageOfARunningTimerAndKeepsItsTime) {
+  ScriptedRig rig;
+  rig.run([](Scripted& m) {
+    m.state_timeout(1000ms, Note{"s1"});
+    m.generic_timeout("a", 1000ms, Note{"a1"});
+  });
+  EXPECT_EQ(rig.after(400ms), Log{});
+  rig.run([](Scripted& m) {
+    m.update_state_timeout(Note{"s2"});
+    m.update_generic_timeout("a", Note{"a2"});
+  });
+  EXPECT_EQ(rig.after(599ms), Log{});
+  EXPECT_EQ(rig.after(1ms), (Log{"a state_timeout s2", "a generic_timeout a:a2"}));
+}
+
+// gen_statem_SUITE: timeout_cancel_and_update (with no such timer running, an update is a
+// time-out zero of the new message; a state change has already cancelled the state
+// time-out when the update comes).
+TEST(StateMachine, UpdateWithNoTimerRunningIsATimeoutZero) {
+  ScriptedRig rig;
+  Scripted::cast(rig.machine, Scripted::Do{[](Scripted& m) {
+                   m.update_event_timeout(Note{"e"});
+                   m.update_state_timeout(Note{"s"});
+                   m.update_generic_timeout("n", Note{"g"});
+                 }});
+  otp::send(rig.machine, Note{"later"});
+  rig.rt.run_until_idle();
+  EXPECT_EQ(rig.seen_now(),
+            (Log{"a timeout e", "a state_timeout s", "a generic_timeout n:g", "a info later"}));
+
+  rig.run([](Scripted& m) { m.state_timeout(1000ms, Note{"old"}); });
+  rig.run([](Scripted& m) {
+    m.next_state(&Scripted::b);
+    m.update_state_timeout(Note{"new"});
+  });
+  EXPECT_EQ(rig.seen_now(), Log{"b state_timeout new"});
+  EXPECT_EQ(rig.after(1min), Log{});
+}
+
+// gen_statem_SUITE: timeout_cancel_and_update (of the time-out actions one callback makes on one
+// timer only the last counts, and it finds the timer as it ran before the callback).
+TEST(StateMachine, OnlyTheLastTimeoutActionOnATimerCounts) {
+  ScriptedRig rig;
+  rig.run([](Scripted& m) { m.state_timeout(1000ms, Note{"first"}); });
+  rig.run([](Scripted& m) {
+    m.state_timeout(100ms, Note{"replaced"});
+    m.update_state_timeout(Note{"updated"});
+  });
+  EXPECT_EQ(rig.after(999ms), Log{});
+  EXPECT_EQ(rig.after(1ms), Log{"a state_timeout updated"});
+
+  rig.run([](Scripted& m) { m.generic_timeout("n", 1000ms, Note{"first"}); });
+  rig.run([](Scripted& m) {
+    m.cancel_generic_timeout("n");
+    m.generic_timeout("n", 0ms, Note{"zero"});
+  });
+  EXPECT_EQ(rig.seen_now(), Log{"a generic_timeout n:zero"});
+  EXPECT_EQ(rig.after(1min), Log{});
+}
+
+// A desk that answers through reply actions: from the state enter call of the state a call
+// led to, before a stop, and not at all when the callback crashes after asking.
+class Desk : public otp::StateMachine<Desk, otp::ReplyTo> {
+ public:
+  static constexpr bool state_enter = true;
+  struct Ask {
+    using Reply = std::string;
+  };
+  struct Crash {
+    using Reply = std::string;
+  };
+  struct Quit {
+    using Reply = std::string;
+  };
+
+  otp::ReplyTo init() {
+    set_state(&Desk::idle);
+    return {};
+  }
+  void idle(otp::Event& ev) {
+    if (auto ask = ev.call<Ask>()) {
+      data() = ask.reply_to();
+      next_state(&Desk::busy);
+    } else if (auto crash = ev.call<Crash>()) {
+      reply(crash.reply_to(), "answered before the crash");
+      throw std::runtime_error("the desk fell over");
+    } else if (auto quit = ev.call<Quit>()) {
+      reply(quit.reply_to(), "bye");
+      stop();
+    }
+  }
+  void busy(otp::Event& ev) {
+    if (ev.is_enter()) reply(data(), std::string("answered on entering busy"));
+  }
+};
+
+// gen_statem_SUITE: state_enter (a reply action from the state enter call answers the call
+// that led to the state).
+TEST(StateMachine, ReplyActionInAStateEnterCallAnswersTheCallThatChangedTheState) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto desk = me.await(Desk::start_link()).pid();
+  EXPECT_EQ(me.await(Desk::call(desk, Desk::Ask{})), "answered on entering busy");
+}
+
+// gen_statem_SUITE: stop_and_reply (the replies go out before the machine stops).
+TEST(StateMachine, ReplyActionIsSentBeforeAStop) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto desk = me.await(Desk::start()).pid();
+  auto ref = me.monitor(desk);
+  EXPECT_EQ(me.await(Desk::call(desk, Desk::Quit{})), "bye");
+  auto down = await_down(me, ref);
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->reason, otp::Reason::normal());
+}
+
+// As gen_statem applies a callback's actions only once it has returned, a reply action made
+// before a crash is never sent: the caller gets the crash.
+TEST(StateMachine, ReplyActionIsNotSentWhenTheCallbackThenCrashes) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto desk = me.await(Desk::start()).pid();
+  try {
+    std::string answer = me.await(Desk::call(desk, Desk::Crash{}));
+    FAIL() << "the call returned " << answer;
+  } catch (const otp::ExitError& e) {
+    EXPECT_EQ(e.reason, otp::Reason::exception("the desk fell over"));
+  }
 }
 
 }  // namespace

@@ -893,3 +893,423 @@ TEST(DynamicSupervisor, TerminateChildStopsTheRetriesOfAChildBeingRestarted) {
 }
 
 }  // namespace
+
+namespace {
+
+// Significant children and auto_shutdown (OTP 24).
+
+otp::ChildSpec significant(otp::ChildSpec spec) {
+  spec.significant = true;
+  return spec;
+}
+
+// The supervisor answers (so it has handled every exit sent to it before this) and still runs.
+bool still_supervising(otp::Scoped& me, otp::Pid sup) {
+  me.await(otp::Supervisor::which_children(sup));
+  return otp::is_alive(sup);
+}
+
+// Ported in spirit from supervisor_SUITE:significant_temporary. A temporary significant child
+// that the supervisor stops does not shut it down; one that ends by itself, normally or not,
+// does, with reason shutdown, and the other children are stopped.
+TEST(Supervisor, TemporarySignificantChildEndingByItselfShutsTheSupervisorDown) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  for (const otp::Reason& why : {otp::Reason::normal(), otp::Reason::other("boom")}) {
+    auto sup = me.await(otp::Supervisor::start_link(
+        {significant(worker("a", me.pid(), otp::Restart::temporary)),
+         significant(worker("b", me.pid(), otp::Restart::temporary)),
+         worker("c", me.pid(), otp::Restart::temporary, false, true)},
+        {.max_restarts = 5, .auto_shutdown = otp::AutoShutdown::any_significant}));
+    ASSERT_TRUE(sup.ok()) << sup.to_string();
+    auto ref = me.monitor(sup.pid());
+    await_started(me, "a");
+    const otp::Pid b = await_started(me, "b").pid;
+    await_started(me, "c");
+    EXPECT_TRUE(me.await(otp::Supervisor::terminate_child(sup.pid(), "a")));
+    EXPECT_TRUE(still_supervising(me, sup.pid()));
+    exit_child(me, b, why);
+    auto down = otp_test::await_down(me, ref);
+    ASSERT_TRUE(down) << why.to_string();
+    EXPECT_EQ(down->reason, otp::Reason::shutdown());
+    auto stopped = me.receive<Stopped>([](const Stopped& s) { return s.id == "c"; }, kWait);
+    ASSERT_TRUE(stopped);
+    EXPECT_EQ(stopped->reason, otp::Reason::shutdown());
+  }
+}
+
+// Ported in spirit from supervisor_SUITE:significant_transient. A transient significant child
+// that crashes is restarted; one that ends normally shuts the supervisor down.
+TEST(Supervisor, TransientSignificantChildShutsTheSupervisorDownOnlyWhenItEndsNormally) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto sup = me.await(otp::Supervisor::start_link(
+      {significant(worker("t", me.pid(), otp::Restart::transient)), worker("p", me.pid())},
+      {.max_restarts = 5, .auto_shutdown = otp::AutoShutdown::any_significant}));
+  ASSERT_TRUE(sup.ok()) << sup.to_string();
+  auto ref = me.monitor(sup.pid());
+  const otp::Pid t1 = await_started(me, "t").pid;
+  exit_child(me, t1, otp::Reason::other("boom"));
+  const otp::Pid t2 = await_started(me, "t").pid;
+  EXPECT_NE(t1, t2);
+  EXPECT_TRUE(still_supervising(me, sup.pid()));
+  exit_child(me, t2, otp::Reason::normal());
+  auto down = otp_test::await_down(me, ref);
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->reason, otp::Reason::shutdown());
+}
+
+// Ported in spirit from supervisor_SUITE:significant_temporary (its all_significant half): the
+// supervisor goes when the last running significant child has ended, not before.
+TEST(Supervisor, AllSignificantShutsDownWhenTheLastSignificantChildEnds) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto sup = me.await(otp::Supervisor::start_link(
+      {significant(worker("a", me.pid(), otp::Restart::transient)),
+       significant(worker("b", me.pid(), otp::Restart::temporary)), worker("c", me.pid())},
+      {.max_restarts = 5, .auto_shutdown = otp::AutoShutdown::all_significant}));
+  ASSERT_TRUE(sup.ok()) << sup.to_string();
+  auto ref = me.monitor(sup.pid());
+  const otp::Pid a = await_started(me, "a").pid;
+  const otp::Pid b = await_started(me, "b").pid;
+  await_started(me, "c");
+  exit_child(me, a, otp::Reason::normal());
+  EXPECT_TRUE(still_supervising(me, sup.pid()));
+  exit_child(me, b, otp::Reason::shutdown());
+  auto down = otp_test::await_down(me, ref);
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->reason, otp::Reason::shutdown());
+}
+
+// Ported in spirit from supervisor_SUITE:significant_bystander: significant children that the
+// supervisor stops to restart a sibling (one_for_all) do not shut it down.
+TEST(Supervisor, SignificantChildrenStoppedForASiblingsRestartDoNotShutItDown) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto sup = me.await(
+      otp::Supervisor::start_link({significant(worker("a", me.pid(), otp::Restart::transient)),
+                                   worker("b", me.pid(), otp::Restart::transient),
+                                   significant(worker("c", me.pid(), otp::Restart::transient))},
+                                  {.strategy = otp::Strategy::one_for_all,
+                                   .max_restarts = 5,
+                                   .auto_shutdown = otp::AutoShutdown::any_significant}));
+  ASSERT_TRUE(sup.ok()) << sup.to_string();
+  const otp::Pid a = await_started(me, "a").pid;
+  const otp::Pid b = await_started(me, "b").pid;
+  await_started(me, "c");
+  exit_child(me, b, otp::Reason::other("boom"));
+  EXPECT_NE(await_started(me, "a").pid, a);
+  await_started(me, "b");
+  await_started(me, "c");
+  EXPECT_TRUE(still_supervising(me, sup.pid()));
+}
+
+// Ported in spirit from supervisor_SUITE:significant_escalation: an inner supervisor shut down
+// by its significant child is itself a significant child, and shuts the outer one down.
+TEST(Supervisor, AnAutoShutdownEscalatesThroughASignificantChildSupervisor) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  const otp::Pid observer = me.pid();
+  otp::ChildSpec inner{.id = "inner",
+                       .start =
+                           [observer] {
+                             return otp::Supervisor::start_link(
+                                 {significant(worker("w", observer, otp::Restart::transient))},
+                                 {.auto_shutdown = otp::AutoShutdown::any_significant});
+                           },
+                       .restart = otp::Restart::transient,
+                       .type = otp::ChildType::supervisor,
+                       .significant = true};
+  auto outer = me.await(
+      otp::Supervisor::start_link({inner}, {.auto_shutdown = otp::AutoShutdown::any_significant}));
+  ASSERT_TRUE(outer.ok()) << outer.to_string();
+  auto ref = me.monitor(outer.pid());
+  exit_child(me, await_started(me, "w").pid, otp::Reason::normal());
+  auto down = otp_test::await_down(me, ref);
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->reason, otp::Reason::shutdown());
+}
+
+// Ported in spirit from supervisor_SUITE's child spec checks (validSignificant): a significant
+// child is refused under auto_shutdown never, and when it is permanent.
+TEST(Supervisor, RefusesASignificantChildThatIsPermanentOrWithoutAutoShutdown) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto never = me.await(
+      otp::Supervisor::start_link({significant(worker("a", me.pid(), otp::Restart::temporary))}));
+  ASSERT_FALSE(never.ok());
+  EXPECT_EQ(never.reason(),
+            otp::Reason::other(
+                "{start_spec, {bad_combination, [{auto_shutdown, never}, {significant, true}]}}"));
+  auto permanent = me.await(otp::Supervisor::start_link(
+      {significant(worker("a", me.pid()))}, {.auto_shutdown = otp::AutoShutdown::any_significant}));
+  ASSERT_FALSE(permanent.ok());
+  EXPECT_EQ(permanent.reason(),
+            otp::Reason::other(
+                "{start_spec, {bad_combination, [{restart, permanent}, {significant, true}]}}"));
+  EXPECT_FALSE(me.receive<Started>(0ms).has_value());
+
+  auto sup = me.await(
+      otp::Supervisor::start_link({}, {.auto_shutdown = otp::AutoShutdown::all_significant}));
+  ASSERT_TRUE(sup.ok());
+  auto added =
+      me.await(otp::Supervisor::start_child(sup.pid(), significant(worker("p", me.pid()))));
+  ASSERT_FALSE(added.ok());
+  EXPECT_EQ(added.reason(),
+            otp::Reason::other("{bad_combination, [{restart, permanent}, {significant, true}]}"));
+  auto plain = me.await(otp::Supervisor::start_link({}));
+  ASSERT_TRUE(plain.ok());
+  added = me.await(otp::Supervisor::start_child(
+      plain.pid(), significant(worker("t", me.pid(), otp::Restart::transient))));
+  ASSERT_FALSE(added.ok());
+  EXPECT_EQ(added.reason(),
+            otp::Reason::other("{bad_combination, [{auto_shutdown, never}, {significant, true}]}"));
+  EXPECT_FALSE(me.receive<Started>(0ms).has_value());
+  auto spec = me.await(otp::Supervisor::get_childspec(sup.pid(), "p"));
+  EXPECT_FALSE(spec.has_value());
+}
+
+// Ported in spirit from Elixir's DynamicSupervisorTest ("start_link/3 with non-ok init" and
+// "start_child/2 with invalid child spec"): a DynamicSupervisor has no auto_shutdown and takes
+// no significant child.
+TEST(DynamicSupervisor, RefusesAutoShutdownAndSignificantChildren) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto bad = me.await(
+      otp::DynamicSupervisor::start_link({.auto_shutdown = otp::AutoShutdown::any_significant}));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.reason(),
+            otp::Reason::other("{supervisor_data, {invalid_auto_shutdown, any_significant}}"));
+  auto sup = me.await(otp::DynamicSupervisor::start_link());
+  ASSERT_TRUE(sup.ok());
+  auto r = me.await(otp::DynamicSupervisor::start_child(
+      sup.pid(), significant(worker("t", me.pid(), otp::Restart::temporary))));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.reason(), otp::Reason::other("{invalid_significant, true}"));
+  EXPECT_FALSE(me.receive<Started>(0ms).has_value());
+}
+
+// get_childspec gives the significant flag back (supervisor_SUITE:sup_start_map, in spirit).
+TEST(Supervisor, GetChildspecKeepsTheSignificantFlag) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto sup = me.await(otp::Supervisor::start_link(
+      {significant(worker("s", me.pid(), otp::Restart::transient)), worker("n", me.pid())},
+      {.auto_shutdown = otp::AutoShutdown::any_significant}));
+  ASSERT_TRUE(sup.ok()) << sup.to_string();
+  auto s = me.await(otp::Supervisor::get_childspec(sup.pid(), "s"));
+  auto n = me.await(otp::Supervisor::get_childspec(sup.pid(), "n"));
+  ASSERT_TRUE(s && n);
+  EXPECT_TRUE(s->significant);
+  EXPECT_FALSE(n->significant);
+}
+
+}  // namespace
+
+namespace {
+
+// A supervisor whose init function runs in the new process.
+
+struct InitRanIn {
+  otp::Pid pid;
+};
+
+// A reusable supervisor that declines to start when it is not enabled.
+struct MaybeSupervisor : otp::Supervisor {
+  static inline const std::string child_id = "maybe";
+  static otp::Start start_link(bool enabled, otp::Pid observer) {
+    return Supervisor::start_link([=]() -> otp::SupSpec {
+      otp::send(observer, InitRanIn{otp::self()});
+      if (!enabled) ignore();
+      return {{worker("inside", observer)}, {.strategy = otp::Strategy::one_for_all}};
+    });
+  }
+};
+
+// Ported in spirit from supervisor_SUITE:sup_start_normal and sup_start_ignore_init: the init
+// function runs in the supervisor it starts; when it calls ignore(), the start returns ignore,
+// the name is free again and the process ends normally, with no child started.
+TEST(Supervisor, InitFunctionRunsInTheSupervisorAndMayIgnoreTheStart) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto sup = me.await(MaybeSupervisor::start_link(true, me.pid()));
+  ASSERT_TRUE(sup.ok()) << sup.to_string();
+  auto ran = me.receive<InitRanIn>(kWait);
+  ASSERT_TRUE(ran);
+  EXPECT_EQ(ran->pid, sup.pid());
+  EXPECT_EQ(await_started(me, "inside").pid, child_pid(me, sup.pid(), "inside"));
+
+  const otp::Pid observer = me.pid();
+  auto ignored = me.await(
+      otp::Supervisor::start_link(otp::Name::local("declines"), [observer]() -> otp::SupSpec {
+        otp::send(observer, InitRanIn{otp::self()});
+        otp::Supervisor::ignore();
+      }));
+  EXPECT_EQ(ignored.kind(), otp::StartResult::Kind::ignore) << ignored.to_string();
+  ran = me.receive<InitRanIn>(kWait);
+  ASSERT_TRUE(ran);
+  auto exited =
+      me.receive<otp::Exit>([&](const otp::Exit& e) { return e.from == ran->pid; }, kWait);
+  ASSERT_TRUE(exited);
+  EXPECT_EQ(exited->reason, otp::Reason::normal());
+  EXPECT_FALSE(otp::whereis("declines").has_value());
+  EXPECT_FALSE(me.receive<Started>(0ms).has_value());
+  EXPECT_FALSE(logs.contains("crash"));
+}
+
+// Ported in spirit from supervisor_SUITE:sup_start_fail: an init function that throws fails the
+// start with the exception as the reason.
+TEST(Supervisor, InitFunctionThatThrowsFailsTheStart) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto r = me.await(
+      otp::Supervisor::start_link([]() -> otp::SupSpec { throw std::runtime_error("no config"); }));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.reason(), otp::Reason::exception("no config"));
+}
+
+// Ported in spirit from supervisor_SUITE:sup_start_ignore_child: a child supervisor whose init
+// ignores the start is kept by its parent as a child that is not running, and can be started
+// later with restart_child.
+TEST(Supervisor, ChildSupervisorWhoseInitIgnoresIsKeptWithoutAProcess) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto top = me.await(otp::Supervisor::start_link(
+      {otp::child<MaybeSupervisor>(false, me.pid()), worker("w", me.pid())}));
+  ASSERT_TRUE(top.ok()) << top.to_string();
+  auto children = me.await(otp::Supervisor::which_children(top.pid()));
+  ASSERT_EQ(children.size(), 2u);
+  EXPECT_EQ(children[0].id, "maybe");
+  EXPECT_FALSE(children[0].pid);
+  EXPECT_EQ(children[0].type, otp::ChildType::supervisor);
+  EXPECT_TRUE(children[1].pid);
+  auto counts = me.await(otp::Supervisor::count_children(top.pid()));
+  EXPECT_EQ(counts.specs, 2u);
+  EXPECT_EQ(counts.active, 1u);
+  EXPECT_EQ(counts.supervisors, 1u);
+  EXPECT_EQ(counts.workers, 1u);
+  // Its start is ignored again: still kept, still not running.
+  auto again = me.await(otp::Supervisor::restart_child(top.pid(), "maybe"));
+  EXPECT_EQ(again.kind(), otp::StartResult::Kind::ignore) << again.to_string();
+  EXPECT_FALSE(child_pid(me, top.pid(), "maybe"));
+  EXPECT_EQ(me.await(otp::Supervisor::count_children(top.pid())).specs, 2u);
+}
+
+// Ported in spirit from Elixir's DynamicSupervisorTest ("start_link/3 with non-ok init"): a
+// DynamicSupervisor's init function gives its flags, or ignores the start.
+TEST(DynamicSupervisor, InitFunctionGivesTheFlagsOrIgnoresTheStart) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto ignored = me.await(otp::DynamicSupervisor::start_link(
+      []() -> otp::SupFlags { otp::DynamicSupervisor::ignore(); }));
+  EXPECT_EQ(ignored.kind(), otp::StartResult::Kind::ignore) << ignored.to_string();
+  auto sup = me.await(
+      otp::DynamicSupervisor::start_link([]() -> otp::SupFlags { return {.max_children = 1}; }));
+  ASSERT_TRUE(sup.ok()) << sup.to_string();
+  EXPECT_TRUE(me.await(otp::DynamicSupervisor::start_child(sup.pid(), worker("a", me.pid()))).ok());
+  auto full = me.await(otp::DynamicSupervisor::start_child(sup.pid(), worker("b", me.pid())));
+  EXPECT_EQ(full.reason(), otp::Reason::other("max_children"));
+}
+
+}  // namespace
+
+namespace {
+
+// DynamicSupervisor's extra arguments.
+
+struct Pool {
+  otp::Pid observer;
+};
+
+// A connection whose start takes the pool and a port from its supervisor, then its own name.
+struct Conn : otp::GenServer<Conn, std::string> {
+  static constexpr otp::Restart restart = otp::Restart::transient;
+  static otp::Start start_link(const Pool* pool, int port, const std::string& name) {
+    return GenServer::start_link(pool->observer, port, name);
+  }
+  std::string init(otp::Pid observer, int port, const std::string& name) {
+    otp::send(observer, Started{name + ":" + std::to_string(port), otp::self()});
+    return name;
+  }
+  void handle_cast(Worker::ExitWith e) { stop(e.reason); }
+};
+
+// Ported in spirit from Elixir's DynamicSupervisorTest ("start_child/2 supports extra
+// arguments" and "restarting a child with extra_arguments successfully restarts child"): the
+// supervisor's extra arguments come first in every start, restarts included.
+TEST(DynamicSupervisor, ExtraArgumentsComeBeforeEachChildsOwnInEveryStart) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  Pool pool{me.pid()};
+  auto sup = me.await(otp::DynamicSupervisor::start_link(
+      {.extra_arguments = otp::extra_arguments(static_cast<const Pool*>(&pool), 6379)}));
+  ASSERT_TRUE(sup.ok()) << sup.to_string();
+  auto a = me.await(otp::DynamicSupervisor::start_child(
+      sup.pid(), otp::child_with_extra<Conn, const Pool*, int>(std::string("a"))));
+  ASSERT_TRUE(a.ok()) << a.to_string();
+  EXPECT_EQ(await_started(me, "a:6379").pid, a.pid());
+  auto b = me.await(otp::DynamicSupervisor::start_child(
+      sup.pid(), otp::child_with_extra<Conn, const Pool*, int>(std::string("b"))));
+  ASSERT_TRUE(b.ok()) << b.to_string();
+  await_started(me, "b:6379");
+  auto ref = me.monitor(a.pid());
+  Conn::cast(a.pid(), Worker::ExitWith{otp::Reason::other("oops")});
+  ASSERT_TRUE(otp_test::await_down(me, ref));
+  EXPECT_NE(await_started(me, "a:6379").pid, a.pid());
+  auto counts = me.await(otp::DynamicSupervisor::count_children(sup.pid()));
+  EXPECT_EQ(counts.active, 2u);
+}
+
+// Extra arguments of other types than the child's spec expects fail its start with a reason
+// that names both; a child that takes none is refused by a supervisor that has some; a
+// Supervisor has none.
+TEST(DynamicSupervisor, ExtraArgumentsOfTheWrongTypesFailTheStartClearly) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  Pool pool{me.pid()};
+  auto sup = me.await(
+      otp::DynamicSupervisor::start_link({.extra_arguments = otp::extra_arguments(
+                                              static_cast<const Pool*>(&pool), std::string("x"))}));
+  ASSERT_TRUE(sup.ok()) << sup.to_string();
+  auto wrong = me.await(otp::DynamicSupervisor::start_child(
+      sup.pid(), otp::child_with_extra<Conn, const Pool*, int>(std::string("a"))));
+  ASSERT_FALSE(wrong.ok());
+  const std::string why = wrong.reason().to_string();
+  EXPECT_NE(why.find("{bad_extra_arguments, {expected, ("), std::string::npos) << why;
+  EXPECT_NE(why.find("Pool*, int)}, {given, ("), std::string::npos) << why;
+  EXPECT_NE(why.find("Pool*, std::string)}}"), std::string::npos) << why;
+  auto plain = me.await(otp::DynamicSupervisor::start_child(sup.pid(), worker("w", me.pid())));
+  ASSERT_FALSE(plain.ok());
+  EXPECT_NE(plain.reason().to_string().find("extra_arguments_not_taken, w"), std::string::npos)
+      << plain.reason().to_string();
+  EXPECT_FALSE(me.receive<Started>(0ms).has_value());
+  EXPECT_EQ(me.await(otp::DynamicSupervisor::count_children(sup.pid())).specs, 0u);
+
+  auto none = me.await(otp::DynamicSupervisor::start_link());
+  auto missing = me.await(otp::DynamicSupervisor::start_child(
+      none.pid(), otp::child_with_extra<Conn, const Pool*, int>(std::string("a"))));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.reason().to_string().find("{given, ()}"), std::string::npos)
+      << missing.reason().to_string();
+
+  auto fixed =
+      me.await(otp::Supervisor::start_link({}, {.extra_arguments = otp::extra_arguments(1)}));
+  ASSERT_FALSE(fixed.ok());
+  EXPECT_EQ(fixed.reason(),
+            otp::Reason::other("{supervisor_data, {invalid_extra_arguments, (int)}}"));
+}
+
+}  // namespace

@@ -533,3 +533,217 @@ TEST(Table, ConcurrentReadersSeeConsistentDataWhileOneWriterInserts) {
 }
 
 }  // namespace
+
+// ets_SUITE: the bag and duplicate_bag halves of its insert/lookup cases (t_insert_list, dups).
+TEST(TableBag, BagHoldsAnObjectOnceAndDuplicateBagAsOftenAsInserted) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto bag = otp::Bag<int, std::string>::create();
+  auto dup = otp::Bag<int, std::string>::create({.type = otp::TableType::duplicate_bag});
+  for (auto* t : {&bag, &dup}) {
+    t->insert(1, "b");
+    t->insert(1, "a");
+    t->insert(2, "c");
+  }
+  EXPECT_FALSE(bag.insert(1, "b"));
+  EXPECT_TRUE(dup.insert(1, "b"));
+  EXPECT_EQ(bag.lookup(1), (std::vector<std::string>{"b", "a"}));
+  EXPECT_EQ(dup.lookup(1), (std::vector<std::string>{"b", "a", "b"}));
+  EXPECT_EQ(bag.lookup(3), std::vector<std::string>{});
+  EXPECT_EQ(bag.size(), 3u);
+  EXPECT_EQ(dup.size(), 4u);
+  EXPECT_EQ(bag.info().type, otp::TableType::bag);
+  EXPECT_EQ(dup.info().type, otp::TableType::duplicate_bag);
+}
+
+// ets_SUITE: t_delete_object: a bag loses the one object, a duplicate_bag every copy of it;
+// delete of the key removes them all.
+TEST(TableBag, DeleteObjectRemovesOneObjectAndEraseTheWholeKey) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto bag = otp::Bag<int, int>::create();
+  auto dup = otp::Bag<int, int>::create({.type = otp::TableType::duplicate_bag});
+  for (auto* t : {&bag, &dup})
+    for (int v : {10, 20, 10, 30}) t->insert(1, v);
+  EXPECT_EQ(bag.delete_object(1, 10), 1u);
+  EXPECT_EQ(dup.delete_object(1, 10), 2u);
+  EXPECT_EQ(bag.lookup(1), (std::vector<int>{20, 30}));
+  EXPECT_EQ(dup.lookup(1), (std::vector<int>{20, 30}));
+  EXPECT_EQ(dup.delete_object(1, 99), 0u);
+  EXPECT_EQ(bag.erase(1), 2u);
+  EXPECT_FALSE(bag.member(1));
+  EXPECT_EQ(bag.size(), 0u);
+  EXPECT_EQ(dup.delete_object(1, 20) + dup.delete_object(1, 30), 2u);
+  EXPECT_FALSE(dup.member(1));  // the last object took its key along
+  EXPECT_EQ(dup.size(), 0u);
+}
+
+// ets:insert_new/2 on a bag: false when the key has any object.
+TEST(TableBag, InsertNewAddsOnlyToAKeyWithoutObjects) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto bag = otp::Bag<int, int>::create({.type = otp::TableType::duplicate_bag});
+  EXPECT_TRUE(bag.insert_new(1, 10));
+  EXPECT_FALSE(bag.insert_new(1, 20));
+  EXPECT_EQ(bag.lookup(1), std::vector<int>{10});
+}
+
+// ets_SUITE: update_counter_neg: update_counter on a bag is badarg; here it does not compile.
+struct AddOne {
+  void operator()(int& v) const { ++v; }
+};
+template <class T>
+concept HasUpdateCounter = requires(T t) {
+  t.update_counter(1, 1);
+};
+template <class T>
+concept HasUpdateElement = requires(T t) {
+  t.update_element(1, AddOne{});
+};
+TEST(TableBag, HasNoUpdateCounterOrUpdateElement) {
+  EXPECT_TRUE((HasUpdateCounter<otp::Table<int, int>>));
+  EXPECT_TRUE((HasUpdateElement<otp::Table<int, int>>));
+  EXPECT_FALSE((HasUpdateCounter<otp::Bag<int, int>>));
+  EXPECT_FALSE((HasUpdateElement<otp::Bag<int, int>>));
+}
+
+TEST(TableBag, TakeSelectDeleteFoldlAndDeleteAllCountObjects) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto bag = otp::Bag<int, int>::create({.type = otp::TableType::duplicate_bag});
+  for (int k = 0; k < 10; ++k)
+    for (int v = 0; v < 3; ++v) bag.insert(k, v);
+  EXPECT_EQ(bag.take(0), (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(bag.size(), 27u);
+  EXPECT_EQ(bag.select([](int, int v) { return v == 2; }).size(), 9u);
+  EXPECT_EQ(bag.select_delete([](int k, int v) { return k == 1 || v == 0; }), 11u);
+  EXPECT_EQ(bag.size(), 16u);
+  EXPECT_FALSE(bag.member(1));
+  EXPECT_EQ(bag.lookup(2), (std::vector<int>{1, 2}));
+  EXPECT_EQ(bag.foldl(0, [](int acc, const int&, const int& v) { return acc + v; }), 8 * 3);
+  EXPECT_EQ(bag.delete_all_objects(), 16u);
+  EXPECT_EQ(bag.size(), 0u);
+  EXPECT_TRUE(bag.insert(5, 5));
+}
+
+TEST(TableBag, CreateRefusesTheOtherKinds) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  EXPECT_THROW((otp::Bag<int, int>::create({.type = otp::TableType::ordered_set})), otp::BadArg);
+  EXPECT_THROW(IntTable::create({.type = otp::TableType::bag}), otp::BadArg);
+}
+
+TEST(TableBag, PassesToItsHeirAsABag) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::Pid heir = me.spawn([to = me.pid()]() -> otp::Co<void> {
+    auto transfer = co_await otp::receive<otp::BagTransfer<int, int>>();
+    transfer.table.insert(1, 11);
+    otp::send(to, transfer);
+    co_await otp::receive<Stop>();
+  });
+  auto [owner, ref] = otp_test::spawn_monitored(me, [to = me.pid(), heir]() -> otp::Co<void> {
+    auto b = otp::Bag<int, int>::create({.heir = heir});
+    b.insert(1, 10);
+    otp::send(to, b);
+    co_await otp::receive<Stop>();
+  });
+  auto bag = me.receive<otp::Bag<int, int>>(kWait);
+  ASSERT_TRUE(bag);
+  me.send(owner, Stop{});
+  ASSERT_TRUE(await_down(me, ref));
+  auto transfer = me.receive<otp::BagTransfer<int, int>>(kWait);
+  ASSERT_TRUE(transfer);
+  EXPECT_EQ(transfer->table, *bag);
+  EXPECT_EQ(bag->owner(), heir);
+  EXPECT_EQ(bag->lookup(1), (std::vector<int>{10, 11}));
+  me.send(heir, Stop{});
+}
+
+namespace {
+// Every key by first/next.
+template <class T>
+std::vector<int> walk(const T& t) {
+  std::vector<int> keys;
+  for (auto k = t.first(); k; k = t.next(*k)) keys.push_back(*k);
+  return keys;
+}
+}  // namespace
+
+// ets_SUITE: firstnext: first/next visit each key once; in key order for an ordered_set.
+TEST(TableIteration, FirstNextVisitEveryKeyOnce) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  for (auto type : {otp::TableType::set, otp::TableType::ordered_set}) {
+    auto t = IntTable::create({.type = type});
+    EXPECT_EQ(t.first(), std::nullopt);
+    for (int k = 1000; k > 0; --k) t.insert(k, k);
+    auto keys = walk(t);
+    EXPECT_EQ(keys.size(), 1000u);
+    if (type == otp::TableType::ordered_set) {
+      EXPECT_TRUE(std::ranges::is_sorted(keys));
+    }
+    std::ranges::sort(keys);
+    EXPECT_EQ(std::ranges::adjacent_find(keys), keys.end());
+    EXPECT_EQ(keys.front(), 1);
+    EXPECT_EQ(keys.back(), 1000);
+    EXPECT_EQ(walk(t), walk(t));  // the same order while the table is unchanged
+  }
+  auto bag = otp::Bag<int, int>::create({.type = otp::TableType::duplicate_bag});
+  for (int k = 0; k < 100; ++k)
+    for (int v = 0; v < 3; ++v) bag.insert(k, v);
+  EXPECT_EQ(walk(bag).size(), 100u);  // each key once, not each object
+}
+
+// ets_SUITE: t_delete_object (next of a key deleted meanwhile gives the key that followed it;
+// ETS needs safe_fixtable for a set, here it always holds) and next on an ordered_set of a key
+// that was never there.
+TEST(TableIteration, NextOfADeletedKeyGoesOnFromWhereItWas) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  for (auto type : {otp::TableType::set, otp::TableType::ordered_set}) {
+    auto t = IntTable::create({.type = type});
+    for (int k = 0; k < 500; ++k) t.insert(k, k);
+    const auto first = t.first();
+    ASSERT_TRUE(first);
+    const auto second = t.next(*first);
+    ASSERT_TRUE(second);
+    EXPECT_TRUE(t.erase(*first));
+    EXPECT_EQ(t.next(*first), second);
+  }
+  auto ordered = IntTable::create({.type = otp::TableType::ordered_set});
+  for (int k : {10, 20, 30}) ordered.insert(k, k);
+  EXPECT_EQ(ordered.next(15), 20);
+  EXPECT_EQ(ordered.next(30), std::nullopt);
+}
+
+// ets_SUITE: firstnext_concurrent: a walk while another process inserts and deletes sees every
+// key that was there throughout, once.
+TEST(TableIteration, AWalkWhileTheTableChangesSeesEveryStableKeyOnce) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  for (auto type : {otp::TableType::set, otp::TableType::ordered_set}) {
+    auto t = IntTable::create({.type = type, .access = otp::Access::public_});
+    for (int k = 0; k < 2000; k += 2) t.insert(k, k);  // even keys stay
+    std::vector<int> keys;
+    int step = 0;
+    for (auto k = t.first(); k && step < 10000; k = t.next(*k)) {
+      keys.push_back(*k);
+      // Churn between the steps: odd keys come and go (enough to grow and rehash the shards),
+      // and the key just seen goes and comes back.
+      ++step;
+      t.insert((2 * step + 1) % 2000, 0);
+      t.erase((14 * step + 1) % 2000);
+      if (*k % 2 == 0) {
+        t.erase(*k);
+        t.insert(*k, *k);
+      }
+    }
+    ASSERT_LT(step, 10000) << "the walk does not end";
+    std::vector<int> even;
+    std::ranges::copy_if(keys, std::back_inserter(even), [](int k) { return k % 2 == 0; });
+    std::ranges::sort(even);
+    ASSERT_EQ(even.size(), 1000u);
+    for (int i = 0; i < 1000; ++i) EXPECT_EQ(even[static_cast<std::size_t>(i)], 2 * i);
+  }
+}

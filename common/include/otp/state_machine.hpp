@@ -42,8 +42,9 @@
 // as a member `using Reply = T`, the caller gets a T, and the state function
 // answers through ev.call<Req>(), whose reply takes only a T; or later through
 // a copy of its reply_to()), cast, info (any other message, Exit and Down
-// included), state_timeout, timeout (the event timeout), internal
-// (next_event) and enter (state enter calls).
+// included), state_timeout, timeout (the event timeout), generic_timeout (a
+// named time-out; ev.timeout_name() names it), internal (next_event) and enter
+// (state enter calls).
 // Actions, made while handling an event (or in init):
 //   next_state(&D::s)       a change when s differs from the current state
 //   repeat_state()          stays, and runs the state enter call again (keep_state otherwise)
@@ -55,6 +56,19 @@
 //                           setting it again restarts it
 //   event_timeout(d, msg)   a timeout event after d, unless some event comes first
 //                           (never started while events are queued)
+//   generic_timeout(name, d, msg)
+//                           a generic_timeout event named `name` after d; one timer per
+//                           name, setting it again restarts it, a state change leaves it
+//   update_state_timeout(msg), update_event_timeout(msg), update_generic_timeout(name, msg)
+//                           a new message for the running timer, which keeps its time;
+//                           with none running, the same as a time-out zero of msg
+//   cancel_state_timeout(), cancel_event_timeout(), cancel_generic_timeout(name)
+//                           nothing when none runs; a time-out of infinity also cancels
+//   reply(to, value)        answers a call (a ReplyTo kept from its event) once the
+//                           callback has returned, as gen_statem's reply action; to.reply(v)
+//                           answers at once
+// Of the time-out actions one callback makes on one timer, the last counts; it applies to
+// the timer as the transition finds it (a state change has cancelled the state time-out).
 // A time-out of zero is not a timer: its event is queued at once, after the
 // inserted and replayed events and before any message in the mailbox; a state
 // change (or a new state_timeout) still cancels a queued state time-out zero.
@@ -90,10 +104,20 @@
 
 namespace otp {
 
-enum class EventType : unsigned char { call, cast, info, state_timeout, timeout, internal, enter };
+enum class EventType : unsigned char {
+  call,
+  cast,
+  info,
+  state_timeout,
+  timeout,
+  internal,
+  enter,
+  generic_timeout
+};
 // The content of a state enter call's event.
 struct StateEnter {};
-class Event;  // below
+class Event;    // below
+class ReplyTo;  // below
 
 // A request that can be called: it names the type of its answer.
 template <class Req>
@@ -173,10 +197,39 @@ class StateMachine : public detail::Behaviour<Derived, StateMachine<Derived, Dat
   void state_timeout(Duration after, T msg) {
     engine_.state_timeout(after, std::move(msg));
   }
-  void cancel_state_timeout() { engine_.cancel_state_timeout(); }
+  template <class T>
+  void update_state_timeout(T msg) {
+    engine_.update_timeout(EventType::state_timeout, {}, std::move(msg));
+  }
+  void cancel_state_timeout() { engine_.cancel_timeout(EventType::state_timeout, {}); }
   template <class T>
   void event_timeout(Duration after, T msg) {
     engine_.event_timeout(after, std::move(msg));
+  }
+  template <class T>
+  void update_event_timeout(T msg) {
+    engine_.update_timeout(EventType::timeout, {}, std::move(msg));
+  }
+  void cancel_event_timeout() { engine_.cancel_timeout(EventType::timeout, {}); }
+  // Generic time-outs (gen_statem's {timeout, Name}): one timer per name, left running by
+  // state changes.
+  template <class T>
+  void generic_timeout(std::string_view name, Duration after, T msg) {
+    engine_.generic_timeout(name, after, std::move(msg));
+  }
+  template <class T>
+  void update_generic_timeout(std::string_view name, T msg) {
+    engine_.update_timeout(EventType::generic_timeout, name, std::move(msg));
+  }
+  void cancel_generic_timeout(std::string_view name) {
+    engine_.cancel_timeout(EventType::generic_timeout, name);
+  }
+  // Answers a call once the running callback has returned (gen_statem's reply action); not
+  // at all if the callback throws first. The value's type must be the caller's (as
+  // ReplyTo::reply).
+  template <class V>
+  void reply(const ReplyTo& to, V&& value) {
+    engine_.reply(to, std::forward<V>(value));
   }
   // stop(reason), parent() and server_name(): from Behaviour.
 
@@ -255,7 +308,8 @@ class Event {
         content_(o.content_),
         content_type_(o.content_type_),
         type_(o.type_),
-        reply_to_(o.reply_to_) {}
+        reply_to_(o.reply_to_),
+        timeout_name_(std::move(o.timeout_name_)) {}
   Event& operator=(Event&& o) noexcept {
     if (this != &o) {
       if (node_ != nullptr) detail::free_msg(node_);
@@ -264,6 +318,7 @@ class Event {
       content_type_ = o.content_type_;
       type_ = o.type_;
       reply_to_ = o.reply_to_;
+      timeout_name_ = std::move(o.timeout_name_);
     }
     return *this;
   }
@@ -314,6 +369,17 @@ class Event {
   bool is_timeout() const {
     return type_ == EventType::timeout && is<T>();
   }
+  // A generic time-out (generic_timeout(name, d, msg)), of any name or of `name`.
+  template <class T>
+  bool is_generic_timeout() const {
+    return type_ == EventType::generic_timeout && is<T>();
+  }
+  template <class T>
+  bool is_generic_timeout(std::string_view name) const {
+    return is_generic_timeout<T>() && timeout_name_ == name;
+  }
+  // The name of a generic time-out; empty for other events.
+  std::string_view timeout_name() const { return timeout_name_; }
   template <class T>
   bool is_internal() const {
     return type_ == EventType::internal && is<T>();
@@ -340,6 +406,7 @@ class Event {
   const detail::MsgType* content_type_ = nullptr;
   EventType type_ = EventType::info;
   ReplyTo reply_to_;
+  std::string timeout_name_;  // generic time-outs only
 };
 
 }  // namespace otp

@@ -23,15 +23,24 @@
 // max_restarts restarts within max_seconds make the supervisor stop its
 // children and exit with `shutdown`, leaving the decision to its own
 // supervisor. A supervisor traps exits; its parent's exit signal stops it.
+// A significant child that ends by itself (not restarted, not stopped by the
+// supervisor) shuts the supervisor down with `shutdown` as its auto_shutdown
+// says (OTP 24). A supervisor's children and flags may come from an init
+// function run in the new process, which may decline the start with ignore().
+// A DynamicSupervisor's extra arguments come before each child's own, typed:
+// see child_with_extra.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "otp/co.hpp"
@@ -46,6 +55,9 @@ namespace otp {
 enum class Restart : unsigned char { permanent, transient, temporary };
 enum class ChildType : unsigned char { worker, supervisor };
 enum class Strategy : unsigned char { one_for_one, one_for_all, rest_for_one };
+// When a supervisor shuts itself down because significant children ended by themselves (OTP 24's
+// auto_shutdown): never, when any one ends, or when the last running one ends.
+enum class AutoShutdown : unsigned char { never, any_significant, all_significant };
 
 // How a child is stopped: killed at once, asked with `shutdown` and killed
 // after a timeout, or asked and waited for without limit.
@@ -64,12 +76,73 @@ class Shutdown {
   Duration timeout_;
 };
 
+namespace detail {
+template <class... A>
+std::string types_text() {
+  std::string out = "(";
+  ((out += std::string(type_name<A>()) + ", "), ...);
+  if (out.size() > 1) out.resize(out.size() - 2);
+  return out + ")";
+}
+struct ExtraValuesBase {
+  virtual ~ExtraValuesBase() = default;
+  std::string types;  // "(int, std::string)"
+};
+template <class... A>
+struct ExtraValues final : ExtraValuesBase {
+  explicit ExtraValues(A... a) : values(std::move(a)...) { types = types_text<A...>(); }
+  std::tuple<A...> values;
+};
+}  // namespace detail
+
+// Values a DynamicSupervisor puts before every child's own start arguments (Elixir's
+// extra_arguments), made by otp::extra_arguments(a, b, ...). They are read back only as the
+// exact (decayed) types they were made with; see child_with_extra.
+class ExtraArguments {
+ public:
+  ExtraArguments() = default;
+  bool empty() const { return values_ == nullptr; }
+  // The values when they are of the types E... exactly; nullptr otherwise.
+  template <class... E>
+  const std::tuple<E...>* get() const {
+    if constexpr (sizeof...(E) == 0) {
+      static const std::tuple<> none;
+      return empty() ? &none : nullptr;
+    } else {
+      const auto* v = dynamic_cast<const detail::ExtraValues<E...>*>(values_.get());
+      return v != nullptr ? &v->values : nullptr;
+    }
+  }
+  // Their types, as "(int, std::string)"; "()" when there are none.
+  std::string types() const { return values_ != nullptr ? values_->types : "()"; }
+
+ private:
+  template <class... A>
+  friend ExtraArguments extra_arguments(A... args);
+  std::shared_ptr<const detail::ExtraValuesBase> values_;  // shared by the children's starts
+};
+
+template <class... A>
+ExtraArguments extra_arguments(A... args) {
+  ExtraArguments out;
+  if constexpr (sizeof...(A) != 0)
+    out.values_ = std::make_shared<const detail::ExtraValues<A...>>(std::move(args)...);
+  return out;
+}
+
 struct ChildSpec {
   std::string id{};
   std::function<Start()> start{};  // starts the child linked to the caller
+  // Instead of `start`: starts the child with the supervisor's extra arguments (see
+  // child_with_extra). A spec with only `start` is refused by a supervisor that has some.
+  std::function<Start(const ExtraArguments&)> start_with_extra{};
   Restart restart = Restart::permanent;
   std::optional<Shutdown> shutdown{};  // default: after(5s) for a worker, infinity for a supervisor
   ChildType type = ChildType::worker;
+  // Its own exit (not one the supervisor asked for) may shut the supervisor down, as the flags'
+  // auto_shutdown says. Only for transient and temporary children, under a Supervisor whose
+  // auto_shutdown is not never; refused otherwise with {bad_combination, ...}, as Erlang's does.
+  bool significant = false;
 };
 
 // A supervisor refuses to start with max_restarts below 0 ({supervisor_data, {invalid_intensity,
@@ -78,9 +151,30 @@ struct SupFlags {
   Strategy strategy = Strategy::one_for_one;
   int max_restarts = 3;
   Duration max_seconds = std::chrono::seconds(5);
+  // Supervisor only (a DynamicSupervisor refuses any other than never, as Elixir's does).
+  AutoShutdown auto_shutdown = AutoShutdown::never;
   // DynamicSupervisor only: the most children at once (0: no limit).
   std::size_t max_children = 0;
+  // DynamicSupervisor only: given to every child's start before its own arguments (Elixir's
+  // extra_arguments); its children are made with child_with_extra. Another supervisor refuses
+  // them ({supervisor_data, {invalid_extra_arguments, ...}}).
+  ExtraArguments extra_arguments{};
 };
+
+// What a supervisor's init function gives: its children and flags (the {ok, {Flags, Children}}
+// of Erlang's Module:init).
+struct SupSpec {
+  std::vector<ChildSpec> children{};
+  SupFlags flags{};
+};
+
+namespace detail {
+// What a supervisor process is, for the observer: TaskSupervisor is a DynamicSupervisor.
+enum class SupKind : unsigned char { plain, dynamic, task };
+Start start_sup(bool link, Name name, SupFlags flags, std::vector<ChildSpec> specs, SupKind kind);
+// Starts a supervisor whose children and flags come from `init`, run in the new process.
+Start start_sup_init(Name name, std::function<SupSpec()> init, SupKind kind);
+}  // namespace detail
 
 struct ChildInfo {
   std::string id;  // the spec's id (child<T>: the name of T)
@@ -104,6 +198,24 @@ class Supervisor {
   // Two children with one id make the start fail with {start_spec, {duplicate_child_name, id}}.
   static Start start_link(std::vector<ChildSpec> children, SupFlags flags = {});
   static Start start_link(Name name, std::vector<ChildSpec> children, SupFlags flags = {});
+  // Erlang's supervisor:start_link(Module, Args): `init` runs in the new supervisor process and
+  // gives the children and flags. It may call ignore() to decline to start (start_link returns
+  // ignore, any name is free again, and the process ends with `normal`), or throw (or
+  // otp::exit) to fail the start.
+  template <class F>
+  requires std::is_invocable_r_v<SupSpec, F&>
+  static Start start_link(F init) {
+    return detail::start_sup_init(Name{}, std::function<SupSpec()>(std::move(init)),
+                                  detail::SupKind::plain);
+  }
+  template <class F>
+  requires std::is_invocable_r_v<SupSpec, F&>
+  static Start start_link(Name name, F init) {
+    return detail::start_sup_init(std::move(name), std::function<SupSpec()>(std::move(init)),
+                                  detail::SupKind::plain);
+  }
+  // In an init function: decline to start (Erlang's `ignore`). Anywhere else it is a crash.
+  [[noreturn]] static void ignore() { throw detail::IgnoreStart{}; }
 
   // Adds a child and starts it; already_started when the id is running,
   // error({already_present, id}) when it is known but not running.
@@ -128,6 +240,22 @@ class DynamicSupervisor {
  public:
   static Start start_link(SupFlags flags = {});
   static Start start_link(Name name, SupFlags flags = {});
+  // Elixir's DynamicSupervisor.start_link(Module, arg): `init` runs in the new supervisor and
+  // gives its flags; it may call ignore() to decline, as Supervisor's init function may.
+  template <class F>
+  requires std::is_invocable_r_v<SupFlags, F&>
+  static Start start_link(F init) { return start_link(Name{}, std::move(init)); }
+  template <class F>
+  requires std::is_invocable_r_v<SupFlags, F&>
+  static Start start_link(Name name, F init) {
+    return detail::start_sup_init(
+        std::move(name),
+        [init = std::move(init)]() mutable {
+          return SupSpec{{}, init()};
+        },
+        detail::SupKind::dynamic);
+  }
+  [[noreturn]] static void ignore() { throw detail::IgnoreStart{}; }
 
   // Starts a child under `sup`; error(max_children) when it is full.
   static Start start_child(ServerRef sup, ChildSpec spec);
@@ -138,29 +266,57 @@ class DynamicSupervisor {
   static Co<ChildCounts> count_children(ServerRef sup);
 };
 
-namespace detail {
-// What a supervisor process is, for the observer: TaskSupervisor is a DynamicSupervisor.
-enum class SupKind : unsigned char { plain, dynamic, task };
-Start start_sup(bool link, Name name, SupFlags flags, std::vector<ChildSpec> specs, SupKind kind);
-}  // namespace detail
-
 // The child spec of T, started with T::start_link(args...). T may say how it
 // wants to be supervised with static members `restart` (otp::Restart) and
 // `shutdown` (otp::Shutdown), and may override the id with `child_id`.
-template <class T, class... A>
-ChildSpec child(A... args) {
+namespace detail {
+// The spec of T without its start: id, restart, shutdown and type as child<T> gives them.
+template <class T>
+ChildSpec spec_of() {
   ChildSpec spec;
   if constexpr (requires { T::child_id; }) {
     spec.id = T::child_id;
   } else {
     spec.id = std::string(detail::type_name<T>());
   }
-  spec.start = [args...]() { return T::start_link(args...); };
   if constexpr (requires { T::restart; }) spec.restart = T::restart;
   if constexpr (requires { T::shutdown; }) spec.shutdown = T::shutdown;
   if constexpr (std::is_base_of_v<Supervisor, T> || std::is_base_of_v<DynamicSupervisor, T>) {
     spec.type = ChildType::supervisor;
   }
+  return spec;
+}
+// A start that fails at once with `reason`.
+Start failed_start(Reason reason);
+}  // namespace detail
+
+template <class T, class... A>
+ChildSpec child(A... args) {
+  ChildSpec spec = detail::spec_of<T>();
+  spec.start = [args...]() { return T::start_link(args...); };
+  return spec;
+}
+
+// The child spec of T under a DynamicSupervisor whose extra arguments are of the types E...:
+// started with T::start_link(extra..., args...). That call must compile; a supervisor whose
+// extra arguments are of other types fails the start with
+// {bad_extra_arguments, {expected, (E...)}, {given, (...)}}.
+//
+//   auto conns = co_await otp::DynamicSupervisor::start_link(
+//       {.extra_arguments = otp::extra_arguments(pool, config)});
+//   co_await otp::DynamicSupervisor::start_child(
+//       conns.pid(), otp::child_with_extra<Conn, Pool*, Config>(std::string("db1")));
+template <class T, class... E, class... A>
+ChildSpec child_with_extra(A... args) {
+  ChildSpec spec = detail::spec_of<T>();
+  spec.start_with_extra = [args...](const ExtraArguments& extra) -> Start {
+    const auto* values = extra.get<std::decay_t<E>...>();
+    if (values == nullptr)
+      return detail::failed_start(Reason::other("{bad_extra_arguments, {expected, " +
+                                                detail::types_text<std::decay_t<E>...>() +
+                                                "}, {given, " + extra.types() + "}}"));
+    return std::apply([&](const auto&... e) { return T::start_link(e..., args...); }, *values);
+  };
   return spec;
 }
 

@@ -9,7 +9,8 @@
 //
 // A Table<K, V> is a handle (a shared_ptr to the table); copy it freely, send
 // it in messages. A `set` is a hash table, an `ordered_set` is kept in key
-// order.
+// order. A bag or duplicate_bag, several objects per key, is an otp::Bag<K, V>
+// (below): the same table, with lookup giving every value of a key.
 //
 // Any thread may call any member; the access mode decides who may:
 // `protected_` (the default): everyone reads, only the owner writes;
@@ -26,14 +27,22 @@
 // TableTransfer; otherwise the table is deleted. Whoever hears of the owner's
 // exit (links, monitors) sees the table already deleted or passed on.
 //
+// first/next walk the keys (ETS's first/next): in key order for an
+// ordered_set, for a set and a bag in an order that depends only on the keys
+// present. The walk is safe while the table changes: next of a key deleted
+// meanwhile goes on from where that key was, so every key present for the
+// whole walk is seen once.
+//
 // Complexity: set O(1) expected per key operation; ordered_set O(log n);
-// select, select_delete and deletion O(n).
+// select, select_delete and deletion O(n); first/next on a set or a bag
+// O(n / 64) a step (a whole shard), on an ordered_set O(log n).
 //
 // How it works: otp/detail/table_state.hpp (the shards, their gates, the
 // readers' slots and the memory-ordering argument) and otp/detail/table_core.hpp
 // (owner, heir, deletion), both included at the end of this file.
 #pragma once
 
+#include <algorithm>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -49,7 +58,7 @@
 
 namespace otp {
 
-enum class TableType { set, ordered_set };
+enum class TableType { set, ordered_set, bag, duplicate_bag };
 enum class Access { public_, protected_, private_ };
 
 struct TableOptions {
@@ -74,6 +83,8 @@ struct TableInfo {
 namespace detail {
 template <class K, class V>
 class TableState;  // otp/detail/table_state.hpp
+template <class V>
+struct BagValues;  // otp/detail/table_maps.hpp
 
 template <class P, class K, class V>
 concept TablePredicate = std::predicate<P&, const K&, const V&>;
@@ -89,8 +100,10 @@ class Table {
   Table() = default;
 
   // A new table owned by the calling process or Scoped handle (std::logic_error
-  // on any other thread).
+  // on any other thread). BadArg for a bag type: a bag is an otp::Bag.
   static Table create(TableOptions options = {}) {
+    if (options.type != TableType::set && options.type != TableType::ordered_set)
+      throw BadArg("otp::Table::create: a bag or duplicate_bag is an otp::Bag");
     auto s = std::make_shared<detail::TableState<K, V>>(std::move(options));
     s->start();
     return Table(std::move(s));
@@ -229,6 +242,12 @@ class Table {
     return acc;
   }
 
+  // The first key of the walk (ets:first/1): the least for an ordered_set; nullopt when empty.
+  std::optional<K> first() const { return state("first").next_key("first", nullptr); }
+  // The key after `key` (ets:next/2); nullopt at the end. `key` need not be present: the walk
+  // goes on from where it would be (see the top).
+  std::optional<K> next(const K& key) const { return state("next").next_key("next", &key); }
+
   std::size_t size() const { return state("size").size("size"); }
 
   // Its name, type, access, owner, heir and size (ets:info/1).
@@ -272,6 +291,204 @@ class Table {
 template <class K, class V>
 struct TableTransfer {
   Table<K, V> table;
+  Pid from;
+  std::string heir_data;
+};
+
+// otp::Bag — ETS's bag and duplicate_bag: a table with several objects per
+// key. Owner, access, heir, lifetime and threads as Table's (above).
+//
+//   auto b = otp::Bag<std::string, int>::create();    // a bag
+//   b.insert("a", 1);
+//   b.insert("a", 2);
+//   b.insert("a", 1);                                // no: a bag holds an object once
+//   auto all = b.lookup("a");                        // {1, 2}, in insertion order
+//
+// A `bag` holds an object ({key, value}) at most once; a `duplicate_bag` holds
+// it as often as it was inserted. Values compare with ==. size() counts objects.
+// Table's update_counter and update_element do not exist here (ETS refuses
+// them on a bag with badarg).
+template <class K, class V>
+class Bag {
+  using Values = detail::BagValues<V>;
+  using State = detail::TableState<K, Values>;
+
+ public:
+  using key_type = K;
+  using mapped_type = V;
+
+  // An empty handle, to assign to later; every call on it but alive() throws BadArg.
+  Bag() = default;
+
+  // A new bag owned by the calling process or Scoped handle. options.type is bag (also when
+  // left at its default, set) or duplicate_bag; BadArg for ordered_set.
+  static Bag create(TableOptions options = {}) {
+    if (options.type == TableType::set) options.type = TableType::bag;
+    if (options.type == TableType::ordered_set)
+      throw BadArg("otp::Bag::create: an ordered_set is an otp::Table");
+    auto s = std::make_shared<State>(std::move(options));
+    s->start();
+    return Bag(std::move(s));
+  }
+
+  // Adds the object; true when it did (false: a bag holds it already).
+  bool insert(K key, V value) {
+    auto& s = state("insert");
+    const bool duplicates = s.type() == TableType::duplicate_bag;
+    const bool added = s.template with<true>("insert", key, [&](auto& m) {
+      auto& values = m.try_emplace(std::move(key), Values{}).first->values;
+      if (!duplicates && std::find(values.begin(), values.end(), value) != values.end())
+        return false;
+      values.push_back(std::move(value));
+      return true;
+    });
+    if (added) s.grew();
+    return added;
+  }
+
+  // Adds the object only when the key has none (ets:insert_new/2). True when it did.
+  bool insert_new(K key, V value) {
+    auto& s = state("insert_new");
+    const bool added = s.template with<true>("insert_new", key, [&](auto& m) {
+      if (m.contains(key)) return false;
+      m.try_emplace(std::move(key), Values{}).first->values.push_back(std::move(value));
+      return true;
+    });
+    if (added) s.grew();
+    return added;
+  }
+
+  // The key's values, in insertion order; empty when it has none.
+  std::vector<V> lookup(const K& key) const {
+    return state("lookup").template with<false>("lookup", key, [&](const auto& m) {
+      const Values* v = m.find(key);
+      return v != nullptr ? v->values : std::vector<V>{};
+    });
+  }
+
+  bool member(const K& key) const {
+    auto& s = state("member");
+    return s.template with<false>("member", key, [&](const auto& m) { return m.contains(key); });
+  }
+
+  // Removes every object of the key (ets:delete/2); returns how many.
+  std::size_t erase(const K& key) { return take_as("erase", key).size(); }
+
+  // Removes the object {key, value} (ets:delete_object/2): from a duplicate_bag, every copy of
+  // it. Returns how many objects went.
+  std::size_t delete_object(const K& key, const V& value) {
+    auto& s = state("delete_object");
+    const std::size_t removed = s.template with<true>("delete_object", key, [&](auto& m) {
+      Values* v = m.find(key);
+      if (v == nullptr) return std::size_t{0};
+      const std::size_t n = std::erase(v->values, value);
+      if (v->values.empty()) m.erase(key);
+      return n;
+    });
+    s.shrank(removed);
+    return removed;
+  }
+
+  // Removes the key's objects and returns their values (ets:take/2); empty when none.
+  std::vector<V> take(const K& key) { return take_as("take", key); }
+
+  // The objects for which pred(key, value) holds.
+  template <detail::TablePredicate<K, V> Pred>
+  std::vector<std::pair<K, V>> select(Pred pred) const {
+    std::vector<std::pair<K, V>> out;
+    auto keep = [&](const K& k, const V& v) {
+      if (pred(k, v)) out.emplace_back(k, v);
+    };
+    state("select").template each<false>("select", [&](const auto& m) {
+      m.for_each([&](const K& k, const Values& v) {
+        for (const V& one : v.values) keep(k, one);
+      });
+    });
+    return out;
+  }
+
+  // Removes the objects for which pred(key, value) holds; returns how many.
+  template <detail::TablePredicate<K, V> Pred>
+  std::size_t select_delete(Pred pred) {
+    auto& s = state("select_delete");
+    std::size_t removed = 0;
+    s.template each<true>("select_delete", [&](auto& m) {
+      std::size_t n = 0;
+      m.for_each_mut([&](const K& k, Values& v) {
+        n += std::erase_if(v.values, [&](const V& one) { return pred(k, one); });
+      });
+      m.erase_if([](const K&, const Values& v) { return v.values.empty(); });
+      s.shrank(n);
+      removed += n;
+    });
+    return removed;
+  }
+
+  // Removes every object (ets:delete_all_objects/1); returns how many.
+  std::size_t delete_all_objects() {
+    return select_delete([](const K&, const V&) { return true; });
+  }
+
+  // Folds fn(acc, key, value) over the objects (ets:foldl/3), a key's values in insertion order.
+  template <class Acc, class F>
+  requires std::invocable<F&, Acc, const K&, const V&> Acc foldl(Acc acc, F fn)
+  const {
+    auto step = [&](const K& k, const V& v) { acc = fn(std::move(acc), k, v); };
+    state("foldl").template each<false>("foldl", [&](const auto& m) {
+      m.for_each([&](const K& k, const Values& v) {
+        for (const V& one : v.values) step(k, one);
+      });
+    });
+    return acc;
+  }
+
+  // As Table's: each key once.
+  std::optional<K> first() const { return state("first").next_key("first", nullptr); }
+  std::optional<K> next(const K& key) const { return state("next").next_key("next", &key); }
+
+  // The number of objects, not of keys.
+  std::size_t size() const { return state("size").size("size"); }
+  TableInfo info() const { return state("info").info(); }
+  void delete_table() { state("delete_table").destroy(); }
+  Pid owner() const { return state("owner").owner(); }
+  bool alive() const { return s_ && s_->alive(); }
+  // As Table's; `to` receives BagTransfer.
+  void give_away(const Pid& to, std::string data = {}) {
+    state("give_away").give_away(to, std::move(data));
+  }
+
+  friend bool operator==(const Bag& a, const Bag& b) { return a.s_ == b.s_; }
+
+ private:
+  friend class detail::TableState<K, Values>;
+  explicit Bag(std::shared_ptr<State> s) : s_(std::move(s)) {}
+
+  State& state(const char* op) const {
+    if (!s_) [[unlikely]]
+      throw BadArg(std::string("otp::Bag::") + op + ": empty table handle");
+    return *s_;
+  }
+
+  std::vector<V> take_as(const char* op, const K& key) {
+    auto& s = state(op);
+    std::vector<V> taken = s.template with<true>(op, key, [&](auto& m) {
+      Values* v = m.find(key);
+      if (v == nullptr) return std::vector<V>{};
+      std::vector<V> out = std::move(v->values);
+      m.erase(key);
+      return out;
+    });
+    s.shrank(taken.size());
+    return taken;
+  }
+
+  std::shared_ptr<State> s_;
+};
+
+// What the new owner of a Bag receives (as TableTransfer for a Table).
+template <class K, class V>
+struct BagTransfer {
+  Bag<K, V> table;
   Pid from;
   std::string heir_data;
 };

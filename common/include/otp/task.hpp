@@ -215,6 +215,19 @@ inline Duration time_left(std::chrono::steady_clock::time_point start, Duration 
   const auto spent = std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - start);
   return spent >= timeout ? Duration::zero() : timeout - spent;
 }
+
+// The replies that await_many and yield_many wait for, each labelled with its task's index;
+// only the tasks' owner may wait for them (`who` names the function in the error).
+template <class T>
+RequestIds<typename Task<T>::reply_type, std::size_t> requests_of(const std::vector<Task<T>>& tasks,
+                                                                  const char* who) {
+  RequestIds<typename Task<T>::reply_type, std::size_t> waiting;
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    check_task_owner(tasks[i].owner(), tasks[i].pid(), who);
+    waiting.add(RequestId<typename Task<T>::reply_type>(tasks[i].ref()), i);
+  }
+  return waiting;
+}
 }  // namespace detail
 
 // Elixir's Task.await_many: the values of `tasks`, in their order, awaited together within one
@@ -226,11 +239,7 @@ template <class T>
 Co<std::vector<typename Task<T>::reply_type>> await_many(std::vector<Task<T>> tasks,
                                                          Duration timeout = default_await_timeout) {
   using R = typename Task<T>::reply_type;
-  RequestIds<R, std::size_t> waiting;
-  for (std::size_t i = 0; i < tasks.size(); ++i) {
-    detail::check_task_owner(tasks[i].owner(), tasks[i].pid(), "await_many");
-    waiting.add(RequestId<R>(tasks[i].ref()), i);
-  }
+  auto waiting = detail::requests_of(tasks, "await_many");
   std::vector<std::optional<R>> got(tasks.size());
   const auto start = std::chrono::steady_clock::now();
   while (!waiting.empty()) {
@@ -255,11 +264,7 @@ template <class T>
 Co<std::vector<std::optional<CallResult<typename Task<T>::reply_type>>>> yield_many(
     std::vector<Task<T>> tasks, Duration timeout = default_await_timeout) {
   using R = typename Task<T>::reply_type;
-  RequestIds<R, std::size_t> waiting;
-  for (std::size_t i = 0; i < tasks.size(); ++i) {
-    detail::check_task_owner(tasks[i].owner(), tasks[i].pid(), "yield_many");
-    waiting.add(RequestId<R>(tasks[i].ref()), i);
-  }
+  auto waiting = detail::requests_of(tasks, "yield_many");
   std::vector<std::optional<CallResult<R>>> answers(tasks.size());
   const auto start = std::chrono::steady_clock::now();
   while (!waiting.empty()) {

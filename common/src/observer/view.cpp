@@ -86,7 +86,10 @@ Co<Snapshot> snapshot(Duration timeout) {
     if (s.tables.size() >= 200) break;
     auto look = table->look(5);
     s.tables.push_back(TableInfo{std::move(look.name),
-                                 look.type == TableType::set ? "set" : "ordered_set",
+                                 look.type == TableType::set           ? "set"
+                                 : look.type == TableType::ordered_set ? "ordered_set"
+                                 : look.type == TableType::bag         ? "bag"
+                                                                       : "duplicate_bag",
                                  look.access == Access::public_      ? "public"
                                  : look.access == Access::protected_ ? "protected"
                                                                      : "private",

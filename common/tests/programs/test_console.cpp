@@ -1,7 +1,10 @@
 // A console like a stage's hang_ten, without its application: `new <login>`, `show <login>` and
 // `ls` over a set of logins, which Tab completes. console_terminal_test.cpp drives it on a terminal.
+// A SIGUSR1 makes another thread log a warning, as a process would while the prompt waits.
+#include <csignal>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -11,6 +14,14 @@
 #include "otp/otp.hpp"
 
 int main(int argc, char** argv) {
+  // Blocked here, before any thread starts, so that only the waiting thread takes it.
+  sigset_t usr1;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &usr1, nullptr);
+  std::thread([usr1] {
+    for (int sig = 0; sigwait(&usr1, &sig) == 0;) otp::log::warning("a record from another thread");
+  }).detach();
   otp::Runtime rt;
   otp::Scoped me(rt);
   otp::Console console("hang_ten", me);

@@ -130,6 +130,12 @@ class FlatTable {
     for (const Slot& s : slots_)
       if (s.hash != 0) f(s);
   }
+  // f(slot) for each slot in use, which f may change but not its key or hash.
+  template <class F>
+  void for_each_mut(F&& f) {
+    for (Slot& s : slots_)
+      if (s.hash != 0) f(s);
+  }
   std::size_t size() const { return size_; }
   // Empties the table and frees its array.
   void reset() { *this = FlatTable(); }

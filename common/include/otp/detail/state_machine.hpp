@@ -7,25 +7,33 @@
 //
 // StateEngine is the gen_statem loop, one per machine, touched only by its process. Per
 // event: the state function runs and records its actions (next_state, postpone,
-// next_event, timeouts); once it returns, apply_actions applies them in gen_statem's
-// order. A state change cancels the state time-out and puts the postponed events back in
-// front of the queue; next_event's events go in front of those. The queue (inserted and
-// replayed events) is served before the mailbox, and after it the time-outs zero, which
-// start no timer: their ids wait in zero_queue_, and a state change or a newer time-out
-// of the same kind cancels one by resetting its slot. A real time-out is a StateTimer
-// message carrying its id; one that fell due after being cancelled finds no slot with
-// that id and is dropped. The event time-out is cancelled by any event, so it never
-// starts while events are queued. With state enter calls (D::state_enter), a change (or
-// repeat_state) leaves an enter event pending, served before the queue; it is no event for
-// the event time-out. A machine without them compiles none of it.
+// next_event, timeouts, replies); once it returns, apply_actions applies them in
+// gen_statem's order: the replies go out, a state change cancels the state time-out and
+// puts the postponed events back in front of the queue, next_event's events go in front
+// of those, then the time-out actions, in the order they were made, keeping only the last
+// one per timer (a timer is its kind, and its name for a generic one). The queue (inserted
+// and replayed events) is served before the mailbox, and after it the time-outs zero,
+// which start no timer: their ids wait in zero_queue_, and a state change or a newer
+// time-out of the same timer cancels one by forgetting its entry in timers_. A real
+// time-out is a StateTimer message carrying its id; one that fell due after being
+// cancelled finds no entry with that id and is dropped. The event time-out is cancelled
+// by any event, so it never starts while events are queued. timers_ holds the few running
+// timers (state, event, one per generic name) and is searched in order. With state enter
+// calls (D::state_enter), a change (or repeat_state) leaves an enter event pending, served
+// before the queue; it is no event for the event time-out. A machine without them compiles
+// none of it.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -67,9 +75,11 @@ struct EventAccess {
     return ReplyTo(caller, ref, send);
   }
   template <class T>
-  static Event own(EventType et, T value) {
+  static Event own(EventType et, T value, std::string_view timeout_name = {}) {
     Msg* m = make_msg<T>(std::move(value));
-    return make(m, &value_of<T>(m), type_of<T>(), et);
+    Event ev = make(m, &value_of<T>(m), type_of<T>(), et);
+    ev.timeout_name_ = timeout_name;
+    return ev;
   }
 };
 
@@ -139,17 +149,41 @@ class StateEngine {
   }
   template <class T>
   void state_timeout(Duration after, T msg) {
-    pending_state_timer_.emplace(
-        Pending{after, EventAccess::own(EventType::state_timeout, std::move(msg)), ++action_seq_});
-  }
-  void cancel_state_timeout() {
-    pending_state_timer_.reset();
-    cancel(state_timer_);
+    record(TimerAction{EventType::state_timeout,
+                       {},
+                       TimerOp::set,
+                       after,
+                       EventAccess::own(EventType::state_timeout, std::move(msg))});
   }
   template <class T>
   void event_timeout(Duration after, T msg) {
-    pending_event_timer_.emplace(
-        Pending{after, EventAccess::own(EventType::timeout, std::move(msg)), ++action_seq_});
+    record(TimerAction{EventType::timeout,
+                       {},
+                       TimerOp::set,
+                       after,
+                       EventAccess::own(EventType::timeout, std::move(msg))});
+  }
+  template <class T>
+  void generic_timeout(std::string_view name, Duration after, T msg) {
+    record(TimerAction{EventType::generic_timeout, std::string(name), TimerOp::set, after,
+                       EventAccess::own(EventType::generic_timeout, std::move(msg), name)});
+  }
+  template <class T>
+  void update_timeout(EventType kind, std::string_view name, T msg) {
+    record(TimerAction{kind, std::string(name), TimerOp::update, Duration::zero(),
+                       EventAccess::own(kind, std::move(msg), name)});
+  }
+  void cancel_timeout(EventType kind, std::string_view name) {
+    record(TimerAction{kind, std::string(name), TimerOp::cancel, Duration::zero(),
+                       EventAccess::empty()});
+  }
+  template <class V>
+  void reply(const ReplyTo& to, V&& value) {
+    if (!to) throw std::logic_error("otp::StateMachine::reply: not the caller of a call");
+    using U = std::conditional_t<std::is_convertible_v<V, std::string_view> &&
+                                     std::is_pointer_v<std::decay_t<V>>,
+                                 std::string, std::decay_t<V>>;
+    replies_.push_back(std::make_unique<Reply<U>>(to, U(std::forward<V>(value))));
   }
 
   template <class... A>
@@ -198,25 +232,44 @@ class StateEngine {
     CoState co = nullptr;
     bool operator==(const StateFn&) const = default;
   };
-  struct Pending {
+  enum class TimerOp : unsigned char { set, update, cancel };
+  // A time-out action of the running callback. A timer is its kind (state_timeout,
+  // timeout or generic_timeout) and, for a generic one, its name.
+  struct TimerAction {
+    EventType kind;
+    std::string name;
+    TimerOp op;
     Duration after;
-    Event ev;
-    std::uint64_t order;  // when the action was made, among the transition's timeouts
+    Event ev;  // set and update
   };
   struct Running {
+    EventType kind;
+    std::string name;
     std::uint64_t id;
     TimerRef ref;
     Event ev;
     bool zero = false;  // a time-out zero: no timer, its id waits in zero_queue_
+  };
+  // A reply action, sent once the callback has returned.
+  struct PendingReply {
+    virtual ~PendingReply() = default;
+    virtual void send() = 0;
+  };
+  template <class V>
+  struct Reply final : PendingReply {
+    Reply(const ReplyTo& to, V value) : to(to), value(std::move(value)) {}
+    void send() override { to.reply(std::move(value)); }
+    ReplyTo to;
+    V value;
   };
 
   // Runs the state function on the event, then the actions it made.
   void run(Derived& d, Event ev, Co<void>& step, const MsgType*& last) {
     if constexpr (uses_state_enter<Derived>) {
       entering_ = ev.type() == EventType::enter;
-      if (!entering_ && ev.type() != EventType::timeout) cancel(event_timer_);
+      if (!entering_ && ev.type() != EventType::timeout) cancel(EventType::timeout, {});
     } else {
-      if (ev.type() != EventType::timeout) cancel(event_timer_);
+      if (ev.type() != EventType::timeout) cancel(EventType::timeout, {});
     }
     last = EventAccess::content_type(ev);
     if (state_.co != nullptr) {
@@ -246,24 +299,42 @@ class StateEngine {
     apply_actions();
   }
 
-  // The oldest time-out zero still live (a state change or a newer time-out of
-  // its kind cancels one by resetting its slot; its id is then skipped here).
-  bool take_zero_timeout(Event& ev) {
-    while (!zero_queue_.empty()) {
-      std::uint64_t id = zero_queue_.front();
-      zero_queue_.pop_front();
-      for (auto* timer : {&state_timer_, &event_timer_}) {
-        if (*timer && (*timer)->zero && (*timer)->id == id) {
-          ev = std::move((*timer)->ev);
-          timer->reset();
-          return true;
-        }
+  // Only the last time-out action on a timer counts (as in gen_statem).
+  void record(TimerAction a) {
+    std::erase_if(timer_actions_,
+                  [&](const TimerAction& o) { return o.kind == a.kind && o.name == a.name; });
+    timer_actions_.push_back(std::move(a));
+  }
+
+  Running* find(EventType kind, std::string_view name) {
+    for (auto& t : timers_)
+      if (t.kind == kind && t.name == name) return &t;
+    return nullptr;
+  }
+  // Takes the event of the running timer `id` (a real or a zero one) and forgets the timer.
+  bool take(std::uint64_t id, bool zero, Event& ev) {
+    for (auto it = timers_.begin(); it != timers_.end(); ++it) {
+      if (it->id == id && it->zero == zero) {
+        ev = std::move(it->ev);
+        timers_.erase(it);
+        return true;
       }
     }
     return false;
   }
+
+  // The oldest time-out zero still live (a state change or a newer time-out of
+  // its kind cancels one by forgetting its timer; its id is then skipped here).
+  bool take_zero_timeout(Event& ev) {
+    while (!zero_queue_.empty()) {
+      std::uint64_t id = zero_queue_.front();
+      zero_queue_.pop_front();
+      if (take(id, true, ev)) return true;
+    }
+    return false;
+  }
   bool zero_timeout_queued() const {
-    return (state_timer_ && state_timer_->zero) || (event_timer_ && event_timer_->zero);
+    return std::ranges::any_of(timers_, [](const Running& t) { return t.zero; });
   }
 
   // Makes an event of a message; false when there is none to handle.
@@ -276,14 +347,7 @@ class StateEngine {
     if (is<StateTimer>(m)) {
       std::uint64_t id = value_of<StateTimer>(m).id;
       free_msg(m);
-      for (auto* timer : {&state_timer_, &event_timer_}) {
-        if (*timer && (*timer)->id == id) {
-          ev = std::move((*timer)->ev);
-          timer->reset();
-          return true;
-        }
-      }
-      return false;  // cancelled after it fell due
+      return take(id, false, ev);  // false: cancelled after it fell due
     }
     ev = EventAccess::make(m, nullptr, m->type, EventType::info);
     return true;
@@ -301,9 +365,11 @@ class StateEngine {
       previous_ = state_ == StateFn{} ? *next_ : state_;
     }
     repeat_ = false;
+    for (auto& r : replies_) r->send();
+    replies_.clear();
     if (next_) state_ = *std::exchange(next_, std::nullopt);
     if (changed) {
-      cancel(state_timer_);
+      cancel(EventType::state_timeout, {});
       for (auto it = postponed_.rbegin(); it != postponed_.rend(); ++it)
         queue_.push_front(std::move(*it));
       postponed_.clear();
@@ -311,60 +377,71 @@ class StateEngine {
     for (auto it = inserted_.rbegin(); it != inserted_.rend(); ++it)
       queue_.push_front(std::move(*it));
     inserted_.clear();
-    // In the order they were asked for: a state time-out zero queued first is an
-    // event that comes before the event time-out, which it therefore cancels.
-    const bool event_first = pending_event_timer_ && pending_state_timer_ &&
-                             pending_event_timer_->order < pending_state_timer_->order;
-    if (event_first) start_event_timeout();
-    if (pending_state_timer_) {
-      Pending p = std::move(*pending_state_timer_);
-      pending_state_timer_.reset();
-      start_timer(state_timer_, std::move(p));
-    }
-    if (pending_event_timer_) start_event_timeout();
+    // In the order they were asked for: a time-out zero queued first is an event
+    // that comes before the event time-out, which it therefore cancels.
+    for (auto& a : timer_actions_) apply_timer(a);
+    timer_actions_.clear();
   }
 
-  // Any event cancels the event time-out, so none starts while events are queued.
-  void start_event_timeout() {
-    Pending p = std::move(*pending_event_timer_);
-    pending_event_timer_.reset();
-    if (queue_.empty() && !zero_timeout_queued()) start_timer(event_timer_, std::move(p));
+  void apply_timer(TimerAction& a) {
+    switch (a.op) {
+      case TimerOp::cancel:
+        cancel(a.kind, a.name);
+        return;
+      case TimerOp::update:
+        if (Running* t = find(a.kind, a.name)) {
+          t->ev = std::move(a.ev);  // the timer keeps its time (or its place, when zero)
+          return;
+        }
+        a.after = Duration::zero();  // none runs: a time-out zero of the new message
+        break;
+      case TimerOp::set:
+        break;
+    }
+    // Any event cancels the event time-out, so none starts while events are queued.
+    if (a.kind == EventType::timeout && (!queue_.empty() || zero_timeout_queued())) {
+      cancel(a.kind, a.name);
+      return;
+    }
+    start_timer(a);
   }
 
   // A time-out zero starts no timer: it is queued after the events already queued
   // and before the mailbox (gen_statem's time-out zero queue).
-  void start_timer(std::optional<Running>& timer, Pending p) {
-    cancel(timer);
-    if (p.after == infinity) return;
+  void start_timer(TimerAction& a) {
+    cancel(a.kind, a.name);
+    if (a.after == infinity) return;
     std::uint64_t id = ++timer_seq_;
-    if (p.after <= Duration::zero()) {
+    if (a.after <= Duration::zero()) {
       zero_queue_.push_back(id);
-      timer.emplace(Running{id, TimerRef{}, std::move(p.ev), true});
+      timers_.push_back(Running{a.kind, std::move(a.name), id, TimerRef{}, std::move(a.ev), true});
       return;
     }
-    TimerRef ref = send_after(p.after, self(), StateTimer{id});
-    timer.emplace(Running{id, ref, std::move(p.ev)});
+    TimerRef ref = send_after(a.after, self(), StateTimer{id});
+    timers_.push_back(Running{a.kind, std::move(a.name), id, ref, std::move(a.ev)});
   }
-  static void cancel(std::optional<Running>& timer) {
-    if (!timer) return;
-    if (!timer->zero) cancel_timer(timer->ref);
-    timer.reset();
+  void cancel(EventType kind, std::string_view name) {
+    for (auto it = timers_.begin(); it != timers_.end(); ++it) {
+      if (it->kind == kind && it->name == name) {
+        if (!it->zero) cancel_timer(it->ref);
+        timers_.erase(it);
+        return;
+      }
+    }
   }
 
   std::optional<Data> data_;
   StateFn state_;
   StateFn previous_;  // before the last change
   std::optional<StateFn> next_;
-  std::deque<Event> queue_;       // inserted and replayed events, before the mailbox
-  std::vector<Event> postponed_;  // in arrival order
-  std::vector<Event> inserted_;   // next_event actions of the running callback
-  std::optional<Pending> pending_state_timer_;
-  std::optional<Pending> pending_event_timer_;
-  std::optional<Running> state_timer_;
-  std::optional<Running> event_timer_;
-  std::deque<std::uint64_t> zero_queue_;  // ids of time-outs zero, oldest first
+  std::deque<Event> queue_;                 // inserted and replayed events, before the mailbox
+  std::vector<Event> postponed_;            // in arrival order
+  std::vector<Event> inserted_;             // next_event actions of the running callback
+  std::vector<TimerAction> timer_actions_;  // of the running callback, the last per timer
+  std::vector<std::unique_ptr<PendingReply>> replies_;  // of the running callback
+  std::vector<Running> timers_;                         // running, a few: searched in order
+  std::deque<std::uint64_t> zero_queue_;                // ids of time-outs zero, oldest first
   std::uint64_t timer_seq_ = 0;
-  std::uint64_t action_seq_ = 0;
   const Event* current_ = nullptr;
   bool postpone_ = false;
   bool repeat_ = false;         // repeat_state asked for by the running callback

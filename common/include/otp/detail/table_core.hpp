@@ -56,6 +56,7 @@ class TableCore : public std::enable_shared_from_this<TableCore> {
       refuse_deleted(op);
   }
   bool alive() const { return !deleted_.load(std::memory_order_acquire); }
+  TableType type() const { return type_; }
 
   Pid owner() const;
   void destroy();

@@ -8,6 +8,11 @@
 //
 // OrderedMap, for `ordered_set`: std::map behind the same interface.
 //
+// first/next walk a FlatMap in the order of the keys' mixed hashes (keys with one hash in
+// probe order): an order that depends only on the keys present, so a key deleted meanwhile
+// still has its place and the walk goes on from there. Finding the next key reads the whole
+// shard: O(shard size). An OrderedMap walks in key order, O(log n) a step.
+//
 // Neither is thread-safe; Table's gates serialise writers against readers.
 #pragma once
 
@@ -24,6 +29,27 @@
 #include "otp/detail/flat_table.hpp"
 
 namespace otp::detail {
+
+// What a bag keeps under one key: its values, in insertion order (otp::Bag).
+template <class V>
+struct BagValues {
+  std::vector<V> values;
+};
+template <class V>
+inline constexpr bool is_bag_values = false;
+template <class V>
+inline constexpr bool is_bag_values<BagValues<V>> = true;
+
+// Calls f(key, value) for each object the map holds under `key`: one for a set, one per value
+// for a bag.
+template <class K, class V, class F>
+void for_each_object(const K& key, const V& v, F& f) {
+  if constexpr (is_bag_values<V>) {
+    for (const auto& one : v.values) f(key, one);
+  } else {
+    f(key, v);
+  }
+}
 
 // The key's hash, mixed so that every bit depends on the key (Fibonacci hashing).
 template <class K>
@@ -70,15 +96,47 @@ class FlatMap {
     table_.for_each([&f](const auto& s) { f(s.key, s.value); });
   }
 
+  // f(key, value) with the value to change (never the key).
+  template <class F>
+  void for_each_mut(F&& f) {
+    table_.for_each_mut([&f](auto& s) { f(std::as_const(s.key), s.value); });
+  }
+
   template <class Pred>
   std::size_t erase_if(Pred&& pred) {
     return table_.erase_if([&pred](const auto& s) { return pred(s.key, s.value); });
+  }
+
+  // The first key in the walk's order (see the top), or nullopt.
+  std::optional<K> first_key() const { return least_above(0); }
+  // The key after `key` in the walk's order, or nullopt; `key` need not be present. (Keys that
+  // share a deleted key's 64-bit hash are passed over with it.)
+  std::optional<K> key_after(const K& key) const {
+    const std::uint64_t h = hash_of(key);
+    bool passed = false;
+    const auto* same = table_.find_if(h, [&](const auto& s) {
+      if (passed) return true;
+      passed = s.key == key;
+      return false;
+    });
+    if (same != nullptr) return same->key;
+    return least_above(h);
   }
 
   // Frees everything.
   void reset() { table_.reset(); }
 
  private:
+  // The first key in probe order of those with the least hash above `h`.
+  std::optional<K> least_above(std::uint64_t h) const {
+    std::uint64_t least = 0;
+    table_.for_each([&](const auto& s) {
+      if (s.hash > h && (least == 0 || s.hash < least)) least = s.hash;
+    });
+    if (least == 0) return std::nullopt;
+    return table_.find_if(least, [](const auto&) { return true; })->key;
+  }
+
   static std::uint64_t hash_of(const K& key) {
     const std::uint64_t h = table_hash(key);
     return h != 0 ? h : 1;  // 0 marks an empty slot
@@ -113,11 +171,24 @@ class OrderedMap {
   void for_each(F&& f) const {
     for (const auto& [k, v] : map_) f(k, v);
   }
+  template <class F>
+  void for_each_mut(F&& f) {
+    for (auto& [k, v] : map_) f(k, v);
+  }
   template <class Pred>
   std::size_t erase_if(Pred&& pred) {
     return std::erase_if(map_, [&](const auto& kv) { return pred(kv.first, kv.second); });
   }
   void reset() { std::map<K, V>{}.swap(map_); }
+  std::optional<K> first_key() const {
+    if (map_.empty()) return std::nullopt;
+    return map_.begin()->first;
+  }
+  std::optional<K> key_after(const K& key) const {
+    auto it = map_.upper_bound(key);
+    if (it == map_.end()) return std::nullopt;
+    return it->first;
+  }
 
  private:
   std::map<K, V> map_;

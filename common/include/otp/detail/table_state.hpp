@@ -25,6 +25,10 @@
 // select and select_delete visit the shards one at a time, so on a `set` they
 // see each shard at one moment but not the whole table at one moment.
 //
+// A bag (otp::Bag) is the same machinery with a BagValues<V> per key; the
+// size counts its objects, not its keys. first/next read one shard per step
+// and keep nothing between steps (the order: otp/detail/table_maps.hpp).
+//
 // Deletion (TableCore::destroy) clears every map as its writer; every
 // operation tests the deleted flag inside its gate (check_live).
 #pragma once
@@ -33,6 +37,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <thread>
@@ -79,7 +84,7 @@ class TableState final : public TableCore {
 
   explicit TableState(TableOptions options)
       : TableCore(std::move(options)), readers_(std::make_unique<ReaderSlot[]>(reader_slots)) {
-    if (type_ == TableType::set) shards_ = std::make_unique<Shard[]>(shards);
+    if (type_ != TableType::ordered_set) shards_ = std::make_unique<Shard[]>(shards);
   }
 
   // Runs f(map) on the key's map, as a reader (Write = false) or as its only writer.
@@ -111,6 +116,26 @@ class TableState final : public TableCore {
     } else {
       guarded<Write>(op, 0, ordered_gate_, ordered_, f);
     }
+  }
+
+  // The first key (after == null) or the key after *after in the table's order; nullopt at the
+  // end. A set looks in the shard of *after, then in each later shard in turn.
+  std::optional<K> next_key(const char* op, const K* after) const {
+    check_read(op);
+    auto step = [after](const auto& m) { return after ? m.key_after(*after) : m.first_key(); };
+    if (!shards_) return guarded<false>(op, 0, ordered_gate_, ordered_, step);
+    std::size_t i = 0;
+    if (after != nullptr) {
+      i = shard_of(*after);
+      if (auto k = guarded<false>(op, i, shards_[i].gate, shards_[i].map, step)) return k;
+      ++i;
+    }
+    for (; i < shards; ++i) {
+      if (auto k = guarded<false>(op, i, shards_[i].gate, shards_[i].map,
+                                  [](const auto& m) { return m.first_key(); }))
+        return k;
+    }
+    return std::nullopt;
   }
 
   std::size_t size(const char* op) const {
@@ -180,16 +205,14 @@ class TableState final : public TableCore {
   }
 
   void clear() noexcept override {
-    auto empty = [this](auto& map) {
-      shrank(map.size());
-      map.reset();
-    };
+    auto empty = [](auto& map) { map.reset(); };
     if (shards_) {
       for (std::size_t i = 0; i < shards; ++i)
         guarded<true>(nullptr, i, shards_[i].gate, shards_[i].map, empty);
     } else {
       guarded<true>(nullptr, 0, ordered_gate_, ordered_, empty);
     }
+    size_.store(0, std::memory_order_relaxed);
   }
 
   void send_transfer(const Pid& to, const Pid& from, std::string data) override;
@@ -199,9 +222,10 @@ class TableState final : public TableCore {
     std::vector<std::string> out;
     auto visit = [&](const auto& map) {
       if (out.size() >= n) return;
-      map.for_each([&](const K& k, const V& v) {
+      auto row = [&](const K& k, const auto& v) {
         if (out.size() < n) out.push_back(fmt::format("{{{}, {}}}", describe(k), describe(v)));
-      });
+      };
+      map.for_each([&](const K& k, const V& v) { for_each_object(k, v, row); });
     };
     if (shards_) {
       for (std::size_t i = 0; i < shards && out.size() < n; ++i)
@@ -222,7 +246,12 @@ class TableState final : public TableCore {
 template <class K, class V>
 void TableState<K, V>::send_transfer(const Pid& to, const Pid& from, std::string data) {
   auto self = std::static_pointer_cast<TableState>(shared_from_this());
-  otp::send(to, TableTransfer<K, V>{Table<K, V>(std::move(self)), from, std::move(data)});
+  if constexpr (is_bag_values<V>) {
+    using Value = typename decltype(V::values)::value_type;
+    otp::send(to, BagTransfer<K, Value>{Bag<K, Value>(std::move(self)), from, std::move(data)});
+  } else {
+    otp::send(to, TableTransfer<K, V>{Table<K, V>(std::move(self)), from, std::move(data)});
+  }
 }
 
 }  // namespace otp::detail

@@ -38,7 +38,7 @@ namespace otp::observer {
 // A live Table (ETS) as the observer shows it.
 struct TableInfo {
   std::string name;    // TableOptions::name, or ""
-  std::string type;    // set, ordered_set
+  std::string type;    // set, ordered_set, bag, duplicate_bag
   std::string access;  // public, protected, private
   Pid owner;
   std::size_t size = 0;

@@ -151,6 +151,8 @@ class PtySession {
   }
 
   bool started() const { return pid_ > 0 && fd_ >= 0; }
+  // The console's process (to send it a signal).
+  pid_t pid() const { return pid_; }
 
   // Types `keys` as they are: "\x03" is Ctrl-C, "\x04" Ctrl-D, "\t" Tab, "\x1b[A" the Up arrow.
   void type(std::string_view keys) {
