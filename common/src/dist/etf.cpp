@@ -62,7 +62,11 @@ class Encoder {
       if (auto length = dist::detail::latin1_length(utf8)) {
         put8(out_, atom_ext);
         put16(out_, *length);
-        dist::detail::append_latin1(out_, utf8);
+        if (*length == utf8.size()) {
+          out_ += utf8;  // ASCII: the same bytes
+        } else {
+          dist::detail::append_latin1(out_, utf8);
+        }
         return;
       }
     }

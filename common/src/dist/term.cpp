@@ -608,13 +608,13 @@ Term Term::tuple(std::vector<Term> elements) {
 
 Term Term::map(std::vector<Entry> entries) {
   std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
-    return key_compare(a.first, b.first) < 0;
+    return std::is_lt(key_compare(a.first, b.first));
   });
   // Of equal keys, the last given stays: the last of each run after the stable sort.
   std::vector<Entry> unique;
   unique.reserve(entries.size());
   for (auto& e : entries) {
-    if (!unique.empty() && key_compare(unique.back().first, e.first) == 0) {
+    if (!unique.empty() && std::is_eq(key_compare(unique.back().first, e.first))) {
       unique.back() = std::move(e);
     } else {
       unique.push_back(std::move(e));
@@ -666,9 +666,9 @@ std::span<const Term::Entry> Term::entries() const { return get<std::vector<Entr
 const Term* Term::find(const Term& key) const {
   const auto e = entries();
   auto it = std::lower_bound(e.begin(), e.end(), key, [](const Entry& entry, const Term& k) {
-    return key_compare(entry.first, k) < 0;
+    return std::is_lt(key_compare(entry.first, k));
   });
-  if (it == e.end() || key_compare(it->first, key) != 0) return nullptr;
+  if (it == e.end() || std::is_neq(key_compare(it->first, key))) return nullptr;
   return &it->second;
 }
 

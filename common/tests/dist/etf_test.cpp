@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 namespace otp {
+// GoogleTest looks this name up. NOLINTNEXTLINE(readability-identifier-naming)
 inline void PrintTo(const Term& t, std::ostream* out) { *out << t.to_string(); }
 }  // namespace otp
 
