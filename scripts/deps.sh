@@ -18,6 +18,7 @@ packages=(
   libcli11-dev   # the console's command line: flags, options and subcommands (header-only)
   libboost-dev
   zlib1g-dev     # otp::dist: compressed terms of the External Term Format
+  libssl-dev     # otp::dist: MD5 for the distribution handshake (OpenSSL's libcrypto)
   graphviz
   clang-format
   clang-tidy     # scripts/lint.sh, the ctest test lint.ClangTidy (.clang-tidy)

@@ -1,4 +1,4 @@
-// MD5 (RFC 1321), for the distribution handshake's digests only: the handshake proves that both
+// MD5 (RFC 1321, from OpenSSL), for the distribution handshake's digests only: the handshake proves that both
 // nodes know the cookie with MD5(cookie ++ challenge as decimal text). Not for anything that
 // needs a secure hash.
 #pragma once
