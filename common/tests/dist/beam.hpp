@@ -88,7 +88,7 @@ class ErlNode {
   ErlNode(const EpmdServer& epmd, std::string name, std::string cookie, std::string code)
       : name_(std::move(name)),
         process_({"env", "ERL_EPMD_PORT=" + std::to_string(epmd.port()), "erl", "-name", name_,
-                  "-setcookie", cookie, "-noshell", "-start_epmd", "false", "-eval",
+                  "-setcookie", std::move(cookie), "-noshell", "-start_epmd", "false", "-eval",
                   std::move(code)}) {}
 
   const std::string& name() const { return name_; }
