@@ -611,3 +611,25 @@ TEST(TaskSupervisor, AsyncStreamUnorderedGivesResultsAsTheyCome) {
                                                         {.max_concurrency = 2, .ordered = false}));
   EXPECT_EQ(out, (std::vector<int>{1, 0}));
 }
+
+// A supervisor that refuses a child (max_children) fails the stream; the tasks it had started
+// are not left running.
+TEST(TaskSupervisor, AsyncStreamThatCannotStartATaskKillsTheOthersAndThrows) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto sup = me.await(otp::TaskSupervisor::start_link({}, {.max_children = 1})).pid();
+  auto job = [to = me.pid()](int x) -> otp::Co<int> {
+    otp::send(to, TaskPid{otp::self()});
+    co_await otp::receive<Never>();
+    co_return x;
+  };
+  EXPECT_THROW(me.await(otp::TaskSupervisor::async_stream_nolink(sup, std::vector<int>{1, 2}, job,
+                                                                 {.max_concurrency = 2})),
+               otp::ExitError);
+  auto first = me.receive<TaskPid>(kWait);
+  ASSERT_TRUE(first);
+  auto down = await_down(me, me.monitor(first->pid));
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->reason, otp::Reason::killed());
+}

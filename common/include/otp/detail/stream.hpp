@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <exception>
 #include <iterator>
 #include <optional>
 #include <string>
@@ -59,10 +60,11 @@ namespace detail {
 // linked as its caller wants), at most opts.max_concurrency at once. A task that exits
 // without replying fails the stream, or, when `nolink`, gives its element an exit; a task
 // out of time fails the stream unless `nolink` with on_timeout kill_task. On failure the
-// tasks still running are killed and ExitError is thrown naming `what`.
+// tasks still running are killed and ExitError is thrown naming `what`; when a start throws,
+// they are killed and its exception goes on.
 template <class V, class Items, class Bound, class Start>
 Co<std::vector<StreamResult<V>>> run_stream(Items items, Bound bound, StreamOptions opts,
-                                           Start start, bool nolink, std::string what) {
+                                            Start start, bool nolink, std::string what) {
   using Job = decltype(bound(std::declval<stream_item_t<Items, Bound>>()));
   std::size_t limit = opts.max_concurrency;
   if (limit == 0) limit = std::max(1u, std::thread::hardware_concurrency());
@@ -89,11 +91,18 @@ Co<std::vector<StreamResult<V>>> run_stream(Items items, Bound bound, StreamOpti
   auto it = std::begin(items);
   auto end = std::end(items);
   std::optional<Reason> failure;
-  while (!failure && (it != end || !running.empty())) {
+  std::exception_ptr start_failed;  // thrown again once the running tasks are killed
+  while (!failure && !start_failed && (it != end || !running.empty())) {
     while (running.size() < limit && it != end) {
       Job job = bound(*it);
       ++it;
-      Pid pid = co_await start(std::move(job));
+      Pid pid;
+      try {
+        pid = co_await start(std::move(job));
+      } catch (...) {
+        start_failed = std::current_exception();
+        break;
+      }
       Task<V> task = TaskAccess::started<V>(pid);
       TimerRef timer;
       if (opts.timeout != infinity)
@@ -101,6 +110,7 @@ Co<std::vector<StreamResult<V>>> run_stream(Items items, Bound bound, StreamOpti
       running.push_back(Running{task, results.size(), timer});
       results.emplace_back();
     }
+    if (start_failed) break;
     co_await receive(
         match<CallReply<V>>([&](const CallReply<V>& r) { return ours(r.ref); },
                             [&](CallReply<V> r) {
@@ -137,9 +147,10 @@ Co<std::vector<StreamResult<V>>> run_stream(Items items, Bound bound, StreamOpti
     if (r.timer) cancel_timer(r.timer);
   }
   // A timer that fired while its task was replying.
-  while (co_await receive<StreamTimeout>(
-      [&](const StreamTimeout& t) { return t.stream == stream; }, Duration::zero())) {
+  while (co_await receive<StreamTimeout>([&](const StreamTimeout& t) { return t.stream == stream; },
+                                         Duration::zero())) {
   }
+  if (start_failed) std::rethrow_exception(start_failed);
   if (failure) {
     call_failed(std::move(*failure), fmt::format("{}(..., {})", what, timeout_text(opts.timeout)));
   }
@@ -161,8 +172,8 @@ auto stream_binder(F fn) {
   };
 }
 template <class Items, class F>
-using stream_reply_t = task_reply_t<
-    decltype(stream_binder<Items, F>(std::declval<F>())(std::declval<stream_item_t<Items, F>>()))>;
+using stream_reply_t = task_reply_t<decltype(stream_binder<Items, F>(std::declval<F>())(
+    std::declval<stream_item_t<Items, F>>()))>;
 
 // The values of a stream none of whose elements holds an exit.
 template <class V>
