@@ -450,3 +450,186 @@ TEST(TaskSupervisor, AnswersDynamicSupervisorsRequests) {
 }
 
 }  // namespace
+
+namespace {
+struct StreamSummary {
+  std::vector<otp::StreamResult<int>> results;
+};
+struct TaskPid {
+  otp::Pid pid;
+};
+// Item 2 crashes; the others wait forever.
+otp::Co<int> crash_on_two_else_wait(int x) {
+  if (x == 2) throw std::runtime_error("bad item");
+  co_await otp::receive<Never>();
+  co_return x;
+}
+// Item 2 crashes; the others give ten times themselves.
+int crash_on_two(int x) {
+  if (x == 2) throw std::runtime_error("bad item");
+  return x * 10;
+}
+}  // namespace
+
+// In the spirit of Elixir's task/supervisor_test.exs, "async_stream": the tasks are children
+// of the supervisor and the results come in the items' order.
+TEST(TaskSupervisor, AsyncStreamRunsEachItemAsAChildAndKeepsTheItemsOrder) {
+  otp::Runtime rt({.threads = 4});
+  otp::Scoped me(rt);
+  auto sup = me.await(otp::TaskSupervisor::start_link()).pid();
+  auto job = [sup](int x) -> otp::Co<int> {
+    co_await otp::sleep(std::chrono::milliseconds(10 - x));  // later items finish first
+    auto kids = co_await otp::TaskSupervisor::children(sup);
+    co_return std::ranges::find(kids, otp::self()) != kids.end() ? x* x : -1;
+  };
+  std::vector<int> items(10);
+  std::iota(items.begin(), items.end(), 0);
+  auto out = me.await(otp::TaskSupervisor::async_stream(sup, items, job, {.max_concurrency = 4}));
+  std::vector<int> expected;
+  for (int x : items) expected.push_back(x * x);
+  EXPECT_EQ(out, expected);
+}
+
+// task/supervisor_test.exs, "async_stream" with a failing function: the tasks are linked to
+// the caller, so a crash takes it down; the supervisor lives on.
+TEST(TaskSupervisor, AsyncStreamCrashTakesTheLinkedCallerDown) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto sup = me.await(otp::TaskSupervisor::start_link()).pid();
+  auto [caller, ref] = otp_test::spawn_monitored(me, [sup]() -> otp::Co<void> {
+    std::vector<int> items(3);
+    std::iota(items.begin(), items.end(), 1);
+    co_await otp::TaskSupervisor::async_stream(sup, items, &crash_on_two_else_wait);
+  });
+  auto down = await_down(me, ref);
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->reason, otp::Reason::exception("bad item"));
+  EXPECT_TRUE(otp::is_alive(sup));
+}
+
+// task/supervisor_test.exs, "async_stream_nolink" with exits: a crashed task is an exit
+// element, the caller is not linked to it and carries on.
+TEST(TaskSupervisor, AsyncStreamNolinkGivesACrashAsAnExitElement) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto sup = me.await(otp::TaskSupervisor::start_link()).pid();
+  // The caller does not trap exits: were it linked to the crashed task, it would die.
+  auto [caller, ref] = otp_test::spawn_monitored(me, [sup, to = me.pid()]() -> otp::Co<void> {
+    std::vector<int> items(4);
+    std::iota(items.begin(), items.end(), 1);
+    auto results = co_await otp::TaskSupervisor::async_stream_nolink(sup, items, &crash_on_two);
+    otp::send(to, StreamSummary{std::move(results)});
+    co_await otp::receive<Go>();
+  });
+  auto summary = me.receive<StreamSummary>(kWait);
+  ASSERT_TRUE(summary);
+  ASSERT_EQ(summary->results.size(), 4u);
+  EXPECT_EQ(summary->results[0].value, 10);
+  EXPECT_FALSE(summary->results[1].ok());
+  EXPECT_EQ(summary->results[1].reason, otp::Reason::exception("bad item"));
+  EXPECT_EQ(summary->results[2].value, 30);
+  EXPECT_EQ(summary->results[3].value, 40);
+  EXPECT_TRUE(otp::is_alive(caller));
+  otp::send(caller, Go{});
+  auto down = await_down(me, ref);
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->reason, otp::Reason::normal());
+}
+
+// task_test.exs / supervisor_test.exs, "async_stream ... on_timeout: :kill_task": the late
+// task is killed and its element is {exit, timeout}; the others are kept.
+TEST(TaskSupervisor, AsyncStreamNolinkKillsALateTaskWhenOnTimeoutIsKillTask) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;  // the killed task's report
+  auto sup = me.await(otp::TaskSupervisor::start_link()).pid();
+  auto job = [to = me.pid()](int x) -> otp::Co<int> {
+    if (x == 2) {
+      otp::send(to, TaskPid{otp::self()});
+      co_await otp::receive<Never>();
+    }
+    co_return x;
+  };
+  auto results = me.await(otp::TaskSupervisor::async_stream_nolink(
+      sup, std::vector<int>{1, 2, 3}, job,
+      {.timeout = 50ms, .on_timeout = otp::OnTimeout::kill_task}));
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_EQ(results[0].value, 1);
+  EXPECT_FALSE(results[1].ok());
+  EXPECT_EQ(results[1].reason, otp::Reason::timeout());
+  EXPECT_EQ(results[2].value, 3);
+  auto late = me.receive<TaskPid>(kWait);
+  ASSERT_TRUE(late);
+  auto ref = me.monitor(late->pid);
+  auto down = await_down(me, ref);
+  ASSERT_TRUE(down);
+  EXPECT_NE(down->reason, otp::Reason::normal());
+}
+
+// With on_timeout left at exit, a late task fails the whole stream, as in Elixir.
+TEST(TaskSupervisor, AsyncStreamNolinkExitsOnATimeoutByDefault) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto sup = me.await(otp::TaskSupervisor::start_link()).pid();
+  auto job = [](int x) -> otp::Co<int> {
+    if (x == 2) co_await otp::receive<Never>();
+    co_return x;
+  };
+  try {
+    me.await(otp::TaskSupervisor::async_stream_nolink(sup, std::vector<int>{1, 2, 3}, job,
+                                                      {.timeout = 30ms}));
+    FAIL() << "async_stream_nolink returned";
+  } catch (const otp::ExitError& e) {
+    EXPECT_EQ(e.reason, otp::Reason::timeout());
+    EXPECT_NE(std::string(e.what()).find("Task.Supervisor.async_stream_nolink("), std::string::npos)
+        << e.what();
+  }
+}
+
+// Elixir's ordered: false: the results as their tasks end. Item 0 ends only after item 1's
+// task has exited, so item 1 comes first.
+TEST(TaskSupervisor, AsyncStreamUnorderedGivesResultsAsTheyCome) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  auto sup = me.await(otp::TaskSupervisor::start_link()).pid();
+  auto job = [](int x) -> otp::Co<int> {
+    if (x == 0) {
+      otp::register_name("stream_slow", otp::self());
+      auto other = co_await otp::receive<TaskPid>();
+      auto ref = otp::monitor(other.pid);
+      co_await otp::receive<otp::Down>([ref](const otp::Down& d) { return d.ref == ref; });
+    } else {
+      std::optional<otp::Pid> slow;
+      while (!(slow = otp::whereis("stream_slow"))) co_await otp::sleep(1ms);
+      otp::send(*slow, TaskPid{otp::self()});
+    }
+    co_return x;
+  };
+  auto out = me.await(otp::TaskSupervisor::async_stream(sup, std::vector<int>{0, 1}, job,
+                                                        {.max_concurrency = 2, .ordered = false}));
+  EXPECT_EQ(out, (std::vector<int>{1, 0}));
+}
+
+// A supervisor that refuses a child (max_children) fails the stream; the tasks it had started
+// are not left running.
+TEST(TaskSupervisor, AsyncStreamThatCannotStartATaskKillsTheOthersAndThrows) {
+  otp::Runtime rt({.threads = 2});
+  otp::Scoped me(rt);
+  otp::LogCapture logs;
+  auto sup = me.await(otp::TaskSupervisor::start_link({}, {.max_children = 1})).pid();
+  auto job = [to = me.pid()](int x) -> otp::Co<int> {
+    otp::send(to, TaskPid{otp::self()});
+    co_await otp::receive<Never>();
+    co_return x;
+  };
+  EXPECT_THROW(me.await(otp::TaskSupervisor::async_stream_nolink(sup, std::vector<int>{1, 2}, job,
+                                                                 {.max_concurrency = 2})),
+               otp::ExitError);
+  auto first = me.receive<TaskPid>(kWait);
+  ASSERT_TRUE(first);
+  auto down = await_down(me, me.monitor(first->pid));
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->reason, otp::Reason::killed());
+}

@@ -47,8 +47,6 @@
 
 namespace otp {
 
-inline constexpr Duration default_await_timeout = std::chrono::seconds(5);
-
 // Task::shutdown(brutal_kill): kill the task at once instead of asking it to stop.
 struct BrutalKill {};
 inline constexpr BrutalKill brutal_kill{};

@@ -4,6 +4,8 @@
 //   auto sup = co_await otp::TaskSupervisor::start_link();
 //   auto job = co_await otp::TaskSupervisor::async_nolink(sup.pid(), [] { return risky(); });
 //   int v = co_await job.await();                     // a crash is an ExitError here, not ours
+//   auto rs = co_await otp::TaskSupervisor::async_stream_nolink(sup.pid(), items, risky_on);
+//   // rs[i].ok() ? *rs[i].value : rs[i].reason        // in the items' order
 #pragma once
 
 #include <string>
@@ -13,6 +15,7 @@
 #include <vector>
 
 #include "otp/co.hpp"
+#include "otp/detail/stream.hpp"
 #include "otp/detail/task.hpp"
 #include "otp/process.hpp"
 #include "otp/server_ref.hpp"
@@ -51,6 +54,24 @@ class TaskSupervisor {
   static Co<Task<detail::task_return_t<F>>> async_nolink(Dest sup, F fn) {
     return async_impl(server_ref(std::move(sup)), std::move(fn), false);
   }
+  // Elixir's Task.Supervisor.async_stream: as otp::async_stream, but each task is a child of
+  // the supervisor, linked to the caller too. Co<std::vector<V>>.
+  template <Destination Dest, class Items, class F>
+  static Co<std::vector<detail::stream_reply_t<Items, F>>> async_stream(Dest sup, Items items, F fn,
+                                                                        StreamOptions opts = {}) {
+    auto run = stream_impl(server_ref(std::move(sup)), std::move(items), std::move(fn), opts, true);
+    auto results = co_await std::move(run);
+    co_return detail::stream_values(std::move(results));
+  }
+  // Elixir's Task.Supervisor.async_stream_nolink: the tasks are not linked to the caller; one
+  // that exits without replying gives an element holding its reason instead of failing the
+  // stream, and with opts.on_timeout = kill_task so does one that runs out of time (reason
+  // `timeout`). Co<std::vector<StreamResult<V>>>.
+  template <Destination Dest, class Items, class F>
+  static Co<std::vector<StreamResult<detail::stream_reply_t<Items, F>>>> async_stream_nolink(
+      Dest sup, Items items, F fn, StreamOptions opts = {}) {
+    return stream_impl(server_ref(std::move(sup)), std::move(items), std::move(fn), opts, false);
+  }
   // Elixir's Task.Supervisor.terminate_child: stops the task `pid` (shutdown, then a kill after
   // 5 s); false when it is not a task of this supervisor.
   template <Destination Dest>
@@ -75,6 +96,26 @@ class TaskSupervisor {
       return ServerRef(std::move(sup));
     }
   }
+  template <class Items, class F>
+  static Co<std::vector<StreamResult<detail::stream_reply_t<Items, F>>>> stream_impl(
+      ServerRef sup, Items items, F fn, StreamOptions opts, bool link_caller) {
+    using V = detail::stream_reply_t<Items, F>;
+    auto start = [sup, link_caller](auto job) -> Co<Pid> {
+      ChildSpec spec = task_spec(detail::replying_task<V, decltype(job)>(std::move(job)));
+      StartResult started = co_await DynamicSupervisor::start_child(sup, std::move(spec));
+      if (!started.ok())
+        throw ExitError(started.reason(), "Task.Supervisor.async_stream: " + started.to_string());
+      if (link_caller) link(started.pid());
+      co_return started.pid();
+    };
+    auto run =
+        detail::run_stream<V>(std::move(items), detail::stream_binder<Items>(std::move(fn)), opts,
+                              std::move(start), !link_caller,
+                              std::string(link_caller ? "Task.Supervisor.async_stream"
+                                                      : "Task.Supervisor.async_stream_nolink"));
+    co_return co_await std::move(run);
+  }
+
   template <class F>
   static Co<Task<detail::task_return_t<F>>> async_impl(ServerRef sup, F fn, bool link_caller) {
     using T = detail::task_return_t<F>;

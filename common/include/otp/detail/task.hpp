@@ -8,6 +8,7 @@
 // reported (a crash report naming the owner), then ends the process.
 #pragma once
 
+#include <chrono>
 #include <exception>
 #include <iterator>
 #include <string>
@@ -21,6 +22,9 @@
 #include "otp/receive.hpp"
 
 namespace otp {
+// How long Task's await and async_stream's tasks wait by default.
+inline constexpr Duration default_await_timeout = std::chrono::seconds(5);
+
 template <class T = void>
 class Task;  // otp/task.hpp
 }  // namespace otp
