@@ -391,7 +391,11 @@ Co<void> run_connection(net::Socket socket, Pid kernel, ConfigPtr config, std::s
           break;
         }
         if (auto reply = detail::answer(frame.value(), me)) {
-          net::send(socket, be32(reply->size()) + *reply);
+          auto sent = net::send(socket, be32(reply->size()) + *reply);
+          if (!sent) {
+            down = sent.reason();
+            break;
+          }
           last_out = otp::now();
         } else if (consumer) {
           otp::send(consumer, Frame{peer, std::string(bytes), std::move(frame.value().control),
