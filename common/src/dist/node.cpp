@@ -22,6 +22,7 @@
 #include <random>
 #include <utility>
 
+#include "otp/dist/detail/control.hpp"
 #include "otp/gen_server.hpp"
 #include "otp/logger.hpp"
 #include "otp/net/tcp.hpp"
@@ -366,7 +367,10 @@ Co<void> run_connection(net::Socket socket, Pid kernel, ConfigPtr config, std::s
   Duration last_out = otp::now();
   std::string in = std::move(buffered);
   std::optional<Reason> down;
-  // Hands out the whole frames in `in` (a tick is an empty one); an oversized one is the end.
+  const ExternalPid me{config->name, static_cast<std::uint32_t>(otp::self().id()),
+                       static_cast<std::uint32_t>(otp::self().id() >> 32), config->creation};
+  // Decodes the whole frames in `in` (a tick is an empty one) and answers or hands out each; an
+  // oversized one, or one that does not decode, is the end.
   auto take_frames = [&] {
     std::size_t at = 0;
     while (in.size() - at >= 4) {
@@ -377,7 +381,27 @@ Co<void> run_connection(net::Socket socket, Pid kernel, ConfigPtr config, std::s
         break;
       }
       if (in.size() - at - 4 < len) break;
-      if (len > 0 && consumer) otp::send(consumer, Frame{peer, in.substr(at + 4, len)});
+      if (len > 0) {
+        const std::string_view bytes(in.data() + at + 4, len);
+        auto frame = detail::decode_frame(bytes);
+        if (!frame) {
+          log::warning("dist: connection to {} ends: a frame does not decode: {}", peer,
+                       frame.reason());
+          down = frame.reason();
+          break;
+        }
+        if (auto reply = detail::answer(frame.value(), me)) {
+          auto sent = net::send(socket, be32(reply->size()) + *reply);
+          if (!sent) {
+            down = sent.reason();
+            break;
+          }
+          last_out = otp::now();
+        } else if (consumer) {
+          otp::send(consumer, Frame{peer, std::string(bytes), std::move(frame.value().control),
+                                    std::move(frame.value().message)});
+        }
+      }
       at += 4 + len;
     }
     in.erase(0, at);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "dist/beam.hpp"
+#include "otp/dist/etf.hpp"
 #include "otp/otp.hpp"
 #include "test_support.hpp"
 
@@ -49,6 +50,24 @@ std::string when_connected(const std::string& node, const std::string& text) {
          "', nodes()) of true -> ok; false -> timer:sleep(20), W(N - 1) end end, "
          "io:format(\"" +
          text + "~p~n\", [Wait(1000)])";
+}
+
+// A REG_SEND frame to `name` on the node, from a pid of `from_node`: the pass-through byte, the
+// control message, the message, each as term_to_binary writes it.
+std::string reg_send_frame(const std::string& from_node, const std::string& name,
+                           const otp::Term& message) {
+  const otp::ExternalPid from{from_node, 1, 0, 1};
+  return "p" +
+         otp::etf::encode(otp::Term::tuple(
+             {6, otp::Term::pid(from), otp::Term::atom(""), otp::Term::atom(name)})) +
+         otp::etf::encode(message);
+}
+
+// `bytes` with its 4-byte length in front, as a connection frames it.
+std::string framed(const std::string& bytes) {
+  std::string out(4, '\0');
+  for (int i = 0; i < 4; ++i) out[3 - i] = static_cast<char>((bytes.size() >> (8 * i)) & 0xff);
+  return out + bytes;
 }
 
 }  // namespace
@@ -189,7 +208,24 @@ TEST(Node, MonitorNodeOfAnUnreachableNodeIsANodeDown) {
   EXPECT_EQ(down->node, "nobody@127.0.0.1");
 }
 
-TEST(Node, FramesFromErlangReachTheConsumerUndecoded) {
+TEST(Node, ErlangPingOfOurNodeIsPong) {
+  EpmdServer epmd;
+  otp::Runtime rt;
+  otp::Scoped me(rt);
+  auto node = start(me, options(epmd));
+  ErlNode erl(epmd, "erl@127.0.0.1", test_cookie,
+              "io:format(\"ping=~p~n\", [net_adm:ping('cpp@127.0.0.1')]), "
+              "io:format(\"nodes=~p~n\", [nodes()]), "
+              "io:format(\"ping_again=~p~n\", [net_adm:ping('cpp@127.0.0.1')]), "
+              "io:format(\"absent=~p~n\", [net_adm:ping('absent@127.0.0.1')])");
+  EXPECT_TRUE(erl.wait_for_output("ping=pong")) << erl.output();
+  EXPECT_TRUE(erl.wait_for_output("nodes=['cpp@127.0.0.1']")) << erl.output();
+  EXPECT_TRUE(erl.wait_for_output("ping_again=pong")) << erl.output();
+  EXPECT_TRUE(erl.wait_for_output("absent=pang")) << erl.output();
+  EXPECT_EQ(me.await(dist::nodes(node)), std::vector<std::string>{"erl@127.0.0.1"});
+}
+
+TEST(Node, FramesFromErlangReachTheConsumerDecoded) {
   EpmdServer epmd;
   otp::Runtime rt;
   otp::Scoped me(rt);
@@ -202,12 +238,17 @@ TEST(Node, FramesFromErlangReachTheConsumerUndecoded) {
   // A REG_SEND to cpp_inbox: the pass-through byte, then the control tuple and the message (and,
   // maybe first, the frames of the BEAM's own services, such as global's).
   auto frame = me.receive<dist::Frame>(
-      [](const dist::Frame& f) { return f.bytes.find("hangten_probe") != std::string::npos; },
-      kWait);
+      [](const dist::Frame& f) { return f.message == otp::Term::atom("hangten_probe"); }, kWait);
   ASSERT_TRUE(frame.has_value());
   EXPECT_EQ(frame->node, "erl@127.0.0.1");
   EXPECT_EQ(static_cast<unsigned char>(frame->bytes[0]), 112);
-  EXPECT_NE(frame->bytes.find("cpp_inbox"), std::string::npos);
+  ASSERT_TRUE(frame->control.is_tuple());
+  ASSERT_EQ(frame->control.elements().size(), 4U);
+  EXPECT_EQ(frame->control.elements()[0], otp::Term(6));  // REG_SEND
+  EXPECT_TRUE(frame->control.elements()[1].is_pid());
+  EXPECT_EQ(frame->control.elements()[1].pid().node, "erl@127.0.0.1");
+  EXPECT_EQ(frame->control.elements()[3], otp::Term::atom("cpp_inbox"));
+  EXPECT_EQ(frame->message, otp::Term::atom("hangten_probe"));
   EXPECT_EQ(me.await(dist::nodes(node)), std::vector<std::string>{"erl@127.0.0.1"});
 }
 
@@ -240,12 +281,14 @@ TEST(Node, TwoRuntimesConnectAndExchangeFrames) {
     EXPECT_TRUE(connected.ok()) << connected.to_string();
     EXPECT_EQ(me.await(dist::nodes(a)), std::vector<std::string>{"b@127.0.0.1"});
     EXPECT_EQ(b_nodes.get_future().get(), std::vector<std::string>{"a@127.0.0.1"});
-    auto sent = me.await(dist::send_frame(a, "b@127.0.0.1", "\x70raw bytes"));
+    const std::string bytes = reg_send_frame("a@127.0.0.1", "inbox", otp::Term::binary("hello"));
+    auto sent = me.await(dist::send_frame(a, "b@127.0.0.1", bytes));
     EXPECT_TRUE(sent.ok()) << sent.to_string();
     auto frame = b_frame.get_future().get();
     ASSERT_TRUE(frame.has_value());
     EXPECT_EQ(frame->node, "a@127.0.0.1");
-    EXPECT_EQ(frame->bytes, "\x70raw bytes");
+    EXPECT_EQ(frame->bytes, bytes);
+    EXPECT_EQ(frame->message, otp::Term::binary("hello"));
     me.await(dist::stop(a));
     auto down = b_down.get_future().get();
     ASSERT_TRUE(down.has_value());
@@ -511,7 +554,11 @@ TEST(Node, OversizedFrameEndsTheConnection) {
   ASSERT_EQ(hs.state(), dist::Handshake::State::done) << hs.error();
   ASSERT_TRUE(me.receive<dist::NodeUp>(kWait).has_value());
   // A frame of the largest size taken arrives; one byte more ends the connection.
-  const std::string fits = std::string("\0\0\x04\0", 4) + std::string(1024, 'x');
+  const std::size_t overhead =
+      reg_send_frame("big@127.0.0.1", "inbox", otp::Term::binary("")).size();
+  const std::string fits = std::string("\0\0\x04\0", 4) +
+                           reg_send_frame("big@127.0.0.1", "inbox",
+                                          otp::Term::binary(std::string(1024 - overhead, 'x')));
   ASSERT_EQ(::write(fd, fits.data(), fits.size()), ssize_t(fits.size()));
   auto frame = me.receive<dist::Frame>(kWait);
   ASSERT_TRUE(frame.has_value());
@@ -524,4 +571,44 @@ TEST(Node, OversizedFrameEndsTheConnection) {
   EXPECT_NE(down->reason.to_string().find("frame_too_large"), std::string::npos)
       << down->reason.to_string();
   ::close(fd);
+}
+
+TEST(Node, FrameThatDoesNotDecodeEndsTheConnection) {
+  otp::Runtime rt;
+  otp::Scoped me(rt);
+  dist::NodeOptions o;
+  o.name = "cpp@127.0.0.1";
+  o.cookie = test_cookie;
+  o.register_with_epmd = false;
+  auto node = start(me, o);
+  me.await(dist::set_frame_consumer(node, me.pid()));
+  me.await(dist::monitor_nodes(node));
+  const int fd = tcp_socket_with_timeout();
+  auto to = loopback(node.port());
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
+  auto hs = dist::Handshake::initiate({.name = "bad@127.0.0.1",
+                                       .cookie = test_cookie,
+                                       .creation = 1,
+                                       .expected_peer = "cpp@127.0.0.1"},
+                                      5);
+  drive(fd, hs);
+  ASSERT_EQ(hs.state(), dist::Handshake::State::done) << hs.error();
+  ASSERT_TRUE(me.receive<dist::NodeUp>(kWait).has_value());
+  // A good frame arrives; then a REG_SEND cut short ends the connection, and the node lives on.
+  const std::string good = reg_send_frame("bad@127.0.0.1", "inbox", otp::Term::atom("first"));
+  const std::string cut = good.substr(0, good.size() - 3);
+  const std::string both = framed(good) + framed(cut);
+  ASSERT_EQ(::write(fd, both.data(), both.size()), ssize_t(both.size()));
+  auto frame = me.receive<dist::Frame>(kWait);
+  ASSERT_TRUE(frame.has_value());
+  EXPECT_EQ(frame->message, otp::Term::atom("first"));
+  auto down = me.receive<dist::NodeDown>(kWait);
+  ASSERT_TRUE(down.has_value());
+  EXPECT_EQ(down->node, "bad@127.0.0.1");
+  EXPECT_NE(down->reason.to_string().find("bad_etf"), std::string::npos)
+      << down->reason.to_string();
+  char buf[16];
+  EXPECT_EQ(::read(fd, buf, sizeof buf), 0);  // closed by the node
+  ::close(fd);
+  EXPECT_TRUE(me.await(dist::nodes(node)).empty());
 }

@@ -6,7 +6,7 @@
 //   co_await otp::dist::monitor_nodes(node.value());            // NodeUp / NodeDown messages
 //   auto up = co_await otp::dist::connect_node(node.value(), "erl@127.0.0.1");   // ok or why not
 //   auto peers = co_await otp::dist::nodes(node.value());       // {"erl@127.0.0.1"}
-//   co_await otp::dist::set_frame_consumer(node.value(), otp::self());  // Frame messages
+//   co_await otp::dist::set_frame_consumer(node.value(), otp::self());  // decoded Frames
 //   co_await otp::dist::send_frame(node.value(), "erl@127.0.0.1", bytes);
 //
 // Processes. Node::start_link starts the node's process (the kernel, a GenServer linked to the
@@ -22,11 +22,13 @@
 // After the handshake each message is framed by a 4-byte big-endian length. A zero-length frame
 // is a tick: a connection sends one whenever it has sent nothing for a quarter of net_ticktime,
 // and a peer from which nothing (ticks included) came for net_ticktime is down
-// (`net_tick_timeout`). A frame longer than max_frame ends the connection. Any other frame's
-// bytes (as they came: the pass-through byte 112, the control message, the message) go to the
-// frame consumer as a Frame message, or are dropped when there is none: a connection stays up
-// whatever the peer sends (a BEAM node's `global` sends its own messages at once). send_frame
-// writes a frame's bytes as given.
+// (`net_tick_timeout`). A frame longer than max_frame ends the connection. Any other frame is
+// decoded (otp/dist/detail/control.hpp: the pass-through byte 112, the control message, the
+// message); one that does not decode ends the connection, logged. The node answers net_kernel's
+// is_auth itself (so a BEAM node's net_adm:ping of ours is pong); every other frame goes, bytes
+// and terms, to the frame consumer as a Frame message, or is dropped when there is none: a
+// connection stays up whatever well-formed frames the peer sends (a BEAM node's `global` sends
+// its own messages at once). send_frame writes a frame's bytes as given.
 //
 // A runtime that starts no Node is unchanged: nothing here runs until start_link.
 #pragma once
@@ -40,6 +42,7 @@
 #include "otp/co.hpp"
 #include "otp/dist/epmd.hpp"
 #include "otp/dist/handshake.hpp"
+#include "otp/dist/term.hpp"
 #include "otp/duration.hpp"
 #include "otp/pid.hpp"
 #include "otp/result.hpp"
@@ -67,10 +70,13 @@ struct NodeDown {
   std::string node;
   Reason reason;  // why the connection ended (or why it could not be made)
 };
-// A frame a peer sent, undecoded (set_frame_consumer).
+// A frame a peer sent that the node does not handle itself (set_frame_consumer): its bytes and
+// its terms.
 struct Frame {
   std::string node;
-  std::string bytes;
+  std::string bytes;            // the pass-through byte 112, the control message, the message
+  Term control;                 // the control message: a tuple, the operation first
+  std::optional<Term> message;  // for the operations that carry one (REG_SEND, SEND, ...)
 };
 
 class Node {
