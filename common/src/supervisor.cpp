@@ -416,7 +416,7 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
 
   ChildCounts handle_call(CountChildren) { return state().children.counts(); }
 
-  std::optional<ChildSpec> handle_call(GetChildSpec req) {
+  std::optional<ChildSpec> handle_call(const GetChildSpec& req) {
     const Child* c = state().children.by_id(req.id);
     if (c == nullptr) return std::nullopt;
     return ChildSpec{.id = c->id.str(),
@@ -431,9 +431,9 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
     auto& st = state();
     ChildSpec& spec = req.spec;
     if (auto bad = check_significant(spec, st.flags.auto_shutdown, st.dynamic))
-      co_return StartResult::error(Reason::other(std::move(*bad)));
+      co_return StartResult::error(Reason::other(*bad));
     if (auto bad = bind_extra(spec, st.flags.extra_arguments))
-      co_return StartResult::error(Reason::other(std::move(*bad)));
+      co_return StartResult::error(Reason::other(*bad));
     if (st.dynamic) {
       if (st.flags.max_children != 0 && st.children.size() >= st.flags.max_children)
         co_return StartResult::error(Reason::other("max_children"));
@@ -500,7 +500,7 @@ class SupervisorServer : public GenServer<SupervisorServer, SupState> {
     co_return co_await start_one(*c);
   }
 
-  Result<void> handle_call(DeleteChild req) {
+  Result<void> handle_call(const DeleteChild& req) {
     Child* c = state().children.by_id(req.id);
     if (c == nullptr) return Reason::other("not_found");
     if (c->restarting) return Reason::other("restarting");
@@ -730,7 +730,7 @@ auto as_co(Op op) -> Co<decltype(op.await_resume())> {
 }  // namespace
 
 namespace detail {
-Start failed_start(Reason reason) { co_return StartResult::error(std::move(reason)); }
+Start failed_start(Reason reason) { co_return StartResult::error(reason); }
 
 Start start_sup(bool link, Name name, SupFlags flags, std::vector<ChildSpec> specs, SupKind kind) {
   std::function<SupSpec()> none;
@@ -747,10 +747,11 @@ Start start_sup_init(Name name, std::function<SupSpec()> init, SupKind kind) {
 }  // namespace detail
 
 Start Supervisor::start_link(std::vector<ChildSpec> children, SupFlags flags) {
-  return detail::start_sup(true, Name{}, flags, std::move(children), SupKind::plain);
+  return detail::start_sup(true, Name{}, std::move(flags), std::move(children), SupKind::plain);
 }
 Start Supervisor::start_link(Name name, std::vector<ChildSpec> children, SupFlags flags) {
-  return detail::start_sup(true, std::move(name), flags, std::move(children), SupKind::plain);
+  return detail::start_sup(true, std::move(name), std::move(flags), std::move(children),
+                           SupKind::plain);
 }
 Start Supervisor::start_child(ServerRef sup, ChildSpec spec) {
   return as_co(SupervisorServer::call(std::move(sup), SupervisorServer::StartChild{std::move(spec)},
@@ -780,10 +781,10 @@ Co<std::optional<ChildSpec>> Supervisor::get_childspec(ServerRef sup, std::strin
 }
 
 Start DynamicSupervisor::start_link(SupFlags flags) {
-  return detail::start_sup(true, Name{}, flags, {}, SupKind::dynamic);
+  return detail::start_sup(true, Name{}, std::move(flags), {}, SupKind::dynamic);
 }
 Start DynamicSupervisor::start_link(Name name, SupFlags flags) {
-  return detail::start_sup(true, std::move(name), flags, {}, SupKind::dynamic);
+  return detail::start_sup(true, std::move(name), std::move(flags), {}, SupKind::dynamic);
 }
 Start DynamicSupervisor::start_child(ServerRef sup, ChildSpec spec) {
   return as_co(SupervisorServer::call(std::move(sup), SupervisorServer::StartChild{std::move(spec)},

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cctype>
 #include <memory>
 #include <ostream>
@@ -42,7 +43,7 @@ struct Worker : otp::GenServer<Worker, WorkerState> {
     return {id, observer};
   }
   otp::Pid handle_call(Ping) { return otp::self(); }
-  void handle_cast(ExitWith e) { stop(e.reason); }
+  void handle_cast(const ExitWith& e) { stop(e.reason); }
   void terminate(const otp::Reason& r) { otp::send(state().observer, Stopped{state().id, r}); }
 };
 
@@ -146,6 +147,7 @@ TEST(Supervisor, StartsChildrenInOrder) {
       {worker("a", me.pid()), worker("b", me.pid()), worker("c", me.pid())}));
   ASSERT_TRUE(sup.ok()) << sup.to_string();
   std::vector<std::string> order;
+  order.reserve(3);
   for (int i = 0; i < 3; ++i) order.push_back(me.receive<Started>(kWait)->id);
   EXPECT_EQ(order, (std::vector<std::string>{"a", "b", "c"}));
 }
@@ -160,6 +162,7 @@ TEST(Supervisor, StopsChildrenInReverseOrder) {
   ASSERT_TRUE(sup.ok());
   me.await(otp::stop(sup.pid(), otp::Reason::shutdown()));
   std::vector<std::string> order;
+  order.reserve(3);
   for (int i = 0; i < 3; ++i) {
     auto s = me.receive<Stopped>(kWait);
     ASSERT_TRUE(s);
@@ -175,6 +178,7 @@ struct RestartCase {
   bool restarted;
 };
 // How ctest and gtest show a case (instead of its bytes).
+// NOLINTNEXTLINE(readability-identifier-naming): the name GoogleTest looks for.
 void PrintTo(const RestartCase& c, std::ostream* os) {
   *os << (c.restart == otp::Restart::permanent   ? "permanent"
           : c.restart == otp::Restart::transient ? "transient"
@@ -536,6 +540,7 @@ TEST(Supervisor, OneForAllStopsTheRestartedChildrenAndRetriesWhenALaterStartFail
 
   Worker::cast(c, Worker::ExitWith{otp::Reason::other("boom")});
   std::vector<std::string> attempts;
+  attempts.reserve(5);
   for (int i = 0; i < 5; ++i) attempts.push_back(next_attempt(me));
   // b2 fails after a2 started: a2 is stopped and the whole restart is made again.
   EXPECT_EQ(attempts, (std::vector<std::string>{"a2", "b2", "a3", "b3", "c2"}));
@@ -568,6 +573,7 @@ TEST(Supervisor, RestForOneRetriesFromTheChildThatFailedToStart) {
 
   Worker::cast(b, Worker::ExitWith{otp::Reason::other("boom")});
   std::vector<std::string> attempts;
+  attempts.reserve(3);
   for (int i = 0; i < 3; ++i) attempts.push_back(next_attempt(me));
   // c2 fails after b2 started: the retry restarts c and what follows it; b2 keeps running.
   EXPECT_EQ(attempts, (std::vector<std::string>{"b2", "c2", "c3"}));
@@ -647,10 +653,11 @@ TEST(DynamicSupervisor, ManyChildrenKeepStartOrderAcrossTerminationsAndRestarts)
   while (me.receive<Stopped>(0ms)) {
   }
   me.await(otp::stop(sup.pid(), otp::Reason::shutdown()));
-  for (auto k = kept.rbegin(); k != kept.rend(); ++k) {
+  std::reverse(kept.begin(), kept.end());
+  for (int k : kept) {
     auto s = me.receive<Stopped>(kWait);
     ASSERT_TRUE(s);
-    EXPECT_EQ(s->id, "w" + std::to_string(*k));
+    EXPECT_EQ(s->id, "w" + std::to_string(k));
   }
 }
 
@@ -1242,7 +1249,7 @@ struct Conn : otp::GenServer<Conn, std::string> {
     otp::send(observer, Started{name + ":" + std::to_string(port), otp::self()});
     return name;
   }
-  void handle_cast(Worker::ExitWith e) { stop(e.reason); }
+  void handle_cast(const Worker::ExitWith& e) { stop(e.reason); }
 };
 
 // Ported in spirit from Elixir's DynamicSupervisorTest ("start_child/2 supports extra

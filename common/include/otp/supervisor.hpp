@@ -247,6 +247,7 @@ class DynamicSupervisor {
   static Start start_link(F init) { return start_link(Name{}, std::move(init)); }
   template <class F>
   requires std::is_invocable_r_v<SupFlags, F&>
+  // NOLINTNEXTLINE(performance-unnecessary-value-param): the name is moved into the start.
   static Start start_link(Name name, F init) {
     return detail::start_sup_init(
         std::move(name),
