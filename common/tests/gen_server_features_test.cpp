@@ -298,10 +298,13 @@ TEST(GenServer, RequestIdCollectionGivesEachAnswerWithItsLabel) {
     auto r = me.await(otp::receive_response(asked, kWait));
     ASSERT_TRUE(r);
     seen.insert(r->label);
-    if (r->label == "a") EXPECT_EQ(r->result.value(), 10);
-    if (r->label == "b") EXPECT_EQ(r->result.value(), 20);
-    if (r->label == "crash")
+    if (r->label == "a") {
+      EXPECT_EQ(r->result.value(), 10);
+    } else if (r->label == "b") {
+      EXPECT_EQ(r->result.value(), 20);
+    } else if (r->label == "crash") {
       EXPECT_EQ(r->result.reason(), otp::Reason::exception("asked to crash"));
+    }
   }
   EXPECT_EQ(seen, (std::set<std::string>{"a", "b", "crash"}));
   EXPECT_TRUE(asked.empty());

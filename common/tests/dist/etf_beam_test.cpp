@@ -205,7 +205,9 @@ TEST(EtfBeam, BeamEncodingsDecodeAndReencodeToTheSameBytes) {
       EXPECT_EQ(hex(otp::etf::encode(decoded.value(), {.compressed = 6})), packed) << c.erlang;
       EXPECT_EQ(hex(otp::etf::encode(decoded.value(), {.minor_version = 2})), v2) << c.erlang;
     }
-    if (c.same_text) EXPECT_EQ(decoded.value().to_string(), text) << c.erlang;
+    if (c.same_text) {
+      EXPECT_EQ(decoded.value().to_string(), text) << c.erlang;
+    }
   }
 }
 

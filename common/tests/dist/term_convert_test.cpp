@@ -76,7 +76,9 @@ TEST(TermConvert, StructMapsToAMapAndBackThroughTheWire) {
 }
 
 TEST(TermConvert, MapFormIgnoresOtherKeysAndTakesNilAsNothing) {
-  const Term bob = otp::to_term(User{"bob"});
+  User plain;
+  plain.login = "bob";
+  const Term bob = otp::to_term(plain);
   std::vector<Term::Entry> entries(bob.entries().begin(), bob.entries().end());
   entries.emplace_back(atom("__struct__"), atom("Elixir.User"));
   entries.emplace_back(atom("name"), atom("nil"));

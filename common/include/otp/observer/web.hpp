@@ -57,7 +57,7 @@ struct WebOptions {
   unsigned messages_per_second = 20;
   // Where the pages take their snapshots; none: one of this Web's own, with `interval`. One
   // given to two mounts serves both.
-  std::shared_ptr<Snapshots> snapshots;
+  std::shared_ptr<Snapshots> snapshots{};
 };
 
 class Web {
