@@ -35,13 +35,14 @@ using detail::history_file;
 
 namespace {
 
-// A log record that comes while the line editor waits for a key (a supervisor's report, a
+// A log record that comes while the line editor has the terminal (a supervisor's report, a
 // process's warning, from any thread) would be written into the middle of the prompt and the
-// half-typed line, and the line editor would not know to draw them again. So while it waits,
-// records go into a pipe; the key reader wakes on it, clears the prompt's line, prints them
-// and has the line editor draw the prompt and the line again below them. Records written
-// while a command runs go to stderr at once, as without a console. A sink that the program
-// set before the prompt is left in place: its records are not the terminal's.
+// half-typed line, and the line editor would not know to draw them again. So from the prompt
+// until the line is entered, records go into a pipe; the key reader, which waits on it beside
+// the keys, clears the prompt's row, prints them and has the line editor draw the prompt and
+// the line again below them. Records written while a command runs go to stderr at once, as
+// without a console. A sink that the program set before the prompt is left in place: its
+// records are not the terminal's.
 class LogAbovePrompt;
 LogAbovePrompt* g_log = nullptr;  // while prompt() runs: the key reader's
 
@@ -66,26 +67,25 @@ class LogAbovePrompt {
   // The pipe's read end, for the key reader's poll (-1: records go to stderr as they come).
   int fd() const { return installed_ ? fds_[0] : -1; }
 
-  // From now on records wait in the pipe (true), or go to stderr at once (false). Turned off
-  // before the key the reader got is handed on, and those waiting are shown then, so records
-  // keep their order.
-  void waiting(bool on) {
+  // While the line editor has the terminal (from before the prompt is drawn until the line is
+  // entered) records wait in the pipe; the key reader shows them (show). Once the line is
+  // entered, what is still in the pipe is printed as it is, and records go to stderr at once.
+  void editing(bool on) {
+    const int saved = errno;  // readline's, which the prompt reads after (EINTR: Ctrl-C)
     std::lock_guard lock(m_);
-    waiting_ = on;
-    if (!on) show();
+    editing_ = on;
+    if (!on && take_pipe(text_) > 0) std::fwrite(text_.data(), 1, text_.size(), stderr);
+    errno = saved;
   }
 
-  // Prints the records waiting in the pipe on a cleared line, then the prompt and the line
-  // being typed below them. The key reader's thread only, inside the line editor.
+  // Prints the records waiting in the pipe on the prompt's row, emptied first, then has the
+  // line editor draw the prompt and the line being typed below them. The key reader only,
+  // inside the line editor.
   void show() {
-    std::string text;
-    char buf[4096];
-    for (ssize_t n; (n = read(fds_[0], buf, sizeof buf)) > 0;)
-      text.append(buf, static_cast<std::size_t>(n));
-    if (text.empty()) return;
-    std::fputs("\r\x1b[K", stdout);  // the prompt's row, emptied
+    if (take_pipe(text_) == 0) return;
+    std::fputs("\r\x1b[K", stdout);
     std::fflush(stdout);
-    std::fwrite(text.data(), 1, text.size(), stderr);
+    std::fwrite(text_.data(), 1, text_.size(), stderr);
     std::fflush(stderr);
     rl_forced_update_display();
   }
@@ -97,16 +97,26 @@ class LogAbovePrompt {
   void take(const LogRecord& r) {
     const std::string text = log::detail::line(r);
     std::lock_guard lock(m_);
-    if (waiting_ && text.size() <= PIPE_BUF &&
+    if (editing_ && text.size() <= PIPE_BUF &&
         write(fds_[1], text.data(), text.size()) == static_cast<ssize_t>(text.size()))
       return;
     std::fwrite(text.data(), 1, text.size(), stderr);
   }
 
+  // Empties the pipe into `out`; its size.
+  std::size_t take_pipe(std::string& out) const {
+    out.clear();
+    char buf[4096];
+    for (ssize_t n; (n = read(fds_[0], buf, sizeof buf)) > 0;)
+      out.append(buf, static_cast<std::size_t>(n));
+    return out.size();
+  }
+
   int fds_[2] = {-1, -1};
   bool installed_ = false;
   std::mutex m_;
-  bool waiting_ = false;  // guarded by m_
+  bool editing_ = false;  // guarded by m_
+  std::string text_;      // the key reader's
 };
 
 }  // namespace
@@ -118,26 +128,21 @@ int Console::prompt() {
   // and swallow the Ctrl-C. Keys come byte by byte: the commands are ASCII.
   rl_getc_function = [](FILE* in) -> int {
     const int log_fd = g_log != nullptr ? g_log->fd() : -1;
-    if (log_fd >= 0) g_log->waiting(true);
-    const int key = [&] {
-      for (;;) {
-        if (detail::interrupted()) return EOF;
-        // The interrupt pipe and the log pipe are left out of poll when absent (fd -1).
-        pollfd fds[3] = {
-            {fileno(in), POLLIN, 0}, {detail::interrupt_fd(), POLLIN, 0}, {log_fd, POLLIN, 0}};
-        if (poll(fds, 3, -1) < 0 && errno != EINTR) return EOF;
-        if (detail::interrupted() || (fds[1].revents & POLLIN) != 0) return EOF;
-        if ((fds[2].revents & POLLIN) != 0) g_log->show();
-        if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
-        unsigned char c = 0;
-        const ssize_t n = read(fileno(in), &c, 1);
-        if (n == 1) return static_cast<int>(c);
-        if (n < 0 && errno == EINTR) continue;
-        return EOF;
-      }
-    }();
-    if (log_fd >= 0) g_log->waiting(false);
-    return key;
+    for (;;) {
+      if (detail::interrupted()) return EOF;
+      // The interrupt pipe and the log pipe are left out of poll when absent (fd -1).
+      pollfd fds[3] = {
+          {fileno(in), POLLIN, 0}, {detail::interrupt_fd(), POLLIN, 0}, {log_fd, POLLIN, 0}};
+      if (poll(fds, 3, -1) < 0 && errno != EINTR) return EOF;
+      if (detail::interrupted() || (fds[1].revents & POLLIN) != 0) return EOF;
+      if ((fds[2].revents & POLLIN) != 0) g_log->show();
+      if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+      unsigned char c = 0;
+      const ssize_t n = read(fileno(in), &c, 1);
+      if (n == 1) return static_cast<int>(c);
+      if (n < 0 && errno == EINTR) continue;
+      return EOF;
+    }
   };
   const std::string history = history_file(program_);
   using_history();
@@ -159,7 +164,9 @@ int Console::prompt() {
     const std::string prompt = fmt::format("{}({})> ", program_, n);
     drain_interrupts();
     errno = 0;
+    log_above.editing(true);
     char* raw = readline(prompt.c_str());
+    log_above.editing(false);
     if (raw == nullptr) {
       // Ctrl-C: the line is dropped, a fresh prompt. The line editor's own handler passes the
       // signal on to ours, which another thread may run a moment later: EINTR tells it as well.
