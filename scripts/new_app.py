@@ -266,7 +266,7 @@ console and the tests call (`src/@NAME@.hpp`), the console (`src/main.cpp`) and 
 ```sh
 cmake -S . -B build && cmake --build build -j2    # seconds with an installed runtime
 ctest --test-dir build                            # the tests
-build/@NAME@ -e "bump; bump 2; count; boom; count"
+build/@NAME@ -e "bump; bump 2; count; boom; sleep 100ms; count"  # 0: restarted
 build/@NAME@                                      # the console: help, tree, ...
 ```
 """

@@ -4,6 +4,7 @@
 // to perform(), as a line of -e or of stdin does. Log records that come while it waits for a
 // key are printed above the prompt, which is drawn again below them (LogAbovePrompt).
 #include <cerrno>
+#include <climits>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -15,9 +16,7 @@
 #include <editline/readline.h>
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <limits.h>
 #include <poll.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include "../log_line.hpp"

@@ -13,15 +13,23 @@
 #include "otp/console.hpp"
 #include "otp/otp.hpp"
 
-int main(int argc, char** argv) {
-  // Blocked here, before any thread starts, so that only the waiting thread takes it.
+// A failure to start (a thread that cannot be made) ends the test program with std::terminate.
+int main(int argc, char** argv) {  // NOLINT(bugprone-exception-escape)
+  // SIGUSR1 is blocked everywhere, before any thread starts, so that only the waiting thread
+  // takes it; that thread blocks every other signal (a Ctrl-C's SIGINT is the console's, on
+  // the main thread).
   sigset_t usr1;
   sigemptyset(&usr1);
   sigaddset(&usr1, SIGUSR1);
-  pthread_sigmask(SIG_BLOCK, &usr1, nullptr);
+  sigset_t all;
+  sigfillset(&all);
+  sigset_t before;
+  pthread_sigmask(SIG_BLOCK, &all, &before);
   std::thread([usr1] {
     for (int sig = 0; sigwait(&usr1, &sig) == 0;) otp::log::warning("a record from another thread");
   }).detach();
+  sigaddset(&before, SIGUSR1);
+  pthread_sigmask(SIG_SETMASK, &before, nullptr);
   otp::Runtime rt;
   otp::Scoped me(rt);
   otp::Console console("hang_ten", me);
