@@ -11,27 +11,15 @@
 #include <gtest/gtest.h>
 
 #include "otp/dist/etf.hpp"
-
-namespace otp {
-inline void PrintTo(const Term& t, std::ostream* out) { *out << t.to_string(); }
-}  // namespace otp
+#include "term_support.hpp"
 
 namespace {
 
 using otp::Term;
 namespace detail = otp::dist::detail;
 
-std::string bytes(std::initializer_list<int> list) {
-  std::string out;
-  for (int b : list) out.push_back(static_cast<char>(b));
-  return out;
-}
-
-std::string cat(std::initializer_list<std::string_view> parts) {
-  std::string out;
-  for (auto p : parts) out += p;
-  return out;
-}
+using otp::dist::testing::bytes;
+using otp::dist::testing::cat;
 
 // SMALL_ATOM_UTF8_EXT
 std::string atom_ext(std::string_view name) {

@@ -13,26 +13,14 @@
 
 #include <gtest/gtest.h>
 
-namespace otp {
-// GoogleTest looks this name up. NOLINTNEXTLINE(readability-identifier-naming)
-inline void PrintTo(const Term& t, std::ostream* out) { *out << t.to_string(); }
-}  // namespace otp
+#include "term_support.hpp"
 
 namespace {
 
 using otp::Term;
 
-std::string bytes(std::initializer_list<int> list) {
-  std::string out;
-  for (int b : list) out.push_back(static_cast<char>(b));
-  return out;
-}
-
-std::string cat(std::initializer_list<std::string_view> parts) {
-  std::string out;
-  for (auto p : parts) out += p;
-  return out;
-}
+using otp::dist::testing::bytes;
+using otp::dist::testing::cat;
 
 Term atom(const char* name) { return Term::atom(name); }
 
